@@ -1,0 +1,26 @@
+/*
+ * common.h: what every matchd source file includes first: the error codes, the allocation
+ * wrapper, buffers and slices, and the banned-function guard.
+ */
+#ifndef MATCHD_BASE_COMMON_H
+#define MATCHD_BASE_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/err.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MD_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MD_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#include "base/banned.h"
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * log.h: one JSON object per line on stderr. Lines are written with a single write(2) so
+ * threads never interleave within a line. The level threshold is process configuration, set
+ * once at start-up before any thread runs.
+ */
+#ifndef MATCHD_BASE_LOG_H
+#define MATCHD_BASE_LOG_H
+
+enum md_log_level { MD_LOG_DEBUG, MD_LOG_INFO, MD_LOG_WARN, MD_LOG_ERROR, MD_LOG_OFF };
+
+void md_log_set_level(enum md_log_level level);
+/*
+ * Logs msg with extra JSON members: fields is either NULL or a string of comma-separated JSON
+ * members without braces, e.g. "\"job\":\"...\",\"attempt\":2", built by the caller.
+ */
+void md_log(enum md_log_level level, const char *msg, const char *fields);
+/* printf-style convenience: the formatted text becomes "msg". */
+void md_logf(enum md_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,1314 @@
+#include "engines/cv/cv.h"
+
+#include "base/common.h"
+
+#include <math.h>
+#include <strings.h>
+
+#include "engines/cv/dates.h"
+#include "engines/cv/skills.h"
+#include "text/normalize.h"
+
+#define PAGE_TEXT_LIMIT (8u << 20)  /* bytes of normalised text per page */
+#define MAX_RANGES_PER_PAGE 512
+#define MAX_SIM_TOKENS 200000
+#define NO_TEXT_CHARS 40 /* fewer non-space characters than this: no text layer */
+
+enum section { SEC_NONE, SEC_EXPERIENCE, SEC_EDUCATION, SEC_SKILLS, SEC_PROJECTS, SEC_OTHER };
+
+struct line {
+	int page; /* 0-based */
+	size_t orig_off, orig_len; /* in the page's normalised text */
+	size_t fold_off, fold_len; /* in the page's folded text */
+	enum section section;
+	bool heading;
+	int block; /* index into doc.ranges of the experience range this line belongs to, or -1 */
+};
+
+struct range {
+	struct cv_month_range r;
+	size_t line;
+	bool experience;
+};
+
+struct doc {
+	size_t n_pages;
+	struct buf *orig; /* normalised text per page */
+	struct buf *fold; /* case-folded text per page, line by line aligned with orig */
+	struct line *lines;
+	size_t n_lines;
+	size_t *page_first_line; /* n_pages + 1 entries */
+	struct range *ranges;
+	size_t n_ranges;
+	size_t text_chars; /* non-space characters */
+};
+
+/* ---- small helpers ---- */
+
+static int report(const struct cv_input *in, const char *stage, double fraction)
+{
+	if (in->progress && in->progress(in->progress_ctx, stage, fraction))
+		return MD_ECANCELED;
+	return 0;
+}
+
+/* Copies src into dst[cap], cutting at a UTF-8 boundary when it does not fit. */
+static void copy_trunc(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t n = len < cap ? len : text_utf8_floor(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void add_warning(struct cv_result *r, const char *msg)
+{
+	if (r->n_warnings < CV_MAX_WARNINGS)
+		copy_trunc(r->warnings[r->n_warnings++], CV_WARNING_MAX, msg, strlen(msg));
+}
+
+static const char *line_orig(const struct doc *d, const struct line *l)
+{
+	return d->orig[l->page].data + l->orig_off;
+}
+
+static const char *line_fold(const struct doc *d, const struct line *l)
+{
+	return d->fold[l->page].data + l->fold_off;
+}
+
+/* Whole-word search for a folded keyword; CJK keywords are plain substrings. */
+static bool find_kw(const char *text, size_t len, const char *kw, size_t *s, size_t *e)
+{
+	if ((unsigned char)kw[0] >= 0x80) {
+		const char *p = memmem(text, len, kw, strlen(kw));
+		if (!p)
+			return false;
+		*s = (size_t)(p - text);
+		*e = *s + strlen(kw);
+		return true;
+	}
+	return cv_skill_find_next(text, len, 0, kw, s, e);
+}
+
+static bool line_has_any(const struct doc *d, const struct line *l, const char *const *kws,
+			 size_t n)
+{
+	size_t s, e;
+	for (size_t i = 0; i < n; i++)
+		if (find_kw(line_fold(d, l), l->fold_len, kws[i], &s, &e))
+			return true;
+	return false;
+}
+
+/* ---- document: normalisation, lines, sections ---- */
+
+struct heading {
+	const char *text;
+	enum section sec;
+};
+
+static const struct heading headings[] = {
+	{ "experience", SEC_EXPERIENCE },
+	{ "work experience", SEC_EXPERIENCE },
+	{ "professional experience", SEC_EXPERIENCE },
+	{ "relevant experience", SEC_EXPERIENCE },
+	{ "employment", SEC_EXPERIENCE },
+	{ "employment history", SEC_EXPERIENCE },
+	{ "work history", SEC_EXPERIENCE },
+	{ "career", SEC_EXPERIENCE },
+	{ "expérience", SEC_EXPERIENCE },
+	{ "expériences", SEC_EXPERIENCE },
+	{ "expérience professionnelle", SEC_EXPERIENCE },
+	{ "expériences professionnelles", SEC_EXPERIENCE },
+	{ "berufserfahrung", SEC_EXPERIENCE },
+	{ "工作经历", SEC_EXPERIENCE },
+	{ "工作经验", SEC_EXPERIENCE },
+	{ "实习经历", SEC_EXPERIENCE },
+	{ "education", SEC_EDUCATION },
+	{ "academic background", SEC_EDUCATION },
+	{ "education and training", SEC_EDUCATION },
+	{ "formation", SEC_EDUCATION },
+	{ "formations", SEC_EDUCATION },
+	{ "études", SEC_EDUCATION },
+	{ "ausbildung", SEC_EDUCATION },
+	{ "教育背景", SEC_EDUCATION },
+	{ "教育经历", SEC_EDUCATION },
+	{ "skills", SEC_SKILLS },
+	{ "technical skills", SEC_SKILLS },
+	{ "skills & interests", SEC_SKILLS },
+	{ "skills and interests", SEC_SKILLS },
+	{ "core competencies", SEC_SKILLS },
+	{ "technologies", SEC_SKILLS },
+	{ "compétences", SEC_SKILLS },
+	{ "kenntnisse", SEC_SKILLS },
+	{ "技能", SEC_SKILLS },
+	{ "专业技能", SEC_SKILLS },
+	{ "projects", SEC_PROJECTS },
+	{ "project", SEC_PROJECTS },
+	{ "personal projects", SEC_PROJECTS },
+	{ "side projects", SEC_PROJECTS },
+	{ "academic projects", SEC_PROJECTS },
+	{ "projets", SEC_PROJECTS },
+	{ "项目经历", SEC_PROJECTS },
+	{ "summary", SEC_OTHER },
+	{ "objective", SEC_OTHER },
+	{ "profile", SEC_OTHER },
+	{ "about me", SEC_OTHER },
+	{ "awards", SEC_OTHER },
+	{ "honors", SEC_OTHER },
+	{ "honors & awards", SEC_OTHER },
+	{ "publications", SEC_OTHER },
+	{ "interests", SEC_OTHER },
+	{ "hobbies", SEC_OTHER },
+	{ "languages", SEC_OTHER },
+	{ "langues", SEC_OTHER },
+	{ "certifications", SEC_OTHER },
+	{ "certificates", SEC_OTHER },
+	{ "references", SEC_OTHER },
+	{ "volunteering", SEC_OTHER },
+	{ "volunteer experience", SEC_OTHER },
+	{ "activities", SEC_OTHER },
+	{ "leadership", SEC_OTHER },
+	{ "achievements", SEC_OTHER },
+	{ "coursework", SEC_OTHER },
+	{ "centres d'intérêt", SEC_OTHER },
+	{ "获奖情况", SEC_OTHER },
+};
+
+/* A heading is a short line equal to a known section name, an optional ':' after it. */
+static bool detect_heading(const char *s, size_t n, enum section *sec)
+{
+	while (n > 0 && (s[n - 1] == ':' || s[n - 1] == ' '))
+		n--;
+	if (n == 0 || n > 40)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(headings); i++) {
+		size_t hl = strlen(headings[i].text);
+		if (hl == n && memcmp(s, headings[i].text, n) == 0) {
+			*sec = headings[i].sec;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void doc_release(struct doc *d)
+{
+	for (size_t p = 0; p < d->n_pages; p++) {
+		if (d->orig)
+			buf_release(&d->orig[p]);
+		if (d->fold)
+			buf_release(&d->fold[p]);
+	}
+	md_free(d->orig);
+	md_free(d->fold);
+	md_free(d->lines);
+	md_free(d->page_first_line);
+	md_free(d->ranges);
+	memset(d, 0, sizeof *d);
+}
+
+static int push_line(struct doc *d, size_t *cap, const struct line *l)
+{
+	if (d->n_lines == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		struct line *nl = md_realloc(d->lines, nc * sizeof *nl);
+		if (!nl)
+			return MD_ENOMEM;
+		d->lines = nl;
+		*cap = nc;
+	}
+	d->lines[d->n_lines++] = *l;
+	return 0;
+}
+
+/* Normalises page p and folds it line by line so line i of both texts is the same line. */
+static int doc_add_page(struct doc *d, size_t p, const char *text, size_t *cap)
+{
+	struct buf *o = &d->orig[p], *f = &d->fold[p];
+	int rc = text_normalize(text, strlen(text), o);
+	if (rc == MD_ELIMIT)
+		rc = 0; /* a page beyond the limit is cut, not refused */
+	if (rc)
+		return rc;
+	if (!o->data && (rc = buf_puts(o, "")))
+		return rc;
+	if ((rc = buf_puts(f, "")))
+		return rc;
+	size_t pos = 0;
+	while (pos <= o->len) {
+		const char *nl = memchr(o->data + pos, '\n', o->len - pos);
+		size_t end = nl ? (size_t)(nl - o->data) : o->len;
+		struct line l = { .page = (int)p, .orig_off = pos, .orig_len = end - pos,
+				  .fold_off = f->len, .block = -1 };
+		if ((rc = text_casefold(o->data + pos, end - pos, f)))
+			return rc;
+		l.fold_len = f->len - l.fold_off;
+		if ((rc = buf_putc(f, '\n')))
+			return rc;
+		for (size_t k = pos; k < end; k++)
+			if (o->data[k] != ' ')
+				d->text_chars++;
+		if ((rc = push_line(d, cap, &l)))
+			return rc;
+		pos = end + 1;
+	}
+	return 0;
+}
+
+static int doc_build(struct doc *d, const struct cv_input *in)
+{
+	d->n_pages = in->n_pages;
+	d->orig = md_calloc(in->n_pages ? in->n_pages : 1, sizeof *d->orig);
+	d->fold = md_calloc(in->n_pages ? in->n_pages : 1, sizeof *d->fold);
+	d->page_first_line = md_calloc(in->n_pages + 1, sizeof *d->page_first_line);
+	if (!d->orig || !d->fold || !d->page_first_line)
+		return MD_ENOMEM;
+	for (size_t p = 0; p < in->n_pages; p++) {
+		buf_init(&d->orig[p], PAGE_TEXT_LIMIT);
+		buf_init(&d->fold[p], PAGE_TEXT_LIMIT * 2);
+	}
+	size_t cap = 0;
+	for (size_t p = 0; p < in->n_pages; p++) {
+		d->page_first_line[p] = d->n_lines;
+		int rc = doc_add_page(d, p, in->pages[p] ? in->pages[p] : "", &cap);
+		if (rc)
+			return rc;
+		if ((rc = report(in, "normalize", (double)(p + 1) / (double)in->n_pages)))
+			return rc;
+	}
+	d->page_first_line[in->n_pages] = d->n_lines;
+	enum section sec = SEC_NONE;
+	for (size_t i = 0; i < d->n_lines; i++) {
+		struct line *l = &d->lines[i];
+		enum section s;
+		if (detect_heading(line_fold(d, l), l->fold_len, &s)) {
+			sec = s;
+			l->heading = true;
+		}
+		l->section = sec;
+	}
+	return 0;
+}
+
+/* The line of page p that holds byte off of its folded (or normalised) text. */
+static size_t line_at(const struct doc *d, size_t p, size_t off, bool folded)
+{
+	size_t lo = d->page_first_line[p], hi = d->page_first_line[p + 1];
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		size_t start = folded ? d->lines[mid].fold_off : d->lines[mid].orig_off;
+		if (start <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ---- dates and experience ---- */
+
+static const char *const edu_line_words[] = {
+	"university", "université", "universität", "universidad", "college", "school", "école",
+	"institute of technology", "bachelor", "master", "degree", "diploma", "diplôme", "b.sc",
+	"m.sc", "bsc", "msc", "b.tech", "m.tech", "b.eng", "beng", "m.eng", "meng", "mba", "b.s.",
+	"m.s.", "b.a.", "phd", "ph.d", "licence", "gpa", "diplômé", "diplômée",
+	"education", "大学", "学院", "学士", "硕士",
+};
+
+static int doc_find_ranges(struct doc *d, const struct cv_input *in)
+{
+	struct cv_date_range *tmp = md_malloc(MAX_RANGES_PER_PAGE * sizeof *tmp);
+	if (!tmp)
+		return MD_ENOMEM;
+	size_t cap = 0;
+	int rc = 0;
+	for (size_t p = 0; p < d->n_pages; p++) {
+		size_t n = cv_dates_find(d->fold[p].data, d->fold[p].len, in->as_of, tmp,
+					 MAX_RANGES_PER_PAGE);
+		for (size_t k = 0; k < n; k++) {
+			if (d->n_ranges == cap) {
+				size_t nc = cap ? cap * 2 : 32;
+				struct range *nr = md_realloc(d->ranges, nc * sizeof *nr);
+				if (!nr) {
+					rc = MD_ENOMEM;
+					goto out;
+				}
+				d->ranges = nr;
+				cap = nc;
+			}
+			struct range *r = &d->ranges[d->n_ranges++];
+			r->r = tmp[k].r;
+			r->line = line_at(d, p, tmp[k].offset, true);
+			const struct line *l = &d->lines[r->line];
+			bool edu_sec = l->section == SEC_EDUCATION || l->section == SEC_PROJECTS ||
+				       l->section == SEC_OTHER;
+			r->experience = !edu_sec && !line_has_any(d, l, edu_line_words,
+								   ARRAY_SIZE(edu_line_words));
+		}
+	}
+	/* Blocks: each line belongs to the last experience range above it in its section. */
+	int block = -1;
+	size_t next = 0;
+	for (size_t i = 0; i < d->n_lines; i++) {
+		if (d->lines[i].heading)
+			block = -1;
+		bool any = false;
+		while (next < d->n_ranges && d->ranges[next].line == i) {
+			if (!any)
+				block = d->ranges[next].experience ? (int)next : -1;
+			any = true;
+			next++;
+		}
+		/* A short line with a lone date ("Summer 2021") starts an entry of unknown span. */
+		if (!any && d->lines[i].fold_len <= 40 &&
+		    cv_dates_has_date(line_fold(d, &d->lines[i]), d->lines[i].fold_len))
+			block = -1;
+		d->lines[i].block = block;
+	}
+out:
+	md_free(tmp);
+	return rc;
+}
+
+static double experience_years(const struct doc *d)
+{
+	struct cv_month_range *v = md_malloc((d->n_ranges ? d->n_ranges : 1) * sizeof *v);
+	if (!v)
+		return 0;
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_ranges; i++)
+		if (d->ranges[i].experience)
+			v[n++] = d->ranges[i].r;
+	double y = cv_ranges_years(v, n);
+	md_free(v);
+	return y;
+}
+
+/* ---- requirement results and evidence ---- */
+
+static struct cv_req_result *new_req(struct cv_result *r, enum cv_category c, const char *id,
+				     const char *name, double weight)
+{
+	struct cv_req_result *q = &r->reqs[r->n_reqs++];
+	memset(q, 0, sizeof *q);
+	q->category = c;
+	copy_trunc(q->id, sizeof q->id, id, strlen(id));
+	copy_trunc(q->name, sizeof q->name, name, strlen(name));
+	copy_trunc(q->requirement, sizeof q->requirement, name, strlen(name));
+	q->weight = weight;
+	q->verdict = CV_NOT_MET;
+	return q;
+}
+
+static void set_verdict(struct cv_req_result *q, enum cv_verdict v)
+{
+	static const double scores[] = { 1.0, 0.5, 0.0, 0.0 };
+	q->verdict = v;
+	q->score = scores[v];
+}
+
+/*
+ * Quotes line li as evidence. Long lines are cut to CV_EVIDENCE_MAX bytes around the match
+ * (fold_at: offset of the match in the folded line, used when the two texts have the same
+ * length, i.e. nearly always).
+ */
+static void add_evidence(struct cv_req_result *q, const struct doc *d, size_t li, size_t fold_at)
+{
+	const struct line *l = &d->lines[li];
+	for (size_t k = 0; k < q->n_evidence; k++)
+		if (q->evidence[k].page == l->page + 1 &&
+		    strncmp(q->evidence[k].text, line_orig(d, l), strlen(q->evidence[k].text)) == 0)
+			return;
+	if (q->n_evidence >= CV_MAX_EVIDENCE || l->orig_len == 0)
+		return;
+	const char *s = line_orig(d, l);
+	size_t start = 0;
+	if (l->orig_len > CV_EVIDENCE_MAX && l->orig_len == l->fold_len && fold_at > 60) {
+		start = MD_MIN(fold_at - 60, l->orig_len - CV_EVIDENCE_MAX);
+		while (start < l->orig_len && ((unsigned char)s[start] & 0xC0) == 0x80)
+			start++;
+	}
+	struct cv_evidence *e = &q->evidence[q->n_evidence++];
+	e->page = l->page + 1;
+	copy_trunc(e->text, sizeof e->text, s + start, l->orig_len - start);
+}
+
+/* ---- skills ---- */
+
+struct skill_cand {
+	const char *name;
+	const struct cv_skill_def *def; /* NULL: an ad-hoc skill named by a requirement */
+	struct buf own;                 /* ad-hoc: the folded name used as the only alias */
+	bool found;
+	double years;
+	size_t ev_line[CV_MAX_EVIDENCE];
+	size_t ev_off[CV_MAX_EVIDENCE];
+	size_t n_ev;
+};
+
+struct skills {
+	struct skill_cand *c;
+	size_t n;
+};
+
+static void skills_release(struct skills *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		buf_release(&s->c[i].own);
+	md_free(s->c);
+}
+
+static void cand_hit(struct skill_cand *c, const struct doc *d, size_t li, size_t off,
+		     bool *blocks)
+{
+	c->found = true;
+	if (d->lines[li].block >= 0)
+		blocks[d->lines[li].block] = true;
+	for (size_t k = 0; k < c->n_ev; k++)
+		if (c->ev_line[k] == li)
+			return;
+	if (c->n_ev < CV_MAX_EVIDENCE) {
+		c->ev_line[c->n_ev] = li;
+		c->ev_off[c->n_ev++] = off;
+	}
+}
+
+static void search_alias(struct skill_cand *c, const struct doc *d, const char *alias,
+			 bool *blocks)
+{
+	bool exact = alias[0] == '=';
+	if (exact)
+		alias++;
+	for (size_t p = 0; p < d->n_pages; p++) {
+		const struct buf *t = exact ? &d->orig[p] : &d->fold[p];
+		size_t from = 0, s, e;
+		while (from < t->len && cv_skill_find_next(t->data, t->len, from, alias, &s, &e)) {
+			size_t li = line_at(d, p, s, !exact);
+			const struct line *l = &d->lines[li];
+			cand_hit(c, d, li, s - (exact ? l->orig_off : l->fold_off), blocks);
+			from = e;
+		}
+	}
+}
+
+static int search_cand(struct skill_cand *c, const struct doc *d, bool *blocks,
+		       struct cv_month_range *tmp)
+{
+	memset(blocks, 0, (d->n_ranges ? d->n_ranges : 1) * sizeof *blocks);
+	if (c->def) {
+		for (size_t k = 0; k < CV_SKILL_MAX_ALIASES && c->def->aliases[k]; k++)
+			search_alias(c, d, c->def->aliases[k], blocks);
+	} else if (c->own.len) {
+		search_alias(c, d, c->own.data, blocks);
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_ranges; i++)
+		if (blocks[i])
+			tmp[n++] = d->ranges[i].r;
+	c->years = cv_ranges_years(tmp, n);
+	return 0;
+}
+
+/* Finds (or adds) the candidate for a requirement skill name; returns its index or < 0. */
+static int skills_for_req(struct skills *s, size_t table_n, const char *name, size_t cap)
+{
+	const struct cv_skill_def *def = cv_skill_lookup(name);
+	if (def) {
+		size_t n;
+		const struct cv_skill_def *t = cv_skill_table(&n);
+		return (int)(def - t);
+	}
+	struct buf f;
+	buf_init(&f, 256);
+	int rc = text_casefold(name, strlen(name), &f);
+	if (rc) {
+		buf_release(&f);
+		return rc; /* MD_ENOMEM aborts the match; MD_ELIMIT: a name too long to be found */
+	}
+	for (size_t i = table_n; i < s->n; i++)
+		if (s->c[i].own.len == f.len && (f.len == 0 || strcmp(s->c[i].own.data, f.data) == 0)) {
+			buf_release(&f);
+			return (int)i;
+		}
+	if (s->n >= cap) {
+		buf_release(&f);
+		return MD_ELIMIT;
+	}
+	struct skill_cand *c = &s->c[s->n];
+	memset(c, 0, sizeof *c);
+	c->name = name;
+	c->own = f;
+	return (int)s->n++;
+}
+
+static const char *skill_req_label(const struct cv_skill_req *sr, bool must, char *buf,
+				   size_t cap)
+{
+	if (sr->min_years > 0)
+		snprintf(buf, cap, "%s (%s, %g+ years)", sr->name, must ? "must have" : "nice to have",
+			 sr->min_years);
+	else
+		snprintf(buf, cap, "%s (%s)", sr->name, must ? "must have" : "nice to have");
+	return buf;
+}
+
+static void judge_skill(struct cv_result *r, const struct doc *d, const struct skill_cand *c,
+			const struct cv_skill_req *sr, bool must, size_t idx)
+{
+	char id[64], label[192];
+	snprintf(id, sizeof id, "/skills/%s/%zu", must ? "must_have" : "nice_to_have", idx);
+	struct cv_req_result *q = new_req(r, CV_CAT_SKILLS, id, sr->name, must ? 2.0 : 1.0);
+	skill_req_label(sr, must, label, sizeof label);
+	copy_trunc(q->requirement, sizeof q->requirement, label, strlen(label));
+	if (!c || !c->found) {
+		set_verdict(q, CV_NOT_MET);
+		return;
+	}
+	for (size_t k = 0; k < c->n_ev; k++)
+		add_evidence(q, d, c->ev_line[k], c->ev_off[k]);
+	set_verdict(q, sr->min_years > 0 && c->years + 1e-9 < sr->min_years ? CV_PARTIALLY_MET
+									    : CV_MET);
+}
+
+static int cmp_found(const void *a, const void *b)
+{
+	const struct cv_skill_found *x = a, *y = b;
+	int c = strcasecmp(x->name, y->name);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int do_skills(struct cv_result *r, const struct doc *d, const struct cv_input *in)
+{
+	const struct cv_requirements *req = in->req;
+	size_t table_n;
+	const struct cv_skill_def *table = cv_skill_table(&table_n);
+	size_t cap = table_n + req->n_must_have + req->n_nice_to_have;
+	struct skills s = { md_calloc(cap, sizeof *s.c), 0 };
+	bool *blocks = md_calloc(d->n_ranges ? d->n_ranges : 1, sizeof *blocks);
+	struct cv_month_range *tmp = md_calloc(d->n_ranges ? d->n_ranges : 1, sizeof *tmp);
+	int *must_idx = md_calloc(req->n_must_have + 1, sizeof *must_idx);
+	int *nice_idx = md_calloc(req->n_nice_to_have + 1, sizeof *nice_idx);
+	int rc = MD_ENOMEM;
+	if (!s.c || !blocks || !tmp || !must_idx || !nice_idx)
+		goto out;
+	for (size_t i = 0; i < table_n; i++) {
+		s.c[i].name = table[i].name;
+		s.c[i].def = &table[i];
+		buf_init(&s.c[i].own, 0);
+	}
+	s.n = table_n;
+	for (size_t i = 0; i < req->n_must_have; i++)
+		must_idx[i] = skills_for_req(&s, table_n, req->must_have[i].name, cap);
+	for (size_t i = 0; i < req->n_nice_to_have; i++)
+		nice_idx[i] = skills_for_req(&s, table_n, req->nice_to_have[i].name, cap);
+	for (size_t i = 0; i < req->n_must_have + req->n_nice_to_have; i++)
+		if ((i < req->n_must_have ? must_idx[i] : nice_idx[i - req->n_must_have]) ==
+		    MD_ENOMEM)
+			goto out;
+	for (size_t i = 0; i < s.n; i++) {
+		search_cand(&s.c[i], d, blocks, tmp);
+		if (i % 16 == 15 && (rc = report(in, "skills", (double)(i + 1) / (double)s.n)))
+			goto out;
+	}
+	for (size_t i = 0; i < req->n_must_have; i++)
+		judge_skill(r, d, must_idx[i] >= 0 ? &s.c[must_idx[i]] : NULL, &req->must_have[i],
+			    true, i);
+	for (size_t i = 0; i < req->n_nice_to_have; i++)
+		judge_skill(r, d, nice_idx[i] >= 0 ? &s.c[nice_idx[i]] : NULL, &req->nice_to_have[i],
+			    false, i);
+	size_t nf = 0;
+	for (size_t i = 0; i < s.n; i++)
+		nf += s.c[i].found;
+	r->skills = md_calloc(nf ? nf : 1, sizeof *r->skills);
+	if (!r->skills)
+		goto out;
+	for (size_t i = 0; i < s.n; i++) {
+		if (!s.c[i].found)
+			continue;
+		struct cv_skill_found *f = &r->skills[r->n_skills++];
+		copy_trunc(f->name, sizeof f->name, s.c[i].name, strlen(s.c[i].name));
+		f->years = s.c[i].years;
+	}
+	qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
+	rc = 0;
+out:
+	skills_release(&s);
+	md_free(blocks);
+	md_free(tmp);
+	md_free(must_idx);
+	md_free(nice_idx);
+	return rc;
+}
+
+/* ---- experience ---- */
+
+static void do_experience(struct cv_result *r, const struct doc *d, const struct cv_input *in)
+{
+	const struct cv_requirements *req = in->req;
+	if (!req->has_min_years)
+		return;
+	char name[96];
+	snprintf(name, sizeof name, "%g+ years of experience", req->min_years);
+	struct cv_req_result *q = new_req(r, CV_CAT_EXPERIENCE, "/experience/min_years", name, 1);
+	size_t n_exp = 0;
+	for (size_t i = 0; i < d->n_ranges; i++) {
+		if (!d->ranges[i].experience)
+			continue;
+		n_exp++;
+		add_evidence(q, d, d->ranges[i].line, 0);
+	}
+	if (n_exp == 0)
+		set_verdict(q, CV_UNKNOWN);
+	else if (r->experience_years + 1e-9 >= req->min_years)
+		set_verdict(q, CV_MET);
+	else if (r->experience_years + 1e-9 >= req->min_years / 2)
+		set_verdict(q, CV_PARTIALLY_MET);
+	else
+		set_verdict(q, CV_NOT_MET);
+}
+
+/* ---- education ---- */
+
+struct degree_kw {
+	const char *kw;
+	enum cv_edu_level level;
+};
+
+static const struct degree_kw degree_kws[] = {
+	{ "phd", CV_EDU_DOCTORATE },
+	{ "ph.d", CV_EDU_DOCTORATE },
+	{ "ph. d", CV_EDU_DOCTORATE },
+	{ "doctorate", CV_EDU_DOCTORATE },
+	{ "doctor of", CV_EDU_DOCTORATE },
+	{ "dphil", CV_EDU_DOCTORATE },
+	{ "doctorat", CV_EDU_DOCTORATE },
+	{ "博士", CV_EDU_DOCTORATE },
+	{ "master", CV_EDU_MASTER },
+	{ "masters", CV_EDU_MASTER },
+	{ "msc", CV_EDU_MASTER },
+	{ "m.sc", CV_EDU_MASTER },
+	{ "m.s.", CV_EDU_MASTER },
+	{ "mba", CV_EDU_MASTER },
+	{ "m.eng", CV_EDU_MASTER },
+	{ "meng", CV_EDU_MASTER },
+	{ "m.a.", CV_EDU_MASTER },
+	{ "m.tech", CV_EDU_MASTER },
+	{ "mastère", CV_EDU_MASTER },
+	{ "硕士", CV_EDU_MASTER },
+	{ "bachelor", CV_EDU_BACHELOR },
+	{ "bachelors", CV_EDU_BACHELOR },
+	{ "bsc", CV_EDU_BACHELOR },
+	{ "b.sc", CV_EDU_BACHELOR },
+	{ "b.s.", CV_EDU_BACHELOR },
+	{ "b.a.", CV_EDU_BACHELOR },
+	{ "b.eng", CV_EDU_BACHELOR },
+	{ "beng", CV_EDU_BACHELOR },
+	{ "b.tech", CV_EDU_BACHELOR },
+	{ "btech", CV_EDU_BACHELOR },
+	{ "b.e.", CV_EDU_BACHELOR },
+	{ "licence", CV_EDU_BACHELOR },
+	{ "学士", CV_EDU_BACHELOR },
+	{ "本科", CV_EDU_BACHELOR },
+	{ "associate degree", CV_EDU_ASSOCIATE },
+	{ "associate of", CV_EDU_ASSOCIATE },
+	{ "associate's", CV_EDU_ASSOCIATE },
+	{ "high school", CV_EDU_HIGH_SCHOOL },
+	{ "secondary school", CV_EDU_HIGH_SCHOOL },
+	{ "baccalauréat", CV_EDU_HIGH_SCHOOL },
+	{ "a-levels", CV_EDU_HIGH_SCHOOL },
+	{ "abitur", CV_EDU_HIGH_SCHOOL },
+	{ "高中", CV_EDU_HIGH_SCHOOL },
+};
+
+/* The highest degree named on line l ("Scrum Master" is a role, not a degree). */
+static enum cv_edu_level line_degree(const struct doc *d, const struct line *l, size_t *at)
+{
+	enum cv_edu_level best = CV_EDU_NONE;
+	const char *t = line_fold(d, l);
+	for (size_t k = 0; k < ARRAY_SIZE(degree_kws); k++) {
+		size_t s, e;
+		if (degree_kws[k].level <= best || !find_kw(t, l->fold_len, degree_kws[k].kw, &s, &e))
+			continue;
+		if (degree_kws[k].level == CV_EDU_MASTER && s >= 6 && memcmp(t + s - 6, "scrum ", 6) == 0)
+			continue;
+		best = degree_kws[k].level;
+		*at = s;
+	}
+	return best;
+}
+
+static void do_education(struct cv_result *r, const struct doc *d, const struct cv_input *in)
+{
+	const struct cv_requirements *req = in->req;
+	bool has_section = false;
+	size_t best_line = 0, best_at = 0;
+	for (size_t i = 0; i < d->n_lines; i++) {
+		size_t at = 0;
+		enum cv_edu_level lv = line_degree(d, &d->lines[i], &at);
+		if (lv > r->education_level) {
+			r->education_level = lv;
+			best_line = i;
+			best_at = at;
+		}
+		has_section |= d->lines[i].section == SEC_EDUCATION;
+	}
+	if (req->edu_min_level == CV_EDU_NONE && req->n_edu_fields == 0)
+		return;
+	char name[96];
+	if (req->edu_min_level != CV_EDU_NONE)
+		snprintf(name, sizeof name, "%s degree", cv_edu_level_name(req->edu_min_level));
+	else
+		snprintf(name, sizeof name, "degree in %s", req->edu_fields[0]);
+	struct cv_req_result *q = new_req(r, CV_CAT_EDUCATION,
+					  req->edu_min_level != CV_EDU_NONE ? "/education/min_level"
+									    : "/education/fields",
+					  name, 1);
+	if (r->education_level == CV_EDU_NONE && !has_section) {
+		set_verdict(q, CV_UNKNOWN);
+		return;
+	}
+	bool level_ok = r->education_level >= req->edu_min_level;
+	if (r->education_level != CV_EDU_NONE)
+		add_evidence(q, d, best_line, best_at);
+	bool field_ok = req->n_edu_fields == 0;
+	for (size_t f = 0; f < req->n_edu_fields && !field_ok; f++) {
+		struct buf fb;
+		buf_init(&fb, 512);
+		if (text_casefold(req->edu_fields[f], strlen(req->edu_fields[f]), &fb) == 0 && fb.len) {
+			for (size_t i = 0; i < d->n_lines && !field_ok; i++) {
+				const struct line *l = &d->lines[i];
+				size_t s, e, at;
+				if (l->section != SEC_EDUCATION && line_degree(d, l, &at) == CV_EDU_NONE)
+					continue;
+				if (find_kw(line_fold(d, l), l->fold_len, fb.data, &s, &e)) {
+					field_ok = true;
+					add_evidence(q, d, i, s);
+				}
+			}
+		}
+		buf_release(&fb);
+	}
+	if (level_ok && field_ok)
+		set_verdict(q, CV_MET);
+	else if (level_ok || (req->n_edu_fields && field_ok &&
+				 r->education_level + 1 >= req->edu_min_level))
+		set_verdict(q, CV_PARTIALLY_MET);
+	else
+		set_verdict(q, CV_NOT_MET);
+}
+
+/* ---- languages ---- */
+
+struct lang_def {
+	const char *names[7]; /* the first is the English display name, lower case */
+};
+
+static const struct lang_def lang_table[] = {
+	{ { "english", "anglais", "englisch", "inglés", "英语", "英文" } },
+	{ { "french", "français", "francais", "französisch", "francés", "法语" } },
+	{ { "german", "allemand", "deutsch", "alemán", "德语" } },
+	{ { "spanish", "espagnol", "español", "spanisch", "西班牙语" } },
+	{ { "italian", "italien", "italiano", "italienisch" } },
+	{ { "portuguese", "portugais", "português", "portugiesisch" } },
+	{ { "dutch", "néerlandais", "nederlands", "niederländisch" } },
+	{ { "chinese", "mandarin", "chinois", "中文", "汉语", "普通话" } },
+	{ { "japanese", "japonais", "日语" } },
+	{ { "korean", "coréen", "韩语" } },
+	{ { "arabic", "arabe", "arabisch" } },
+	{ { "russian", "russe", "russisch" } },
+	{ { "hindi" } },
+	{ { "polish", "polonais", "polnisch" } },
+	{ { "turkish", "turc", "türkisch" } },
+};
+
+struct level_word {
+	const char *w;
+	enum cv_lang_level level;
+};
+
+static const struct level_word level_words[] = {
+	{ "native", CV_LANG_NATIVE },
+	{ "mother tongue", CV_LANG_NATIVE },
+	{ "langue maternelle", CV_LANG_NATIVE },
+	{ "maternelle", CV_LANG_NATIVE },
+	{ "muttersprache", CV_LANG_NATIVE },
+	{ "bilingual", CV_LANG_NATIVE },
+	{ "bilingue", CV_LANG_NATIVE },
+	{ "母语", CV_LANG_NATIVE },
+	{ "c2", CV_LANG_C2 },
+	{ "c1", CV_LANG_C1 },
+	{ "b2", CV_LANG_B2 },
+	{ "b1", CV_LANG_B1 },
+	{ "a2", CV_LANG_A2 },
+	{ "a1", CV_LANG_A1 },
+	{ "fluent", CV_LANG_C1 },
+	{ "fluency", CV_LANG_C1 },
+	{ "courant", CV_LANG_C1 },
+	{ "fließend", CV_LANG_C1 },
+	{ "proficient", CV_LANG_C1 },
+	{ "advanced", CV_LANG_C1 },
+	{ "avancé", CV_LANG_C1 },
+	{ "full professional", CV_LANG_C1 },
+	{ "professional working", CV_LANG_B2 },
+	{ "upper intermediate", CV_LANG_B2 },
+	{ "upper-intermediate", CV_LANG_B2 },
+	{ "intermediate", CV_LANG_B1 },
+	{ "intermédiaire", CV_LANG_B1 },
+	{ "conversational", CV_LANG_B1 },
+	{ "elementary", CV_LANG_A2 },
+	{ "basic", CV_LANG_A2 },
+	{ "notions", CV_LANG_A2 },
+	{ "beginner", CV_LANG_A2 },
+	{ "débutant", CV_LANG_A2 },
+};
+
+/* The highest level word in text[0..n). */
+static enum cv_lang_level level_in(const char *text, size_t n)
+{
+	enum cv_lang_level best = CV_LANG_UNSPECIFIED;
+	for (size_t k = 0; k < ARRAY_SIZE(level_words); k++) {
+		size_t s, e;
+		if (level_words[k].level > best && find_kw(text, n, level_words[k].w, &s, &e))
+			best = level_words[k].level;
+	}
+	return best;
+}
+
+/* The stretch after a mention up to the next list separator (or the next line if empty). */
+static enum cv_lang_level level_near(const struct doc *d, size_t li, size_t end)
+{
+	const struct line *l = &d->lines[li];
+	const char *t = line_fold(d, l);
+	size_t k = end;
+	while (k < l->fold_len && t[k] != ',' && t[k] != ';' && t[k] != '|' && t[k] != '/')
+		k++;
+	enum cv_lang_level lv = level_in(t + end, k - end);
+	if (lv == CV_LANG_UNSPECIFIED && k == l->fold_len && li + 1 < d->n_lines &&
+	    d->lines[li + 1].page == l->page)
+		lv = level_in(line_fold(d, &d->lines[li + 1]), d->lines[li + 1].fold_len);
+	return lv;
+}
+
+static void do_languages(struct cv_result *r, const struct doc *d, const struct cv_input *in)
+{
+	const struct cv_requirements *req = in->req;
+	for (size_t i = 0; i < req->n_languages; i++) {
+		const struct cv_language_req *lr = &req->languages[i];
+		char id[64], label[192];
+		snprintf(id, sizeof id, "/languages/%zu", i);
+		struct cv_req_result *q = new_req(r, CV_CAT_LANGUAGES, id, lr->language, 1);
+		if (lr->min_level != CV_LANG_UNSPECIFIED) {
+			snprintf(label, sizeof label, "%s (%s)", lr->language,
+				 cv_lang_level_name(lr->min_level));
+			copy_trunc(q->requirement, sizeof q->requirement, label, strlen(label));
+		}
+		struct buf fb;
+		buf_init(&fb, 256);
+		const char *own[2] = { NULL, NULL };
+		const char *const *names = own;
+		size_t n_names = 1;
+		if (text_casefold(lr->language, strlen(lr->language), &fb) == 0 && fb.len)
+			own[0] = fb.data;
+		for (size_t t = 0; own[0] && t < ARRAY_SIZE(lang_table); t++)
+			for (size_t k = 0; k < 7 && lang_table[t].names[k]; k++)
+				if (strcmp(lang_table[t].names[k], own[0]) == 0) {
+					names = lang_table[t].names;
+					n_names = 7;
+				}
+		bool found = false;
+		enum cv_lang_level best = CV_LANG_UNSPECIFIED;
+		for (size_t li = 0; li < d->n_lines; li++) {
+			const struct line *l = &d->lines[li];
+			for (size_t k = 0; k < n_names && names[k]; k++) {
+				size_t s, e;
+				if (!find_kw(line_fold(d, l), l->fold_len, names[k], &s, &e))
+					continue;
+				found = true;
+				enum cv_lang_level lv = level_near(d, li, e);
+				if (lv > best || q->n_evidence == 0)
+					add_evidence(q, d, li, s);
+				if (lv > best)
+					best = lv;
+			}
+		}
+		buf_release(&fb);
+		if (!found)
+			set_verdict(q, CV_NOT_MET);
+		else if (lr->min_level == CV_LANG_UNSPECIFIED || best >= lr->min_level)
+			set_verdict(q, CV_MET);
+		else if (best == CV_LANG_UNSPECIFIED || best + 1 >= lr->min_level)
+			set_verdict(q, CV_PARTIALLY_MET);
+		else
+			set_verdict(q, CV_NOT_MET);
+	}
+}
+
+/* ---- certifications and location ---- */
+
+/* Searches the folded form of needle over all lines; quotes up to max lines. */
+static bool search_phrase(struct cv_req_result *q, const struct doc *d, const char *needle,
+			  size_t max)
+{
+	struct buf fb;
+	buf_init(&fb, 512);
+	bool found = false;
+	if (text_casefold(needle, strlen(needle), &fb) == 0 && fb.len) {
+		for (size_t li = 0; li < d->n_lines && q->n_evidence < max; li++) {
+			const struct line *l = &d->lines[li];
+			size_t s, e;
+			if (find_kw(line_fold(d, l), l->fold_len, fb.data, &s, &e)) {
+				found = true;
+				add_evidence(q, d, li, s);
+			}
+		}
+	}
+	buf_release(&fb);
+	return found;
+}
+
+static void do_certifications(struct cv_result *r, const struct doc *d,
+			      const struct cv_input *in)
+{
+	const struct cv_requirements *req = in->req;
+	for (size_t i = 0; i < req->n_certifications; i++) {
+		char id[64];
+		snprintf(id, sizeof id, "/certifications/%zu", i);
+		struct cv_req_result *q =
+			new_req(r, CV_CAT_CERTIFICATIONS, id, req->certifications[i], 1);
+		set_verdict(q, search_phrase(q, d, req->certifications[i], 2) ? CV_MET : CV_NOT_MET);
+	}
+}
+
+/*
+ * Location: the city named in the CV is met. Otherwise, when remote work is accepted, a CV
+ * that mentions remote work is met and any other is partially met (we cannot tell where the
+ * candidate lives, but it matters less); when it is not, not met.
+ */
+static void do_location(struct cv_result *r, const struct doc *d, const struct cv_input *in)
+{
+	const struct cv_requirements *req = in->req;
+	if (!req->has_location)
+		return;
+	char name[96];
+	snprintf(name, sizeof name, "%s%s%s", req->city ? req->city : "",
+		 req->city && req->remote_ok ? " or " : "", req->remote_ok ? "remote" : "");
+	struct cv_req_result *q = new_req(r, CV_CAT_LOCATION, "/location", name, 1);
+	if (req->city && search_phrase(q, d, req->city, 2)) {
+		set_verdict(q, CV_MET);
+		return;
+	}
+	if (!req->remote_ok) {
+		set_verdict(q, CV_NOT_MET);
+		return;
+	}
+	bool remote = search_phrase(q, d, "remote", 1) || search_phrase(q, d, "télétravail", 1);
+	set_verdict(q, remote ? CV_MET : CV_PARTIALLY_MET);
+}
+
+/* ---- similarity ---- */
+
+static const char *const stopwords[] = {
+	"a", "about", "above", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+	"be", "been", "being", "both", "but", "by", "can", "could", "did", "do", "does", "each",
+	"etc", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in",
+	"into", "is", "it", "its", "just", "like", "may", "me", "more", "most", "my", "no", "not",
+	"of", "on", "or", "other", "our", "out", "over", "per", "she", "should", "so", "some",
+	"such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
+	"those", "through", "to", "under", "up", "us", "using", "very", "was", "we", "were", "what",
+	"when", "where", "which", "while", "who", "will", "with", "within", "would", "you", "your",
+	"au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "il", "je",
+	"la", "le", "les", "leur", "lui", "ma", "mais", "mes", "nous", "ou", "par", "pas", "pour",
+	"qui", "que", "sa", "se", "ses", "son", "sur", "un", "une", "vous", "der", "die", "das",
+	"und", "mit", "für", "von", "zu", "ist",
+};
+
+static bool is_stopword(struct slice w)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stopwords); i++)
+		if (strlen(stopwords[i]) == w.len && memcmp(stopwords[i], w.ptr, w.len) == 0)
+			return true;
+	return false;
+}
+
+static int cmp_slice(const void *a, const void *b)
+{
+	const struct slice *x = a, *y = b;
+	int c = memcmp(x->ptr, y->ptr, MD_MIN(x->len, y->len));
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len ? 1 : 0;
+}
+
+struct terms {
+	struct slice *w;
+	size_t n;
+};
+
+static int terms_add_text(struct terms *t, const char *s, size_t len)
+{
+	struct slice rest = { s, len }, w;
+	while (t->n < MAX_SIM_TOKENS && text_next_word(&rest, &w)) {
+		bool digits = true;
+		for (size_t k = 0; k < w.len && digits; k++)
+			digits = w.ptr[k] >= '0' && w.ptr[k] <= '9';
+		if (w.len < 2 || digits || is_stopword(w))
+			continue;
+		t->w[t->n++] = w;
+	}
+	return 0;
+}
+
+/* Sum over distinct terms of (1 + ln tf)^2 or the dot product with another sorted list. */
+static double tf_weight(size_t count)
+{
+	return 1.0 + log((double)count);
+}
+
+static double cosine(struct terms *a, struct terms *b)
+{
+	qsort(a->w, a->n, sizeof *a->w, cmp_slice);
+	qsort(b->w, b->n, sizeof *b->w, cmp_slice);
+	double dot = 0, na = 0, nb = 0;
+	size_t i = 0, j = 0;
+	while (i < a->n || j < b->n) {
+		int c = i >= a->n ? 1 : j >= b->n ? -1 : cmp_slice(&a->w[i], &b->w[j]);
+		size_t ci = 0, cj = 0;
+		if (c <= 0) {
+			size_t s = i;
+			while (i < a->n && cmp_slice(&a->w[s], &a->w[i]) == 0)
+				i++;
+			ci = i - s;
+		}
+		if (c >= 0) {
+			size_t s = j;
+			while (j < b->n && cmp_slice(&b->w[s], &b->w[j]) == 0)
+				j++;
+			cj = j - s;
+		}
+		double wa = ci ? tf_weight(ci) : 0, wb = cj ? tf_weight(cj) : 0;
+		dot += wa * wb;
+		na += wa * wa;
+		nb += wb * wb;
+	}
+	return na > 0 && nb > 0 ? dot / (sqrt(na) * sqrt(nb)) : 0;
+}
+
+static int do_similarity(struct cv_result *r, const struct doc *d, const struct cv_input *in,
+			 double *sim, bool *present)
+{
+	*present = false;
+	if (!in->job_description || !in->job_description[0])
+		return 0;
+	struct buf jd;
+	buf_init(&jd, PAGE_TEXT_LIMIT);
+	int rc = text_casefold(in->job_description, strlen(in->job_description), &jd);
+	if (rc == MD_ELIMIT)
+		rc = 0;
+	struct terms a = { md_malloc(MAX_SIM_TOKENS * sizeof(struct slice)), 0 };
+	struct terms b = { md_malloc(MAX_SIM_TOKENS * sizeof(struct slice)), 0 };
+	if (rc || !a.w || !b.w) {
+		rc = rc ? rc : MD_ENOMEM;
+		goto out;
+	}
+	for (size_t p = 0; p < d->n_pages; p++)
+		terms_add_text(&a, d->fold[p].data, d->fold[p].len);
+	if (jd.len)
+		terms_add_text(&b, jd.data, jd.len);
+	if (b.n == 0)
+		goto out;
+	*present = true;
+	double c = cosine(&a, &b);
+	*sim = MD_MIN(1.0, 2.0 * c);
+out:
+	md_free(a.w);
+	md_free(b.w);
+	buf_release(&jd);
+	(void)r;
+	return rc;
+}
+
+/* ---- scoring and summary ---- */
+
+const char *cv_tier_for(int score)
+{
+	return score >= 80 ? "strong" : score >= 65 ? "good" : score >= 45 ? "partial" : "weak";
+}
+
+const char *cv_verdict_name(enum cv_verdict v)
+{
+	static const char *const names[] = { "met", "partially_met", "not_met", "unknown" };
+	return (unsigned)v < ARRAY_SIZE(names) ? names[v] : "unknown";
+}
+
+static void score(struct cv_result *r, const struct cv_requirements *req, double sim,
+		  bool sim_present)
+{
+	double sum[CV_CAT_COUNT] = { 0 }, wsum[CV_CAT_COUNT] = { 0 };
+	for (size_t i = 0; i < r->n_reqs; i++) {
+		sum[r->reqs[i].category] += r->reqs[i].weight * r->reqs[i].score;
+		wsum[r->reqs[i].category] += r->reqs[i].weight;
+	}
+	if (sim_present) {
+		sum[CV_CAT_SIMILARITY] = sim;
+		wsum[CV_CAT_SIMILARITY] = 1;
+	}
+	double total_w = 0, total = 0;
+	for (int c = 0; c < CV_CAT_COUNT; c++) {
+		struct cv_category_score *cs = &r->categories[c];
+		cs->present = wsum[c] > 0;
+		if (!cs->present)
+			continue;
+		cs->score = sum[c] / wsum[c];
+		double w = req->weights[c] > 0 ? req->weights[c] : 0;
+		cs->weight = w;
+		total_w += w;
+	}
+	for (int c = 0; c < CV_CAT_COUNT; c++) {
+		struct cv_category_score *cs = &r->categories[c];
+		if (!cs->present)
+			continue;
+		cs->weight = total_w > 0 ? cs->weight / total_w : 0;
+		total += cs->weight * cs->score;
+	}
+	long s = lround(total * 100.0);
+	r->score = (int)MD_MAX(0, MD_MIN(100, s));
+	r->tier = cv_tier_for(r->score);
+}
+
+static void summarize(struct cv_result *r, const struct cv_requirements *req)
+{
+	struct buf b;
+	buf_init(&b, sizeof r->summary - 1);
+	static const char *const tiers[] = { "Strong", "Good", "Partial", "Weak" };
+	const char *tier = r->score >= 80 ? tiers[0] : r->score >= 65 ? tiers[1]
+						     : r->score >= 45 ? tiers[2] : tiers[3];
+	size_t met = 0, missing = 0;
+	for (size_t i = 0; i < r->n_reqs; i++) {
+		met += r->reqs[i].verdict == CV_MET;
+		missing += r->reqs[i].verdict == CV_NOT_MET;
+	}
+	int rc = buf_printf(&b, "%s match: %zu of %zu requirements met", tier, met, r->n_reqs);
+	size_t listed = 0;
+	for (size_t i = 0; i < r->n_reqs && !rc; i++) {
+		if (r->reqs[i].verdict != CV_NOT_MET)
+			continue;
+		if (listed == 3) {
+			rc = buf_printf(&b, " and %zu more", missing - listed);
+			break;
+		}
+		rc = buf_printf(&b, "%s%s", listed ? ", " : "; missing ", r->reqs[i].name);
+		listed++;
+	}
+	if (!rc && r->experience_years > 0)
+		rc = buf_printf(&b, "; %.1f years of experience", r->experience_years);
+	else if (!rc)
+		rc = buf_puts(&b, "; no dated work experience found");
+	if (!rc && req->has_min_years)
+		rc = buf_printf(&b, " (%g required)", req->min_years);
+	if (!rc)
+		rc = buf_putc(&b, '.');
+	/* A summary cut at the cap still ends cleanly: rc is ignored on purpose past this point. */
+	copy_trunc(r->summary, sizeof r->summary, b.data ? b.data : "", b.len);
+	buf_release(&b);
+}
+
+/* ---- entry point ---- */
+
+void cv_result_release(struct cv_result *r)
+{
+	md_free(r->reqs);
+	md_free(r->skills);
+	memset(r, 0, sizeof *r);
+	r->tier = "weak";
+}
+
+static void no_text_verdicts(struct cv_result *r)
+{
+	for (size_t i = 0; i < r->n_reqs; i++) {
+		set_verdict(&r->reqs[i], CV_UNKNOWN);
+		r->reqs[i].n_evidence = 0;
+	}
+}
+
+int cv_match(const struct cv_input *in, struct cv_result *out)
+{
+	memset(out, 0, sizeof *out);
+	out->tier = "weak";
+	if (!in || !in->req || (in->n_pages && !in->pages))
+		return MD_EINVAL;
+	const struct cv_requirements *req = in->req;
+	struct doc d = { 0 };
+	size_t max_reqs = req->n_must_have + req->n_nice_to_have + req->n_languages +
+			  req->n_certifications + 3;
+	out->reqs = md_calloc(max_reqs, sizeof *out->reqs);
+	int rc = out->reqs ? 0 : MD_ENOMEM;
+	if (rc || (rc = report(in, "normalize", 0)) || (rc = doc_build(&d, in)))
+		goto fail;
+	if ((rc = report(in, "dates", 0)) || (rc = doc_find_ranges(&d, in)))
+		goto fail;
+	out->experience_years = experience_years(&d);
+	if ((rc = report(in, "skills", 0)) || (rc = do_skills(out, &d, in)))
+		goto fail;
+	if ((rc = report(in, "requirements", 0)))
+		goto fail;
+	do_experience(out, &d, in);
+	do_education(out, &d, in);
+	do_languages(out, &d, in);
+	do_certifications(out, &d, in);
+	do_location(out, &d, in);
+	double sim = 0;
+	bool sim_present = false;
+	if ((rc = report(in, "similarity", 0)) || (rc = do_similarity(out, &d, in, &sim, &sim_present)))
+		goto fail;
+	if (d.text_chars < NO_TEXT_CHARS) {
+		add_warning(out, "no text layer: the PDF has no extractable text (scanned image?)");
+		no_text_verdicts(out);
+		sim_present = false;
+	} else if (d.n_ranges == 0) {
+		add_warning(out, "no date ranges found: years of experience are unknown");
+	}
+	if (!in->job_description || !in->job_description[0])
+		add_warning(out, "no job description: similarity not scored");
+	score(out, req, sim, sim_present);
+	summarize(out, req);
+	rc = report(in, "score", 1);
+	if (rc)
+		goto fail;
+	doc_release(&d);
+	return 0;
+fail:
+	doc_release(&d);
+	cv_result_release(out);
+	return rc;
+}
+
+/* ---- pages ---- */
+
+void cv_pages_init(struct cv_pages *p)
+{
+	memset(p, 0, sizeof *p);
+}
+
+void cv_pages_release(struct cv_pages *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		md_free(p->text[i]);
+	md_free(p->text);
+	cv_pages_init(p);
+}
+
+int cv_pages_add(struct cv_pages *p, const char *text, size_t len)
+{
+	char *copy = md_strndup(text, len);
+	if (!copy)
+		return MD_ENOMEM;
+	char **v = md_realloc(p->text, (p->n + 1) * sizeof *v);
+	if (!v) {
+		md_free(copy);
+		return MD_ENOMEM;
+	}
+	p->text = v;
+	p->text[p->n++] = copy;
+	return 0;
+}

@@ -1,0 +1,129 @@
+/*
+ * cv.h: the CV deep-match engine. Pure: no HTTP, no SQL, no clock, no globals, no file I/O.
+ * Text of the CV's pages, a job description and a cv_requirements go in; a cv_result comes
+ * out. The same input always gives the same output, byte for byte.
+ *
+ * What the engine does, in order: normalises every page (text/normalize.h), splits it into
+ * lines and finds section headings ("Experience", "Education", "Skills", "Projects", and their
+ * French, German and Chinese names), finds date ranges (dates.h), decides which ranges are
+ * jobs, finds skills (skills.h) and their years, detects degrees, languages with CEFR levels,
+ * certifications and the location, gives each requirement a verdict with quoted evidence, and
+ * scores.
+ *
+ * Heuristics, stated so the numbers can be checked by hand:
+ *   - A date range counts as experience unless it lies in an education, projects or other
+ *     non-work section (awards, publications, ...) or its own line names a school or a degree
+ *     (university, school, college, bachelor, master, degree, B.Sc, GPA, ...).
+ *   - Experience years = the length of the union of those ranges (overlaps count once).
+ *   - A line belongs to the last experience range that started on or above it, until the next
+ *     section heading or the next range. Years of a skill = the union of the ranges of the
+ *     lines that mention it; a skill only named in a "Skills" list gets 0 years (unknown).
+ *   - Verdict scores: met 1, partially_met 0.5, not_met 0, unknown 0. A skill found with fewer
+ *     years than asked is partially_met; experience of at least half the years asked is
+ *     partially_met; "unknown" means the CV gives no way to tell (no text layer, no dates, no
+ *     education section nor degree at all).
+ *   - A category's score is the weighted mean of its requirements (must-have skills weigh 2,
+ *     everything else 1); categories without requirements drop out and the remaining weights
+ *     are re-normalised; score = round(100 * weighted mean of categories).
+ *   - Similarity: cosine of sublinear term frequencies (1 + ln tf) of the CV and the job
+ *     description after case folding and stop-word removal, scaled by 2 and capped at 1 (a
+ *     cosine of 0.5 is already a very close text match for a CV against a job ad).
+ */
+#ifndef MATCHD_ENGINES_CV_CV_H
+#define MATCHD_ENGINES_CV_CV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "engines/cv/requirements.h"
+
+#define CV_EVIDENCE_MAX 200 /* bytes of quoted text, not counting the NUL */
+#define CV_MAX_EVIDENCE 3   /* quotes per requirement */
+#define CV_MAX_WARNINGS 8
+#define CV_WARNING_MAX 160
+
+/* The text of a document, one UTF-8 string per page (page i + 1 is text[i]). */
+struct cv_pages {
+	char **text;
+	size_t n;
+	bool truncated; /* pages or bytes were cut at a limit */
+};
+
+void cv_pages_init(struct cv_pages *p);
+void cv_pages_release(struct cv_pages *p);
+/* Appends a page holding a NUL-terminated copy of text[0..len). */
+MD_WUR int cv_pages_add(struct cv_pages *p, const char *text, size_t len);
+
+/* Returns nonzero to ask the engine to stop; the engine then returns MD_ECANCELED. */
+typedef int (*cv_progress_fn)(void *ctx, const char *stage, double fraction);
+
+struct cv_input {
+	const char *const *pages; /* n_pages UTF-8 strings (any bytes: they are cleaned) */
+	size_t n_pages;
+	const char *job_description; /* may be NULL */
+	const struct cv_requirements *req;
+	int64_t as_of; /* days since 1970-01-01: "present" in a CV means this day */
+	cv_progress_fn progress; /* may be NULL */
+	void *progress_ctx;
+};
+
+enum cv_verdict { CV_MET, CV_PARTIALLY_MET, CV_NOT_MET, CV_UNKNOWN };
+
+struct cv_evidence {
+	int page; /* 1-based */
+	char text[CV_EVIDENCE_MAX + 1];
+};
+
+struct cv_req_result {
+	char id[64];           /* JSON pointer into the requirements: "/skills/must_have/0" */
+	enum cv_category category;
+	char name[96];         /* short: "Kubernetes", "French", "bachelor" */
+	char requirement[192]; /* readable: "Kubernetes (must have, 3+ years)" */
+	enum cv_verdict verdict;
+	double score;  /* 0..1 */
+	double weight; /* within the category */
+	struct cv_evidence evidence[CV_MAX_EVIDENCE];
+	size_t n_evidence;
+};
+
+struct cv_category_score {
+	bool present;  /* false: no requirement in this category, it dropped out */
+	double score;  /* 0..1 */
+	double weight; /* re-normalised over the present categories; sums to 1 */
+};
+
+struct cv_skill_found {
+	char name[64];
+	double years; /* 0 when no dated experience mentions it */
+};
+
+struct cv_result {
+	int score;        /* 0..100 */
+	const char *tier; /* "strong" (>= 80), "good" (>= 65), "partial" (>= 45), "weak" */
+	char summary[512];
+	struct cv_req_result *reqs;
+	size_t n_reqs;
+	struct cv_category_score categories[CV_CAT_COUNT];
+	struct cv_skill_found *skills; /* sorted by name */
+	size_t n_skills;
+	double experience_years;
+	enum cv_edu_level education_level; /* highest degree detected */
+	char warnings[CV_MAX_WARNINGS][CV_WARNING_MAX];
+	size_t n_warnings;
+};
+
+/*
+ * Matches the CV against the requirements. Returns 0 and fills *out (release it with
+ * cv_result_release), MD_EINVAL when in or in->req is NULL, MD_ENOMEM, or MD_ECANCELED when
+ * the progress callback asked to stop; on error *out is left empty.
+ */
+MD_WUR int cv_match(const struct cv_input *in, struct cv_result *out);
+void cv_result_release(struct cv_result *r);
+
+const char *cv_verdict_name(enum cv_verdict v);
+/* "strong", "good", "partial" or "weak" for a 0..100 score. */
+const char *cv_tier_for(int score);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * dates.h: finds date ranges such as "Aug 2012 – Dec 2013", "Oct 2016 – Present",
+ * "03/2019 - 05/2021", "2019-03 – 2021-05", "Fall 2013 – Spring 2014", "Déc. 2023— Aujourd’hui",
+ * "2013 – 至今" or "2015 年 3 月 – 2015 年 5 月" in CV text, and measures their union.
+ *
+ * Months are counted as year * 12 + (month - 1); a range is half-open [start, end) in months.
+ * Conventions (documented because they decide "years of experience"):
+ *   - a month is inclusive at both ends: "Aug 2012 – Dec 2013" is 17 months;
+ *   - a year without a month means mid-year (July), so "2018 – 2022" is 4 years, and a range
+ *     whose two ends are the same bare year ("2022 – 2022") counts as the whole year;
+ *   - seasons: spring = March, summer = June, fall/autumn = September, winter = December;
+ *   - "present", "current", "now", "today", "aujourd'hui", "heute", "至今"… and "since X" end at
+ *     as_of, inclusive of as_of's month; every end is clamped to as_of, and a range that starts
+ *     after as_of, ends before it starts, starts before 1950 or lasts over 60 years is dropped;
+ *   - a lone date ("Last updated in Mar 2026", "Summer 2022") is never a range.
+ * The parser is ASCII-case-insensitive; non-ASCII month names (févr, déc, août, märz) are matched
+ * in their lower-case form, so callers pass case-folded text. White space, including line
+ * breaks, is allowed around the dash, since PDF extraction often breaks "June 2022 –\nPresent".
+ */
+#ifndef MATCHD_ENGINES_CV_DATES_H
+#define MATCHD_ENGINES_CV_DATES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cv_month_range {
+	int32_t start; /* first month, inclusive */
+	int32_t end;   /* month after the last, exclusive */
+};
+
+struct cv_date_range {
+	struct cv_month_range r;
+	size_t offset; /* byte offset of the range's first character in the text */
+	size_t len;    /* bytes from the first character to the end of the second date */
+	bool open;     /* ended with "present" or similar */
+};
+
+/* The month index (year * 12 + month - 1) of a day counted from 1970-01-01. */
+int32_t cv_month_from_days(int64_t days);
+
+/*
+ * Scans text[0..len) for date ranges, resolving open ends against as_of (days since the
+ * epoch). Stores the first cap ranges found in out, in text order, and returns how many it
+ * stored. Never reads past len; text need not be NUL-terminated.
+ */
+size_t cv_dates_find(const char *text, size_t len, int64_t as_of, struct cv_date_range *out,
+		     size_t cap);
+
+/*
+ * True when text[0..len) holds at least one date ("Summer 2022", "03/2019", "2022"), whether
+ * or not it is part of a range. The engine uses it to notice a new dated entry.
+ */
+bool cv_dates_has_date(const char *text, size_t len);
+
+/* Sorts r and merges overlapping or touching ranges in place; returns the new count. */
+size_t cv_ranges_merge(struct cv_month_range *r, size_t n);
+
+/* The length of the union of r[0..n) in years (months / 12); r is left unchanged. */
+double cv_ranges_years(const struct cv_month_range *r, size_t n);
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * store.h: the durable state of matchd, behind one interface. The rest of the program sees
+ * only these functions; store/sqlite/ implements them now and store/postgres/ will implement
+ * the same set (NEEDSWORK: the PostgreSQL issue turns this header into a backend table in
+ * store_backend.h once a second backend exists).
+ *
+ * Invariants every backend keeps:
+ * - every row carries its workspace, and every read by id filters on it (ws_id != NULL), so
+ *   another workspace's object is MD_ENOTFOUND, never a leak of its existence;
+ * - a submitted job is durable (committed with synchronous=FULL) when store_job_submit returns;
+ * - the terminal state of a job, its result, its credit charge, its terminal event and its
+ *   webhook delivery are written in one transaction guarded by the claim token, so a worker
+ *   that lost its lease cannot write anything and a re-run cannot charge twice;
+ * - job events have strictly increasing ids (the SSE event ids).
+ *
+ * Strings in the fixed-size fields are NUL-terminated; heap fields (char *) belong to the
+ * struct and are freed by its _release function.
+ */
+#ifndef MATCHD_STORE_STORE_H
+#define MATCHD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/uuid.h"
+
+struct store;
+
+/* Opens the store named by url ("sqlite:PATH"), creating it and applying migrations. */
+MD_WUR int store_open(const char *url, struct store **out, char *err, size_t errcap);
+void store_free(struct store *st);
+/* 0 when the database answers and every migration is applied; *version is the newest. */
+int store_ping(struct store *st, int *version);
+/*
+ * Registers the function called after every commit that appended a job event or made a job
+ * runnable. It runs on the committing thread and must not call back into the store.
+ */
+void store_set_listener(struct store *st, void (*cb)(void *ctx, const char *job_id), void *ctx);
+/*
+ * Registers the function that builds the webhook payload (JSON text, md_malloc'd) of a
+ * terminal event ("job.succeeded", "job.failed", "job.canceled"); the store calls it inside
+ * the terminal transaction of a job that has a webhook URL, so the delivery row is written
+ * atomically with the state it reports.
+ */
+typedef char *(*store_payload_fn)(void *ctx, const char *type, const char *job_id,
+				  const char *kind, const char *status, int64_t now);
+void store_set_payload_builder(struct store *st, store_payload_fn fn, void *ctx);
+/* Fault injection for tests: the next n job submissions fail with MD_EIO. */
+void store_fail_next_submits(struct store *st, int n);
+
+/* ---- workspaces ---- */
+struct store_workspace {
+	char id[MD_UUID_LEN];
+	char name[128];
+	int64_t rate_limit;
+	int64_t rate_period_ms;
+	int64_t rate_burst;
+	char webhook_secret[96];
+	char webhook_secret_prev[96]; /* "" when no rotation is in progress */
+	int64_t webhook_secret_prev_until;
+};
+
+MD_WUR int store_workspace_create(struct store *st, const char *name, int64_t credits,
+				  const char *webhook_secret, struct store_workspace *out);
+/* Finds a workspace by id, or by name when by_name. */
+MD_WUR int store_workspace_get(struct store *st, const char *key, bool by_name,
+			       struct store_workspace *out);
+MD_WUR int store_workspace_set_rate(struct store *st, const char *ws_id, int64_t limit,
+				    int64_t period_ms, int64_t burst);
+/* Installs a new secret; the old one stays valid for signing until prev_until. */
+MD_WUR int store_workspace_rotate_secret(struct store *st, const char *ws_id,
+					 const char *new_secret, int64_t prev_until);
+
+/* ---- API keys ---- */
+struct store_key {
+	char id[MD_UUID_LEN];
+	char workspace_id[MD_UUID_LEN];
+	char workspace_name[128];
+	char prefix[16];
+	uint32_t permissions;
+	int64_t created_at;
+	int64_t revoked_at; /* 0 when active */
+};
+
+MD_WUR int store_key_create(struct store *st, const char *ws_id, const char *hash_hex,
+			    const char *prefix, uint32_t permissions, struct store_key *out);
+/* Finds an active (not revoked) key by the hex SHA-256 of its secret. */
+MD_WUR int store_key_find(struct store *st, const char *hash_hex, struct store_key *out);
+MD_WUR int store_key_list(struct store *st, int (*cb)(void *ctx, const struct store_key *k),
+			  void *ctx);
+MD_WUR int store_key_revoke(struct store *st, const char *key_id);
+
+/* ---- credits ---- */
+struct store_ledger_entry {
+	char id[MD_UUID_LEN];
+	int64_t amount;
+	char reason[32];
+	char job_id[MD_UUID_LEN]; /* "" when not tied to a job */
+	int64_t created_at;
+};
+
+MD_WUR int store_credits_add(struct store *st, const char *ws_id, int64_t amount,
+			     const char *reason);
+MD_WUR int store_credits_balance(struct store *st, const char *ws_id, int64_t *balance);
+/* Newest first; entries with id < cursor when cursor is non-empty. */
+MD_WUR int store_credits_ledger(struct store *st, const char *ws_id, const char *cursor, int limit,
+				int (*cb)(void *ctx, const struct store_ledger_entry *e),
+				void *ctx);
+
+/* ---- idempotency ---- */
+enum store_idem_state {
+	STORE_IDEM_NEW,       /* recorded as in flight: go ahead */
+	STORE_IDEM_REPLAY,    /* same fingerprint, done: resource_id is set */
+	STORE_IDEM_MISMATCH,  /* same key, another request */
+	STORE_IDEM_IN_FLIGHT, /* same key, the first request is still being accepted */
+};
+
+/*
+ * Looks up (ws, key) and, when absent or expired (older than ttl_ms, or an abandoned in-flight
+ * marker older than inflight_ttl_ms), records it as in flight with this fingerprint.
+ */
+MD_WUR int store_idem_begin(struct store *st, const char *ws_id, const char *key,
+			    const char *fingerprint, int64_t now, int64_t ttl_ms,
+			    int64_t inflight_ttl_ms, enum store_idem_state *state,
+			    char resource_id[MD_UUID_LEN]);
+/* Forgets an in-flight marker whose request failed, so a retry can use the key again. */
+MD_WUR int store_idem_abort(struct store *st, const char *ws_id, const char *key);
+/* Deletes keys created before cutoff; *n is how many. */
+MD_WUR int store_idem_sweep(struct store *st, int64_t cutoff, int *n);
+
+/* ---- jobs ---- */
+struct store_job_new {
+	const char *workspace_id;
+	const char *kind;
+	const char *input_json;
+	const char *webhook_url; /* NULL: none */
+	int64_t price;
+	int max_attempts;
+	/* An optional blob stored with the job; its id is written into blob_id_out. */
+	const void *blob;
+	size_t blob_len;
+	const char *blob_type;
+	/* Completes this in-flight idempotency key with the new job id, in the same transaction. */
+	const char *idem_key;
+};
+
+struct store_job {
+	char id[MD_UUID_LEN];
+	char workspace_id[MD_UUID_LEN];
+	char kind[32];
+	char status[16];
+	char stage[48];
+	double progress;
+	int attempts;
+	int max_attempts;
+	int64_t price;
+	bool cancel_requested;
+	int64_t created_at, started_at, finished_at, updated_at, run_after;
+	char lease_token[MD_UUID_LEN];
+	char *input;       /* JSON text */
+	char *result;      /* JSON text or NULL */
+	char *error;       /* JSON text or NULL */
+	char *webhook_url; /* or NULL */
+};
+
+void store_job_release(struct store_job *j);
+bool store_job_is_terminal(const struct store_job *j);
+
+/* Creates a queued job (and its blob, first event, idempotency completion) durably. */
+MD_WUR int store_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
+			    char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN]);
+/* ws_id NULL reads any workspace's job (workers only). */
+MD_WUR int store_job_get(struct store *st, const char *ws_id, const char *id,
+			 struct store_job *out);
+/* Lists a workspace's jobs newest first, with optional status/kind filters and id cursor. */
+MD_WUR int store_job_list(struct store *st, const char *ws_id, const char *status,
+			  const char *kind, const char *cursor, int limit,
+			  int (*cb)(void *ctx, const struct store_job *j), void *ctx);
+/*
+ * Claims the oldest runnable job (queued and due, or running with an expired lease) for owner,
+ * setting a fresh lease token. Jobs whose lease expired after their last attempt are failed
+ * with a terminal error first. MD_ENOTFOUND when nothing is runnable.
+ */
+MD_WUR int store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
+			   struct store_job *out);
+/*
+ * Renews the lease and records stage/progress (stage NULL: heartbeat only; an event is
+ * appended when stage or progress changed). MD_ECONFLICT when the lease was lost,
+ * MD_ECANCELED when cancellation was requested.
+ */
+MD_WUR int store_job_progress(struct store *st, const char *id, const char *token, int64_t now,
+			      int64_t lease_until, const char *stage, double progress);
+/* Terminal success: result, charge, event and webhook delivery in one transaction. */
+MD_WUR int store_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
+			     const char *result_json);
+/*
+ * Failure. retry_at > 0 requeues the job for another attempt; otherwise it is terminal with
+ * error_json, and its webhook delivery is queued.
+ */
+MD_WUR int store_job_fail(struct store *st, const char *id, const char *token, int64_t now,
+			  const char *error_json, int64_t retry_at);
+/* Terminal cancel by the worker that saw the request. */
+MD_WUR int store_job_finish_canceled(struct store *st, const char *id, const char *token,
+				     int64_t now);
+/*
+ * Client cancel: a queued job is canceled at once (*now_terminal = true); a running one is
+ * marked, and its worker stops at the next progress call. MD_ECONFLICT when already terminal.
+ */
+MD_WUR int store_job_cancel(struct store *st, const char *ws_id, const char *id, int64_t now,
+			    bool *now_terminal);
+/* Gives a lease back (graceful shutdown): the job is queued again without using an attempt. */
+MD_WUR int store_job_unlease(struct store *st, const char *id, const char *token, int64_t now);
+MD_WUR int store_blob_get(struct store *st, const char *ws_id, const char *id, void **data,
+			  size_t *len);
+
+struct store_queue_stats {
+	int64_t queued, running, succeeded, failed, canceled;
+	double avg_run_ms; /* over the most recent successes, 0 when none */
+};
+MD_WUR int store_queue_stats(struct store *st, struct store_queue_stats *out);
+/* Position of a queued job in the queue (jobs ahead of it). */
+MD_WUR int store_job_queue_position(struct store *st, const char *id, int64_t *ahead);
+
+/* ---- job events ---- */
+struct store_event {
+	int64_t id;
+	char type[16];
+	const char *data; /* JSON, valid during the callback */
+	int64_t created_at;
+};
+MD_WUR int store_events_list(struct store *st, const char *job_id, int64_t after_id, int max,
+			     int (*cb)(void *ctx, const struct store_event *e), void *ctx);
+
+/* ---- webhook deliveries ---- */
+struct store_delivery {
+	char id[MD_UUID_LEN];
+	char workspace_id[MD_UUID_LEN];
+	char job_id[MD_UUID_LEN];
+	char event_type[32];
+	char status[16];
+	int attempts;
+	int64_t next_attempt_at;
+	int last_status;
+	int64_t created_at, updated_at;
+	char *url;
+	char *payload;
+	char *last_error;
+};
+void store_delivery_release(struct store_delivery *d);
+
+/* Claims one due delivery with a lease; MD_ENOTFOUND when none is due. */
+MD_WUR int store_delivery_claim(struct store *st, int64_t now, int64_t lease_ms,
+				struct store_delivery *out);
+struct store_attempt {
+	int attempt;
+	int64_t at;
+	int http_status;
+	const char *outcome;
+	const char *error;
+	int64_t duration_ms;
+};
+/*
+ * Records an attempt. next_status is "pending" (with next_at), "succeeded", "failed" (gave up)
+ * or "gone" (the receiver answered 410).
+ */
+MD_WUR int store_delivery_record(struct store *st, const char *id, const struct store_attempt *a,
+				 const char *next_status, int64_t next_at);
+MD_WUR int store_delivery_list(struct store *st, const char *ws_id, const char *job_id,
+			       int (*cb)(void *ctx, const struct store_delivery *d), void *ctx);
+MD_WUR int store_delivery_attempts(struct store *st, const char *delivery_id,
+				   int (*cb)(void *ctx, const struct store_attempt *a), void *ctx);
+/* Schedules a delivery again now (any status); MD_ENOTFOUND for another workspace's id. */
+MD_WUR int store_delivery_redeliver(struct store *st, const char *ws_id, const char *id,
+				    int64_t now);
+MD_WUR int store_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded,
+				 int64_t *failed);
+
+#endif

@@ -126,6 +126,10 @@ int app_start(struct app *a, char *err, size_t errcap)
 		return MD_ENOMEM;
 	}
 	store_set_listener(a->st, hub_store_listener, a->hub);
+	/* Fault injection for the API tests: the first N submissions cannot be enqueued. */
+	const char *fault = getenv("MATCHD_FAULT_SUBMIT");
+	if (fault && *fault)
+		store_fail_next_submits(a->st, (int)strtol(fault, NULL, 10));
 	store_set_payload_builder(a->st, api_webhook_payload, NULL);
 	if ((rc = api_register_runners())) {
 		snprintf(err, errcap, "cannot register job runners");

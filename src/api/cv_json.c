@@ -55,8 +55,7 @@ static int get_array(struct ctx *c, const json_t *v, const char *pointer)
 	return 0;
 }
 
-static int parse_skill_list(struct ctx *c, const json_t *arr, bool must,
-			    struct cv_requirements *r)
+static int parse_skill_list(struct ctx *c, const json_t *arr, bool must, struct cv_requirements *r)
 {
 	const char *key = must ? "must_have" : "nice_to_have";
 	char p[96];
@@ -118,10 +117,11 @@ static int parse_education(struct ctx *c, const json_t *v, struct cv_requirement
 		return bad(c, "/education", "must be an object");
 	const json_t *lv = json_object_get(v, "min_level");
 	if (lv && !json_is_null(lv)) {
-		if (!json_is_string(lv) || !cv_edu_level_parse(json_string_value(lv), &r->edu_min_level))
+		if (!json_is_string(lv) ||
+		    !cv_edu_level_parse(json_string_value(lv), &r->edu_min_level))
 			return bad(c, "/education/min_level",
-				   "must be one of none, high_school, associate, bachelor, master, "
-				   "doctorate");
+			           "must be one of none, high_school, associate, bachelor, master, "
+			           "doctorate");
 	}
 	const json_t *f = json_object_get(v, "fields");
 	if (!f || json_is_null(f))
@@ -189,7 +189,8 @@ static int parse_certifications(struct ctx *c, const json_t *v, struct cv_requir
 		const char *name;
 		snprintf(p, sizeof p, "/certifications/%zu", i);
 		if (json_is_object(e))
-			snprintf(p, sizeof p, "/certifications/%zu/name", i), e = json_object_get(e, "name");
+			snprintf(p, sizeof p, "/certifications/%zu/name", i),
+			    e = json_object_get(e, "name");
 		rc = get_name(c, e, p, &name);
 		if (!rc)
 			rc = cv_requirements_add_certification(r, name);
@@ -251,7 +252,7 @@ static int parse_as_of(struct ctx *c, const json_t *v, struct cv_requirements *r
 }
 
 int cv_requirements_from_json(const json_t *j, struct cv_requirements *r, char *bad_pointer,
-			      size_t cap, char *msg, size_t msgcap)
+                              size_t cap, char *msg, size_t msgcap)
 {
 	struct ctx c = { bad_pointer, cap, msg, msgcap };
 	if (bad_pointer && cap)
@@ -265,10 +266,14 @@ int cv_requirements_from_json(const json_t *j, struct cv_requirements *r, char *
 		const char *key;
 		int (*parse)(struct ctx *, const json_t *, struct cv_requirements *);
 	} parts[] = {
-		{ "skills", parse_skills },	    { "experience", parse_experience },
-		{ "education", parse_education },   { "languages", parse_languages },
-		{ "certifications", parse_certifications }, { "location", parse_location },
-		{ "weights", parse_weights },	    { "as_of", parse_as_of },
+		{ "skills", parse_skills },
+		{ "experience", parse_experience },
+		{ "education", parse_education },
+		{ "languages", parse_languages },
+		{ "certifications", parse_certifications },
+		{ "location", parse_location },
+		{ "weights", parse_weights },
+		{ "as_of", parse_as_of },
 	};
 	int rc = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(parts) && !rc; i++) {

@@ -24,8 +24,8 @@
  * offending field in bad_pointer ("/as_of", "/skills/must_have/2/min_years"; "" for the root)
  * and a sentence in msg, *r left released; or MD_ENOMEM.
  */
-MD_WUR int cv_requirements_from_json(const json_t *j, struct cv_requirements *r,
-				     char *bad_pointer, size_t cap, char *msg, size_t msgcap);
+MD_WUR int cv_requirements_from_json(const json_t *j, struct cv_requirements *r, char *bad_pointer,
+                                     size_t cap, char *msg, size_t msgcap);
 
 /*
  * The result object: {score, tier, summary, requirements: [{id, category, requirement,

@@ -9,22 +9,22 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"matchd: self-hosted asynchronous matching API server\n\n"
-		"usage: matchd COMMAND [ARGS]\n\n"
-		"  serve [--listen HOST:PORT] [--db URL] [--workers N] [--no-workers]\n"
-		"  worker [--db URL] [--workers N]\n"
-		"  workspaces create NAME [--credits N] [--rate-limit N --rate-period-ms MS "
-		"--rate-burst N]\n"
-		"  workspaces set-rate NAME --rate-limit N [--rate-period-ms MS] [--rate-burst N]\n"
-		"  keys create --workspace NAME --permissions LIST\n"
-		"  keys list | keys revoke ID\n"
-		"  credits add --workspace NAME N\n"
-		"  webhooks secret show|rotate --workspace NAME\n"
-		"  submit cv --file CV.pdf --jd JD.txt [--requirements REQ.json] [--webhook URL]\n"
-		"            [--server URL] [--key KEY] [--json]\n"
-		"  migrate\n\n"
-		"Every command takes --db URL (default sqlite:./var/matchd.db, or "
-		"MATCHD_DATABASE_URL).\n");
+	        "matchd: self-hosted asynchronous matching API server\n\n"
+	        "usage: matchd COMMAND [ARGS]\n\n"
+	        "  serve [--listen HOST:PORT] [--db URL] [--workers N] [--no-workers]\n"
+	        "  worker [--db URL] [--workers N]\n"
+	        "  workspaces create NAME [--credits N] [--rate-limit N --rate-period-ms MS "
+	        "--rate-burst N]\n"
+	        "  workspaces set-rate NAME --rate-limit N [--rate-period-ms MS] [--rate-burst N]\n"
+	        "  keys create --workspace NAME --permissions LIST\n"
+	        "  keys list | keys revoke ID\n"
+	        "  credits add --workspace NAME N\n"
+	        "  webhooks secret show|rotate --workspace NAME\n"
+	        "  submit cv --file CV.pdf --jd JD.txt [--requirements REQ.json] [--webhook URL]\n"
+	        "            [--server URL] [--key KEY] [--json]\n"
+	        "  migrate\n\n"
+	        "Every command takes --db URL (default sqlite:./var/matchd.db, or "
+	        "MATCHD_DATABASE_URL).\n");
 }
 
 int cli_main(int argc, char **argv)

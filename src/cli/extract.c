@@ -41,9 +41,9 @@ static int parse_opts(int argc, char **argv, struct extract_opts *o)
 	env_default("MATCHD_EXTRACT_CPU", &o->cpu);
 	env_default("MATCHD_EXTRACT_MEM", &o->mem);
 	static const char *const names[] = { "--max-pages", "--max-bytes", "--max-input", "--cpu",
-					     "--mem" };
+		                             "--mem" };
 	unsigned long long *slots[] = { &o->max_pages, &o->max_bytes, &o->max_input, &o->cpu,
-					&o->mem };
+		                        &o->mem };
 	for (int i = 1; i < argc; i += 2) {
 		size_t k = 0;
 		while (k < ARRAY_SIZE(names) && strcmp(argv[i], names[k]) != 0)
@@ -73,7 +73,8 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard)
 static void limit_self(const struct extract_opts *o)
 {
 	if (o->cpu)
-		set_limit(RLIMIT_CPU, (rlim_t)o->cpu, (rlim_t)o->cpu + 1); /* SIGXCPU, then SIGKILL */
+		set_limit(RLIMIT_CPU, (rlim_t)o->cpu,
+		          (rlim_t)o->cpu + 1); /* SIGXCPU, then SIGKILL */
 	if (o->mem)
 		set_limit(RLIMIT_AS, (rlim_t)o->mem, (rlim_t)o->mem);
 	set_limit(RLIMIT_FSIZE, 0, 0);
@@ -144,8 +145,8 @@ int cli_extract_main(int argc, char **argv)
 	struct extract_opts o;
 	if (parse_opts(argc, argv, &o))
 		return fail(EXTRACT_EXIT_USAGE, "usage",
-			    "matchd __extract-pdf [--max-pages N] [--max-bytes N] [--max-input N] "
-			    "[--cpu S] [--mem BYTES] < file.pdf");
+		            "matchd __extract-pdf [--max-pages N] [--max-bytes N] [--max-input N] "
+		            "[--cpu S] [--mem BYTES] < file.pdf");
 	limit_self(&o);
 	struct buf in;
 	buf_init(&in, (size_t)o.max_input);
@@ -160,7 +161,7 @@ int cli_extract_main(int argc, char **argv)
 	cv_pages_init(&pages);
 	char err[400];
 	rc = cv_pdf_extract(in.data ? in.data : "", in.len, (size_t)o.max_pages,
-			    (size_t)o.max_bytes, &pages, err, sizeof err);
+	                    (size_t)o.max_bytes, &pages, err, sizeof err);
 	buf_release(&in);
 	int code = EXTRACT_EXIT_OK;
 	if (rc == MD_EINVAL)

@@ -51,9 +51,17 @@ static int spawn_child(const char *exe, const struct sandbox_limits *lim, struct
 	snprintf(bytes, sizeof bytes, "%zu", lim->max_output);
 	snprintf(cpu, sizeof cpu, "%u", lim->cpu_seconds);
 	snprintf(mem, sizeof mem, "%zu", lim->mem_bytes);
-	char *argv[] = { (char *)exe, (char *)"__extract-pdf", (char *)"--max-pages", pages,
-			 (char *)"--max-bytes", bytes, (char *)"--cpu", cpu, (char *)"--mem", mem,
-			 NULL };
+	char *argv[] = { (char *)exe,
+		         (char *)"__extract-pdf",
+		         (char *)"--max-pages",
+		         pages,
+		         (char *)"--max-bytes",
+		         bytes,
+		         (char *)"--cpu",
+		         cpu,
+		         (char *)"--mem",
+		         mem,
+		         NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	posix_spawn_file_actions_init(&fa);
@@ -117,7 +125,7 @@ static int drain(int *fd, struct buf *b, bool drop_excess)
 }
 
 static enum io_outcome pump(struct child *c, const char *pdf, size_t len, struct buf *out,
-			    struct buf *errb, int64_t deadline)
+                            struct buf *errb, int64_t deadline)
 {
 	size_t written = 0;
 	if (len == 0)
@@ -215,46 +223,49 @@ static void first_line(const char *s, size_t n, char *dst, size_t cap)
 
 /* Turns the child's exit into a code and a sentence. */
 static int outcome(int status, bool timed_out, const struct rusage *ru, const struct buf *outb,
-		   const struct buf *errb, const struct sandbox_limits *lim, char *err,
-		   size_t errcap)
+                   const struct buf *errb, const struct sandbox_limits *lim, char *err,
+                   size_t errcap)
 {
 	/* poppler prints "Out of memory" and aborts, C++ code throws std::bad_alloc. */
 	bool oom = errb->len && (memmem(errb->data, errb->len, "Out of memory", 13) ||
-				 memmem(errb->data, errb->len, "bad_alloc", 9) ||
-				 memmem(errb->data, errb->len, "failed to allocate", 18));
+	                         memmem(errb->data, errb->len, "bad_alloc", 9) ||
+	                         memmem(errb->data, errb->len, "failed to allocate", 18));
 	double cpu = (double)ru->ru_utime.tv_sec + (double)ru->ru_stime.tv_sec +
-		     (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+	             (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
 	size_t mib = lim->mem_bytes >> 20;
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		if (sig == SIGXCPU ||
 		    (sig == SIGKILL && lim->cpu_seconds && cpu >= lim->cpu_seconds - 0.05)) {
-			snprintf(err, errcap, "PDF text extraction exceeded the CPU time limit (%u s)",
-				 lim->cpu_seconds);
+			snprintf(err, errcap,
+			         "PDF text extraction exceeded the CPU time limit (%u s)",
+			         lim->cpu_seconds);
 			return MD_ELIMIT;
 		}
 		if (timed_out) {
 			snprintf(err, errcap, "PDF text extraction timed out after %u s",
-				 lim->wall_seconds);
+			         lim->wall_seconds);
 			return MD_ETIMEOUT;
 		}
 		if (oom) {
-			snprintf(err, errcap, "PDF text extraction exceeded the memory limit (%zu MiB)",
-				 mib);
+			snprintf(err, errcap,
+			         "PDF text extraction exceeded the memory limit (%zu MiB)", mib);
 			return MD_ELIMIT;
 		}
 		if (sig == SIGABRT || sig == SIGTRAP || sig == SIGSEGV || sig == SIGBUS) {
-			snprintf(err, errcap,
-				 "PDF text extraction exceeded the memory limit (%zu MiB) or crashed "
-				 "(signal %d)",
-				 mib, sig);
+			snprintf(
+			    err, errcap,
+			    "PDF text extraction exceeded the memory limit (%zu MiB) or crashed "
+			    "(signal %d)",
+			    mib, sig);
 			return MD_ELIMIT;
 		}
 		snprintf(err, errcap, "PDF text extraction was killed by signal %d", sig);
 		return MD_EIO;
 	}
 	if (timed_out) {
-		snprintf(err, errcap, "PDF text extraction timed out after %u s", lim->wall_seconds);
+		snprintf(err, errcap, "PDF text extraction timed out after %u s",
+		         lim->wall_seconds);
 		return MD_ETIMEOUT;
 	}
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -262,7 +273,8 @@ static int outcome(int status, bool timed_out, const struct rusage *ru, const st
 	if (outb->len > 4 && memcmp(outb->data, "ERR ", 4) == 0) {
 		const char *m = memchr(outb->data + 4, ' ', outb->len - 4);
 		if (m)
-			first_line(m + 1, outb->len - (size_t)(m + 1 - outb->data), line, sizeof line);
+			first_line(m + 1, outb->len - (size_t)(m + 1 - outb->data), line,
+			           sizeof line);
 	}
 	switch (code) {
 	case 0: return 0;
@@ -270,7 +282,8 @@ static int outcome(int status, bool timed_out, const struct rusage *ru, const st
 		snprintf(err, errcap, "the PDF is damaged or encrypted: %s", line);
 		return MD_EINVAL;
 	case 5:
-		snprintf(err, errcap, "PDF text extraction exceeded the memory limit (%zu MiB)", mib);
+		snprintf(err, errcap, "PDF text extraction exceeded the memory limit (%zu MiB)",
+		         mib);
 		return MD_ELIMIT;
 	case 3:
 		snprintf(err, errcap, "PDF text extraction refused the input: %s", line);
@@ -282,8 +295,8 @@ static int outcome(int status, bool timed_out, const struct rusage *ru, const st
 }
 
 int sandbox_extract_pdf(const char *self_exe, const void *pdf, size_t len,
-			const struct sandbox_limits *lim, struct cv_pages *out, char *err,
-			size_t errcap)
+                        const struct sandbox_limits *lim, struct cv_pages *out, char *err,
+                        size_t errcap)
 {
 	struct sandbox_limits def;
 	if (!lim) {
@@ -313,7 +326,7 @@ int sandbox_extract_pdf(const char *self_exe, const void *pdf, size_t len,
 	int rc = spawn_child(self_exe, lim, &c);
 	if (rc) {
 		snprintf(err, errcap, "cannot start PDF text extraction (%s): %s", self_exe,
-			 strerror(errno));
+		         strerror(errno));
 		goto out;
 	}
 	enum io_outcome io = pump(&c, pdf, len, &outb, &errb, deadline);
@@ -330,14 +343,14 @@ int sandbox_extract_pdf(const char *self_exe, const void *pdf, size_t len,
 	int status = reap(c.pid, deadline, &killed, &ru);
 	if (io == IO_TOO_BIG) {
 		snprintf(err, errcap, "PDF text extraction produced more than %zu bytes of text",
-			 lim->max_output);
+		         lim->max_output);
 		rc = MD_ELIMIT;
 	} else if (io == IO_ERROR) {
 		snprintf(err, errcap, "PDF text extraction failed: poll: %s", strerror(errno));
 		rc = MD_EIO;
 	} else {
 		rc = outcome(status, io == IO_TIMEOUT || (killed && !WIFEXITED(status)), &ru, &outb,
-			     &errb, lim, err, errcap);
+		             &errb, lim, err, errcap);
 	}
 	if (rc == 0)
 		rc = parse_pages(&outb, out, err, errcap);

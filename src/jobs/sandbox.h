@@ -40,7 +40,7 @@ void sandbox_limits_default(struct sandbox_limits *lim);
  *   MD_ENOMEM
  */
 MD_WUR int sandbox_extract_pdf(const char *self_exe, const void *pdf, size_t len,
-			       const struct sandbox_limits *lim, struct cv_pages *out, char *err,
-			       size_t errcap);
+                               const struct sandbox_limits *lim, struct cv_pages *out, char *err,
+                               size_t errcap);
 
 #endif

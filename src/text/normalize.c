@@ -8,7 +8,7 @@ size_t text_decode(const char *s, size_t len, int32_t *cp)
 {
 	utf8proc_int32_t c;
 	utf8proc_ssize_t n =
-		utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)MD_MIN(len, 4), &c);
+	    utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)MD_MIN(len, 4), &c);
 	if (n <= 0) {
 		*cp = -1;
 		return 1;
@@ -35,7 +35,8 @@ bool text_is_word_cp(int32_t cp)
 	if (cp < 0)
 		return false;
 	if (cp < 0x80)
-		return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+		return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
+		       (cp >= 'A' && cp <= 'Z');
 	switch (utf8proc_category(cp)) {
 	case UTF8PROC_CATEGORY_LU:
 	case UTF8PROC_CATEGORY_LL:
@@ -197,8 +198,9 @@ static int normalize_impl(const char *s, size_t len, struct buf *out, bool fold)
 	int opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
 	if (fold)
 		opts |= UTF8PROC_CASEFOLD;
-	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)tmp.data,
-					  (utf8proc_ssize_t)tmp.len, &mapped, (utf8proc_option_t)opts);
+	utf8proc_ssize_t n =
+	    utf8proc_map((const utf8proc_uint8_t *)tmp.data, (utf8proc_ssize_t)tmp.len, &mapped,
+	                 (utf8proc_option_t)opts);
 	if (n < 0) {
 		rc = n == UTF8PROC_ERROR_NOMEM ? MD_ENOMEM : MD_EINVAL;
 		goto out;

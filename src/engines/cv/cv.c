@@ -9,7 +9,7 @@
 #include "engines/cv/skills.h"
 #include "text/normalize.h"
 
-#define PAGE_TEXT_LIMIT (8u << 20)  /* bytes of normalised text per page */
+#define PAGE_TEXT_LIMIT (8u << 20) /* bytes of normalised text per page */
 #define MAX_RANGES_PER_PAGE 512
 #define MAX_SIM_TOKENS 200000
 #define NO_TEXT_CHARS 40 /* fewer non-space characters than this: no text layer */
@@ -17,7 +17,7 @@
 enum section { SEC_NONE, SEC_EXPERIENCE, SEC_EDUCATION, SEC_SKILLS, SEC_PROJECTS, SEC_OTHER };
 
 struct line {
-	int page; /* 0-based */
+	int page;                  /* 0-based */
 	size_t orig_off, orig_len; /* in the page's normalised text */
 	size_t fold_off, fold_len; /* in the page's folded text */
 	enum section section;
@@ -91,7 +91,7 @@ static bool find_kw(const char *text, size_t len, const char *kw, size_t *s, siz
 }
 
 static bool line_has_any(const struct doc *d, const struct line *l, const char *const *kws,
-			 size_t n)
+                         size_t n)
 {
 	size_t s, e;
 	for (size_t i = 0; i < n; i++)
@@ -239,8 +239,11 @@ static int doc_add_page(struct doc *d, size_t p, const char *text, size_t *cap)
 	while (pos <= o->len) {
 		const char *nl = memchr(o->data + pos, '\n', o->len - pos);
 		size_t end = nl ? (size_t)(nl - o->data) : o->len;
-		struct line l = { .page = (int)p, .orig_off = pos, .orig_len = end - pos,
-				  .fold_off = f->len, .block = -1 };
+		struct line l = { .page = (int)p,
+			          .orig_off = pos,
+			          .orig_len = end - pos,
+			          .fold_off = f->len,
+			          .block = -1 };
 		if ((rc = text_casefold(o->data + pos, end - pos, f)))
 			return rc;
 		l.fold_len = f->len - l.fold_off;
@@ -309,11 +312,16 @@ static size_t line_at(const struct doc *d, size_t p, size_t off, bool folded)
 /* ---- dates and experience ---- */
 
 static const char *const edu_line_words[] = {
-	"university", "université", "universität", "universidad", "college", "school", "école",
-	"institute of technology", "bachelor", "master", "degree", "diploma", "diplôme", "b.sc",
-	"m.sc", "bsc", "msc", "b.tech", "m.tech", "b.eng", "beng", "m.eng", "meng", "mba", "b.s.",
-	"m.s.", "b.a.", "phd", "ph.d", "licence", "gpa", "diplômé", "diplômée",
-	"education", "大学", "学院", "学士", "硕士",
+	"university", "université", "universität", "universidad",
+	"college",    "school",     "école",       "institute of technology",
+	"bachelor",   "master",     "degree",      "diploma",
+	"diplôme",    "b.sc",       "m.sc",        "bsc",
+	"msc",        "b.tech",     "m.tech",      "b.eng",
+	"beng",       "m.eng",      "meng",        "mba",
+	"b.s.",       "m.s.",       "b.a.",        "phd",
+	"ph.d",       "licence",    "gpa",         "diplômé",
+	"diplômée",   "education",  "大学",        "学院",
+	"学士",       "硕士",
 };
 
 static int doc_find_ranges(struct doc *d, const struct cv_input *in)
@@ -325,7 +333,7 @@ static int doc_find_ranges(struct doc *d, const struct cv_input *in)
 	int rc = 0;
 	for (size_t p = 0; p < d->n_pages; p++) {
 		size_t n = cv_dates_find(d->fold[p].data, d->fold[p].len, in->as_of, tmp,
-					 MAX_RANGES_PER_PAGE);
+		                         MAX_RANGES_PER_PAGE);
 		for (size_t k = 0; k < n; k++) {
 			if (d->n_ranges == cap) {
 				size_t nc = cap ? cap * 2 : 32;
@@ -342,9 +350,9 @@ static int doc_find_ranges(struct doc *d, const struct cv_input *in)
 			r->line = line_at(d, p, tmp[k].offset, true);
 			const struct line *l = &d->lines[r->line];
 			bool edu_sec = l->section == SEC_EDUCATION || l->section == SEC_PROJECTS ||
-				       l->section == SEC_OTHER;
+			               l->section == SEC_OTHER;
 			r->experience = !edu_sec && !line_has_any(d, l, edu_line_words,
-								   ARRAY_SIZE(edu_line_words));
+			                                          ARRAY_SIZE(edu_line_words));
 		}
 	}
 	/* Blocks: each line belongs to the last experience range above it in its section. */
@@ -388,7 +396,7 @@ static double experience_years(const struct doc *d)
 /* ---- requirement results and evidence ---- */
 
 static struct cv_req_result *new_req(struct cv_result *r, enum cv_category c, const char *id,
-				     const char *name, double weight)
+                                     const char *name, double weight)
 {
 	struct cv_req_result *q = &r->reqs[r->n_reqs++];
 	memset(q, 0, sizeof *q);
@@ -459,8 +467,7 @@ static void skills_release(struct skills *s)
 	md_free(s->c);
 }
 
-static void cand_hit(struct skill_cand *c, const struct doc *d, size_t li, size_t off,
-		     bool *blocks)
+static void cand_hit(struct skill_cand *c, const struct doc *d, size_t li, size_t off, bool *blocks)
 {
 	c->found = true;
 	if (d->lines[li].block >= 0)
@@ -474,8 +481,7 @@ static void cand_hit(struct skill_cand *c, const struct doc *d, size_t li, size_
 	}
 }
 
-static void search_alias(struct skill_cand *c, const struct doc *d, const char *alias,
-			 bool *blocks)
+static void search_alias(struct skill_cand *c, const struct doc *d, const char *alias, bool *blocks)
 {
 	bool exact = alias[0] == '=';
 	if (exact)
@@ -493,7 +499,7 @@ static void search_alias(struct skill_cand *c, const struct doc *d, const char *
 }
 
 static int search_cand(struct skill_cand *c, const struct doc *d, bool *blocks,
-		       struct cv_month_range *tmp)
+                       struct cv_month_range *tmp)
 {
 	memset(blocks, 0, (d->n_ranges ? d->n_ranges : 1) * sizeof *blocks);
 	if (c->def) {
@@ -527,7 +533,8 @@ static int skills_for_req(struct skills *s, size_t table_n, const char *name, si
 		return rc; /* MD_ENOMEM aborts the match; MD_ELIMIT: a name too long to be found */
 	}
 	for (size_t i = table_n; i < s->n; i++)
-		if (s->c[i].own.len == f.len && (f.len == 0 || strcmp(s->c[i].own.data, f.data) == 0)) {
+		if (s->c[i].own.len == f.len &&
+		    (f.len == 0 || strcmp(s->c[i].own.data, f.data) == 0)) {
 			buf_release(&f);
 			return (int)i;
 		}
@@ -542,19 +549,18 @@ static int skills_for_req(struct skills *s, size_t table_n, const char *name, si
 	return (int)s->n++;
 }
 
-static const char *skill_req_label(const struct cv_skill_req *sr, bool must, char *buf,
-				   size_t cap)
+static const char *skill_req_label(const struct cv_skill_req *sr, bool must, char *buf, size_t cap)
 {
 	if (sr->min_years > 0)
-		snprintf(buf, cap, "%s (%s, %g+ years)", sr->name, must ? "must have" : "nice to have",
-			 sr->min_years);
+		snprintf(buf, cap, "%s (%s, %g+ years)", sr->name,
+		         must ? "must have" : "nice to have", sr->min_years);
 	else
 		snprintf(buf, cap, "%s (%s)", sr->name, must ? "must have" : "nice to have");
 	return buf;
 }
 
 static void judge_skill(struct cv_result *r, const struct doc *d, const struct skill_cand *c,
-			const struct cv_skill_req *sr, bool must, size_t idx)
+                        const struct cv_skill_req *sr, bool must, size_t idx)
 {
 	char id[64], label[192];
 	snprintf(id, sizeof id, "/skills/%s/%zu", must ? "must_have" : "nice_to_have", idx);
@@ -568,7 +574,7 @@ static void judge_skill(struct cv_result *r, const struct doc *d, const struct s
 	for (size_t k = 0; k < c->n_ev; k++)
 		add_evidence(q, d, c->ev_line[k], c->ev_off[k]);
 	set_verdict(q, sr->min_years > 0 && c->years + 1e-9 < sr->min_years ? CV_PARTIALLY_MET
-									    : CV_MET);
+	                                                                    : CV_MET);
 }
 
 static int cmp_found(const void *a, const void *b)
@@ -613,10 +619,10 @@ static int do_skills(struct cv_result *r, const struct doc *d, const struct cv_i
 	}
 	for (size_t i = 0; i < req->n_must_have; i++)
 		judge_skill(r, d, must_idx[i] >= 0 ? &s.c[must_idx[i]] : NULL, &req->must_have[i],
-			    true, i);
+		            true, i);
 	for (size_t i = 0; i < req->n_nice_to_have; i++)
-		judge_skill(r, d, nice_idx[i] >= 0 ? &s.c[nice_idx[i]] : NULL, &req->nice_to_have[i],
-			    false, i);
+		judge_skill(r, d, nice_idx[i] >= 0 ? &s.c[nice_idx[i]] : NULL,
+		            &req->nice_to_have[i], false, i);
 	size_t nf = 0;
 	for (size_t i = 0; i < s.n; i++)
 		nf += s.c[i].found;
@@ -728,9 +734,11 @@ static enum cv_edu_level line_degree(const struct doc *d, const struct line *l, 
 	const char *t = line_fold(d, l);
 	for (size_t k = 0; k < ARRAY_SIZE(degree_kws); k++) {
 		size_t s, e;
-		if (degree_kws[k].level <= best || !find_kw(t, l->fold_len, degree_kws[k].kw, &s, &e))
+		if (degree_kws[k].level <= best ||
+		    !find_kw(t, l->fold_len, degree_kws[k].kw, &s, &e))
 			continue;
-		if (degree_kws[k].level == CV_EDU_MASTER && s >= 6 && memcmp(t + s - 6, "scrum ", 6) == 0)
+		if (degree_kws[k].level == CV_EDU_MASTER && s >= 6 &&
+		    memcmp(t + s - 6, "scrum ", 6) == 0)
 			continue;
 		best = degree_kws[k].level;
 		*at = s;
@@ -761,9 +769,9 @@ static void do_education(struct cv_result *r, const struct doc *d, const struct 
 	else
 		snprintf(name, sizeof name, "degree in %s", req->edu_fields[0]);
 	struct cv_req_result *q = new_req(r, CV_CAT_EDUCATION,
-					  req->edu_min_level != CV_EDU_NONE ? "/education/min_level"
-									    : "/education/fields",
-					  name, 1);
+	                                  req->edu_min_level != CV_EDU_NONE ? "/education/min_level"
+	                                                                    : "/education/fields",
+	                                  name, 1);
 	if (r->education_level == CV_EDU_NONE && !has_section) {
 		set_verdict(q, CV_UNKNOWN);
 		return;
@@ -775,11 +783,13 @@ static void do_education(struct cv_result *r, const struct doc *d, const struct 
 	for (size_t f = 0; f < req->n_edu_fields && !field_ok; f++) {
 		struct buf fb;
 		buf_init(&fb, 512);
-		if (text_casefold(req->edu_fields[f], strlen(req->edu_fields[f]), &fb) == 0 && fb.len) {
+		if (text_casefold(req->edu_fields[f], strlen(req->edu_fields[f]), &fb) == 0 &&
+		    fb.len) {
 			for (size_t i = 0; i < d->n_lines && !field_ok; i++) {
 				const struct line *l = &d->lines[i];
 				size_t s, e, at;
-				if (l->section != SEC_EDUCATION && line_degree(d, l, &at) == CV_EDU_NONE)
+				if (l->section != SEC_EDUCATION &&
+				    line_degree(d, l, &at) == CV_EDU_NONE)
 					continue;
 				if (find_kw(line_fold(d, l), l->fold_len, fb.data, &s, &e)) {
 					field_ok = true;
@@ -791,8 +801,8 @@ static void do_education(struct cv_result *r, const struct doc *d, const struct 
 	}
 	if (level_ok && field_ok)
 		set_verdict(q, CV_MET);
-	else if (level_ok || (req->n_edu_fields && field_ok &&
-				 r->education_level + 1 >= req->edu_min_level))
+	else if (level_ok ||
+	         (req->n_edu_fields && field_ok && r->education_level + 1 >= req->edu_min_level))
 		set_verdict(q, CV_PARTIALLY_MET);
 	else
 		set_verdict(q, CV_NOT_MET);
@@ -900,7 +910,7 @@ static void do_languages(struct cv_result *r, const struct doc *d, const struct 
 		struct cv_req_result *q = new_req(r, CV_CAT_LANGUAGES, id, lr->language, 1);
 		if (lr->min_level != CV_LANG_UNSPECIFIED) {
 			snprintf(label, sizeof label, "%s (%s)", lr->language,
-				 cv_lang_level_name(lr->min_level));
+			         cv_lang_level_name(lr->min_level));
 			copy_trunc(q->requirement, sizeof q->requirement, label, strlen(label));
 		}
 		struct buf fb;
@@ -948,7 +958,7 @@ static void do_languages(struct cv_result *r, const struct doc *d, const struct 
 
 /* Searches the folded form of needle over all lines; quotes up to max lines. */
 static bool search_phrase(struct cv_req_result *q, const struct doc *d, const char *needle,
-			  size_t max)
+                          size_t max)
 {
 	struct buf fb;
 	buf_init(&fb, 512);
@@ -967,16 +977,16 @@ static bool search_phrase(struct cv_req_result *q, const struct doc *d, const ch
 	return found;
 }
 
-static void do_certifications(struct cv_result *r, const struct doc *d,
-			      const struct cv_input *in)
+static void do_certifications(struct cv_result *r, const struct doc *d, const struct cv_input *in)
 {
 	const struct cv_requirements *req = in->req;
 	for (size_t i = 0; i < req->n_certifications; i++) {
 		char id[64];
 		snprintf(id, sizeof id, "/certifications/%zu", i);
 		struct cv_req_result *q =
-			new_req(r, CV_CAT_CERTIFICATIONS, id, req->certifications[i], 1);
-		set_verdict(q, search_phrase(q, d, req->certifications[i], 2) ? CV_MET : CV_NOT_MET);
+		    new_req(r, CV_CAT_CERTIFICATIONS, id, req->certifications[i], 1);
+		set_verdict(q,
+		            search_phrase(q, d, req->certifications[i], 2) ? CV_MET : CV_NOT_MET);
 	}
 }
 
@@ -992,7 +1002,7 @@ static void do_location(struct cv_result *r, const struct doc *d, const struct c
 		return;
 	char name[96];
 	snprintf(name, sizeof name, "%s%s%s", req->city ? req->city : "",
-		 req->city && req->remote_ok ? " or " : "", req->remote_ok ? "remote" : "");
+	         req->city && req->remote_ok ? " or " : "", req->remote_ok ? "remote" : "");
 	struct cv_req_result *q = new_req(r, CV_CAT_LOCATION, "/location", name, 1);
 	if (req->city && search_phrase(q, d, req->city, 2)) {
 		set_verdict(q, CV_MET);
@@ -1009,18 +1019,21 @@ static void do_location(struct cv_result *r, const struct doc *d, const struct c
 /* ---- similarity ---- */
 
 static const char *const stopwords[] = {
-	"a", "about", "above", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at",
-	"be", "been", "being", "both", "but", "by", "can", "could", "did", "do", "does", "each",
-	"etc", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in",
-	"into", "is", "it", "its", "just", "like", "may", "me", "more", "most", "my", "no", "not",
-	"of", "on", "or", "other", "our", "out", "over", "per", "she", "should", "so", "some",
-	"such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
-	"those", "through", "to", "under", "up", "us", "using", "very", "was", "we", "were", "what",
-	"when", "where", "which", "while", "who", "will", "with", "within", "would", "you", "your",
-	"au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "il", "je",
-	"la", "le", "les", "leur", "lui", "ma", "mais", "mes", "nous", "ou", "par", "pas", "pour",
-	"qui", "que", "sa", "se", "ses", "son", "sur", "un", "une", "vous", "der", "die", "das",
-	"und", "mit", "für", "von", "zu", "ist",
+	"a",      "about", "above", "after",  "all",   "also",    "am",   "an",    "and",   "any",
+	"are",    "as",    "at",    "be",     "been",  "being",   "both", "but",   "by",    "can",
+	"could",  "did",   "do",    "does",   "each",  "etc",     "for",  "from",  "had",   "has",
+	"have",   "he",    "her",   "his",    "how",   "i",       "if",   "in",    "into",  "is",
+	"it",     "its",   "just",  "like",   "may",   "me",      "more", "most",  "my",    "no",
+	"not",    "of",    "on",    "or",     "other", "our",     "out",  "over",  "per",   "she",
+	"should", "so",    "some",  "such",   "than",  "that",    "the",  "their", "them",  "then",
+	"there",  "these", "they",  "this",   "those", "through", "to",   "under", "up",    "us",
+	"using",  "very",  "was",   "we",     "were",  "what",    "when", "where", "which", "while",
+	"who",    "will",  "with",  "within", "would", "you",     "your", "au",    "aux",   "avec",
+	"ce",     "ces",   "dans",  "de",     "des",   "du",      "elle", "en",    "et",    "il",
+	"je",     "la",    "le",    "les",    "leur",  "lui",     "ma",   "mais",  "mes",   "nous",
+	"ou",     "par",   "pas",   "pour",   "qui",   "que",     "sa",   "se",    "ses",   "son",
+	"sur",    "un",    "une",   "vous",   "der",   "die",     "das",  "und",   "mit",   "für",
+	"von",    "zu",    "ist",
 };
 
 static bool is_stopword(struct slice w)
@@ -1095,7 +1108,7 @@ static double cosine(struct terms *a, struct terms *b)
 }
 
 static int do_similarity(struct cv_result *r, const struct doc *d, const struct cv_input *in,
-			 double *sim, bool *present)
+                         double *sim, bool *present)
 {
 	*present = false;
 	if (!in->job_description || !in->job_description[0])
@@ -1142,7 +1155,7 @@ const char *cv_verdict_name(enum cv_verdict v)
 }
 
 static void score(struct cv_result *r, const struct cv_requirements *req, double sim,
-		  bool sim_present)
+                  bool sim_present)
 {
 	double sum[CV_CAT_COUNT] = { 0 }, wsum[CV_CAT_COUNT] = { 0 };
 	for (size_t i = 0; i < r->n_reqs; i++) {
@@ -1171,7 +1184,8 @@ static void score(struct cv_result *r, const struct cv_requirements *req, double
 		cs->weight = total_w > 0 ? cs->weight / total_w : 0;
 		total += cs->weight * cs->score;
 	}
-	long s = lround(total * 100.0);
+	/* The epsilon makes exact halves (77.5 computed as 77.4999...) round up every time. */
+	long s = lround(total * 100.0 + 1e-9);
 	r->score = (int)MD_MAX(0, MD_MIN(100, s));
 	r->tier = cv_tier_for(r->score);
 }
@@ -1181,8 +1195,10 @@ static void summarize(struct cv_result *r, const struct cv_requirements *req)
 	struct buf b;
 	buf_init(&b, sizeof r->summary - 1);
 	static const char *const tiers[] = { "Strong", "Good", "Partial", "Weak" };
-	const char *tier = r->score >= 80 ? tiers[0] : r->score >= 65 ? tiers[1]
-						     : r->score >= 45 ? tiers[2] : tiers[3];
+	const char *tier = r->score >= 80   ? tiers[0]
+	                   : r->score >= 65 ? tiers[1]
+	                   : r->score >= 45 ? tiers[2]
+	                                    : tiers[3];
 	size_t met = 0, missing = 0;
 	for (size_t i = 0; i < r->n_reqs; i++) {
 		met += r->reqs[i].verdict == CV_MET;
@@ -1239,8 +1255,8 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 		return MD_EINVAL;
 	const struct cv_requirements *req = in->req;
 	struct doc d = { 0 };
-	size_t max_reqs = req->n_must_have + req->n_nice_to_have + req->n_languages +
-			  req->n_certifications + 3;
+	size_t max_reqs =
+	    req->n_must_have + req->n_nice_to_have + req->n_languages + req->n_certifications + 3;
 	out->reqs = md_calloc(max_reqs, sizeof *out->reqs);
 	int rc = out->reqs ? 0 : MD_ENOMEM;
 	if (rc || (rc = report(in, "normalize", 0)) || (rc = doc_build(&d, in)))
@@ -1259,7 +1275,8 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 	do_location(out, &d, in);
 	double sim = 0;
 	bool sim_present = false;
-	if ((rc = report(in, "similarity", 0)) || (rc = do_similarity(out, &d, in, &sim, &sim_present)))
+	if ((rc = report(in, "similarity", 0)) ||
+	    (rc = do_similarity(out, &d, in, &sim, &sim_present)))
 		goto fail;
 	if (d.text_chars < NO_TEXT_CHARS) {
 		add_warning(out, "no text layer: the PDF has no extractable text (scanned image?)");

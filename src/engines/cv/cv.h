@@ -64,7 +64,7 @@ struct cv_input {
 	size_t n_pages;
 	const char *job_description; /* may be NULL */
 	const struct cv_requirements *req;
-	int64_t as_of; /* days since 1970-01-01: "present" in a CV means this day */
+	int64_t as_of;           /* days since 1970-01-01: "present" in a CV means this day */
 	cv_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
 };
@@ -77,7 +77,7 @@ struct cv_evidence {
 };
 
 struct cv_req_result {
-	char id[64];           /* JSON pointer into the requirements: "/skills/must_have/0" */
+	char id[64]; /* JSON pointer into the requirements: "/skills/must_have/0" */
 	enum cv_category category;
 	char name[96];         /* short: "Kubernetes", "French", "bachelor" */
 	char requirement[192]; /* readable: "Kubernetes (must have, 3+ years)" */

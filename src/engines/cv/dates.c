@@ -53,7 +53,7 @@ static bool match_word(const struct cursor *c, size_t i, const char *w, size_t *
 static size_t skip_ws(const struct cursor *c, size_t i)
 {
 	while (i < c->len && (c->s[i] == ' ' || c->s[i] == '\n' || c->s[i] == '\t' ||
-			      c->s[i] == '\r' || c->s[i] == ','))
+	                      c->s[i] == '\r' || c->s[i] == ','))
 		i++;
 	return i;
 }
@@ -65,33 +65,32 @@ struct name_month {
 
 /* Longest names first where one is a prefix of another in the same language. */
 static const struct name_month month_names[] = {
-	{ "january", 0 },   { "janvier", 0 },  { "januar", 0 },    { "jänner", 0 },
-	{ "janv", 0 },      { "jan", 0 },      { "february", 1 },  { "février", 1 },
-	{ "fevrier", 1 },   { "februar", 1 },  { "févr", 1 },      { "fevr", 1 },
-	{ "feb", 1 },       { "fév", 1 },      { "march", 2 },     { "mars", 2 },
-	{ "märz", 2 },      { "maerz", 2 },    { "mar", 2 },       { "april", 3 },
-	{ "avril", 3 },     { "apr", 3 },      { "avr", 3 },       { "may", 4 },
-	{ "mai", 4 },       { "june", 5 },     { "juin", 5 },      { "juni", 5 },
-	{ "jun", 5 },       { "july", 6 },     { "juillet", 6 },   { "juil", 6 },
-	{ "juli", 6 },      { "jul", 6 },      { "august", 7 },    { "août", 7 },
-	{ "aout", 7 },      { "aug", 7 },      { "september", 8 }, { "septembre", 8 },
-	{ "sept", 8 },      { "sep", 8 },      { "october", 9 },   { "octobre", 9 },
-	{ "oktober", 9 },   { "oct", 9 },      { "okt", 9 },       { "november", 10 },
-	{ "novembre", 10 }, { "nov", 10 },     { "december", 11 }, { "décembre", 11 },
-	{ "decembre", 11 }, { "dezember", 11 }, { "déc", 11 },     { "dec", 11 },
+	{ "january", 0 },   { "janvier", 0 },   { "januar", 0 },    { "jänner", 0 },
+	{ "janv", 0 },      { "jan", 0 },       { "february", 1 },  { "février", 1 },
+	{ "fevrier", 1 },   { "februar", 1 },   { "févr", 1 },      { "fevr", 1 },
+	{ "feb", 1 },       { "fév", 1 },       { "march", 2 },     { "mars", 2 },
+	{ "märz", 2 },      { "maerz", 2 },     { "mar", 2 },       { "april", 3 },
+	{ "avril", 3 },     { "apr", 3 },       { "avr", 3 },       { "may", 4 },
+	{ "mai", 4 },       { "june", 5 },      { "juin", 5 },      { "juni", 5 },
+	{ "jun", 5 },       { "july", 6 },      { "juillet", 6 },   { "juil", 6 },
+	{ "juli", 6 },      { "jul", 6 },       { "august", 7 },    { "août", 7 },
+	{ "aout", 7 },      { "aug", 7 },       { "september", 8 }, { "septembre", 8 },
+	{ "sept", 8 },      { "sep", 8 },       { "october", 9 },   { "octobre", 9 },
+	{ "oktober", 9 },   { "oct", 9 },       { "okt", 9 },       { "november", 10 },
+	{ "novembre", 10 }, { "nov", 10 },      { "december", 11 }, { "décembre", 11 },
+	{ "decembre", 11 }, { "dezember", 11 }, { "déc", 11 },      { "dec", 11 },
 	{ "dez", 11 },
 };
 
 static const struct name_month season_names[] = {
-	{ "spring", 2 }, { "printemps", 2 }, { "summer", 5 }, { "été", 5 },
-	{ "fall", 8 },   { "autumn", 8 },    { "automne", 8 }, { "winter", 11 },
-	{ "hiver", 11 },
+	{ "spring", 2 }, { "printemps", 2 }, { "summer", 5 },  { "été", 5 },    { "fall", 8 },
+	{ "autumn", 8 }, { "automne", 8 },   { "winter", 11 }, { "hiver", 11 },
 };
 
 static const char *const present_words[] = {
-	"present", "current", "currently", "now", "today", "ongoing", "to date", "till date",
-	"aujourd'hui", "aujourd’hui", "ce jour", "en cours", "actuel", "heute", "jetzt",
-	"至今", "现在", "今",
+	"present", "current",   "currently",   "now",         "today",   "ongoing",
+	"to date", "till date", "aujourd'hui", "aujourd’hui", "ce jour", "en cours",
+	"actuel",  "heute",     "jetzt",       "至今",        "现在",    "今",
 };
 
 /* Reads exactly n digits at i, not followed by another digit. */
@@ -251,7 +250,7 @@ static bool parse_separator(const struct cursor *c, size_t i, size_t *end)
  * When the dash is followed by text, the end date may start the next line.
  */
 static bool parse_dangling(const struct cursor *c, size_t j, struct date *b, bool *open,
-			   size_t *end)
+                           size_t *end)
 {
 	size_t k = j;
 	while (k < c->len && c->s[k] != '\n' && k - j < 240)
@@ -289,7 +288,7 @@ static bool resolve(struct date a, struct date b, bool open, int32_t now, struct
 
 /* Tries a range at position i; on success stores it and sets *end. */
 static bool parse_range(const struct cursor *c, size_t i, int32_t now, struct cv_date_range *out,
-			size_t *end)
+                        size_t *end)
 {
 	struct date a, b = { 0, -1 };
 	size_t e, j;
@@ -317,7 +316,7 @@ static bool parse_range(const struct cursor *c, size_t i, int32_t now, struct cv
 		if (parse_present(c, j, &e))
 			open = true;
 		else if (!parse_date(c, j, &b, &e) &&
-			 !(a.month >= 0 && parse_dangling(c, j, &b, &open, &e)))
+		         !(a.month >= 0 && parse_dangling(c, j, &b, &open, &e)))
 			return false;
 	}
 	out->offset = i;
@@ -348,7 +347,7 @@ int32_t cv_month_from_days(int64_t days)
 }
 
 size_t cv_dates_find(const char *text, size_t len, int64_t as_of, struct cv_date_range *out,
-		     size_t cap)
+                     size_t cap)
 {
 	struct cursor c = { text, len, 0 };
 	int32_t now = cv_month_from_days(as_of) + 1; /* as_of's month is included */

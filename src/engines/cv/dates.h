@@ -45,7 +45,7 @@ int32_t cv_month_from_days(int64_t days);
  * stored. Never reads past len; text need not be NUL-terminated.
  */
 size_t cv_dates_find(const char *text, size_t len, int64_t as_of, struct cv_date_range *out,
-		     size_t cap);
+                     size_t cap);
 
 /*
  * True when text[0..len) holds at least one date ("Summer 2022", "03/2019", "2022"), whether

@@ -30,7 +30,7 @@ static int open_doc(const void *pdf, size_t len, PopplerDocument **doc, char *er
 }
 
 int cv_pdf_extract(const void *pdf, size_t len, size_t max_pages, size_t max_text_bytes,
-		   struct cv_pages *out, char *err, size_t errcap)
+                   struct cv_pages *out, char *err, size_t errcap)
 {
 	if (err && errcap)
 		err[0] = '\0';

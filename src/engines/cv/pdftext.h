@@ -19,6 +19,6 @@
  * damaged: <poppler's reason>") when poppler cannot open it; MD_ENOMEM.
  */
 MD_WUR int cv_pdf_extract(const void *pdf, size_t len, size_t max_pages, size_t max_text_bytes,
-			  struct cv_pages *out, char *err, size_t errcap);
+                          struct cv_pages *out, char *err, size_t errcap);
 
 #endif

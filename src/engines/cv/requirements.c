@@ -5,9 +5,9 @@
 #include <strings.h>
 
 static const double default_weights[CV_CAT_COUNT] = {
-	[CV_CAT_SKILLS] = 0.35,	    [CV_CAT_EXPERIENCE] = 0.20, [CV_CAT_EDUCATION] = 0.10,
-	[CV_CAT_LANGUAGES] = 0.05,  [CV_CAT_CERTIFICATIONS] = 0.05,
-	[CV_CAT_LOCATION] = 0.05,   [CV_CAT_SIMILARITY] = 0.20,
+	[CV_CAT_SKILLS] = 0.35,     [CV_CAT_EXPERIENCE] = 0.20,     [CV_CAT_EDUCATION] = 0.10,
+	[CV_CAT_LANGUAGES] = 0.05,  [CV_CAT_CERTIFICATIONS] = 0.05, [CV_CAT_LOCATION] = 0.05,
+	[CV_CAT_SIMILARITY] = 0.20,
 };
 
 void cv_requirements_init(struct cv_requirements *r)
@@ -54,14 +54,14 @@ static void *grow(void **v, size_t *n, size_t sz)
 }
 
 int cv_requirements_add_skill(struct cv_requirements *r, bool must, const char *name,
-			      double min_years)
+                              double min_years)
 {
 	char *copy = md_strdup(name);
 	if (!copy)
 		return MD_ENOMEM;
 	struct cv_skill_req *s =
-		must ? grow((void **)&r->must_have, &r->n_must_have, sizeof *s)
-		     : grow((void **)&r->nice_to_have, &r->n_nice_to_have, sizeof *s);
+	    must ? grow((void **)&r->must_have, &r->n_must_have, sizeof *s)
+	         : grow((void **)&r->nice_to_have, &r->n_nice_to_have, sizeof *s);
 	if (!s) {
 		md_free(copy);
 		return MD_ENOMEM;
@@ -96,7 +96,7 @@ int cv_requirements_add_certification(struct cv_requirements *r, const char *nam
 }
 
 int cv_requirements_add_language(struct cv_requirements *r, const char *language,
-				 enum cv_lang_level min_level)
+                                 enum cv_lang_level min_level)
 {
 	char *copy = md_strdup(language);
 	if (!copy)
@@ -124,7 +124,8 @@ int cv_requirements_set_location(struct cv_requirements *r, const char *city, bo
 }
 
 static const char *const category_names[CV_CAT_COUNT] = {
-	"skills", "experience", "education", "languages", "certifications", "location", "similarity",
+	"skills",         "experience", "education",  "languages",
+	"certifications", "location",   "similarity",
 };
 static const char *const edu_names[] = {
 	"none", "high_school", "associate", "bachelor", "master", "doctorate",

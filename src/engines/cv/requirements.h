@@ -92,13 +92,13 @@ void cv_requirements_init(struct cv_requirements *r);
 void cv_requirements_release(struct cv_requirements *r);
 
 MD_WUR int cv_requirements_add_skill(struct cv_requirements *r, bool must, const char *name,
-				     double min_years);
+                                     double min_years);
 MD_WUR int cv_requirements_add_edu_field(struct cv_requirements *r, const char *field);
 MD_WUR int cv_requirements_add_language(struct cv_requirements *r, const char *language,
-					enum cv_lang_level min_level);
+                                        enum cv_lang_level min_level);
 MD_WUR int cv_requirements_add_certification(struct cv_requirements *r, const char *name);
 MD_WUR int cv_requirements_set_location(struct cv_requirements *r, const char *city,
-					bool remote_ok);
+                                        bool remote_ok);
 
 /* Names used in JSON and messages: "skills", "bachelor", "B2", ... and back. */
 const char *cv_category_name(enum cv_category c);

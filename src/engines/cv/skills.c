@@ -146,7 +146,7 @@ static bool boundary_ok(const char *text, size_t len, size_t s, size_t e, const 
 	bool one = alen == 1;
 	char first = alias[0];
 	bool first_alnum = (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z') ||
-			   (first >= '0' && first <= '9');
+	                   (first >= '0' && first <= '9');
 	if (s > 0) {
 		char p = text[s - 1];
 		if (word_before(text, s))
@@ -185,8 +185,8 @@ static bool match_at(const char *text, size_t len, size_t i, const char *alias, 
 	return true;
 }
 
-bool cv_skill_find_next(const char *text, size_t len, size_t from, const char *alias,
-			size_t *start, size_t *end)
+bool cv_skill_find_next(const char *text, size_t len, size_t from, const char *alias, size_t *start,
+                        size_t *end)
 {
 	if (!alias[0])
 		return false;

@@ -23,7 +23,7 @@
 #define CV_SKILL_MAX_ALIASES 8
 
 struct cv_skill_def {
-	const char *name;                           /* canonical display name */
+	const char *name;                          /* canonical display name */
 	const char *aliases[CV_SKILL_MAX_ALIASES]; /* NULL-terminated */
 };
 
@@ -40,7 +40,7 @@ const struct cv_skill_def *cv_skill_lookup(const char *name);
  * Finds the first match of alias (without any leading '=') in text[from..len) that respects
  * the word boundaries above; on success sets *start and *end (exclusive) and returns true.
  */
-bool cv_skill_find_next(const char *text, size_t len, size_t from, const char *alias,
-			size_t *start, size_t *end);
+bool cv_skill_find_next(const char *text, size_t len, size_t from, const char *alias, size_t *start,
+                        size_t *end);
 
 #endif

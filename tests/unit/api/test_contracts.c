@@ -288,7 +288,7 @@ Test(contracts, cv_submit_and_get)
 	             " \"created_at\": \"2024-10-02T14:00:00.000Z\", \"idempotent_replay\": true}");
 	expect_valid(
 	    "cvdeepmatch.get.response.json",
-	    "{\"id\": \"x1\", \"status\": \"completed\", \"created_at\": "
+	    "{\"id\": \"x1\", \"status\": \"succeeded\", \"created_at\": "
 	    "\"2024-10-02T14:00:00.000Z\", \"updated_at\": \"2024-10-02T14:00:09.000Z\","
 	    " \"completed_at\": \"2024-10-02T14:00:09.000Z\", \"error\": null, \"result\":"
 	    " {\"score\": 78.5, \"tier\": \"good\", \"summary\": \"Meets most requirements.\","
@@ -303,7 +303,7 @@ Test(contracts, cv_submit_and_get)
 	             " \"completed_at\": null, \"result\": null, \"error\": {\"code\": "
 	             "\"STEP_FUNCTIONS_FAILED\", \"message\": \"pipeline failed\"}}");
 	expect_invalid("cvdeepmatch.get.response.json",
-	               "{\"id\": \"x1\", \"status\": \"completed\", \"created_at\": "
+	               "{\"id\": \"x1\", \"status\": \"succeeded\", \"created_at\": "
 	               "\"2024-10-02T14:00:00.000Z\", \"updated_at\": \"2024-10-02T14:00:09.000Z\","
 	               " \"completed_at\": null, \"error\": null, \"result\": {\"score\": 130,"
 	               " \"tier\": \"good\", \"summary\": \"\", \"requirements\": []}}",

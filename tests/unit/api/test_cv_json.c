@@ -19,16 +19,16 @@ static int parse(const char *text, struct cv_requirements *r, char *ptr, char *m
 }
 
 static const char *full =
-	"{\"skills\":{\"must_have\":[\"Go\",{\"name\":\"Kubernetes\",\"min_years\":3}],"
-	"\"nice_to_have\":[{\"name\":\"postgres\"}]},"
-	"\"experience\":{\"min_years\":5},"
-	"\"education\":{\"min_level\":\"master\",\"fields\":[\"Computer Science\"]},"
-	"\"languages\":[{\"language\":\"French\",\"min_level\":\"B2\"},"
-	"{\"language\":\"English\",\"min_level\":\"native\"}],"
-	"\"certifications\":[\"CKA\"],"
-	"\"location\":{\"city\":\"Paris\",\"remote_ok\":true},"
-	"\"weights\":{\"skills\":2,\"similarity\":0},"
-	"\"as_of\":\"2024-02-29\"}";
+    "{\"skills\":{\"must_have\":[\"Go\",{\"name\":\"Kubernetes\",\"min_years\":3}],"
+    "\"nice_to_have\":[{\"name\":\"postgres\"}]},"
+    "\"experience\":{\"min_years\":5},"
+    "\"education\":{\"min_level\":\"master\",\"fields\":[\"Computer Science\"]},"
+    "\"languages\":[{\"language\":\"French\",\"min_level\":\"B2\"},"
+    "{\"language\":\"English\",\"min_level\":\"native\"}],"
+    "\"certifications\":[\"CKA\"],"
+    "\"location\":{\"city\":\"Paris\",\"remote_ok\":true},"
+    "\"weights\":{\"skills\":2,\"similarity\":0},"
+    "\"as_of\":\"2024-02-29\"}";
 
 Test(cv_json, full_requirements)
 {
@@ -59,15 +59,15 @@ Test(cv_json, full_requirements)
 	cv_requirements_release(&r);
 }
 
-#define BAD(json, pointer)                                                              \
-	do {                                                                            \
-		struct cv_requirements r;                                               \
-		char ptr[128], msg[256];                                                \
-		int rc = parse((json), &r, ptr, msg);                                   \
-		cr_assert_eq(rc, MD_EINVAL, "%s: rc %d", (json), rc);                   \
-		cr_assert_str_eq(ptr, (pointer), "%s: pointer %s (%s)", (json), ptr, msg); \
-		cr_assert_neq(msg[0], '\0');                                            \
-		cv_requirements_release(&r);                                            \
+#define BAD(json, pointer)                                                                         \
+	do {                                                                                       \
+		struct cv_requirements r;                                                          \
+		char ptr[128], msg[256];                                                           \
+		int rc = parse((json), &r, ptr, msg);                                              \
+		cr_assert_eq(rc, MD_EINVAL, "%s: rc %d", (json), rc);                              \
+		cr_assert_str_eq(ptr, (pointer), "%s: pointer %s (%s)", (json), ptr, msg);         \
+		cr_assert_neq(msg[0], '\0');                                                       \
+		cv_requirements_release(&r);                                                       \
 	} while (0)
 
 Test(cv_json, bad_fields_report_pointer)
@@ -124,9 +124,9 @@ Test(cv_json, result_rendering)
 	struct cv_requirements q;
 	char ptr[128], msg[256];
 	cr_assert_eq(parse("{\"skills\":{\"must_have\":[\"Go\",\"Rust\"]},"
-			   "\"experience\":{\"min_years\":4}}",
-			   &q, ptr, msg),
-		     0);
+	                   "\"experience\":{\"min_years\":4}}",
+	                   &q, ptr, msg),
+	             0);
 	int64_t d;
 	cr_assert_eq(md_parse_date("2024-01-01", &d), 0);
 	struct cv_input in = { &page, 1, NULL, &q, d, NULL, NULL };
@@ -146,13 +146,13 @@ Test(cv_json, result_rendering)
 	json_t *ev = json_array_get(json_object_get(go, "evidence"), 0);
 	cr_assert_eq(json_integer_value(json_object_get(ev, "page")), 1);
 	cr_assert_str_eq(json_string_value(json_object_get(ev, "text")),
-			 "Jan 2015 - Dec 2019 Backend engineer using Go");
+	                 "Jan 2015 - Dec 2019 Backend engineer using Go");
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(reqs, 1), "verdict")),
-			 "not_met");
+	                 "not_met");
 	json_t *cats = json_object_get(j, "categories");
 	cr_assert_eq(json_object_size(cats), 2);
-	cr_assert_float_eq(json_real_value(json_object_get(json_object_get(cats, "skills"), "score")),
-			   0.5, 1e-9);
+	cr_assert_float_eq(
+	    json_real_value(json_object_get(json_object_get(cats, "skills"), "score")), 0.5, 1e-9);
 	cr_assert_float_eq(json_real_value(json_object_get(j, "experience_years")), 5.0, 1e-9);
 	json_t *sk = json_array_get(json_object_get(j, "skills_found"), 0);
 	cr_assert_str_eq(json_string_value(json_object_get(sk, "name")), "Go");

@@ -35,30 +35,32 @@ static void make_bomb(struct buf *out)
 	cr_assert_eq(buf_puts(&body[1], "<< /Type /Catalog /Pages 2 0 R >>"), 0);
 	cr_assert_eq(buf_puts(&body[2], "<< /Type /Pages /Kids [3 0 R] /Count 1 >>"), 0);
 	cr_assert_eq(buf_puts(&body[3], "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-					"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> "
-					"/XObject << /X0 6 0 R >> >> >>"),
-		     0);
+	                                "/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> "
+	                                "/XObject << /X0 6 0 R >> >> >>"),
+	             0);
 	cr_assert_eq(buf_puts(&body[4], "<< /Length 6 >>\nstream\n/X0 Do\nendstream"), 0);
 	cr_assert_eq(buf_puts(&body[5], "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"),
-		     0);
+	             0);
 	for (int k = 0; k < DEPTH; k++) {
 		struct buf s;
 		buf_init(&s, 1 << 16);
 		for (int f = 0; f < FAN; f++)
-			cr_assert_eq(k < DEPTH - 1
-					     ? buf_printf(&s, "/X%d Do\n", k + 1)
-					     : buf_puts(&s, "BT /F1 12 Tf 10 10 Td (Hello world) Tj ET\n"),
-				     0);
-		cr_assert_eq(buf_puts(&body[6 + k], "<< /Type /XObject /Subtype /Form /BBox "
-						     "[0 0 612 792] /Resources << /Font << /F1 5 0 R >>"),
-			     0);
+			cr_assert_eq(
+			    k < DEPTH - 1
+			        ? buf_printf(&s, "/X%d Do\n", k + 1)
+			        : buf_puts(&s, "BT /F1 12 Tf 10 10 Td (Hello world) Tj ET\n"),
+			    0);
+		cr_assert_eq(buf_puts(&body[6 + k],
+		                      "<< /Type /XObject /Subtype /Form /BBox "
+		                      "[0 0 612 792] /Resources << /Font << /F1 5 0 R >>"),
+		             0);
 		if (k < DEPTH - 1)
-			cr_assert_eq(buf_printf(&body[6 + k], " /XObject << /X%d %d 0 R >>", k + 1,
-						7 + k),
-				     0);
+			cr_assert_eq(
+			    buf_printf(&body[6 + k], " /XObject << /X%d %d 0 R >>", k + 1, 7 + k),
+			    0);
 		cr_assert_eq(buf_printf(&body[6 + k], " >> /Length %zu >>\nstream\n%s\nendstream",
-					s.len, s.data),
-			     0);
+		                        s.len, s.data),
+		             0);
 		buf_release(&s);
 	}
 	size_t off[NOBJ];
@@ -71,9 +73,10 @@ static void make_bomb(struct buf *out)
 	cr_assert_eq(buf_printf(out, "xref\n0 %d\n0000000000 65535 f \n", NOBJ), 0);
 	for (int i = 1; i < NOBJ; i++)
 		cr_assert_eq(buf_printf(out, "%010zu 00000 n \n", off[i]), 0);
-	cr_assert_eq(buf_printf(out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
-				NOBJ, xref),
-		     0);
+	cr_assert_eq(buf_printf(out,
+	                        "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+	                        NOBJ, xref),
+	             0);
 	for (int i = 0; i < NOBJ; i++)
 		buf_release(&body[i]);
 }

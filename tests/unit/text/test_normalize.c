@@ -30,29 +30,46 @@ Test(cv_text_normalize, ligatures_and_compatibility)
 Test(cv_text_normalize, soft_hyphen_and_invisible)
 {
 	cr_assert_str_eq(N("soft\xC2\xADware"), "software");
-	cr_assert_str_eq(N("a\xE2\x80\x8B" "b"), "ab"); /* zero-width space */
+	cr_assert_str_eq(N("a\xE2\x80\x8B"
+	                   "b"),
+	                 "ab"); /* zero-width space */
 }
 
 Test(cv_text_normalize, whitespace_runs_keep_newlines)
 {
-	cr_assert_str_eq(N("Fall\t\t2013\t\xE2\x80\x93\tSpring  2014"), "Fall 2013 \xE2\x80\x93 Spring 2014");
+	cr_assert_str_eq(N("Fall\t\t2013\t\xE2\x80\x93\tSpring  2014"),
+	                 "Fall 2013 \xE2\x80\x93 Spring 2014");
 	cr_assert_str_eq(N("  a  \r\n  b\rc\n\n\n\nd  "), "a\nb\nc\n\nd");
-	cr_assert_str_eq(N("a\xC2\xA0" "b"), "a b"); /* no-break space */
+	cr_assert_str_eq(N("a\xC2\xA0"
+	                   "b"),
+	                 "a b"); /* no-break space */
 }
 
 Test(cv_text_normalize, controls_private_use_invalid)
 {
-	cr_assert_str_eq(N("a\x01\x7f" "b"), "ab");
+	cr_assert_str_eq(N("a\x01\x7f"
+	                   "b"),
+	                 "ab");
 	cr_assert_str_eq(N("\xEE\x80\x80icon"), "icon"); /* U+E000 */
-	cr_assert_str_eq(N("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+	cr_assert_str_eq(N("a\xFF"
+	                   "b"),
+	                 "a\xEF\xBF\xBD"
+	                 "b");
 	cr_assert_str_eq(N("a\xE2\x82"), "a\xEF\xBF\xBD\xEF\xBF\xBD");
 	cr_assert_str_eq(norm("a\0b", 3, false), "ab");
 }
 
 Test(cv_text_normalize, casefold)
 {
-	cr_assert_str_eq(F("Stra\xC3\x9F" "e JAVA"), "strasse java");
-	cr_assert_str_eq(F("\xC3\x89" "COLE D\xC3\x89" "C."), "\xC3\xA9" "cole d\xC3\xA9" "c.");
+	cr_assert_str_eq(F("Stra\xC3\x9F"
+	                   "e JAVA"),
+	                 "strasse java");
+	cr_assert_str_eq(F("\xC3\x89"
+	                   "COLE D\xC3\x89"
+	                   "C."),
+	                 "\xC3\xA9"
+	                 "cole d\xC3\xA9"
+	                 "c.");
 	cr_assert_str_eq(F("E\xCC\x81t\xC3\xA9"), "\xC3\xA9t\xC3\xA9"); /* decomposed -> NFC */
 }
 

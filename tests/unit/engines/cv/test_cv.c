@@ -58,7 +58,7 @@ static void expect_verdict(const struct cv_result *r, const char *id, enum cv_ve
 {
 	const struct cv_req_result *q = req(r, id);
 	cr_assert_eq(q->verdict, v, "%s: got %s, want %s", id, cv_verdict_name(q->verdict),
-		     cv_verdict_name(v));
+	             cv_verdict_name(v));
 }
 
 static char *result_json(const struct cv_result *r)
@@ -94,8 +94,9 @@ Test(cv_engine, barry_allen_moderncv)
 	cr_assert_eq(pages.n, 1);
 	struct cv_requirements q;
 	barry_requirements(&q);
-	struct cv_input in = { (const char *const *)pages.text, pages.n, NULL, &q,
-			       day("2025-01-01"), NULL, NULL };
+	struct cv_input in = {
+		(const char *const *)pages.text, pages.n, NULL, &q, day("2025-01-01"), NULL, NULL
+	};
 	struct cv_result r;
 	cr_assert_eq(cv_match(&in, &r), 0);
 
@@ -137,7 +138,7 @@ Test(cv_engine, barry_allen_moderncv)
 	cr_assert_eq(r.score, want, "score %d want %d", r.score, want);
 	cr_assert_str_eq(r.tier, "good");
 	cr_assert_str_eq(r.summary, "Good match: 6 of 9 requirements met; missing Kubernetes, "
-				    "Java; 2.7 years of experience (2 required).");
+	                            "Java; 2.7 years of experience (2 required).");
 
 	/* Deterministic: the same input renders the same JSON. */
 	char *a = result_json(&r);
@@ -186,8 +187,9 @@ Test(cv_engine, john_doe_react_pdf)
 	static char jd[16384];
 	jd[fread(jd, 1, sizeof jd - 1, f)] = '\0';
 	fclose(f);
-	struct cv_input in = { (const char *const *)pages.text, pages.n, jd, &q,
-			       day("2025-01-01"), NULL, NULL };
+	struct cv_input in = {
+		(const char *const *)pages.text, pages.n, jd, &q, day("2025-01-01"), NULL, NULL
+	};
 	struct cv_result r;
 	cr_assert_eq(cv_match(&in, &r), 0);
 
@@ -211,7 +213,7 @@ Test(cv_engine, john_doe_react_pdf)
 	expect_verdict(&r, "/certifications/0", CV_MET);
 	const struct cv_req_result *c = req(&r, "/certifications/0");
 	cr_assert_not_null(strstr(c->evidence[0].text, "Discovered and fixed 5 bugs"), "%s",
-			   c->evidence[0].text);
+	                   c->evidence[0].text);
 	cr_assert(r.categories[CV_CAT_SIMILARITY].present);
 	double sim = r.categories[CV_CAT_SIMILARITY].score;
 	cr_assert(sim > 0.2 && sim <= 1.0, "similarity %f", sim);
@@ -223,11 +225,12 @@ Test(cv_engine, john_doe_react_pdf)
 
 Test(cv_engine, synthetic_years_and_summary)
 {
-	const char *page = "Jane Roe\nExperience\n"
-			   "Jan 2015 \xE2\x80\x93 Dec 2019 Backend engineer, Acme\n"
-			   "Built services in Go on k8s.\n"
-			   "Mar 2018 \xE2\x80\x93 Feb 2021 Consultant\nPython and Go tooling.\n"
-			   "Education\n2010 \xE2\x80\x93 2014 BSc Mathematics, Example University\n";
+	const char *page =
+	    "Jane Roe\nExperience\n"
+	    "Jan 2015 \xE2\x80\x93 Dec 2019 Backend engineer, Acme\n"
+	    "Built services in Go on k8s.\n"
+	    "Mar 2018 \xE2\x80\x93 Feb 2021 Consultant\nPython and Go tooling.\n"
+	    "Education\n2010 \xE2\x80\x93 2014 BSc Mathematics, Example University\n";
 	struct cv_requirements q;
 	cv_requirements_init(&q);
 	cr_assert_eq(cv_requirements_add_skill(&q, true, "Kubernetes", 3), 0);
@@ -244,11 +247,11 @@ Test(cv_engine, synthetic_years_and_summary)
 	expect_verdict(&r, "/skills/must_have/0", CV_MET);
 	expect_verdict(&r, "/skills/must_have/1", CV_MET);
 	cr_assert_eq(r.score, 100);
-	cr_assert_str_eq(r.summary,
-			 "Strong match: 3 of 3 requirements met; 6.2 years of experience (5 required).");
-	cr_assert_float_eq(r.categories[CV_CAT_SKILLS].weight +
-				   r.categories[CV_CAT_EXPERIENCE].weight,
-			   1.0, 1e-9);
+	cr_assert_str_eq(
+	    r.summary,
+	    "Strong match: 3 of 3 requirements met; 6.2 years of experience (5 required).");
+	cr_assert_float_eq(
+	    r.categories[CV_CAT_SKILLS].weight + r.categories[CV_CAT_EXPERIENCE].weight, 1.0, 1e-9);
 	cv_result_release(&r);
 	cv_requirements_release(&q);
 }

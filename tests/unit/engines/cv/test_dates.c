@@ -22,10 +22,10 @@ static int months(const char *s, const char *as_of)
 	return r[0].r.end - r[0].r.start;
 }
 
-#define M(s, want)                                                                        \
-	do {                                                                              \
-		int got = months((s), "2024-06-15");                                      \
-		cr_assert_eq(got, (want), "%s: got %d months, want %d", (s), got, (want)); \
+#define M(s, want)                                                                                 \
+	do {                                                                                       \
+		int got = months((s), "2024-06-15");                                               \
+		cr_assert_eq(got, (want), "%s: got %d months, want %d", (s), got, (want));         \
 	} while (0)
 
 Test(cv_dates, english_months)
@@ -42,7 +42,9 @@ Test(cv_dates, english_months)
 Test(cv_dates, numeric_and_years)
 {
 	M("2018 \xE2\x80\x93 2022", 48);
-	M("2021\xE2\x80\x94" "2022", 12);
+	M("2021\xE2\x80\x94"
+	  "2022",
+	  12);
 	M("03/2019 - 05/2021", 27);
 	M("2019-03 \xE2\x80\x93 2021-05", 27);
 	M("2022 - 2022", 12);
@@ -51,7 +53,9 @@ Test(cv_dates, numeric_and_years)
 Test(cv_dates, seasons_french_chinese)
 {
 	M("Fall 2013 \xE2\x80\x93 Spring 2014", 7);
-	M("d\xC3\xA9" "c. 2023\xE2\x80\x94 aujourd\xE2\x80\x99hui", 7);
+	M("d\xC3\xA9"
+	  "c. 2023\xE2\x80\x94 aujourd\xE2\x80\x99hui",
+	  7);
 	M("f\xC3\xA9vr. 2020 - juin 2020", 5);
 	M("2013 \xE2\x80\x93 \xE8\x87\xB3\xE4\xBB\x8A", 132); /* 至今 */
 	M("2015 \xE5\xB9\xB4 3 \xE6\x9C\x88 \xE2\x80\x93 2015 \xE5\xB9\xB4 5 \xE6\x9C\x88", 3);
@@ -68,7 +72,7 @@ Test(cv_dates, not_ranges)
 	M("Last updated in Mar 2026", -1);
 	M("Summer 2022", -1);
 	M("call 123-456-7890", -1);
-	M("2030 - 2032", -1);      /* starts after as_of */
+	M("2030 - 2032", -1);         /* starts after as_of */
 	M("Dec 2013 - Aug 2012", -1); /* backwards */
 	M("1900 - 1910", -1);
 }

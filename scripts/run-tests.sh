@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every suite against one build folder and prints, as its last line, "N passed, N failed"
+# summed over all suites: Criterion unit tests, the fuzz regression replays, and the pytest
+# API tests against the real binary. Usage: scripts/run-tests.sh BUILD_DIR
+set -u
+build=${1:-build}
+cd "$(dirname "$0")/.."
+out=$build/test-results
+rm -rf "$out"
+mkdir -p "$out"
+python=/usr/bin/python3
+passed=0
+failed=0
+
+count_xml() { # file -> "passed failed" from a JUnit-style XML report
+	$python - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print("0 1"); sys.exit()
+p = f = 0
+for tc in root.iter("testcase"):
+    bad = any(ch.tag in ("failure", "error") for ch in tc)
+    skipped = any(ch.tag == "skipped" for ch in tc)
+    if bad: f += 1
+    elif not skipped: p += 1
+print(p, f)
+PY
+}
+
+echo "== unit tests (Criterion)"
+"$build/tests/unit" --jobs 2 --xml="$out/unit.xml" --short-filename 2>&1 | tail -n 30
+read -r p f < <(count_xml "$out/unit.xml")
+echo "unit: $p passed, $f failed"
+passed=$((passed + p)); failed=$((failed + f))
+
+echo "== fuzz regression replays"
+for h in "$build"/fuzz/fuzz_*; do
+	[ -x "$h" ] || continue
+	name=$(basename "$h"); name=${name#fuzz_}
+	mkdir -p "fuzz/corpus/$name" "fuzz/regression/$name"
+	if "$h" "fuzz/corpus/$name" "fuzz/regression/$name" >"$out/fuzz_$name.log" 2>&1; then
+		echo "fuzz $name: $(tail -n 1 "$out/fuzz_$name.log")"
+		passed=$((passed + 1))
+	else
+		echo "fuzz $name: FAILED"; tail -n 20 "$out/fuzz_$name.log"
+		failed=$((failed + 1))
+	fi
+done
+
+echo "== API tests (pytest against $build/matchd)"
+MATCHD_BIN="$build/matchd" $python -m pytest -q -p no:cacheprovider --junitxml="$out/api.xml" tests/api 2>&1 | tail -n 40
+read -r p f < <(count_xml "$out/api.xml")
+echo "api: $p passed, $f failed"
+passed=$((passed + p)); failed=$((failed + f))
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -114,14 +114,8 @@ static struct slice request_secret(struct http_request *req)
 static bool rate_check(struct http_request *req, struct http_response *resp,
 		       const struct store_key *key)
 {
-	struct store_workspace ws;
-	struct gcra_policy p = { 600, 60000, 60 };
-	/* The workspace's policy; the defaults stand if it cannot be read. */
-	if (store_workspace_get(the_app->st, key->workspace_id, false, &ws) == 0) {
-		p.limit = ws.rate_limit;
-		p.period_ms = ws.rate_period_ms;
-		p.burst = ws.rate_burst;
-	}
+	/* The workspace's policy came with the key (and is cached with it). */
+	struct gcra_policy p = { key->rate_limit, key->rate_period_ms, key->rate_burst };
 	struct gcra_result r;
 	bool ok = ratelimit_allow(the_app->rl, key->id, &p, md_now_ms(), &r);
 	char policy[128], limit[128];

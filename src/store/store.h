@@ -81,6 +81,8 @@ struct store_key {
 	uint32_t permissions;
 	int64_t created_at;
 	int64_t revoked_at; /* 0 when active */
+	/* The workspace's rate policy, read with the key so a request needs one lookup. */
+	int64_t rate_limit, rate_period_ms, rate_burst;
 };
 
 MD_WUR int store_key_create(struct store *st, const char *ws_id, const char *hash_hex,

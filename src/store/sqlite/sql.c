@@ -26,12 +26,13 @@ static const char *const texts[SQL_COUNT] = {
 	[SQL_KEY_INSERT] = "INSERT INTO api_keys(id, workspace_id, key_hash, prefix, permissions, "
 			   "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[SQL_KEY_FIND] = "SELECT k.id, k.workspace_id, w.name, k.prefix, k.permissions, "
-			 "k.created_at, coalesce(k.revoked_at, 0) FROM api_keys k "
-			 "JOIN workspaces w ON w.id = k.workspace_id "
+			 "k.created_at, coalesce(k.revoked_at, 0), w.rate_limit, w.rate_period_ms, "
+			 "w.rate_burst FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id "
 			 "WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
 	[SQL_KEY_LIST] = "SELECT k.id, k.workspace_id, w.name, k.prefix, k.permissions, "
-			 "k.created_at, coalesce(k.revoked_at, 0) FROM api_keys k "
-			 "JOIN workspaces w ON w.id = k.workspace_id ORDER BY k.id",
+			 "k.created_at, coalesce(k.revoked_at, 0), w.rate_limit, w.rate_period_ms, "
+			 "w.rate_burst FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id "
+			 "ORDER BY k.id",
 	[SQL_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2 "
 			   "WHERE id = ?1 AND revoked_at IS NULL",
 	[SQL_LEDGER_INSERT] = "INSERT INTO credit_ledger(id, workspace_id, amount, reason, job_id, "

@@ -347,6 +347,9 @@ static void key_from_row(sqlite3_stmt *s, struct store_key *k)
 	k->permissions = (uint32_t)sqlite3_column_int64(s, 4);
 	k->created_at = sqlite3_column_int64(s, 5);
 	k->revoked_at = sqlite3_column_int64(s, 6);
+	k->rate_limit = sqlite3_column_int64(s, 7);
+	k->rate_period_ms = sqlite3_column_int64(s, 8);
+	k->rate_burst = sqlite3_column_int64(s, 9);
 }
 
 int store_key_create(struct store *st, const char *ws_id, const char *hash_hex,

@@ -51,7 +51,8 @@ int main(int argc, char **argv)
 			if (e->d_name[0] == '.')
 				continue;
 			char path[4096];
-			if ((size_t)snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name) >= sizeof path)
+			if ((size_t)snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name) >=
+			    sizeof path)
 				continue;
 			if (replay_file(path) == 0)
 				count++;

@@ -21,16 +21,16 @@
 struct app_config {
 	char db_url[1024];
 	char listen[256];
-	int workers;	  /* worker threads; 0 = cores */
+	int workers;      /* worker threads; 0 = cores */
 	bool no_workers;  /* API only */
-	bool no_http;	  /* workers only (matchd worker) */
+	bool no_http;     /* workers only (matchd worker) */
 	int http_threads; /* 0 = cores */
 	int64_t lease_ms;
 	int64_t retry_base_ms;
 	int max_attempts;
 	int64_t cv_price;
-	size_t cv_max_file;	/* 5 MB: over it, 400 INVALID_INPUT naming cv_file */
-	size_t cv_body_limit;	/* 6 MB: over it, 413 */
+	size_t cv_max_file;     /* 5 MB: over it, 400 INVALID_INPUT naming cv_file */
+	size_t cv_body_limit;   /* 6 MB: over it, 413 */
 	size_t json_body_limit; /* 1 MB */
 	int json_max_depth;
 	bool webhook_allow_private;
@@ -100,10 +100,10 @@ enum api_err {
  * NULL, reference stolen) is merged in.
  */
 void api_error(struct http_request *req, struct http_response *resp, enum api_err e,
-	       const char *message, const char *field, json_t *details);
+               const char *message, const char *field, json_t *details);
 /* The http_error_fn given to the server. */
 void api_server_error(struct http_request *req, struct http_response *resp, int status,
-		      const char *message, const char *field);
+                      const char *message, const char *field);
 
 /* ---- requests ---- */
 struct api_route {
@@ -137,7 +137,7 @@ json_t *api_job_json(const struct store_job *j, int64_t estimated_wait_s);
 void api_result_url(const char *kind, const char *id, char *out, size_t cap);
 /* The store's payload builder for terminal webhook events (store_payload_fn). */
 char *api_webhook_payload(void *ctx, const char *type, const char *job_id, const char *kind,
-			  const char *status, int64_t now);
+                          const char *status, int64_t now);
 /* Registers the job runners of every family with the worker pool. */
 int api_register_runners(void);
 

@@ -137,18 +137,18 @@ int app_start(struct app *a, char *err, size_t errcap)
 	}
 	if (!a->cfg.no_workers) {
 		struct worker_opts wo = { .threads = a->cfg.workers,
-					  .lease_ms = a->cfg.lease_ms,
-					  .retry_base_ms = a->cfg.retry_base_ms,
-					  .node_name = a->cfg.node_name };
+			                  .lease_ms = a->cfg.lease_ms,
+			                  .retry_base_ms = a->cfg.retry_base_ms,
+			                  .node_name = a->cfg.node_name };
 		if ((rc = worker_pool_start(a->st, a->hub, &wo, &a->workers))) {
 			snprintf(err, errcap, "cannot start workers");
 			return rc;
 		}
 		struct webhooks_opts ho = { .allow_private = a->cfg.webhook_allow_private,
-					    .ca_file = a->cfg.webhook_ca_file[0]
-							       ? a->cfg.webhook_ca_file
-							       : NULL,
-					    .retry_scale = a->cfg.webhook_retry_scale };
+			                    .ca_file = a->cfg.webhook_ca_file[0]
+			                                   ? a->cfg.webhook_ca_file
+			                                   : NULL,
+			                    .retry_scale = a->cfg.webhook_retry_scale };
 		if ((rc = webhooks_start(a->st, a->hub, &ho, &a->webhooks))) {
 			snprintf(err, errcap, "cannot start webhook delivery");
 			return rc;
@@ -157,8 +157,8 @@ int app_start(struct app *a, char *err, size_t errcap)
 	if (a->cfg.no_http)
 		return 0;
 	struct http_server_opts ho = { .listen = a->cfg.listen,
-				       .threads = a->cfg.http_threads,
-				       .on_error = api_server_error };
+		                       .threads = a->cfg.http_threads,
+		                       .on_error = api_server_error };
 	if ((rc = http_server_new(&ho, &a->http)) || (rc = register_routes(a->http)) ||
 	    (rc = http_server_start(a->http, err, errcap)))
 		return rc;

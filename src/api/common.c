@@ -43,7 +43,7 @@ static bool upper_family(const struct http_request *req)
 }
 
 void api_error(struct http_request *req, struct http_response *resp, enum api_err e,
-	       const char *message, const char *field, json_t *details)
+               const char *message, const char *field, json_t *details)
 {
 	json_t *d = details ? details : json_object();
 	if (field && !json_object_get(d, "fields")) {
@@ -51,13 +51,13 @@ void api_error(struct http_request *req, struct http_response *resp, enum api_er
 		json_object_set_new(d, "fields", f);
 	}
 	json_t *env = json_pack("{s:{s:s,s:s,s:o}}", "error", "code",
-				upper_family(req) ? codes[e].upper : codes[e].lower, "message",
-				message, "details", d);
+	                        upper_family(req) ? codes[e].upper : codes[e].lower, "message",
+	                        message, "details", d);
 	api_json(resp, codes[e].status, env);
 }
 
 void api_server_error(struct http_request *req, struct http_response *resp, int status,
-		      const char *message, const char *field)
+                      const char *message, const char *field)
 {
 	enum api_err e = E_VALIDATION;
 	switch (status) {
@@ -81,7 +81,7 @@ void api_json(struct http_response *resp, int status, json_t *v)
 		resp->status = 500;
 		buf_reset(&resp->body);
 		if (buf_puts(&resp->body, "{\"error\":{\"code\":\"internal_error\",\"message\":"
-					  "\"out of memory\",\"details\":{}}}"))
+		                          "\"out of memory\",\"details\":{}}}"))
 			buf_reset(&resp->body);
 	}
 	free(text);
@@ -112,7 +112,7 @@ static struct slice request_secret(struct http_request *req)
 }
 
 static bool rate_check(struct http_request *req, struct http_response *resp,
-		       const struct store_key *key)
+                       const struct store_key *key)
 {
 	/* The workspace's policy came with the key (and is cached with it). */
 	struct gcra_policy p = { key->rate_limit, key->rate_period_ms, key->rate_burst };
@@ -129,8 +129,8 @@ static bool rate_check(struct http_request *req, struct http_response *resp,
 	snprintf(secs, sizeof secs, "%lld", (long long)(r.retry_after_s > 0 ? r.retry_after_s : 1));
 	(void)http_response_header(resp, "Retry-After", secs);
 	json_t *d = json_pack("{s:I}", "retry_after_seconds", (json_int_t)r.retry_after_s);
-	api_error(req, resp, E_RATE, "too many requests; retry after the Retry-After period",
-		  NULL, d);
+	api_error(req, resp, E_RATE, "too many requests; retry after the Retry-After period", NULL,
+	          d);
 	return false;
 }
 
@@ -140,8 +140,8 @@ bool api_auth(struct http_request *req, struct http_response *resp, struct store
 	struct slice secret = request_secret(req);
 	if (!secret.len) {
 		api_error(req, resp, E_UNAUTHORIZED,
-			  "missing API key: send Authorization: Bearer <key> or X-API-Key", NULL,
-			  NULL);
+		          "missing API key: send Authorization: Bearer <key> or X-API-Key", NULL,
+		          NULL);
 		return false;
 	}
 	int rc = auth_authenticate(the_app->st, secret.ptr, secret.len, key);
@@ -152,16 +152,16 @@ bool api_auth(struct http_request *req, struct http_response *resp, struct store
 	if (rc) {
 		(void)http_response_header(resp, "Retry-After", "1");
 		api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL,
-			  NULL);
+		          NULL);
 		return false;
 	}
 	if (route && route->perm && !(key->permissions & route->perm)) {
 		char msg[128];
 		snprintf(msg, sizeof msg, "this API key lacks the '%s' permission",
-			 auth_permission_name(route->perm));
-		api_error(req, resp, E_PERMISSION, msg, NULL,
-			  json_pack("{s:s}", "required_permission",
-				    auth_permission_name(route->perm)));
+		         auth_permission_name(route->perm));
+		api_error(
+		    req, resp, E_PERMISSION, msg, NULL,
+		    json_pack("{s:s}", "required_permission", auth_permission_name(route->perm)));
 		return false;
 	}
 	return rate_check(req, resp, key);
@@ -196,21 +196,21 @@ json_t *api_json_body(struct http_request *req, struct http_response *resp)
 	const char *ct = http_header(req, "Content-Type");
 	if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
 		api_error(req, resp, E_VALIDATION, "Content-Type must be application/json",
-			  "Content-Type", NULL);
+		          "Content-Type", NULL);
 		return NULL;
 	}
 	if (!depth_ok(req->body.data ? req->body.data : "", req->body.len,
-		      the_app->cfg.json_max_depth)) {
+	              the_app->cfg.json_max_depth)) {
 		api_error(req, resp, E_VALIDATION, "JSON nesting is too deep", "body", NULL);
 		return NULL;
 	}
 	json_error_t jerr;
 	json_t *v = json_loadb(req->body.data ? req->body.data : "", req->body.len,
-			       JSON_REJECT_DUPLICATES, &jerr);
+	                       JSON_REJECT_DUPLICATES, &jerr);
 	if (!v) {
 		char msg[256];
 		snprintf(msg, sizeof msg, "invalid JSON at line %d column %d: %s", jerr.line,
-			 jerr.column, jerr.text);
+		         jerr.column, jerr.text);
 		api_error(req, resp, E_VALIDATION, msg, "body", NULL);
 	}
 	return v;

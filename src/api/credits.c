@@ -17,10 +17,10 @@ static int ledger_one(void *ctx, const struct store_ledger_entry *e)
 {
 	struct ledger_ctx *l = ctx;
 	json_array_append_new(l->data,
-			      json_pack("{s:s,s:I,s:s,s:o,s:o}", "id", e->id, "amount",
-					(json_int_t)e->amount, "reason", e->reason, "jobId",
-					e->job_id[0] ? json_string(e->job_id) : json_null(),
-					"createdAt", api_ts(e->created_at)));
+	                      json_pack("{s:s,s:I,s:s,s:o,s:o}", "id", e->id, "amount",
+	                                (json_int_t)e->amount, "reason", e->reason, "jobId",
+	                                e->job_id[0] ? json_string(e->job_id) : json_null(),
+	                                "createdAt", api_ts(e->created_at)));
 	memcpy(l->last, e->id, sizeof l->last);
 	l->n++;
 	return 0;
@@ -38,7 +38,7 @@ static void get_credits(struct http_request *req, struct http_response *resp)
 		long n = strtol(v, &end, 10);
 		if (*end || n < 1 || n > 100) {
 			api_error(req, resp, E_VALIDATION, "limit must be an integer from 1 to 100",
-				  "limit", NULL);
+			          "limit", NULL);
 			return;
 		}
 		limit = (int)n;
@@ -56,12 +56,12 @@ static void get_credits(struct http_request *req, struct http_response *resp)
 	    store_credits_ledger(the_app->st, key.workspace_id, cursor, limit, ledger_one, &l)) {
 		json_decref(l.data);
 		api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL,
-			  NULL);
+		          NULL);
 		return;
 	}
 	api_json(resp, 200,
-		 json_pack("{s:I,s:o,s:o}", "balance", (json_int_t)balance, "ledger", l.data,
-			   "next_cursor", l.n == limit ? json_string(l.last) : json_null()));
+	         json_pack("{s:I,s:o,s:o}", "balance", (json_int_t)balance, "ledger", l.data,
+	                   "next_cursor", l.n == limit ? json_string(l.last) : json_null()));
 }
 
 int api_credits_routes(struct http_server *s)

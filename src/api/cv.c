@@ -58,11 +58,11 @@ static void check_cv_part(const struct http_part *p, struct field_errors *fe, bo
 	}
 	const char *ct = p->content_type;
 	bool type_ok = !ct[0] || !strncasecmp(ct, "application/pdf", 15) ||
-		       !strncasecmp(ct, "application/octet-stream", 24);
+	               !strncasecmp(ct, "application/octet-stream", 24);
 	if (!ends_with_ci(p->filename, ".pdf") || !type_ok) {
 		field_error(fe, "cv_file",
-			    "only PDF is accepted (application/pdf with a .pdf extension); DOCX "
-			    "and other formats are not supported");
+		            "only PDF is accepted (application/pdf with a .pdf extension); DOCX "
+		            "and other formats are not supported");
 		return;
 	}
 	if (p->data.len == 0) {
@@ -78,7 +78,7 @@ static void check_cv_part(const struct http_part *p, struct field_errors *fe, bo
 }
 
 static const char *const known_fields[] = { "cv_file", "job_description", "requirements",
-					    "webhook_url", "idempotency_key" };
+	                                    "webhook_url", "idempotency_key" };
 
 static void check_fields_known(struct http_request *req, struct field_errors *fe)
 {
@@ -88,7 +88,7 @@ static void check_fields_known(struct http_request *req, struct field_errors *fe
 			known |= !strcmp(req->parts[i].name, known_fields[k]);
 		if (!known)
 			field_error(fe, req->parts[i].name[0] ? req->parts[i].name : "(unnamed)",
-				    "unknown field");
+			            "unknown field");
 		for (size_t j = 0; j < i && known; j++)
 			if (!strcmp(req->parts[i].name, req->parts[j].name)) {
 				field_error(fe, req->parts[i].name, "field given more than once");
@@ -98,8 +98,8 @@ static void check_fields_known(struct http_request *req, struct field_errors *fe
 }
 
 /* Text fields must be UTF-8 and within their caps. */
-static const char *text_field(struct http_request *req, const char *name, size_t max,
-			      bool required, struct field_errors *fe)
+static const char *text_field(struct http_request *req, const char *name, size_t max, bool required,
+                              struct field_errors *fe)
 {
 	const struct http_part *p = http_part(req, name);
 	if (!p) {
@@ -133,7 +133,7 @@ static json_t *parse_requirements(const char *text, struct field_errors *fe)
 	if (!v) {
 		char msg[256];
 		snprintf(msg, sizeof msg, "invalid JSON at line %d column %d: %s", jerr.line,
-			 jerr.column, jerr.text);
+		         jerr.column, jerr.text);
 		field_error(fe, "requirements", msg);
 		return NULL;
 	}
@@ -199,8 +199,9 @@ static int check_webhook(const char *url, char *why, size_t cap)
 	case SSRF_PRIVATE: return E_PRIVATE_URL;
 	case SSRF_UNRESOLVABLE:
 		if (d.gai_rc == EAI_AGAIN || d.gai_rc == EAI_FAIL || d.gai_rc == EAI_SYSTEM) {
-			snprintf(why, cap, "the DNS resolver did not answer for the webhook_url "
-					   "host; retry later with the same idempotency_key");
+			snprintf(why, cap,
+			         "the DNS resolver did not answer for the webhook_url "
+			         "host; retry later with the same idempotency_key");
 			return E_BAD_GATEWAY;
 		}
 		return E_VALIDATION;
@@ -227,7 +228,7 @@ static void fingerprint(struct http_request *req, char hex[65])
 		unsigned char md[32];
 		unsigned int n;
 		EVP_Digest(p->data.data ? p->data.data : "", p->data.len, md, &n, EVP_sha256(),
-			   NULL);
+		           NULL);
 		EVP_DigestUpdate(c, p->name, strlen(p->name) + 1);
 		EVP_DigestUpdate(c, p->filename, strlen(p->filename) + 1);
 		EVP_DigestUpdate(c, md, sizeof md);
@@ -271,17 +272,17 @@ static json_t *submit_json(const char *id, const char *status, int64_t created, 
 	snprintf(job_url, sizeof job_url, "/v1/jobs/%s", id);
 	snprintf(events_url, sizeof events_url, "/v1/jobs/%s/events", id);
 	return json_pack("{s:s,s:s,s:o,s:b,s:s,s:s,s:s}", "id", id, "status", status, "created_at",
-			 api_ts(created), "idempotent_replay", replay, "status_url", status_url,
-			 "job_url", job_url, "events_url", events_url);
+	                 api_ts(created), "idempotent_replay", replay, "status_url", status_url,
+	                 "job_url", job_url, "events_url", events_url);
 }
 
 static void replay(struct http_request *req, struct http_response *resp, const char *ws,
-		   const char *id)
+                   const char *id)
 {
 	struct store_job j;
 	if (store_job_get(the_app->st, ws, id, &j)) {
 		api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL,
-			  NULL);
+		          NULL);
 		return;
 	}
 	(void)http_response_header(resp, "Idempotent-Replayed", "true");
@@ -301,13 +302,13 @@ struct submission {
 
 /* Validates the whole form; on failure the error response is written and false returned. */
 static bool validate_submit(struct http_request *req, struct http_response *resp,
-			    struct submission *s)
+                            struct submission *s)
 {
 	struct field_errors fe = { NULL };
 	bool bad_content = false;
 	if (!req->is_multipart) {
 		api_error(req, resp, E_VALIDATION, "the body must be multipart/form-data",
-			  "Content-Type", NULL);
+		          "Content-Type", NULL);
 		return false;
 	}
 	check_fields_known(req, &fe);
@@ -323,20 +324,20 @@ static bool validate_submit(struct http_request *req, struct http_response *resp
 	s->webhook = text_field(req, "webhook_url", 2048, false, &fe);
 	s->idem = idempotency_key(req, &fe);
 	if (fe.fields) {
-		const char *first = json_string_value(
-			json_object_get(json_array_get(fe.fields, 0), "field"));
+		const char *first =
+		    json_string_value(json_object_get(json_array_get(fe.fields, 0), "field"));
 		char msg[320];
-		snprintf(msg, sizeof msg, "invalid input: %s %s", first,
-			 json_string_value(
-				 json_object_get(json_array_get(fe.fields, 0), "message")));
+		snprintf(
+		    msg, sizeof msg, "invalid input: %s %s", first,
+		    json_string_value(json_object_get(json_array_get(fe.fields, 0), "message")));
 		api_error(req, resp, E_VALIDATION, msg, NULL,
-			  json_pack("{s:o}", "fields", fe.fields));
+		          json_pack("{s:o}", "fields", fe.fields));
 		json_decref(s->requirements);
 		return false;
 	}
 	if (bad_content) {
 		api_error(req, resp, E_INVALID_FILE,
-			  "cv_file does not start with a PDF header (%PDF-)", "cv_file", NULL);
+		          "cv_file does not start with a PDF header (%PDF-)", "cv_file", NULL);
 		json_decref(s->requirements);
 		return false;
 	}
@@ -345,7 +346,7 @@ static bool validate_submit(struct http_request *req, struct http_response *resp
 		int e = check_webhook(s->webhook, why, sizeof why);
 		if (e >= 0) {
 			api_error(req, resp, (enum api_err)e, why[0] ? why : "invalid webhook_url",
-				  "webhook_url", NULL);
+			          "webhook_url", NULL);
 			json_decref(s->requirements);
 			return false;
 		}
@@ -359,8 +360,8 @@ static char *job_input(const struct submission *s)
 	md_format_ts(md_now_ms(), today);
 	today[10] = '\0';
 	json_t *in = json_pack("{s:s,s:s,s:s,s:O?,s:s}", "blob", "$BLOB", "filename",
-			       s->cv->filename, "job_description", s->jd, "requirements",
-			       s->requirements, "submitted_on", today);
+	                       s->cv->filename, "job_description", s->jd, "requirements",
+	                       s->requirements, "submitted_on", today);
 	char *text = in ? json_dumps(in, JSON_COMPACT) : NULL;
 	json_decref(in);
 	char *out = text ? md_strdup(text) : NULL;
@@ -384,12 +385,12 @@ static void submit(struct http_request *req, struct http_response *resp)
 		enum store_idem_state state;
 		fingerprint(req, fp);
 		int rc = store_idem_begin(st, key.workspace_id, s.idem, fp, now,
-					  the_app->cfg.idem_ttl_ms, 60000, &state, rid);
+		                          the_app->cfg.idem_ttl_ms, 60000, &state, rid);
 		if (rc) {
 			api_error(req, resp, E_ENQUEUE,
-				  "the matching pipeline could not accept the job; retry with the "
-				  "same idempotency_key",
-				  NULL, NULL);
+			          "the matching pipeline could not accept the job; retry with the "
+			          "same idempotency_key",
+			          NULL, NULL);
 			goto out;
 		}
 		if (state == STORE_IDEM_REPLAY) {
@@ -399,11 +400,11 @@ static void submit(struct http_request *req, struct http_response *resp)
 		if (state == STORE_IDEM_MISMATCH || state == STORE_IDEM_IN_FLIGHT) {
 			bool mismatch = state == STORE_IDEM_MISMATCH;
 			api_error(req, resp, mismatch ? E_IDEM_MISMATCH : E_IDEM_IN_FLIGHT,
-				  mismatch ? "this idempotency_key was used with a different "
-					     "request in the last 24 h"
-					   : "a request with this idempotency_key is still being "
-					     "accepted; retry shortly",
-				  "idempotency_key", NULL);
+			          mismatch ? "this idempotency_key was used with a different "
+			                     "request in the last 24 h"
+			                   : "a request with this idempotency_key is still being "
+			                     "accepted; retry shortly",
+			          "idempotency_key", NULL);
 			goto out;
 		}
 		idem_open = true;
@@ -413,32 +414,32 @@ static void submit(struct http_request *req, struct http_response *resp)
 	    balance < the_app->cfg.cv_price) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "insufficient credits: balance %lld, a match costs %lld",
-			 (long long)balance, (long long)the_app->cfg.cv_price);
+		         (long long)balance, (long long)the_app->cfg.cv_price);
 		api_error(req, resp, E_CREDITS, msg, NULL,
-			  json_pack("{s:I,s:I}", "balance", (json_int_t)balance, "price",
-				    (json_int_t)the_app->cfg.cv_price));
+		          json_pack("{s:I,s:I}", "balance", (json_int_t)balance, "price",
+		                    (json_int_t)the_app->cfg.cv_price));
 		goto out;
 	}
 	char *input = job_input(&s);
 	char id[MD_UUID_LEN], blob[MD_UUID_LEN];
 	struct store_job_new jn = { .workspace_id = key.workspace_id,
-				    .kind = "cvdeepmatch",
-				    .input_json = input,
-				    .webhook_url = s.webhook,
-				    .price = the_app->cfg.cv_price,
-				    .max_attempts = the_app->cfg.max_attempts,
-				    .blob = s.cv->data.data,
-				    .blob_len = s.cv->data.len,
-				    .blob_type = "application/pdf",
-				    .idem_key = s.idem };
+		                    .kind = "cvdeepmatch",
+		                    .input_json = input,
+		                    .webhook_url = s.webhook,
+		                    .price = the_app->cfg.cv_price,
+		                    .max_attempts = the_app->cfg.max_attempts,
+		                    .blob = s.cv->data.data,
+		                    .blob_len = s.cv->data.len,
+		                    .blob_type = "application/pdf",
+		                    .idem_key = s.idem };
 	int rc = input ? store_job_submit(st, &jn, now, id, blob) : MD_ENOMEM;
 	md_free(input);
 	if (rc) {
 		md_logf(MD_LOG_ERROR, "submit failed: %s", md_strerror(rc));
 		api_error(req, resp, E_ENQUEUE,
-			  "the matching pipeline failed to start; retry with the same "
-			  "idempotency_key",
-			  NULL, NULL);
+		          "the matching pipeline failed to start; retry with the same "
+		          "idempotency_key",
+		          NULL, NULL);
 		goto out;
 	}
 	idem_open = false;
@@ -465,29 +466,29 @@ static void get_match(struct http_request *req, struct http_response *resp)
 	    store_job_get(the_app->st, key.workspace_id, id, &j) || strcmp(j.kind, "cvdeepmatch")) {
 		if (id[0] && md_uuid_valid(id) && j.id[0] && strcmp(j.kind, "cvdeepmatch"))
 			store_job_release(&j);
-		api_error(req, resp, E_NOT_FOUND, "no CV match with this id in your workspace", NULL,
-			  NULL);
+		api_error(req, resp, E_NOT_FOUND, "no CV match with this id in your workspace",
+		          NULL, NULL);
 		return;
 	}
 	json_t *result = j.result ? json_loads(j.result, 0, NULL) : NULL;
-	json_t *error = j.error && !strcmp(j.status, "failed") ? json_loads(j.error, 0, NULL)
-							       : NULL;
+	json_t *error =
+	    j.error && !strcmp(j.status, "failed") ? json_loads(j.error, 0, NULL) : NULL;
 	api_json(resp, 200,
-		 json_pack("{s:s,s:s,s:s,s:f,s:o,s:o,s:o,s:o,s:o}", "id", j.id, "status", j.status,
-			   "stage", j.stage, "progress", j.progress, "created_at",
-			   api_ts(j.created_at), "updated_at", api_ts(j.updated_at), "completed_at",
-			   api_ts(j.finished_at), "result", result ? result : json_null(), "error",
-			   error ? error : json_null()));
+	         json_pack("{s:s,s:s,s:s,s:f,s:o,s:o,s:o,s:o,s:o}", "id", j.id, "status", j.status,
+	                   "stage", j.stage, "progress", j.progress, "created_at",
+	                   api_ts(j.created_at), "updated_at", api_ts(j.updated_at), "completed_at",
+	                   api_ts(j.finished_at), "result", result ? result : json_null(), "error",
+	                   error ? error : json_null()));
 	store_job_release(&j);
 }
 
 int api_cv_routes(struct http_server *s)
 {
 	struct http_route_opts sub = { .ctx = (void *)&cv_route,
-				       .body_limit = the_app->cfg.cv_body_limit,
-				       .multipart = true,
-				       /* One byte over 5 MB is enough to say "too large". */
-				       .part_limit = the_app->cfg.cv_max_file + 1 };
+		                       .body_limit = the_app->cfg.cv_body_limit,
+		                       .multipart = true,
+		                       /* One byte over 5 MB is enough to say "too large". */
+		                       .part_limit = the_app->cfg.cv_max_file + 1 };
 	struct http_route_opts get = { .ctx = (void *)&cv_route };
 	int rc = http_server_route(s, "POST", "/api/v1/cvdeepmatch/submit", submit, &sub);
 	return rc ? rc : http_server_route(s, "GET", "/api/v1/cvdeepmatch/:id", get_match, &get);
@@ -524,8 +525,8 @@ static int run_engine(struct job_run *r, const json_t *in, struct cv_pages *page
 	char ptr[256], msg[256];
 	const json_t *rj = json_object_get(in, "requirements");
 	int rc = rj && !json_is_null(rj)
-			 ? cv_requirements_from_json(rj, &req, ptr, sizeof ptr, msg, sizeof msg)
-			 : 0;
+	             ? cv_requirements_from_json(rj, &req, ptr, sizeof ptr, msg, sizeof msg)
+	             : 0;
 	int64_t as_of = 0;
 	if (rc || as_of_days(in, &req, &as_of)) {
 		job_run_set_error(r, "INVALID_INPUT", "the stored requirements are invalid", false);
@@ -534,13 +535,13 @@ static int run_engine(struct job_run *r, const json_t *in, struct cv_pages *page
 	}
 	struct run_progress p = { r };
 	struct cv_input ci = { .pages = (const char *const *)pages->text,
-			       .n_pages = pages->n,
-			       .job_description =
-				       json_string_value(json_object_get(in, "job_description")),
-			       .req = &req,
-			       .as_of = as_of,
-			       .progress = engine_progress,
-			       .progress_ctx = &p };
+		               .n_pages = pages->n,
+		               .job_description =
+		                   json_string_value(json_object_get(in, "job_description")),
+		               .req = &req,
+		               .as_of = as_of,
+		               .progress = engine_progress,
+		               .progress_ctx = &p };
 	struct cv_result res;
 	memset(&res, 0, sizeof res);
 	rc = cv_match(&ci, &res);
@@ -585,7 +586,7 @@ static int cv_run(struct job_run *r)
 	}
 	if ((rc = store_blob_get(job_run_store(r), j->workspace_id, blob_id, &pdf, &len))) {
 		job_run_set_error(r, "STORE_UNAVAILABLE", "the uploaded CV could not be read",
-				  true);
+		                  true);
 		goto out;
 	}
 	struct sandbox_limits lim;
@@ -595,7 +596,7 @@ static int cv_run(struct job_run *r)
 	if (rc) {
 		/* A PDF that breaks a limit breaks it every time: retrying would not help. */
 		job_run_set_error(r, "PDF_EXTRACTION_FAILED", err[0] ? err : md_strerror(rc),
-				  rc == MD_EIO || rc == MD_ENOMEM);
+		                  rc == MD_EIO || rc == MD_ENOMEM);
 		goto out;
 	}
 	if ((rc = job_run_progress(r, "analysing", 0.4)))

@@ -70,16 +70,15 @@ json_t *api_job_json(const struct store_job *j, int64_t estimated_wait_s)
 {
 	char url[128];
 	api_result_url(j->kind, j->id, url, sizeof url);
-	json_t *err = j->error && !strcmp(j->status, "failed") ? json_loads(j->error, 0, NULL)
-							       : json_null();
+	json_t *err =
+	    j->error && !strcmp(j->status, "failed") ? json_loads(j->error, 0, NULL) : json_null();
 	return json_pack("{s:s,s:s,s:s,s:s,s:f,s:I,s:o,s:o,s:o,s:o,s:o,s:i,s:i}", "jobId", j->id,
-			 "kind", j->kind, "status", j->status, "stage", j->stage, "progress",
-			 j->progress, "estimatedWaitSec", (json_int_t)estimated_wait_s,
-			 "createdAt", api_ts(j->created_at), "startedAt", api_ts(j->started_at),
-			 "finishedAt", api_ts(j->finished_at), "error", err ? err : json_null(),
-			 "resultUrl",
-			 !strcmp(j->status, "succeeded") ? json_string(url) : json_null(),
-			 "attempts", j->attempts, "maxAttempts", j->max_attempts);
+	                 "kind", j->kind, "status", j->status, "stage", j->stage, "progress",
+	                 j->progress, "estimatedWaitSec", (json_int_t)estimated_wait_s, "createdAt",
+	                 api_ts(j->created_at), "startedAt", api_ts(j->started_at), "finishedAt",
+	                 api_ts(j->finished_at), "error", err ? err : json_null(), "resultUrl",
+	                 !strcmp(j->status, "succeeded") ? json_string(url) : json_null(),
+	                 "attempts", j->attempts, "maxAttempts", j->max_attempts);
 }
 
 static void get_job(struct http_request *req, struct http_response *resp)
@@ -92,7 +91,7 @@ static void get_job(struct http_request *req, struct http_response *resp)
 	if (!api_param(req, "jobId", id, sizeof id) || !md_uuid_valid(id) ||
 	    store_job_get(the_app->st, key.workspace_id, id, &j)) {
 		api_error(req, resp, E_NOT_FOUND, "no job with this id in your workspace", NULL,
-			  NULL);
+		          NULL);
 		return;
 	}
 	api_json(resp, 200, api_job_json(&j, estimate_wait_s(&j)));
@@ -116,8 +115,7 @@ static int list_one(void *ctx, const struct store_job *j)
 
 static bool valid_status(const char *s)
 {
-	static const char *const ok[] = { "queued", "running", "succeeded", "failed",
-					  "canceled" };
+	static const char *const ok[] = { "queued", "running", "succeeded", "failed", "canceled" };
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
 		if (!strcmp(s, ok[i]))
 			return true;
@@ -126,7 +124,7 @@ static bool valid_status(const char *s)
 
 /* Reads ?limit= (1..100, default 20) and ?cursor= (a job id); false after writing a 400. */
 static bool page_params(struct http_request *req, struct http_response *resp, int *limit,
-			char cursor[MD_UUID_LEN])
+                        char cursor[MD_UUID_LEN])
 {
 	char v[32];
 	*limit = 20;
@@ -137,7 +135,7 @@ static bool page_params(struct http_request *req, struct http_response *resp, in
 		long n = strtol(v, &end, 10);
 		if (*end || end == v || n < 1 || n > 100) {
 			api_error(req, resp, E_VALIDATION, "limit must be an integer from 1 to 100",
-				  "limit", NULL);
+			          "limit", NULL);
 			return false;
 		}
 		*limit = (int)n;
@@ -167,8 +165,8 @@ static void list_jobs(struct http_request *req, struct http_response *resp)
 	int rc = query_param(req->query, "status", status, sizeof status);
 	if ((rc == 0 && !valid_status(status)) || (rc && rc != MD_ENOTFOUND)) {
 		api_error(req, resp, E_VALIDATION,
-			  "status must be one of queued, running, succeeded, failed, canceled",
-			  "status", NULL);
+		          "status must be one of queued, running, succeeded, failed, canceled",
+		          "status", NULL);
 		return;
 	}
 	rc = query_param(req->query, "kind", kind, sizeof kind);
@@ -178,16 +176,16 @@ static void list_jobs(struct http_request *req, struct http_response *resp)
 	}
 	struct list_ctx l = { .data = json_array() };
 	rc = store_job_list(the_app->st, key.workspace_id, status[0] ? status : NULL,
-			    kind[0] ? kind : NULL, cursor[0] ? cursor : NULL, limit, list_one, &l);
+	                    kind[0] ? kind : NULL, cursor[0] ? cursor : NULL, limit, list_one, &l);
 	if (rc) {
 		json_decref(l.data);
 		api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL,
-			  NULL);
+		          NULL);
 		return;
 	}
 	api_json(resp, 200,
-		 json_pack("{s:o,s:o}", "data", l.data, "next_cursor",
-			   l.n == limit ? json_string(l.last) : json_null()));
+	         json_pack("{s:o,s:o}", "data", l.data, "next_cursor",
+	                   l.n == limit ? json_string(l.last) : json_null()));
 }
 
 static void cancel_job(struct http_request *req, struct http_response *resp)
@@ -199,11 +197,11 @@ static void cancel_job(struct http_request *req, struct http_response *resp)
 	bool now_terminal = false;
 	int rc = MD_ENOTFOUND;
 	if (api_param(req, "jobId", id, sizeof id) && md_uuid_valid(id))
-		rc = store_job_cancel(the_app->st, key.workspace_id, id, md_now_ms(),
-				      &now_terminal);
+		rc =
+		    store_job_cancel(the_app->st, key.workspace_id, id, md_now_ms(), &now_terminal);
 	if (rc == MD_ENOTFOUND) {
 		api_error(req, resp, E_NOT_FOUND, "no job with this id in your workspace", NULL,
-			  NULL);
+		          NULL);
 		return;
 	}
 	if (rc == MD_ECONFLICT) {
@@ -213,7 +211,7 @@ static void cancel_job(struct http_request *req, struct http_response *resp)
 	struct store_job j;
 	if (rc || store_job_get(the_app->st, key.workspace_id, id, &j)) {
 		api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL,
-			  NULL);
+		          NULL);
 		return;
 	}
 	/* 202 while the worker still has to notice; 200 when the job is canceled already. */
@@ -246,8 +244,8 @@ struct fill_ctx {
 static int emit_event(void *ctx, const struct store_event *e)
 {
 	struct fill_ctx *f = ctx;
-	int rc = buf_printf(f->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->id,
-			    e->type, e->data);
+	int rc = buf_printf(f->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->id, e->type,
+	                    e->data);
 	if (rc)
 		return rc;
 	f->s->last_id = e->id;
@@ -265,8 +263,8 @@ static int sse_fill(void *ctx, struct buf *out)
 	if (s->ended)
 		return -1;
 	struct fill_ctx f = { s, out, 0 };
-	int rc = store_events_list(the_app->st, s->job_id, s->last_id, EVENTS_BATCH, emit_event,
-				   &f);
+	int rc =
+	    store_events_list(the_app->st, s->job_id, s->last_id, EVENTS_BATCH, emit_event, &f);
 	if (rc < 0 && !f.n)
 		return 0; /* the database hiccuped: try again at the next wake */
 	int64_t now = md_mono_ms();
@@ -332,7 +330,7 @@ static void job_events(struct http_request *req, struct http_response *resp)
 	if (!api_param(req, "jobId", id, sizeof id) || !md_uuid_valid(id) ||
 	    store_job_get(the_app->st, key.workspace_id, id, &j)) {
 		api_error(req, resp, E_NOT_FOUND, "no job with this id in your workspace", NULL,
-			  NULL);
+		          NULL);
 		return;
 	}
 	bool given;

@@ -22,9 +22,9 @@ static void readyz(struct http_request *req, struct http_response *resp)
 	if (rc)
 		(void)http_response_header(resp, "Retry-After", "1");
 	api_json(resp, rc ? 503 : 200,
-		 json_pack("{s:s,s:{s:s,s:s,s:i}}", "status", rc ? "unavailable" : "ready",
-			   "database", "backend", "sqlite", "status", db, "schemaVersion",
-			   version));
+	         json_pack("{s:s,s:{s:s,s:s,s:i}}", "status", rc ? "unavailable" : "ready",
+	                   "database", "backend", "sqlite", "status", db, "schemaVersion",
+	                   version));
 }
 
 static void metrics(struct http_request *req, struct http_response *resp)
@@ -36,31 +36,31 @@ static void metrics(struct http_request *req, struct http_response *resp)
 	struct store_queue_stats s;
 	if (!rc && store_queue_stats(the_app->st, &s) == 0)
 		rc = buf_printf(b,
-				"# TYPE matchd_jobs gauge\n"
-				"matchd_jobs{state=\"queued\"} %lld\n"
-				"matchd_jobs{state=\"running\"} %lld\n"
-				"matchd_jobs{state=\"succeeded\"} %lld\n"
-				"matchd_jobs{state=\"failed\"} %lld\n"
-				"matchd_jobs{state=\"canceled\"} %lld\n"
-				"# TYPE matchd_queue_depth gauge\nmatchd_queue_depth %lld\n",
-				(long long)s.queued, (long long)s.running, (long long)s.succeeded,
-				(long long)s.failed, (long long)s.canceled, (long long)s.queued);
+		                "# TYPE matchd_jobs gauge\n"
+		                "matchd_jobs{state=\"queued\"} %lld\n"
+		                "matchd_jobs{state=\"running\"} %lld\n"
+		                "matchd_jobs{state=\"succeeded\"} %lld\n"
+		                "matchd_jobs{state=\"failed\"} %lld\n"
+		                "matchd_jobs{state=\"canceled\"} %lld\n"
+		                "# TYPE matchd_queue_depth gauge\nmatchd_queue_depth %lld\n",
+		                (long long)s.queued, (long long)s.running, (long long)s.succeeded,
+		                (long long)s.failed, (long long)s.canceled, (long long)s.queued);
 	int64_t pending, ok, failed;
 	if (!rc && store_delivery_counts(the_app->st, &pending, &ok, &failed) == 0)
 		rc = buf_printf(b,
-				"# TYPE matchd_webhook_deliveries gauge\n"
-				"matchd_webhook_deliveries{outcome=\"pending\"} %lld\n"
-				"matchd_webhook_deliveries{outcome=\"succeeded\"} %lld\n"
-				"matchd_webhook_deliveries{outcome=\"failed\"} %lld\n",
-				(long long)pending, (long long)ok, (long long)failed);
+		                "# TYPE matchd_webhook_deliveries gauge\n"
+		                "matchd_webhook_deliveries{outcome=\"pending\"} %lld\n"
+		                "matchd_webhook_deliveries{outcome=\"succeeded\"} %lld\n"
+		                "matchd_webhook_deliveries{outcome=\"failed\"} %lld\n",
+		                (long long)pending, (long long)ok, (long long)failed);
 	if (!rc)
-		rc = buf_printf(b,
-				"# TYPE matchd_worker_busy_ratio gauge\nmatchd_worker_busy_ratio %.4f\n"
-				"# TYPE matchd_workers gauge\nmatchd_workers %d\n"
-				"# TYPE matchd_uptime_seconds gauge\nmatchd_uptime_seconds %lld\n",
-				worker_pool_busy_ratio(the_app->workers),
-				worker_pool_size(the_app->workers),
-				(long long)((md_now_ms() - the_app->started_ms) / 1000));
+		rc = buf_printf(
+		    b,
+		    "# TYPE matchd_worker_busy_ratio gauge\nmatchd_worker_busy_ratio %.4f\n"
+		    "# TYPE matchd_workers gauge\nmatchd_workers %d\n"
+		    "# TYPE matchd_uptime_seconds gauge\nmatchd_uptime_seconds %lld\n",
+		    worker_pool_busy_ratio(the_app->workers), worker_pool_size(the_app->workers),
+		    (long long)((md_now_ms() - the_app->started_ms) / 1000));
 	if (rc)
 		resp->status = 500;
 }

@@ -55,6 +55,6 @@ MD_WUR int slice_copy(struct slice s, char *dst, size_t cap);
 
 /* Formats into a fixed array, failing (MD_ELIMIT) rather than truncating silently. */
 MD_WUR int md_snprintf(char *dst, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

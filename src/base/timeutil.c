@@ -24,9 +24,9 @@ void md_format_ts(int64_t ms, char out[MD_TS_LEN])
 	/* The fields are range-checked by gmtime_r; unsigned short casts let the compiler see
 	 * that the text fits. */
 	snprintf(out, MD_TS_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-		 (unsigned short)(tm.tm_year + 1900), (unsigned char)(tm.tm_mon + 1),
-		 (unsigned char)tm.tm_mday, (unsigned char)tm.tm_hour, (unsigned char)tm.tm_min,
-		 (unsigned char)tm.tm_sec, (unsigned short)(ms % 1000));
+	         (unsigned short)(tm.tm_year + 1900), (unsigned char)(tm.tm_mon + 1),
+	         (unsigned char)tm.tm_mday, (unsigned char)tm.tm_hour, (unsigned char)tm.tm_min,
+	         (unsigned char)tm.tm_sec, (unsigned short)(ms % 1000));
 }
 
 /* Days from 1970-01-01 to the civil date y-m-d (Howard Hinnant's algorithm). */

@@ -46,7 +46,7 @@ bool md_uuid_valid(const char *s)
 			if (c != '-')
 				return false;
 		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-			     (c >= 'A' && c <= 'F'))) {
+		             (c >= 'A' && c <= 'F'))) {
 			return false;
 		}
 	}

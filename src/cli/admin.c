@@ -63,16 +63,15 @@ static int workspace_create(int argc, char **argv)
 {
 	if (argc < 3 || argv[2][0] == '-') {
 		fprintf(stderr, "usage: matchd workspaces create NAME [--credits N] "
-				"[--rate-limit N --rate-period-ms MS --rate-burst N]\n");
+		                "[--rate-limit N --rate-period-ms MS --rate-burst N]\n");
 		return 2;
 	}
 	const char *name = argv[2];
-	long long credits = cli_flag(argc, argv, "--credits")
-				    ? parse_count(cli_flag(argc, argv, "--credits"))
-				    : 0;
+	long long credits =
+	    cli_flag(argc, argv, "--credits") ? parse_count(cli_flag(argc, argv, "--credits")) : 0;
 	if (credits < 0 || strlen(name) >= 128) {
 		fprintf(stderr, "matchd: --credits must be a non-negative integer and NAME "
-				"shorter than 128 bytes\n");
+		                "shorter than 128 bytes\n");
 		return 2;
 	}
 	struct store *st = open_store(argc, argv);
@@ -88,7 +87,7 @@ static int workspace_create(int argc, char **argv)
 		long long per = parse_count(cli_flag(argc, argv, "--rate-period-ms"));
 		long long burst = parse_count(cli_flag(argc, argv, "--rate-burst"));
 		rc = store_workspace_set_rate(st, ws.id, lim > 0 ? lim : 600, per > 0 ? per : 60000,
-					      burst > 0 ? burst : (lim > 0 ? lim : 60));
+		                              burst > 0 ? burst : (lim > 0 ? lim : 60));
 	}
 	if (rc == MD_ECONFLICT)
 		fprintf(stderr, "matchd: a workspace named %s exists already\n", name);
@@ -104,16 +103,16 @@ static int workspace_set_rate(int argc, char **argv)
 {
 	if (argc < 3) {
 		fprintf(stderr, "usage: matchd workspaces set-rate NAME --rate-limit N "
-				"[--rate-period-ms MS] [--rate-burst N]\n");
+		                "[--rate-period-ms MS] [--rate-burst N]\n");
 		return 2;
 	}
 	long long lim = parse_count(cli_flag(argc, argv, "--rate-limit"));
 	long long per = cli_flag(argc, argv, "--rate-period-ms")
-				? parse_count(cli_flag(argc, argv, "--rate-period-ms"))
-				: 60000;
+	                    ? parse_count(cli_flag(argc, argv, "--rate-period-ms"))
+	                    : 60000;
 	long long burst = cli_flag(argc, argv, "--rate-burst")
-				  ? parse_count(cli_flag(argc, argv, "--rate-burst"))
-				  : lim;
+	                      ? parse_count(cli_flag(argc, argv, "--rate-burst"))
+	                      : lim;
 	if (lim <= 0 || per <= 0 || burst <= 0) {
 		fprintf(stderr, "matchd: rates must be positive integers\n");
 		return 2;
@@ -149,9 +148,10 @@ static int key_create(int argc, char **argv)
 	const char *wsname = cli_flag(argc, argv, "--workspace");
 	const char *perms = cli_flag(argc, argv, "--permissions");
 	if (!wsname || !perms) {
-		fprintf(stderr, "usage: matchd keys create --workspace NAME --permissions LIST "
-				"[--credits N]\n  LIST: comma-separated cvdeepmatch, linkage, media, "
-				"reports, matching, talent, admin, or all\n");
+		fprintf(stderr,
+		        "usage: matchd keys create --workspace NAME --permissions LIST "
+		        "[--credits N]\n  LIST: comma-separated cvdeepmatch, linkage, media, "
+		        "reports, matching, talent, admin, or all\n");
 		return 2;
 	}
 	uint32_t bits;
@@ -172,12 +172,13 @@ static int key_create(int argc, char **argv)
 		rc = webhook_secret_new(secret, sizeof secret);
 		if (!rc)
 			rc = store_workspace_create(st, wsname, credits > 0 ? credits : 0, secret,
-						    &ws);
+			                            &ws);
 	}
 	if (rc) {
-		fprintf(stderr, "matchd: workspace %s: %s (create it with `matchd workspaces "
-				"create %s`)\n",
-			wsname, md_strerror(rc), wsname);
+		fprintf(stderr,
+		        "matchd: workspace %s: %s (create it with `matchd workspaces "
+		        "create %s`)\n",
+		        wsname, md_strerror(rc), wsname);
 		store_free(st);
 		return 1;
 	}
@@ -220,7 +221,8 @@ int cli_keys(int argc, char **argv)
 		struct store *st = open_store(argc, argv);
 		if (!st)
 			return 1;
-		int rc = revoke ? store_key_revoke(st, argv[2]) : store_key_list(st, print_key, NULL);
+		int rc =
+		    revoke ? store_key_revoke(st, argv[2]) : store_key_list(st, print_key, NULL);
 		store_free(st);
 		if (rc == MD_ENOTFOUND)
 			fprintf(stderr, "matchd: no active key with id %s\n", argv[2]);
@@ -280,7 +282,7 @@ int cli_webhooks(int argc, char **argv)
 		rc = webhook_secret_new(secret, sizeof secret);
 		if (!rc)
 			rc = store_workspace_rotate_secret(st, ws.id, secret,
-							   md_now_ms() + 24LL * 3600 * 1000);
+			                                   md_now_ms() + 24LL * 3600 * 1000);
 		if (!rc)
 			rc = store_workspace_get(st, wsname, true, &ws);
 	}

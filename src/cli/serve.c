@@ -10,8 +10,8 @@
 static void print_usage(void)
 {
 	fprintf(stderr,
-		"usage: matchd serve [--listen HOST:PORT] [--db URL] [--workers N] [--no-workers]\n"
-		"       matchd worker [--db URL] [--workers N]\n");
+	        "usage: matchd serve [--listen HOST:PORT] [--db URL] [--workers N] [--no-workers]\n"
+	        "       matchd worker [--db URL] [--workers N]\n");
 }
 
 int cli_serve(int argc, char **argv, int workers_only)
@@ -57,12 +57,12 @@ int cli_serve(int argc, char **argv, int workers_only)
 	}
 	if (a->http)
 		md_logf(MD_LOG_INFO, "listening on %s (port %u), database %s, %d workers%s",
-			a->cfg.listen, http_server_port(a->http), a->cfg.db_url,
-			a->cfg.no_workers ? 0 : a->cfg.workers,
-			a->cfg.no_workers ? " (API only)" : "");
+		        a->cfg.listen, http_server_port(a->http), a->cfg.db_url,
+		        a->cfg.no_workers ? 0 : a->cfg.workers,
+		        a->cfg.no_workers ? " (API only)" : "");
 	else
 		md_logf(MD_LOG_INFO, "worker node: database %s, %d workers", a->cfg.db_url,
-			a->cfg.workers);
+		        a->cfg.workers);
 	int sig = 0;
 	sigwait(&set, &sig);
 	md_logf(MD_LOG_INFO, "signal %d: stopping gracefully", sig);

@@ -161,27 +161,29 @@ static int metrics_route(struct buf *out, const struct route_def *r, const char 
 	int rc = 0;
 	pthread_mutex_lock(&m->lock);
 	for (int i = 0; i < MAX_STATUS_SLOTS && m->by_status[i].status && !rc; i++)
-		rc = buf_printf(out,
-				"matchd_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} "
-				"%llu\n",
-				r->method, label, m->by_status[i].status,
-				(unsigned long long)m->by_status[i].count);
+		rc = buf_printf(
+		    out,
+		    "matchd_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} "
+		    "%llu\n",
+		    r->method, label, m->by_status[i].status,
+		    (unsigned long long)m->by_status[i].count);
 	for (size_t i = 0; i < NBUCKETS && !rc && m->count; i++)
 		rc = buf_printf(out,
-				"matchd_http_request_duration_seconds_bucket{method=\"%s\",route="
-				"\"%s\",le=\"%g\"} %llu\n",
-				r->method, label, latency_buckets_ms[i] / 1000,
-				(unsigned long long)m->buckets[i]);
+		                "matchd_http_request_duration_seconds_bucket{method=\"%s\",route="
+		                "\"%s\",le=\"%g\"} %llu\n",
+		                r->method, label, latency_buckets_ms[i] / 1000,
+		                (unsigned long long)m->buckets[i]);
 	if (!rc && m->count)
-		rc = buf_printf(out,
-				"matchd_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\","
-				"le=\"+Inf\"} %llu\n"
-				"matchd_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} "
-				"%.6f\n"
-				"matchd_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} "
-				"%llu\n",
-				r->method, label, (unsigned long long)m->count, r->method, label,
-				m->sum_ms / 1000, r->method, label, (unsigned long long)m->count);
+		rc = buf_printf(
+		    out,
+		    "matchd_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\","
+		    "le=\"+Inf\"} %llu\n"
+		    "matchd_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} "
+		    "%.6f\n"
+		    "matchd_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} "
+		    "%llu\n",
+		    r->method, label, (unsigned long long)m->count, r->method, label,
+		    m->sum_ms / 1000, r->method, label, (unsigned long long)m->count);
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }
@@ -189,14 +191,15 @@ static int metrics_route(struct buf *out, const struct route_def *r, const char 
 int http_server_metrics(struct http_server *s, struct buf *out)
 {
 	int rc = buf_puts(out, "# TYPE matchd_http_requests_total counter\n"
-			       "# TYPE matchd_http_request_duration_seconds histogram\n");
+	                       "# TYPE matchd_http_request_duration_seconds histogram\n");
 	for (int i = 0; i < s->nroutes && !rc; i++)
 		rc = metrics_route(out, &s->routes[i], s->routes[i].pattern);
 	if (!rc)
 		rc = metrics_route(out, &s->unrouted, "unmatched");
 	if (!rc)
-		rc = buf_printf(out, "# TYPE matchd_http_in_flight gauge\nmatchd_http_in_flight %d\n",
-				atomic_load(&s->active));
+		rc = buf_printf(out,
+		                "# TYPE matchd_http_in_flight gauge\nmatchd_http_in_flight %d\n",
+		                atomic_load(&s->active));
 	return rc;
 }
 
@@ -309,7 +312,7 @@ static void *ticker_main(void *arg)
 /* ---- answering ---- */
 
 static enum MHD_Result queue(struct req_ctx *rc, struct MHD_Connection *conn,
-			     struct http_response *resp)
+                             struct http_response *resp)
 {
 	struct MHD_Response *r;
 	if (resp->stream_ops) {
@@ -322,8 +325,8 @@ static enum MHD_Result queue(struct req_ctx *rc, struct MHD_Connection *conn,
 		st->ctx = resp->stream_ctx;
 		buf_init(&st->pending, 1 << 20);
 		pthread_mutex_init(&st->lock, NULL);
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, st,
-						      stream_free);
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader,
+		                                      st, stream_free);
 		if (!r) {
 			pthread_mutex_destroy(&st->lock);
 			md_free(st);
@@ -347,7 +350,7 @@ static enum MHD_Result queue(struct req_ctx *rc, struct MHD_Connection *conn,
 		}
 	}
 	MHD_add_response_header(r, "Content-Type",
-				resp->content_type ? resp->content_type : "application/json");
+	                        resp->content_type ? resp->content_type : "application/json");
 	MHD_add_response_header(r, "X-Request-Id", rc->req.request_id);
 	for (int i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(r, resp->headers[i][0], resp->headers[i][1]);
@@ -358,7 +361,7 @@ static enum MHD_Result queue(struct req_ctx *rc, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result answer_error(struct req_ctx *rc, struct MHD_Connection *conn, int status,
-				    const char *msg, const char *field)
+                                    const char *msg, const char *field)
 {
 	struct http_response resp = { 0 };
 	buf_init(&resp.body, 64 * 1024);
@@ -412,7 +415,7 @@ static int on_part_data(void *ctx, const char *data, size_t len)
 	if (r == MD_ELIMIT) {
 		char msg[128];
 		snprintf(msg, sizeof msg, "field is larger than the %zu-byte limit",
-			 rc->route->o.part_limit);
+		         rc->route->o.part_limit);
 		set_error(rc, 400, msg, rc->cur->name);
 	}
 	return r;
@@ -428,7 +431,7 @@ static int on_part_end(void *ctx)
 /* ---- the access handler ---- */
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-				    const char *value)
+                                    const char *value)
 {
 	size_t *total = cls;
 	*total += strlen(key) + (value ? strlen(value) : 0) + 4;
@@ -454,8 +457,8 @@ static void set_request_id(struct req_ctx *rc, struct MHD_Connection *conn)
 
 /* First call for a request: route it and decide whether its body can be accepted. */
 static enum MHD_Result begin_request(struct http_server *s, struct req_ctx *rc,
-				     struct MHD_Connection *conn, const char *url,
-				     const char *method)
+                                     struct MHD_Connection *conn, const char *url,
+                                     const char *method)
 {
 	struct http_request *req = &rc->req;
 	const char *q = strchr(url, '?');
@@ -479,10 +482,9 @@ static enum MHD_Result begin_request(struct http_server *s, struct req_ctx *rc,
 	enum route_result rr = router_match(&s->router, method, req->path, plen, &req->match);
 	if (rr != ROUTE_FOUND) {
 		rc->route = &s->unrouted;
-		return answer_error(rc, conn, rr == ROUTE_METHOD_NOT_ALLOWED ? 405 : 404,
-				    rr == ROUTE_METHOD_NOT_ALLOWED ? "method not allowed"
-								   : "no such path",
-				    NULL);
+		return answer_error(
+		    rc, conn, rr == ROUTE_METHOD_NOT_ALLOWED ? 405 : 404,
+		    rr == ROUTE_METHOD_NOT_ALLOWED ? "method not allowed" : "no such path", NULL);
 	}
 	rc->route = req->match.handler;
 	req->route_ctx = rc->route->o.ctx;
@@ -503,10 +505,10 @@ static enum MHD_Result begin_request(struct http_server *s, struct req_ctx *rc,
 		char boundary[MULTIPART_BOUNDARY_MAX + 1];
 		if (multipart_boundary(ct, boundary, sizeof boundary))
 			return answer_error(rc, conn, 400,
-					    "invalid multipart Content-Type (boundary)", NULL);
+			                    "invalid multipart Content-Type (boundary)", NULL);
 		struct multipart_limits lim = { .max_parts = HTTP_MAX_PARTS,
-						.max_header_bytes = 8192,
-						.max_total_bytes = rc->route->o.body_limit };
+			                        .max_header_bytes = 8192,
+			                        .max_total_bytes = rc->route->o.body_limit };
 		struct multipart_callbacks cb = { on_part_begin, on_part_data, on_part_end };
 		if (multipart_init(&rc->mp, boundary, &lim, &cb, rc))
 			return MHD_NO;
@@ -545,7 +547,7 @@ static enum MHD_Result finish_request(struct req_ctx *rc, struct MHD_Connection 
 		set_error(rc, 400, mp_error(&rc->mp), NULL);
 	if (rc->err_status)
 		return answer_error(rc, conn, rc->err_status, rc->err_msg,
-				    rc->err_field[0] ? rc->err_field : NULL);
+		                    rc->err_field[0] ? rc->err_field : NULL);
 	struct http_response resp = { .status = 200 };
 	buf_init(&resp.body, 64 << 20);
 	rc->route->fn(&rc->req, &resp);
@@ -555,9 +557,9 @@ static enum MHD_Result finish_request(struct req_ctx *rc, struct MHD_Connection 
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
-				      const char *method, const char *version,
-				      const char *upload_data, size_t *upload_data_size,
-				      void **con_cls)
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
 {
 	struct http_server *s = cls;
 	struct req_ctx *rc = *con_cls;
@@ -588,7 +590,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-		      enum MHD_RequestTerminationCode toe)
+                      enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *s = cls;
 	struct req_ctx *rc = *con_cls;
@@ -603,13 +605,11 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!buf_printf(&f, "\"method\":\"%s\",\"path\":", rc->method) &&
 	    !buf_put_json_string(&f, rc->req.path, strlen(rc->req.path)) &&
 	    buf_printf(&f,
-				 ",\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.0f,"
-				 "\"bytes_in\":%llu,\"request_id\":\"%s\"%s",
-				 rc->route && rc->route != &s->unrouted ? rc->route->pattern : "",
-				 rc->status, ms, (unsigned long long)rc->bytes_in,
-				 rc->req.request_id,
-				 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
-									    : ",\"aborted\":true"))
+	               ",\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.0f,"
+	               "\"bytes_in\":%llu,\"request_id\":\"%s\"%s",
+	               rc->route && rc->route != &s->unrouted ? rc->route->pattern : "", rc->status,
+	               ms, (unsigned long long)rc->bytes_in, rc->req.request_id,
+	               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ",\"aborted\":true"))
 		buf_reset(&f); /* a line without fields beats no line */
 	md_log(MD_LOG_INFO, "request", f.data);
 	buf_release(&f);
@@ -650,7 +650,7 @@ int http_server_new(const struct http_server_opts *o, struct http_server **out)
 }
 
 int http_server_route(struct http_server *s, const char *method, const char *pattern,
-		      http_handler_fn fn, const struct http_route_opts *o)
+                      http_handler_fn fn, const struct http_route_opts *o)
 {
 	if (s->nroutes == MAX_ROUTES)
 		return MD_ELIMIT;
@@ -720,17 +720,15 @@ int http_server_start(struct http_server *s, char *err, size_t errcap)
 		return MD_EINVAL;
 	}
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	                 MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 	if (v6)
 		flags |= MHD_USE_IPv6;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads,
-				MHD_OPTION_CONNECTION_LIMIT, s->o.connection_limit,
-				MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_timeout_s,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+	s->d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT,
+	    s->o.connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+	    1024u, MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errcap, "cannot listen on %s", s->o.listen);
 		return MD_EIO;

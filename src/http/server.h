@@ -33,15 +33,15 @@ struct http_part {
 struct http_request {
 	const char *method;
 	char path[ROUTER_MAX_PATH + 1];
-	struct slice query;	 /* after '?', not decoded */
+	struct slice query; /* after '?', not decoded */
 	struct route_match match;
 	char request_id[72];
-	void *conn;		 /* the libmicrohttpd connection, for http_header() */
-	struct buf body;	 /* non-multipart bodies */
+	void *conn;      /* the libmicrohttpd connection, for http_header() */
+	struct buf body; /* non-multipart bodies */
 	struct http_part parts[HTTP_MAX_PARTS];
 	size_t nparts;
 	bool is_multipart;
-	void *route_ctx;	 /* given at registration */
+	void *route_ctx; /* given at registration */
 	const char *route_pattern;
 };
 
@@ -70,18 +70,18 @@ struct http_response {
 typedef void (*http_handler_fn)(struct http_request *req, struct http_response *resp);
 /* Renders a server-made error: status, a short reason, and the offending field (or NULL). */
 typedef void (*http_error_fn)(struct http_request *req, struct http_response *resp, int status,
-			      const char *message, const char *field);
+                              const char *message, const char *field);
 
 struct http_route_opts {
-	size_t body_limit;	    /* hard cap on the request body; 0 = no body accepted */
-	bool multipart;		    /* accept multipart/form-data, parsed as it streams */
-	size_t part_limit;	    /* cap on one part's data (over it: 400 naming the field) */
+	size_t body_limit; /* hard cap on the request body; 0 = no body accepted */
+	bool multipart;    /* accept multipart/form-data, parsed as it streams */
+	size_t part_limit; /* cap on one part's data (over it: 400 naming the field) */
 	void *ctx;
 };
 
 struct http_server_opts {
 	const char *listen; /* "127.0.0.1:8080", "[::1]:8080" or ":8080" */
-	int threads;	    /* 0 = number of cores */
+	int threads;        /* 0 = number of cores */
 	unsigned connection_limit;
 	unsigned idle_timeout_s;
 	size_t header_limit; /* total bytes of request headers (431 over it) */
@@ -93,7 +93,7 @@ struct http_server;
 int http_server_new(const struct http_server_opts *o, struct http_server **out);
 /* Registers a route before http_server_start. */
 int http_server_route(struct http_server *s, const char *method, const char *pattern,
-		      http_handler_fn fn, const struct http_route_opts *o);
+                      http_handler_fn fn, const struct http_route_opts *o);
 int http_server_start(struct http_server *s, char *err, size_t errcap);
 /* The port actually bound (useful with port 0). */
 unsigned http_server_port(struct http_server *s);

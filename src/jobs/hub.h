@@ -33,8 +33,7 @@ void hub_wait(struct hub *h, uint64_t *seen, int64_t timeout_ms);
 void hub_broadcast(struct hub *h);
 
 /* Calls cb(ctx) whenever job_id is notified, until hub_unsubscribe. */
-struct hub_sub *hub_subscribe(struct hub *h, const char *job_id, void (*cb)(void *ctx),
-			      void *ctx);
+struct hub_sub *hub_subscribe(struct hub *h, const char *job_id, void (*cb)(void *ctx), void *ctx);
 void hub_unsubscribe(struct hub *h, struct hub_sub *s);
 /* Calls every subscriber's callback once (heartbeats, shutdown). */
 void hub_poke_all(struct hub *h);

@@ -120,16 +120,16 @@ int job_run_progress(struct job_run *r, const char *stage, double fraction)
 	r->last_fraction = fraction;
 	r->last_write_mono = mono;
 	int64_t now = md_now_ms();
-	int rc = store_job_progress(r->pool->st, r->job.id, r->job.lease_token, now,
-				    now + r->pool->o.lease_ms, stage ? stage : r->last_stage,
-				    fraction);
+	int rc =
+	    store_job_progress(r->pool->st, r->job.id, r->job.lease_token, now,
+	                       now + r->pool->o.lease_ms, stage ? stage : r->last_stage, fraction);
 	if (rc == MD_ECANCELED)
 		r->canceled = true;
 	else if (rc == MD_ECONFLICT)
 		r->lost = true;
 	else if (rc)
 		md_logf(MD_LOG_WARN, "progress of job %s not recorded: %s", r->job.id,
-			md_strerror(rc));
+		        md_strerror(rc));
 	return rc == MD_ECANCELED || rc == MD_ECONFLICT ? rc : 0;
 }
 
@@ -180,11 +180,12 @@ static void settle(struct job_run *r, int rc)
 		char *err = error_json(r->err_code, r->err_msg);
 		int64_t retry_at = 0;
 		if (r->retryable && j->attempts < j->max_attempts) {
-			int64_t delay = p->o.retry_base_ms << (j->attempts - 1 < 10 ? j->attempts - 1 : 10);
+			int64_t delay = p->o.retry_base_ms
+			                << (j->attempts - 1 < 10 ? j->attempts - 1 : 10);
 			retry_at = now + delay;
 		}
 		wrc = err ? store_job_fail(p->st, j->id, j->lease_token, now, err, retry_at)
-			  : MD_ENOMEM;
+		          : MD_ENOMEM;
 		md_free(err);
 	}
 	if (wrc)
@@ -205,7 +206,7 @@ static void run_one(struct worker *w, struct store_job *job)
 	int rc;
 	if (!fn) {
 		job_run_set_error(&r, "UNKNOWN_KIND", "this node has no runner for the job kind",
-				  false);
+		                  false);
 		rc = MD_EINVAL;
 	} else {
 		rc = fn(&r);
@@ -261,8 +262,8 @@ static void *heartbeat_main(void *arg)
 			if (!id[0])
 				continue;
 			int64_t now = md_now_ms();
-			int rc = store_job_progress(p->st, id, token, now, now + p->o.lease_ms, NULL,
-						    0);
+			int rc =
+			    store_job_progress(p->st, id, token, now, now + p->o.lease_ms, NULL, 0);
 			if (rc && rc != MD_ECANCELED)
 				md_logf(MD_LOG_DEBUG, "heartbeat of %s: %s", id, md_strerror(rc));
 		}
@@ -271,7 +272,7 @@ static void *heartbeat_main(void *arg)
 }
 
 int worker_pool_start(struct store *st, struct hub *hub, const struct worker_opts *o,
-		      struct worker_pool **out)
+                      struct worker_pool **out)
 {
 	int n = o->threads > 0 ? o->threads : 1;
 	struct worker_pool *p = md_calloc(1, sizeof *p + (size_t)n * sizeof(struct worker));

@@ -37,8 +37,8 @@ typedef int (*job_runner_fn)(struct job_run *r);
 
 struct worker_opts {
 	int threads;
-	int64_t lease_ms;     /* default 30000 */
-	int64_t poll_ms;      /* longest idle wait between claims, default 1000 */
+	int64_t lease_ms;      /* default 30000 */
+	int64_t poll_ms;       /* longest idle wait between claims, default 1000 */
 	int64_t retry_base_ms; /* first retry delay, doubled per attempt, default 2000 */
 	const char *node_name;
 };
@@ -47,7 +47,7 @@ struct worker_pool;
 
 int worker_register(const char *kind, job_runner_fn fn, void *ctx);
 int worker_pool_start(struct store *st, struct hub *hub, const struct worker_opts *o,
-		      struct worker_pool **out);
+                      struct worker_pool **out);
 /* Asks every worker to stop: running jobs are handed back (unleased), then threads joined. */
 void worker_pool_stop(struct worker_pool *p);
 /* Fraction of the last interval the workers spent running jobs, for /metrics. */

@@ -10,9 +10,12 @@ static const struct {
 	const char *name;
 	uint32_t bit;
 } perm_names[] = {
-	{ "cvdeepmatch", PERM_CVDEEPMATCH }, { "linkage", PERM_LINKAGE },
-	{ "media", PERM_MEDIA },	     { "reports", PERM_REPORTS },
-	{ "matching", PERM_MATCHING },	     { "talent", PERM_TALENT },
+	{ "cvdeepmatch", PERM_CVDEEPMATCH },
+	{ "linkage", PERM_LINKAGE },
+	{ "media", PERM_MEDIA },
+	{ "reports", PERM_REPORTS },
+	{ "matching", PERM_MATCHING },
+	{ "talent", PERM_TALENT },
 	{ "admin", PERM_ADMIN },
 };
 
@@ -85,7 +88,7 @@ void auth_hash_key(const char *text, size_t len, char hex[65])
 }
 
 int auth_key_create(struct store *st, const char *ws_id, uint32_t perms,
-		    char text[AUTH_KEY_TEXT_LEN], struct store_key *out)
+                    char text[AUTH_KEY_TEXT_LEN], struct store_key *out)
 {
 	unsigned char raw[32];
 	if (md_random_bytes(raw, sizeof raw))

@@ -34,7 +34,7 @@ const char *auth_permission_name(uint32_t perm);
 
 /* Creates a key in the workspace; text receives the secret, shown once. */
 int auth_key_create(struct store *st, const char *ws_id, uint32_t perms,
-		    char text[AUTH_KEY_TEXT_LEN], struct store_key *out);
+                    char text[AUTH_KEY_TEXT_LEN], struct store_key *out);
 /* Hex SHA-256 of a key text (65 bytes with NUL). */
 void auth_hash_key(const char *text, size_t len, char hex[65]);
 

@@ -60,7 +60,7 @@ static struct rl_slot *find_slot(struct ratelimit *rl, const char *key)
 }
 
 bool ratelimit_allow(struct ratelimit *rl, const char *key_id, const struct gcra_policy *p,
-		     int64_t now_ms, struct gcra_result *r)
+                     int64_t now_ms, struct gcra_result *r)
 {
 	pthread_mutex_lock(&rl->lock);
 	struct rl_slot *s = find_slot(rl, key_id);

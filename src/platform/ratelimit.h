@@ -18,6 +18,6 @@ struct ratelimit *ratelimit_new(void);
 void ratelimit_free(struct ratelimit *rl);
 /* Decides one request of key_id under policy p at now_ms. */
 bool ratelimit_allow(struct ratelimit *rl, const char *key_id, const struct gcra_policy *p,
-		     int64_t now_ms, struct gcra_result *r);
+                     int64_t now_ms, struct gcra_result *r);
 
 #endif

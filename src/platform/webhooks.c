@@ -43,8 +43,8 @@ static void attempt(struct webhooks *w, struct store_delivery *d)
 	int rc = store_workspace_get(w->st, d->workspace_id, false, &ws);
 	if (!rc)
 		rc = webhook_signature_header(secrets, secrets_of(&ws, now, secrets), d->id,
-					      now / 1000, d->payload, strlen(d->payload), sig,
-					      sizeof sig);
+		                              now / 1000, d->payload, strlen(d->payload), sig,
+		                              sizeof sig);
 	if (!rc) {
 		struct webhook_request req = {
 			.url = d->url,
@@ -61,7 +61,7 @@ static void attempt(struct webhooks *w, struct store_delivery *d)
 	if (rc) {
 		resp.outcome = WEBHOOK_CONNECT_ERROR;
 		snprintf(resp.error, sizeof resp.error, "delivery not attempted: %s",
-			 md_strerror(rc));
+		         md_strerror(rc));
 	}
 	a.http_status = (int)resp.status;
 	a.outcome = webhook_outcome_name(resp.outcome);
@@ -87,8 +87,8 @@ static void attempt(struct webhooks *w, struct store_delivery *d)
 	}
 	int src = store_delivery_record(w->st, d->id, &a, next, next_at);
 	md_logf(resp.outcome == WEBHOOK_SUCCESS ? MD_LOG_INFO : MD_LOG_WARN,
-		"webhook %s attempt %d to job %s: %s %ld%s%s", d->id, d->attempts, d->job_id,
-		a.outcome, resp.status, src ? " (not recorded)" : "", a.error ? "" : "");
+	        "webhook %s attempt %d to job %s: %s %ld%s%s", d->id, d->attempts, d->job_id,
+	        a.outcome, resp.status, src ? " (not recorded)" : "", a.error ? "" : "");
 }
 
 static void *deliver_main(void *arg)
@@ -110,7 +110,7 @@ static void *deliver_main(void *arg)
 }
 
 int webhooks_start(struct store *st, struct hub *hub, const struct webhooks_opts *o,
-		   struct webhooks **out)
+                   struct webhooks **out)
 {
 	webhook_global_init();
 	struct webhooks *w = md_calloc(1, sizeof *w);

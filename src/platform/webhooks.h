@@ -19,13 +19,13 @@ struct webhooks_opts {
 	bool allow_private;  /* test receivers on loopback only */
 	const char *ca_file; /* NULL: system trust store */
 	double retry_scale;  /* multiplies the retry schedule (tests use a small value) */
-	int threads;	     /* concurrent deliveries, default 2 */
+	int threads;         /* concurrent deliveries, default 2 */
 };
 
 struct webhooks;
 
 int webhooks_start(struct store *st, struct hub *hub, const struct webhooks_opts *o,
-		   struct webhooks **out);
+                   struct webhooks **out);
 void webhooks_stop(struct webhooks *w);
 
 #endif

@@ -43,8 +43,8 @@ void store_set_listener(struct store *st, void (*cb)(void *ctx, const char *job_
  * the terminal transaction of a job that has a webhook URL, so the delivery row is written
  * atomically with the state it reports.
  */
-typedef char *(*store_payload_fn)(void *ctx, const char *type, const char *job_id,
-				  const char *kind, const char *status, int64_t now);
+typedef char *(*store_payload_fn)(void *ctx, const char *type, const char *job_id, const char *kind,
+                                  const char *status, int64_t now);
 void store_set_payload_builder(struct store *st, store_payload_fn fn, void *ctx);
 /* Fault injection for tests: the next n job submissions fail with MD_EIO. */
 void store_fail_next_submits(struct store *st, int n);
@@ -62,15 +62,15 @@ struct store_workspace {
 };
 
 MD_WUR int store_workspace_create(struct store *st, const char *name, int64_t credits,
-				  const char *webhook_secret, struct store_workspace *out);
+                                  const char *webhook_secret, struct store_workspace *out);
 /* Finds a workspace by id, or by name when by_name. */
 MD_WUR int store_workspace_get(struct store *st, const char *key, bool by_name,
-			       struct store_workspace *out);
+                               struct store_workspace *out);
 MD_WUR int store_workspace_set_rate(struct store *st, const char *ws_id, int64_t limit,
-				    int64_t period_ms, int64_t burst);
+                                    int64_t period_ms, int64_t burst);
 /* Installs a new secret; the old one stays valid for signing until prev_until. */
 MD_WUR int store_workspace_rotate_secret(struct store *st, const char *ws_id,
-					 const char *new_secret, int64_t prev_until);
+                                         const char *new_secret, int64_t prev_until);
 
 /* ---- API keys ---- */
 struct store_key {
@@ -86,11 +86,11 @@ struct store_key {
 };
 
 MD_WUR int store_key_create(struct store *st, const char *ws_id, const char *hash_hex,
-			    const char *prefix, uint32_t permissions, struct store_key *out);
+                            const char *prefix, uint32_t permissions, struct store_key *out);
 /* Finds an active (not revoked) key by the hex SHA-256 of its secret. */
 MD_WUR int store_key_find(struct store *st, const char *hash_hex, struct store_key *out);
 MD_WUR int store_key_list(struct store *st, int (*cb)(void *ctx, const struct store_key *k),
-			  void *ctx);
+                          void *ctx);
 MD_WUR int store_key_revoke(struct store *st, const char *key_id);
 
 /* ---- credits ---- */
@@ -103,12 +103,12 @@ struct store_ledger_entry {
 };
 
 MD_WUR int store_credits_add(struct store *st, const char *ws_id, int64_t amount,
-			     const char *reason);
+                             const char *reason);
 MD_WUR int store_credits_balance(struct store *st, const char *ws_id, int64_t *balance);
 /* Newest first; entries with id < cursor when cursor is non-empty. */
 MD_WUR int store_credits_ledger(struct store *st, const char *ws_id, const char *cursor, int limit,
-				int (*cb)(void *ctx, const struct store_ledger_entry *e),
-				void *ctx);
+                                int (*cb)(void *ctx, const struct store_ledger_entry *e),
+                                void *ctx);
 
 /* ---- idempotency ---- */
 enum store_idem_state {
@@ -123,9 +123,9 @@ enum store_idem_state {
  * marker older than inflight_ttl_ms), records it as in flight with this fingerprint.
  */
 MD_WUR int store_idem_begin(struct store *st, const char *ws_id, const char *key,
-			    const char *fingerprint, int64_t now, int64_t ttl_ms,
-			    int64_t inflight_ttl_ms, enum store_idem_state *state,
-			    char resource_id[MD_UUID_LEN]);
+                            const char *fingerprint, int64_t now, int64_t ttl_ms,
+                            int64_t inflight_ttl_ms, enum store_idem_state *state,
+                            char resource_id[MD_UUID_LEN]);
 /* Forgets an in-flight marker whose request failed, so a retry can use the key again. */
 MD_WUR int store_idem_abort(struct store *st, const char *ws_id, const char *key);
 /* Deletes keys created before cutoff; *n is how many. */
@@ -171,50 +171,50 @@ bool store_job_is_terminal(const struct store_job *j);
 
 /* Creates a queued job (and its blob, first event, idempotency completion) durably. */
 MD_WUR int store_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
-			    char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN]);
+                            char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN]);
 /* ws_id NULL reads any workspace's job (workers only). */
 MD_WUR int store_job_get(struct store *st, const char *ws_id, const char *id,
-			 struct store_job *out);
+                         struct store_job *out);
 /* Lists a workspace's jobs newest first, with optional status/kind filters and id cursor. */
-MD_WUR int store_job_list(struct store *st, const char *ws_id, const char *status,
-			  const char *kind, const char *cursor, int limit,
-			  int (*cb)(void *ctx, const struct store_job *j), void *ctx);
+MD_WUR int store_job_list(struct store *st, const char *ws_id, const char *status, const char *kind,
+                          const char *cursor, int limit,
+                          int (*cb)(void *ctx, const struct store_job *j), void *ctx);
 /*
  * Claims the oldest runnable job (queued and due, or running with an expired lease) for owner,
  * setting a fresh lease token. Jobs whose lease expired after their last attempt are failed
  * with a terminal error first. MD_ENOTFOUND when nothing is runnable.
  */
 MD_WUR int store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
-			   struct store_job *out);
+                           struct store_job *out);
 /*
  * Renews the lease and records stage/progress (stage NULL: heartbeat only; an event is
  * appended when stage or progress changed). MD_ECONFLICT when the lease was lost,
  * MD_ECANCELED when cancellation was requested.
  */
 MD_WUR int store_job_progress(struct store *st, const char *id, const char *token, int64_t now,
-			      int64_t lease_until, const char *stage, double progress);
+                              int64_t lease_until, const char *stage, double progress);
 /* Terminal success: result, charge, event and webhook delivery in one transaction. */
 MD_WUR int store_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
-			     const char *result_json);
+                             const char *result_json);
 /*
  * Failure. retry_at > 0 requeues the job for another attempt; otherwise it is terminal with
  * error_json, and its webhook delivery is queued.
  */
 MD_WUR int store_job_fail(struct store *st, const char *id, const char *token, int64_t now,
-			  const char *error_json, int64_t retry_at);
+                          const char *error_json, int64_t retry_at);
 /* Terminal cancel by the worker that saw the request. */
 MD_WUR int store_job_finish_canceled(struct store *st, const char *id, const char *token,
-				     int64_t now);
+                                     int64_t now);
 /*
  * Client cancel: a queued job is canceled at once (*now_terminal = true); a running one is
  * marked, and its worker stops at the next progress call. MD_ECONFLICT when already terminal.
  */
 MD_WUR int store_job_cancel(struct store *st, const char *ws_id, const char *id, int64_t now,
-			    bool *now_terminal);
+                            bool *now_terminal);
 /* Gives a lease back (graceful shutdown): the job is queued again without using an attempt. */
 MD_WUR int store_job_unlease(struct store *st, const char *id, const char *token, int64_t now);
 MD_WUR int store_blob_get(struct store *st, const char *ws_id, const char *id, void **data,
-			  size_t *len);
+                          size_t *len);
 
 struct store_queue_stats {
 	int64_t queued, running, succeeded, failed, canceled;
@@ -232,7 +232,7 @@ struct store_event {
 	int64_t created_at;
 };
 MD_WUR int store_events_list(struct store *st, const char *job_id, int64_t after_id, int max,
-			     int (*cb)(void *ctx, const struct store_event *e), void *ctx);
+                             int (*cb)(void *ctx, const struct store_event *e), void *ctx);
 
 /* ---- webhook deliveries ---- */
 struct store_delivery {
@@ -253,7 +253,7 @@ void store_delivery_release(struct store_delivery *d);
 
 /* Claims one due delivery with a lease; MD_ENOTFOUND when none is due. */
 MD_WUR int store_delivery_claim(struct store *st, int64_t now, int64_t lease_ms,
-				struct store_delivery *out);
+                                struct store_delivery *out);
 struct store_attempt {
 	int attempt;
 	int64_t at;
@@ -267,15 +267,15 @@ struct store_attempt {
  * or "gone" (the receiver answered 410).
  */
 MD_WUR int store_delivery_record(struct store *st, const char *id, const struct store_attempt *a,
-				 const char *next_status, int64_t next_at);
+                                 const char *next_status, int64_t next_at);
 MD_WUR int store_delivery_list(struct store *st, const char *ws_id, const char *job_id,
-			       int (*cb)(void *ctx, const struct store_delivery *d), void *ctx);
+                               int (*cb)(void *ctx, const struct store_delivery *d), void *ctx);
 MD_WUR int store_delivery_attempts(struct store *st, const char *delivery_id,
-				   int (*cb)(void *ctx, const struct store_attempt *a), void *ctx);
+                                   int (*cb)(void *ctx, const struct store_attempt *a), void *ctx);
 /* Schedules a delivery again now (any status); MD_ENOTFOUND for another workspace's id. */
 MD_WUR int store_delivery_redeliver(struct store *st, const char *ws_id, const char *id,
-				    int64_t now);
+                                    int64_t now);
 MD_WUR int store_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded,
-				 int64_t *failed);
+                                 int64_t *failed);
 
 #endif

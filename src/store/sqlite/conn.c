@@ -20,7 +20,7 @@ static int open_conn(const char *path, bool writer, struct sq_conn **out, char *
 	int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, cap, "cannot open %s: %s", path,
-			 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		         c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		sqlite3_close(c->db);
 		md_free(c);
 		return MD_EUNAVAIL;
@@ -32,8 +32,8 @@ static int open_conn(const char *path, bool writer, struct sq_conn **out, char *
 	 * power cut, and the API promises that an accepted job survives.
 	 */
 	const char *pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-				       "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-				     : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+	                               "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+	                             : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
 	char *msg = NULL;
 	if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, cap, "cannot configure %s: %s", path, msg ? msg : "?");

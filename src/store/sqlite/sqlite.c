@@ -87,9 +87,9 @@ static int migrate(struct store *st, char *err, size_t cap)
 	sqlite3 *db = st->pool.writer->db;
 	char *msg = NULL;
 	if (sqlite3_exec(db,
-			 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
-			 "KEY, applied_at INTEGER NOT NULL)",
-			 NULL, NULL, &msg) != SQLITE_OK)
+	                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+	                 "KEY, applied_at INTEGER NOT NULL)",
+	                 NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
 	for (size_t i = 0; i < migrations_count; i++) {
 		int v = migration_version(migrations_files[i].name);
@@ -100,7 +100,7 @@ static int migrate(struct store *st, char *err, size_t cap)
 		}
 		sqlite3_stmt *q;
 		sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1, &q,
-				   NULL);
+		                   NULL);
 		sqlite3_bind_int(q, 1, v);
 		bool applied = sqlite3_step(q) == SQLITE_ROW;
 		sqlite3_finalize(q);
@@ -114,14 +114,14 @@ static int migrate(struct store *st, char *err, size_t cap)
 		if (rc == SQLITE_OK) {
 			char ins[128];
 			snprintf(ins, sizeof ins,
-				 "INSERT INTO schema_migrations VALUES (%d, strftime('%%s','now'))",
-				 v);
+			         "INSERT INTO schema_migrations VALUES (%d, strftime('%%s','now'))",
+			         v);
 			rc = sqlite3_exec(db, ins, NULL, NULL, &msg);
 		}
 		if (rc != SQLITE_OK) {
 			sq_write_end(&st->pool, false);
 			snprintf(err, cap, "migration %s failed: %s", migrations_files[i].name,
-				 msg ? msg : sqlite3_errstr(rc));
+			         msg ? msg : sqlite3_errstr(rc));
 			sqlite3_free(msg);
 			return MD_EIO;
 		}
@@ -182,13 +182,13 @@ int store_ping(struct store *st, int *version)
 	sqlite3_stmt *q;
 	int rc = MD_EUNAVAIL;
 	if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
-			       &q, NULL) == SQLITE_OK) {
+	                       &q, NULL) == SQLITE_OK) {
 		if (sqlite3_step(q) == SQLITE_ROW) {
 			*version = sqlite3_column_int(q, 0);
-			int newest = migrations_count
-					     ? migration_version(
-						       migrations_files[migrations_count - 1].name)
-					     : 0;
+			int newest =
+			    migrations_count
+			        ? migration_version(migrations_files[migrations_count - 1].name)
+			        : 0;
 			rc = *version >= newest ? 0 : MD_ECONFLICT;
 		}
 		sqlite3_finalize(q);
@@ -229,7 +229,7 @@ static void ws_from_row(sqlite3_stmt *s, struct store_workspace *w)
 }
 
 static int insert_ledger(struct store *st, struct sq_conn *c, const char *ws_id, int64_t amount,
-			 const char *reason, const char *job_id, int64_t now)
+                         const char *reason, const char *job_id, int64_t now)
 {
 	char id[MD_UUID_LEN];
 	if (new_id(id, now))
@@ -247,7 +247,7 @@ static int insert_ledger(struct store *st, struct sq_conn *c, const char *ws_id,
 }
 
 int store_workspace_create(struct store *st, const char *name, int64_t credits,
-			   const char *webhook_secret, struct store_workspace *out)
+                           const char *webhook_secret, struct store_workspace *out)
 {
 	int64_t now = md_now_ms();
 	char id[MD_UUID_LEN];
@@ -276,7 +276,7 @@ int store_workspace_create(struct store *st, const char *name, int64_t credits,
 }
 
 int store_workspace_get(struct store *st, const char *key, bool by_name,
-			struct store_workspace *out)
+                        struct store_workspace *out)
 {
 	struct sq_conn *c = sq_reader_get(&st->pool);
 	if (!c)
@@ -300,7 +300,7 @@ int store_workspace_get(struct store *st, const char *key, bool by_name,
 
 /* Runs one write statement with up to four bindings; MD_ENOTFOUND when it changed no row. */
 static int write_simple(struct store *st, enum sql_id id, const char *a, const char *b,
-			const int64_t *ints, int nints)
+                        const int64_t *ints, int nints)
 {
 	struct sq_conn *c = sq_write_begin(&st->pool);
 	if (!c)
@@ -322,15 +322,15 @@ static int write_simple(struct store *st, enum sql_id id, const char *a, const c
 	return rc ? rc : erc;
 }
 
-int store_workspace_set_rate(struct store *st, const char *ws_id, int64_t limit,
-			     int64_t period_ms, int64_t burst)
+int store_workspace_set_rate(struct store *st, const char *ws_id, int64_t limit, int64_t period_ms,
+                             int64_t burst)
 {
 	int64_t v[3] = { limit, period_ms, burst };
 	return write_simple(st, SQL_WS_SET_RATE, ws_id, NULL, v, 3);
 }
 
 int store_workspace_rotate_secret(struct store *st, const char *ws_id, const char *new_secret,
-				  int64_t prev_until)
+                                  int64_t prev_until)
 {
 	int64_t v[1] = { prev_until };
 	return write_simple(st, SQL_WS_ROTATE, ws_id, new_secret, v, 1);
@@ -352,8 +352,8 @@ static void key_from_row(sqlite3_stmt *s, struct store_key *k)
 	k->rate_burst = sqlite3_column_int64(s, 9);
 }
 
-int store_key_create(struct store *st, const char *ws_id, const char *hash_hex,
-		     const char *prefix, uint32_t permissions, struct store_key *out)
+int store_key_create(struct store *st, const char *ws_id, const char *hash_hex, const char *prefix,
+                     uint32_t permissions, struct store_key *out)
 {
 	int64_t now = md_now_ms();
 	char id[MD_UUID_LEN];
@@ -461,7 +461,7 @@ int store_credits_balance(struct store *st, const char *ws_id, int64_t *balance)
 }
 
 int store_credits_ledger(struct store *st, const char *ws_id, const char *cursor, int limit,
-			 int (*cb)(void *ctx, const struct store_ledger_entry *e), void *ctx)
+                         int (*cb)(void *ctx, const struct store_ledger_entry *e), void *ctx)
 {
 	struct sq_conn *c = sq_reader_get(&st->pool);
 	if (!c)
@@ -490,9 +490,9 @@ int store_credits_ledger(struct store *st, const char *ws_id, const char *cursor
 
 /* ---- idempotency ---- */
 
-int store_idem_begin(struct store *st, const char *ws_id, const char *key,
-		     const char *fingerprint, int64_t now, int64_t ttl_ms, int64_t inflight_ttl_ms,
-		     enum store_idem_state *state, char resource_id[MD_UUID_LEN])
+int store_idem_begin(struct store *st, const char *ws_id, const char *key, const char *fingerprint,
+                     int64_t now, int64_t ttl_ms, int64_t inflight_ttl_ms,
+                     enum store_idem_state *state, char resource_id[MD_UUID_LEN])
 {
 	struct sq_conn *c = sq_write_begin(&st->pool);
 	if (!c)
@@ -620,8 +620,8 @@ static int job_from_row(sqlite3_stmt *s, struct store_job *j)
 	return 0;
 }
 
-static int insert_event(struct sq_conn *c, const char *job_id, const char *type,
-			const char *data, int64_t now)
+static int insert_event(struct sq_conn *c, const char *job_id, const char *type, const char *data,
+                        int64_t now)
 {
 	sqlite3_stmt *s = sq_stmt(c, SQL_EVENT_INSERT);
 	if (!s)
@@ -634,21 +634,21 @@ static int insert_event(struct sq_conn *c, const char *job_id, const char *type,
 }
 
 /* The event data of a state or stage change, as the SSE stream sends it. */
-static int state_event(struct sq_conn *c, const char *job_id, const char *type,
-		       const char *status, const char *stage, double progress, int64_t now)
+static int state_event(struct sq_conn *c, const char *job_id, const char *type, const char *status,
+                       const char *stage, double progress, int64_t now)
 {
 	char data[256];
 	if (md_snprintf(data, sizeof data,
-			"{\"jobId\":\"%s\",\"status\":\"%s\",\"stage\":\"%s\",\"progress\":%.3f}",
-			job_id, status, stage, progress))
+	                "{\"jobId\":\"%s\",\"status\":\"%s\",\"stage\":\"%s\",\"progress\":%.3f}",
+	                job_id, status, stage, progress))
 		return MD_ELIMIT;
 	return insert_event(c, job_id, type, data, now);
 }
 
 /* Queues the webhook delivery of a terminal event, when the job has a URL. */
 static int queue_delivery(struct store *st, struct sq_conn *c, const char *ws_id,
-			  const char *job_id, const char *kind, const char *status,
-			  const char *url, int64_t now)
+                          const char *job_id, const char *kind, const char *status, const char *url,
+                          int64_t now)
 {
 	if (!url || !*url || !st->payload_fn)
 		return 0;
@@ -677,7 +677,7 @@ static int queue_delivery(struct store *st, struct sq_conn *c, const char *ws_id
 }
 
 static int insert_blob(struct sq_conn *c, const struct store_job_new *jn, const char *id,
-		       int64_t now)
+                       int64_t now)
 {
 	sqlite3_stmt *s = sq_stmt(c, SQL_BLOB_INSERT);
 	if (!s)
@@ -721,7 +721,7 @@ static char *input_with_blob(const char *input, const char *blob_id)
 }
 
 int store_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
-		     char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN])
+                     char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN])
 {
 	if (atomic_load(&st->fail_submits) > 0 && atomic_fetch_sub(&st->fail_submits, 1) > 0)
 		return MD_EIO;
@@ -787,8 +787,8 @@ int store_job_get(struct store *st, const char *ws_id, const char *id, struct st
 }
 
 int store_job_list(struct store *st, const char *ws_id, const char *status, const char *kind,
-		   const char *cursor, int limit, int (*cb)(void *ctx, const struct store_job *j),
-		   void *ctx)
+                   const char *cursor, int limit, int (*cb)(void *ctx, const struct store_job *j),
+                   void *ctx)
 {
 	struct sq_conn *c = sq_reader_get(&st->pool);
 	if (!c)
@@ -824,8 +824,9 @@ static int fail_exhausted(struct store *st, struct sq_conn *c, int64_t now, bool
 	if (!s)
 		return MD_EIO;
 	sqlite3_bind_int64(s, 1, now);
-	bind_text(s, 2, "{\"code\":\"WORKER_LOST\",\"message\":\"the worker running this job "
-			"stopped responding on every attempt; the job was given up\"}");
+	bind_text(s, 2,
+	          "{\"code\":\"WORKER_LOST\",\"message\":\"the worker running this job "
+	          "stopped responding on every attempt; the job was given up\"}");
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
 		return 0;
@@ -846,7 +847,7 @@ static int fail_exhausted(struct store *st, struct sq_conn *c, int64_t now, bool
 		rc = state_event(c, id, "failed", "failed", "failed", j.progress, now);
 		if (!rc)
 			rc = queue_delivery(st, c, j.workspace_id, id, kind, "failed",
-					    j.webhook_url, now);
+			                    j.webhook_url, now);
 		store_job_release(&j);
 	} else {
 		sqlite3_reset(g);
@@ -856,7 +857,7 @@ static int fail_exhausted(struct store *st, struct sq_conn *c, int64_t now, bool
 }
 
 int store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
-		    struct store_job *out)
+                    struct store_job *out)
 {
 	char token[MD_UUID_LEN];
 	if (new_id(token, now))
@@ -894,7 +895,7 @@ int store_job_claim(struct store *st, const char *owner, int64_t now, int64_t le
 }
 
 int store_job_progress(struct store *st, const char *id, const char *token, int64_t now,
-		       int64_t lease_until, const char *stage, double progress)
+                       int64_t lease_until, const char *stage, double progress)
 {
 	struct sq_conn *c = sq_write_begin(&st->pool);
 	if (!c)
@@ -938,8 +939,8 @@ int store_job_progress(struct store *st, const char *id, const char *token, int6
  * was lost (another worker owns the job now, or it was already finished).
  */
 static int finish(struct store *st, struct sq_conn *c, sqlite3_stmt *s, bool has_price,
-		  const char *id, const char *status, int64_t now, int64_t *price,
-		  char ws_out[MD_UUID_LEN])
+                  const char *id, const char *status, int64_t now, int64_t *price,
+                  char ws_out[MD_UUID_LEN])
 {
 	int r = sqlite3_step(s);
 	if (r != SQLITE_ROW) {
@@ -963,7 +964,7 @@ static int finish(struct store *st, struct sq_conn *c, sqlite3_stmt *s, bool has
 }
 
 int store_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
-		      const char *result_json)
+                      const char *result_json)
 {
 	struct sq_conn *c = sq_write_begin(&st->pool);
 	if (!c)
@@ -997,7 +998,7 @@ int store_job_succeed(struct store *st, const char *id, const char *token, int64
 }
 
 int store_job_fail(struct store *st, const char *id, const char *token, int64_t now,
-		   const char *error_json, int64_t retry_at)
+                   const char *error_json, int64_t retry_at)
 {
 	struct sq_conn *c = sq_write_begin(&st->pool);
 	if (!c)
@@ -1053,7 +1054,7 @@ int store_job_finish_canceled(struct store *st, const char *id, const char *toke
 }
 
 int store_job_cancel(struct store *st, const char *ws_id, const char *id, int64_t now,
-		     bool *now_terminal)
+                     bool *now_terminal)
 {
 	struct sq_conn *c = sq_write_begin(&st->pool);
 	if (!c)
@@ -1206,7 +1207,7 @@ int store_job_queue_position(struct store *st, const char *id, int64_t *ahead)
 /* ---- events ---- */
 
 int store_events_list(struct store *st, const char *job_id, int64_t after_id, int max,
-		      int (*cb)(void *ctx, const struct store_event *e), void *ctx)
+                      int (*cb)(void *ctx, const struct store_event *e), void *ctx)
 {
 	struct sq_conn *c = sq_reader_get(&st->pool);
 	if (!c)
@@ -1266,7 +1267,7 @@ static int delivery_from_row(sqlite3_stmt *s, struct store_delivery *d)
 }
 
 int store_delivery_claim(struct store *st, int64_t now, int64_t lease_ms,
-			 struct store_delivery *out)
+                         struct store_delivery *out)
 {
 	struct sq_conn *c = sq_write_begin(&st->pool);
 	if (!c)
@@ -1290,7 +1291,7 @@ int store_delivery_claim(struct store *st, int64_t now, int64_t lease_ms,
 }
 
 int store_delivery_record(struct store *st, const char *id, const struct store_attempt *a,
-			  const char *next_status, int64_t next_at)
+                          const char *next_status, int64_t next_at)
 {
 	struct sq_conn *c = sq_write_begin(&st->pool);
 	if (!c)
@@ -1324,7 +1325,7 @@ int store_delivery_record(struct store *st, const char *id, const struct store_a
 }
 
 int store_delivery_list(struct store *st, const char *ws_id, const char *job_id,
-			int (*cb)(void *ctx, const struct store_delivery *d), void *ctx)
+                        int (*cb)(void *ctx, const struct store_delivery *d), void *ctx)
 {
 	struct sq_conn *c = sq_reader_get(&st->pool);
 	if (!c)
@@ -1350,7 +1351,7 @@ int store_delivery_list(struct store *st, const char *ws_id, const char *job_id,
 }
 
 int store_delivery_attempts(struct store *st, const char *delivery_id,
-			    int (*cb)(void *ctx, const struct store_attempt *a), void *ctx)
+                            int (*cb)(void *ctx, const struct store_attempt *a), void *ctx)
 {
 	struct sq_conn *c = sq_reader_get(&st->pool);
 	if (!c)
@@ -1381,8 +1382,7 @@ int store_delivery_redeliver(struct store *st, const char *ws_id, const char *id
 	return write_simple(st, SQL_DELIVERY_REDELIVER, id, ws_id, v, 1);
 }
 
-int store_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded,
-			  int64_t *failed)
+int store_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded, int64_t *failed)
 {
 	*pending = *succeeded = *failed = 0;
 	struct sq_conn *c = sq_reader_get(&st->pool);

@@ -69,13 +69,28 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard)
 	(void)setrlimit(resource, &rl);
 }
 
+/*
+ * AddressSanitizer reserves terabytes of shadow address space, so an RLIMIT_AS makes every
+ * later mmap of an instrumented build fail: sanitizer builds run without the memory limit.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define EXTRACT_LIMIT_AS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EXTRACT_LIMIT_AS 0
+#endif
+#endif
+#ifndef EXTRACT_LIMIT_AS
+#define EXTRACT_LIMIT_AS 1
+#endif
+
 /* Limits are set before any input is read, so the PDF never runs unconstrained. */
 static void limit_self(const struct extract_opts *o)
 {
 	if (o->cpu)
 		set_limit(RLIMIT_CPU, (rlim_t)o->cpu,
 		          (rlim_t)o->cpu + 1); /* SIGXCPU, then SIGKILL */
-	if (o->mem)
+	if (o->mem && EXTRACT_LIMIT_AS)
 		set_limit(RLIMIT_AS, (rlim_t)o->mem, (rlim_t)o->mem);
 	set_limit(RLIMIT_FSIZE, 0, 0);
 	set_limit(RLIMIT_CORE, 0, 0);

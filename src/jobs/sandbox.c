@@ -276,6 +276,8 @@ static int outcome(int status, bool timed_out, const struct rusage *ru, const st
 			first_line(m + 1, outb->len - (size_t)(m + 1 - outb->data), line,
 			           sizeof line);
 	}
+	if (!line[0] && errb->len)
+		first_line(errb->data, errb->len, line, sizeof line);
 	switch (code) {
 	case 0: return 0;
 	case 4:

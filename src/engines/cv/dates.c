@@ -219,6 +219,8 @@ static bool parse_date(const struct cursor *c, size_t i, struct date *d, size_t 
 
 static bool parse_present(const struct cursor *c, size_t i, size_t *end)
 {
+	if (i >= c->len)
+		return false;
 	if (i > 0 && is_alpha_byte(c->s[i - 1]) && (unsigned char)c->s[i] < 0x80)
 		return false;
 	for (size_t k = 0; k < ARRAY_SIZE(present_words); k++)

@@ -108,6 +108,7 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 
 int buf_put_json_string(struct buf *b, const char *s, size_t n)
 {
+	size_t start = b->len;
 	int rc = buf_putc(b, '"');
 	for (size_t i = 0; i < n && !rc; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -120,7 +121,14 @@ int buf_put_json_string(struct buf *b, const char *s, size_t n)
 			rc = buf_putc(b, (char)c);
 		}
 	}
-	return rc ? rc : buf_putc(b, '"');
+	if (!rc)
+		rc = buf_putc(b, '"');
+	if (rc && b->data) {
+		/* All or nothing: a half-written string would leave invalid JSON behind. */
+		b->len = start;
+		b->data[start] = '\0';
+	}
+	return rc;
 }
 
 struct slice slice_from(const char *s)

@@ -18,15 +18,17 @@ int64_t md_mono_ms(void)
 
 void md_format_ts(int64_t ms, char out[MD_TS_LEN])
 {
-	time_t secs = (time_t)(ms / 1000);
+	/* Floor division, so instants before the epoch format correctly too. */
+	int64_t secs = ms / 1000, frac = ms % 1000;
+	if (frac < 0) {
+		frac += 1000;
+		secs -= 1;
+	}
+	time_t t = (time_t)secs;
 	struct tm tm;
-	gmtime_r(&secs, &tm);
-	/* The fields are range-checked by gmtime_r; unsigned short casts let the compiler see
-	 * that the text fits. */
-	snprintf(out, MD_TS_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-	         (unsigned short)(tm.tm_year + 1900), (unsigned char)(tm.tm_mon + 1),
-	         (unsigned char)tm.tm_mday, (unsigned char)tm.tm_hour, (unsigned char)tm.tm_min,
-	         (unsigned char)tm.tm_sec, (unsigned short)(ms % 1000));
+	gmtime_r(&t, &tm);
+	snprintf(out, MD_TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
 }
 
 /* Days from 1970-01-01 to the civil date y-m-d (Howard Hinnant's algorithm). */
@@ -40,11 +42,24 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* Reads exactly n ASCII digits. */
+static bool digits(const char *s, int n, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
 int md_parse_date(const char *s, int64_t *days)
 {
 	unsigned y, m, d;
-	char tail;
-	if (sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 || strlen(s) != 10)
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) ||
+	    !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
 		return MD_EINVAL;
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])

@@ -5,6 +5,7 @@
 
 #include "base/common.h"
 #include "base/log.h"
+#include "store/store_backend.h"
 
 /* Readers beyond this many would only contend; callers wait for a free one instead. */
 #define SQ_MAX_READERS 32
@@ -170,8 +171,9 @@ int sq_write_end(struct sq_pool *p, bool ok)
 	char job[40];
 	memcpy(job, p->notify_job, sizeof job);
 	pthread_mutex_unlock(&p->writer_lock);
-	if (ok && job[0] && p->listener)
-		p->listener(p->listener_ctx, job);
+	struct store *st = p->owner;
+	if (ok && job[0] && st && st->listener)
+		st->listener(st->listener_ctx, job);
 	return rc;
 }
 

@@ -31,8 +31,7 @@ struct sq_pool {
 	int readers_open;
 	/* The job whose events/state changed in the current write transaction, for the listener. */
 	char notify_job[40];
-	void (*listener)(void *ctx, const char *job_id);
-	void *listener_ctx;
+	struct store *owner; /* whose listener hears about commits */
 };
 
 /* Opens the writer (creating the file and its folder), sets WAL, FULL sync and busy timeout. */

@@ -2,7 +2,7 @@
  * sqlite.c: the SQLite implementation of store.h. One process, many threads: writes go
  * through the single writer connection in IMMEDIATE transactions, reads through a pool.
  */
-#include "store/store.h"
+#include "store/store_backend.h"
 
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -13,12 +13,12 @@
 #include "migrations.h"
 #include "store/sqlite/conn.h"
 
-struct store {
+struct sq_store {
+	struct store base; /* first: a struct store * is a struct sq_store * */
 	struct sq_pool pool;
-	store_payload_fn payload_fn;
-	void *payload_ctx;
-	atomic_int fail_submits;
 };
+
+#define SQ(st) ((struct sq_store *)(st))
 
 /* ---- small helpers ---- */
 
@@ -69,7 +69,7 @@ static int new_id(char out[MD_UUID_LEN], int64_t now)
 /* Remembers the job whose change the listener should hear about after commit. */
 static void notify(struct store *st, const char *job_id)
 {
-	snprintf(st->pool.notify_job, sizeof st->pool.notify_job, "%s", job_id);
+	snprintf(SQ(st)->pool.notify_job, sizeof SQ(st)->pool.notify_job, "%s", job_id);
 }
 
 /* ---- open, migrate ---- */
@@ -84,7 +84,7 @@ static int migration_version(const char *name)
 
 static int migrate(struct store *st, char *err, size_t cap)
 {
-	sqlite3 *db = st->pool.writer->db;
+	sqlite3 *db = SQ(st)->pool.writer->db;
 	char *msg = NULL;
 	if (sqlite3_exec(db,
 	                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
@@ -93,7 +93,7 @@ static int migrate(struct store *st, char *err, size_t cap)
 		goto fail;
 	for (size_t i = 0; i < migrations_count; i++) {
 		int v = migration_version(migrations_files[i].name);
-		struct sq_conn *c = sq_write_begin(&st->pool);
+		struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 		if (!c) {
 			snprintf(err, cap, "cannot lock the database for migrations");
 			return MD_EUNAVAIL;
@@ -105,7 +105,7 @@ static int migrate(struct store *st, char *err, size_t cap)
 		bool applied = sqlite3_step(q) == SQLITE_ROW;
 		sqlite3_finalize(q);
 		if (applied) {
-			sq_write_end(&st->pool, true);
+			sq_write_end(&SQ(st)->pool, true);
 			continue;
 		}
 		char *script = md_strndup(migrations_files[i].data, migrations_files[i].len);
@@ -119,13 +119,13 @@ static int migrate(struct store *st, char *err, size_t cap)
 			rc = sqlite3_exec(db, ins, NULL, NULL, &msg);
 		}
 		if (rc != SQLITE_OK) {
-			sq_write_end(&st->pool, false);
+			sq_write_end(&SQ(st)->pool, false);
 			snprintf(err, cap, "migration %s failed: %s", migrations_files[i].name,
 			         msg ? msg : sqlite3_errstr(rc));
 			sqlite3_free(msg);
 			return MD_EIO;
 		}
-		if (sq_write_end(&st->pool, true))
+		if (sq_write_end(&SQ(st)->pool, true))
 			return MD_EIO;
 		md_logf(MD_LOG_INFO, "applied migration %s", migrations_files[i].name);
 	}
@@ -136,47 +136,17 @@ fail:
 	return MD_EIO;
 }
 
-int store_open(const char *url, struct store **out, char *err, size_t errcap)
-{
-	const char *path = url;
-	if (strncmp(url, "sqlite:", 7) == 0)
-		path = url + 7;
-	else if (strstr(url, "://")) {
-		snprintf(err, errcap, "unsupported database URL %s (use sqlite:PATH)", url);
-		return MD_EINVAL;
-	}
-	if (!*path) {
-		snprintf(err, errcap, "empty database path");
-		return MD_EINVAL;
-	}
-	struct store *st = md_calloc(1, sizeof *st);
-	if (!st)
-		return MD_ENOMEM;
-	int rc = sq_pool_init(&st->pool, path, err, errcap);
-	if (rc) {
-		md_free(st);
-		return rc;
-	}
-	rc = migrate(st, err, errcap);
-	if (rc) {
-		store_free(st);
-		return rc;
-	}
-	*out = st;
-	return 0;
-}
-
-void store_free(struct store *st)
+static void sq_free(struct store *st)
 {
 	if (!st)
 		return;
-	sq_pool_release(&st->pool);
+	sq_pool_release(&SQ(st)->pool);
 	md_free(st);
 }
 
-int store_ping(struct store *st, int *version)
+static int sq_ping(struct store *st, int *version)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *q;
@@ -193,26 +163,13 @@ int store_ping(struct store *st, int *version)
 		}
 		sqlite3_finalize(q);
 	}
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
-void store_set_listener(struct store *st, void (*cb)(void *ctx, const char *job_id), void *ctx)
-{
-	st->pool.listener = cb;
-	st->pool.listener_ctx = ctx;
-}
-
-void store_set_payload_builder(struct store *st, store_payload_fn fn, void *ctx)
-{
-	st->payload_fn = fn;
-	st->payload_ctx = ctx;
-}
-
-void store_fail_next_submits(struct store *st, int n)
-{
-	atomic_store(&st->fail_submits, n);
-}
+static int sq_workspace_get(struct store *st, const char *key, bool by_name,
+                            struct store_workspace *out);
+static int sq_key_find(struct store *st, const char *hash_hex, struct store_key *out);
 
 /* ---- workspaces ---- */
 
@@ -246,14 +203,14 @@ static int insert_ledger(struct store *st, struct sq_conn *c, const char *ws_id,
 	return step_done(c, s);
 }
 
-int store_workspace_create(struct store *st, const char *name, int64_t credits,
-                           const char *webhook_secret, struct store_workspace *out)
+static int sq_workspace_create(struct store *st, const char *name, int64_t credits,
+                               const char *webhook_secret, struct store_workspace *out)
 {
 	int64_t now = md_now_ms();
 	char id[MD_UUID_LEN];
 	if (new_id(id, now))
 		return MD_EIO;
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_WS_INSERT);
@@ -267,18 +224,18 @@ int store_workspace_create(struct store *st, const char *name, int64_t credits,
 	}
 	if (!rc && credits > 0)
 		rc = insert_ledger(st, c, id, credits, "grant", NULL, now);
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	if (rc)
 		return rc;
 	if (erc)
 		return erc;
-	return store_workspace_get(st, id, false, out);
+	return sq_workspace_get(st, id, false, out);
 }
 
-int store_workspace_get(struct store *st, const char *key, bool by_name,
-                        struct store_workspace *out)
+static int sq_workspace_get(struct store *st, const char *key, bool by_name,
+                            struct store_workspace *out)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, by_name ? SQL_WS_BY_NAME : SQL_WS_BY_ID);
@@ -294,7 +251,7 @@ int store_workspace_get(struct store *st, const char *key, bool by_name,
 		}
 		sqlite3_reset(s);
 	}
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
@@ -302,7 +259,7 @@ int store_workspace_get(struct store *st, const char *key, bool by_name,
 static int write_simple(struct store *st, enum sql_id id, const char *a, const char *b,
                         const int64_t *ints, int nints)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, id);
@@ -318,19 +275,19 @@ static int write_simple(struct store *st, enum sql_id id, const char *a, const c
 		if (!rc && sqlite3_changes(c->db) == 0)
 			rc = MD_ENOTFOUND;
 	}
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
-int store_workspace_set_rate(struct store *st, const char *ws_id, int64_t limit, int64_t period_ms,
-                             int64_t burst)
+static int sq_workspace_set_rate(struct store *st, const char *ws_id, int64_t limit,
+                                 int64_t period_ms, int64_t burst)
 {
 	int64_t v[3] = { limit, period_ms, burst };
 	return write_simple(st, SQL_WS_SET_RATE, ws_id, NULL, v, 3);
 }
 
-int store_workspace_rotate_secret(struct store *st, const char *ws_id, const char *new_secret,
-                                  int64_t prev_until)
+static int sq_workspace_rotate_secret(struct store *st, const char *ws_id, const char *new_secret,
+                                      int64_t prev_until)
 {
 	int64_t v[1] = { prev_until };
 	return write_simple(st, SQL_WS_ROTATE, ws_id, new_secret, v, 1);
@@ -352,14 +309,14 @@ static void key_from_row(sqlite3_stmt *s, struct store_key *k)
 	k->rate_burst = sqlite3_column_int64(s, 9);
 }
 
-int store_key_create(struct store *st, const char *ws_id, const char *hash_hex, const char *prefix,
-                     uint32_t permissions, struct store_key *out)
+static int sq_key_create(struct store *st, const char *ws_id, const char *hash_hex,
+                         const char *prefix, uint32_t permissions, struct store_key *out)
 {
 	int64_t now = md_now_ms();
 	char id[MD_UUID_LEN];
 	if (new_id(id, now))
 		return MD_EIO;
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_KEY_INSERT);
@@ -373,15 +330,15 @@ int store_key_create(struct store *st, const char *ws_id, const char *hash_hex, 
 		sqlite3_bind_int64(s, 6, now);
 		rc = step_done(c, s);
 	}
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	if (rc || erc)
 		return rc ? rc : erc;
-	return store_key_find(st, hash_hex, out);
+	return sq_key_find(st, hash_hex, out);
 }
 
-int store_key_find(struct store *st, const char *hash_hex, struct store_key *out)
+static int sq_key_find(struct store *st, const char *hash_hex, struct store_key *out)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_KEY_FIND);
@@ -397,13 +354,13 @@ int store_key_find(struct store *st, const char *hash_hex, struct store_key *out
 		}
 		sqlite3_reset(s);
 	}
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
-int store_key_list(struct store *st, int (*cb)(void *ctx, const struct store_key *k), void *ctx)
+static int sq_key_list(struct store *st, int (*cb)(void *ctx, const struct store_key *k), void *ctx)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_KEY_LIST);
@@ -415,11 +372,11 @@ int store_key_list(struct store *st, int (*cb)(void *ctx, const struct store_key
 	}
 	if (s)
 		sqlite3_reset(s);
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
-int store_key_revoke(struct store *st, const char *key_id)
+static int sq_key_revoke(struct store *st, const char *key_id)
 {
 	int64_t v[1] = { md_now_ms() };
 	return write_simple(st, SQL_KEY_REVOKE, key_id, NULL, v, 1);
@@ -427,13 +384,13 @@ int store_key_revoke(struct store *st, const char *key_id)
 
 /* ---- credits ---- */
 
-int store_credits_add(struct store *st, const char *ws_id, int64_t amount, const char *reason)
+static int sq_credits_add(struct store *st, const char *ws_id, int64_t amount, const char *reason)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	int rc = insert_ledger(st, c, ws_id, amount, reason, NULL, md_now_ms());
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
@@ -450,20 +407,20 @@ static int balance_on(struct sq_conn *c, const char *ws_id, int64_t *balance)
 	return rc;
 }
 
-int store_credits_balance(struct store *st, const char *ws_id, int64_t *balance)
+static int sq_credits_balance(struct store *st, const char *ws_id, int64_t *balance)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	int rc = balance_on(c, ws_id, balance);
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
-int store_credits_ledger(struct store *st, const char *ws_id, const char *cursor, int limit,
-                         int (*cb)(void *ctx, const struct store_ledger_entry *e), void *ctx)
+static int sq_credits_ledger(struct store *st, const char *ws_id, const char *cursor, int limit,
+                             int (*cb)(void *ctx, const struct store_ledger_entry *e), void *ctx)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_LEDGER_LIST);
@@ -484,17 +441,18 @@ int store_credits_ledger(struct store *st, const char *ws_id, const char *cursor
 	}
 	if (s)
 		sqlite3_reset(s);
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
 /* ---- idempotency ---- */
 
-int store_idem_begin(struct store *st, const char *ws_id, const char *key, const char *fingerprint,
-                     int64_t now, int64_t ttl_ms, int64_t inflight_ttl_ms,
-                     enum store_idem_state *state, char resource_id[MD_UUID_LEN])
+static int sq_idem_begin(struct store *st, const char *ws_id, const char *key,
+                         const char *fingerprint, int64_t now, int64_t ttl_ms,
+                         int64_t inflight_ttl_ms, enum store_idem_state *state,
+                         char resource_id[MD_UUID_LEN])
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	int rc = MD_EIO;
@@ -545,19 +503,19 @@ int store_idem_begin(struct store *st, const char *ws_id, const char *key, const
 	*state = STORE_IDEM_NEW;
 	resource_id[0] = '\0';
 out:;
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
-int store_idem_abort(struct store *st, const char *ws_id, const char *key)
+static int sq_idem_abort(struct store *st, const char *ws_id, const char *key)
 {
 	int rc = write_simple(st, SQL_IDEM_DELETE, ws_id, key, NULL, 0);
 	return rc == MD_ENOTFOUND ? 0 : rc;
 }
 
-int store_idem_sweep(struct store *st, int64_t cutoff, int *n)
+static int sq_idem_sweep(struct store *st, int64_t cutoff, int *n)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_IDEM_SWEEP);
@@ -567,26 +525,11 @@ int store_idem_sweep(struct store *st, int64_t cutoff, int *n)
 		rc = step_done(c, s);
 		*n = rc ? 0 : sqlite3_changes(c->db);
 	}
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
 /* ---- jobs ---- */
-
-void store_job_release(struct store_job *j)
-{
-	md_free(j->input);
-	md_free(j->result);
-	md_free(j->error);
-	md_free(j->webhook_url);
-	j->input = j->result = j->error = j->webhook_url = NULL;
-}
-
-bool store_job_is_terminal(const struct store_job *j)
-{
-	return !strcmp(j->status, "succeeded") || !strcmp(j->status, "failed") ||
-	       !strcmp(j->status, "canceled");
-}
 
 static int job_from_row(sqlite3_stmt *s, struct store_job *j)
 {
@@ -720,10 +663,10 @@ static char *input_with_blob(const char *input, const char *blob_id)
 	return buf_take(&b);
 }
 
-int store_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
-                     char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN])
+static int sq_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
+                         char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN])
 {
-	if (atomic_load(&st->fail_submits) > 0 && atomic_fetch_sub(&st->fail_submits, 1) > 0)
+	if (store_fault_submit(st))
 		return MD_EIO;
 	char blob_id[MD_UUID_LEN] = "";
 	if (new_id(id_out, now) || (jn->blob && new_id(blob_id, now)))
@@ -731,7 +674,7 @@ int store_job_submit(struct store *st, const struct store_job_new *jn, int64_t n
 	char *input = input_with_blob(jn->input_json, blob_id);
 	if (!input)
 		return MD_ENOMEM;
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c) {
 		md_free(input);
 		return MD_EUNAVAIL;
@@ -757,16 +700,16 @@ int store_job_submit(struct store *st, const struct store_job_new *jn, int64_t n
 		rc = complete_idem(c, jn, id_out);
 	if (!rc)
 		notify(st, id_out);
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	md_free(input);
 	if (blob_id_out)
 		memcpy(blob_id_out, blob_id, MD_UUID_LEN);
 	return rc ? rc : erc;
 }
 
-int store_job_get(struct store *st, const char *ws_id, const char *id, struct store_job *out)
+static int sq_job_get(struct store *st, const char *ws_id, const char *id, struct store_job *out)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, ws_id ? SQL_JOB_GET : SQL_JOB_GET_ANY);
@@ -782,15 +725,15 @@ int store_job_get(struct store *st, const char *ws_id, const char *id, struct st
 			rc = r == SQLITE_DONE ? MD_ENOTFOUND : MD_EIO;
 		sqlite3_reset(s);
 	}
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
-int store_job_list(struct store *st, const char *ws_id, const char *status, const char *kind,
-                   const char *cursor, int limit, int (*cb)(void *ctx, const struct store_job *j),
-                   void *ctx)
+static int sq_job_list(struct store *st, const char *ws_id, const char *status, const char *kind,
+                       const char *cursor, int limit,
+                       int (*cb)(void *ctx, const struct store_job *j), void *ctx)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_LIST);
@@ -812,7 +755,7 @@ int store_job_list(struct store *st, const char *ws_id, const char *status, cons
 	}
 	if (s)
 		sqlite3_reset(s);
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
@@ -856,13 +799,13 @@ static int fail_exhausted(struct store *st, struct sq_conn *c, int64_t now, bool
 	return rc;
 }
 
-int store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
-                    struct store_job *out)
+static int sq_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
+                        struct store_job *out)
 {
 	char token[MD_UUID_LEN];
 	if (new_id(token, now))
 		return MD_EIO;
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	bool found = true;
@@ -888,16 +831,16 @@ int store_job_claim(struct store *st, const char *owner, int64_t now, int64_t le
 		rc = state_event(c, out->id, "running", "running", out->stage, out->progress, now);
 	if (!rc)
 		notify(st, out->id);
-	int erc = sq_write_end(&st->pool, rc == 0 || rc == MD_ENOTFOUND);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0 || rc == MD_ENOTFOUND);
 	if (rc == 0 && erc)
 		store_job_release(out);
 	return rc ? rc : erc;
 }
 
-int store_job_progress(struct store *st, const char *id, const char *token, int64_t now,
-                       int64_t lease_until, const char *stage, double progress)
+static int sq_job_progress(struct store *st, const char *id, const char *token, int64_t now,
+                           int64_t lease_until, const char *stage, double progress)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_PROGRESS);
@@ -927,7 +870,7 @@ int store_job_progress(struct store *st, const char *id, const char *token, int6
 		if (!rc)
 			notify(st, id);
 	}
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	if (rc || erc)
 		return rc ? rc : erc;
 	return cancel ? MD_ECANCELED : 0;
@@ -963,10 +906,10 @@ static int finish(struct store *st, struct sq_conn *c, sqlite3_stmt *s, bool has
 	return rc;
 }
 
-int store_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
-                      const char *result_json)
+static int sq_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
+                          const char *result_json)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_SUCCEED);
@@ -993,14 +936,14 @@ int store_job_succeed(struct store *st, const char *id, const char *token, int64
 			rc = step_done(c, ch);
 		}
 	}
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
-int store_job_fail(struct store *st, const char *id, const char *token, int64_t now,
-                   const char *error_json, int64_t retry_at)
+static int sq_job_fail(struct store *st, const char *id, const char *token, int64_t now,
+                       const char *error_json, int64_t retry_at)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	int rc = MD_EIO;
@@ -1031,13 +974,13 @@ int store_job_fail(struct store *st, const char *id, const char *token, int64_t 
 			rc = finish(st, c, s, false, id, "failed", now, NULL, ws);
 		}
 	}
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
-int store_job_finish_canceled(struct store *st, const char *id, const char *token, int64_t now)
+static int sq_job_finish_canceled(struct store *st, const char *id, const char *token, int64_t now)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_FINISH_CANCELED);
@@ -1049,14 +992,14 @@ int store_job_finish_canceled(struct store *st, const char *id, const char *toke
 		sqlite3_bind_int64(s, 3, now);
 		rc = finish(st, c, s, false, id, "canceled", now, NULL, ws);
 	}
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
-int store_job_cancel(struct store *st, const char *ws_id, const char *id, int64_t now,
-                     bool *now_terminal)
+static int sq_job_cancel(struct store *st, const char *ws_id, const char *id, int64_t now,
+                         bool *now_terminal)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	int rc = MD_EIO;
@@ -1093,13 +1036,13 @@ int store_job_cancel(struct store *st, const char *ws_id, const char *id, int64_
 	sqlite3_reset(s);
 out:;
 	/* A conflict or a miss changed nothing; commit keeps the code path simple. */
-	int erc = sq_write_end(&st->pool, rc == 0 || rc == MD_ECONFLICT || rc == MD_ENOTFOUND);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0 || rc == MD_ECONFLICT || rc == MD_ENOTFOUND);
 	return rc ? rc : erc;
 }
 
-int store_job_unlease(struct store *st, const char *id, const char *token, int64_t now)
+static int sq_job_unlease(struct store *st, const char *id, const char *token, int64_t now)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_UNLEASE);
@@ -1116,13 +1059,14 @@ int store_job_unlease(struct store *st, const char *id, const char *token, int64
 		if (!rc)
 			notify(st, id);
 	}
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
-int store_blob_get(struct store *st, const char *ws_id, const char *id, void **data, size_t *len)
+static int sq_blob_get(struct store *st, const char *ws_id, const char *id, void **data,
+                       size_t *len)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_BLOB_GET);
@@ -1148,14 +1092,14 @@ int store_blob_get(struct store *st, const char *ws_id, const char *id, void **d
 		}
 		sqlite3_reset(s);
 	}
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
-int store_queue_stats(struct store *st, struct store_queue_stats *out)
+static int sq_queue_stats(struct store *st, struct store_queue_stats *out)
 {
 	memset(out, 0, sizeof *out);
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_COUNTS);
@@ -1181,13 +1125,13 @@ int store_queue_stats(struct store *st, struct store_queue_stats *out)
 		out->avg_run_ms = sqlite3_column_double(s, 0);
 	if (s)
 		sqlite3_reset(s);
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
-int store_job_queue_position(struct store *st, const char *id, int64_t *ahead)
+static int sq_job_queue_position(struct store *st, const char *id, int64_t *ahead)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_POSITION);
@@ -1200,16 +1144,16 @@ int store_job_queue_position(struct store *st, const char *id, int64_t *ahead)
 		}
 		sqlite3_reset(s);
 	}
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
 /* ---- events ---- */
 
-int store_events_list(struct store *st, const char *job_id, int64_t after_id, int max,
-                      int (*cb)(void *ctx, const struct store_event *e), void *ctx)
+static int sq_events_list(struct store *st, const char *job_id, int64_t after_id, int max,
+                          int (*cb)(void *ctx, const struct store_event *e), void *ctx)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_EVENT_LIST);
@@ -1229,19 +1173,11 @@ int store_events_list(struct store *st, const char *job_id, int64_t after_id, in
 	}
 	if (s)
 		sqlite3_reset(s);
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
 /* ---- webhook deliveries ---- */
-
-void store_delivery_release(struct store_delivery *d)
-{
-	md_free(d->url);
-	md_free(d->payload);
-	md_free(d->last_error);
-	d->url = d->payload = d->last_error = NULL;
-}
 
 static int delivery_from_row(sqlite3_stmt *s, struct store_delivery *d)
 {
@@ -1266,10 +1202,10 @@ static int delivery_from_row(sqlite3_stmt *s, struct store_delivery *d)
 	return 0;
 }
 
-int store_delivery_claim(struct store *st, int64_t now, int64_t lease_ms,
-                         struct store_delivery *out)
+static int sq_delivery_claim(struct store *st, int64_t now, int64_t lease_ms,
+                             struct store_delivery *out)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_DELIVERY_CLAIM);
@@ -1284,16 +1220,16 @@ int store_delivery_claim(struct store *st, int64_t now, int64_t lease_ms,
 			rc = r == SQLITE_DONE ? MD_ENOTFOUND : MD_EIO;
 		sqlite3_reset(s);
 	}
-	int erc = sq_write_end(&st->pool, rc == 0 || rc == MD_ENOTFOUND);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0 || rc == MD_ENOTFOUND);
 	if (!rc && erc)
 		store_delivery_release(out);
 	return rc ? rc : erc;
 }
 
-int store_delivery_record(struct store *st, const char *id, const struct store_attempt *a,
-                          const char *next_status, int64_t next_at)
+static int sq_delivery_record(struct store *st, const char *id, const struct store_attempt *a,
+                              const char *next_status, int64_t next_at)
 {
-	struct sq_conn *c = sq_write_begin(&st->pool);
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	int rc = MD_EIO;
@@ -1320,14 +1256,14 @@ int store_delivery_record(struct store *st, const char *id, const struct store_a
 		sqlite3_bind_int64(s, 6, a->at);
 		rc = step_done(c, s);
 	}
-	int erc = sq_write_end(&st->pool, rc == 0);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
-int store_delivery_list(struct store *st, const char *ws_id, const char *job_id,
-                        int (*cb)(void *ctx, const struct store_delivery *d), void *ctx)
+static int sq_delivery_list(struct store *st, const char *ws_id, const char *job_id,
+                            int (*cb)(void *ctx, const struct store_delivery *d), void *ctx)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_DELIVERY_LIST);
@@ -1346,14 +1282,14 @@ int store_delivery_list(struct store *st, const char *ws_id, const char *job_id,
 	}
 	if (s)
 		sqlite3_reset(s);
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
-int store_delivery_attempts(struct store *st, const char *delivery_id,
-                            int (*cb)(void *ctx, const struct store_attempt *a), void *ctx)
+static int sq_delivery_attempts(struct store *st, const char *delivery_id,
+                                int (*cb)(void *ctx, const struct store_attempt *a), void *ctx)
 {
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_ATTEMPT_LIST);
@@ -1372,20 +1308,21 @@ int store_delivery_attempts(struct store *st, const char *delivery_id,
 	}
 	if (s)
 		sqlite3_reset(s);
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return rc;
 }
 
-int store_delivery_redeliver(struct store *st, const char *ws_id, const char *id, int64_t now)
+static int sq_delivery_redeliver(struct store *st, const char *ws_id, const char *id, int64_t now)
 {
 	int64_t v[1] = { now };
 	return write_simple(st, SQL_DELIVERY_REDELIVER, id, ws_id, v, 1);
 }
 
-int store_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded, int64_t *failed)
+static int sq_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded,
+                              int64_t *failed)
 {
 	*pending = *succeeded = *failed = 0;
-	struct sq_conn *c = sq_reader_get(&st->pool);
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s = sq_stmt(c, SQL_DELIVERY_COUNTS);
@@ -1401,6 +1338,72 @@ int store_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded
 	}
 	if (s)
 		sqlite3_reset(s);
-	sq_reader_put(&st->pool, c);
+	sq_reader_put(&SQ(st)->pool, c);
 	return s ? 0 : MD_EIO;
+}
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.free = sq_free,
+	.ping = sq_ping,
+	.workspace_create = sq_workspace_create,
+	.workspace_get = sq_workspace_get,
+	.workspace_set_rate = sq_workspace_set_rate,
+	.workspace_rotate_secret = sq_workspace_rotate_secret,
+	.key_create = sq_key_create,
+	.key_find = sq_key_find,
+	.key_list = sq_key_list,
+	.key_revoke = sq_key_revoke,
+	.credits_add = sq_credits_add,
+	.credits_balance = sq_credits_balance,
+	.credits_ledger = sq_credits_ledger,
+	.idem_begin = sq_idem_begin,
+	.idem_abort = sq_idem_abort,
+	.idem_sweep = sq_idem_sweep,
+	.job_submit = sq_job_submit,
+	.job_get = sq_job_get,
+	.job_list = sq_job_list,
+	.job_claim = sq_job_claim,
+	.job_progress = sq_job_progress,
+	.job_succeed = sq_job_succeed,
+	.job_fail = sq_job_fail,
+	.job_finish_canceled = sq_job_finish_canceled,
+	.job_cancel = sq_job_cancel,
+	.job_unlease = sq_job_unlease,
+	.blob_get = sq_blob_get,
+	.queue_stats = sq_queue_stats,
+	.job_queue_position = sq_job_queue_position,
+	.events_list = sq_events_list,
+	.delivery_claim = sq_delivery_claim,
+	.delivery_record = sq_delivery_record,
+	.delivery_list = sq_delivery_list,
+	.delivery_attempts = sq_delivery_attempts,
+	.delivery_redeliver = sq_delivery_redeliver,
+	.delivery_counts = sq_delivery_counts,
+};
+
+int store_sqlite_open(const char *url, struct store **out, char *err, size_t errcap)
+{
+	const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+	if (!*path) {
+		snprintf(err, errcap, "empty database path in %s", url);
+		return MD_EINVAL;
+	}
+	struct sq_store *sq = md_calloc(1, sizeof *sq);
+	if (!sq)
+		return MD_ENOMEM;
+	sq->base.ops = &sqlite_ops;
+	int rc = sq_pool_init(&sq->pool, path, err, errcap);
+	if (rc) {
+		md_free(sq);
+		return rc;
+	}
+	sq->pool.owner = &sq->base;
+	rc = migrate(&sq->base, err, errcap);
+	if (rc) {
+		sq_free(&sq->base);
+		return rc;
+	}
+	*out = &sq->base;
+	return 0;
 }

@@ -1,0 +1,265 @@
+/*
+ * store.c: the dispatch from the store interface to the backend chosen by the URL, and the
+ * parts every backend shares.
+ */
+#include "store/store_backend.h"
+
+#include "base/common.h"
+
+int store_open(const char *url, struct store **out, char *err, size_t errcap)
+{
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+		return store_postgres_open(url, out, err, errcap);
+	if (strncmp(url, "sqlite:", 7) == 0 || !strstr(url, "://"))
+		return store_sqlite_open(url, out, err, errcap);
+	snprintf(err, errcap, "unsupported database URL %s (use sqlite:PATH or postgres://...)",
+	         url);
+	return MD_EINVAL;
+}
+
+void store_set_listener(struct store *st, void (*cb)(void *ctx, const char *job_id), void *ctx)
+{
+	st->listener = cb;
+	st->listener_ctx = ctx;
+}
+
+void store_set_payload_builder(struct store *st, store_payload_fn fn, void *ctx)
+{
+	st->payload_fn = fn;
+	st->payload_ctx = ctx;
+}
+
+void store_fail_next_submits(struct store *st, int n)
+{
+	atomic_store(&st->fail_submits, n);
+}
+
+bool store_fault_submit(struct store *st)
+{
+	return atomic_load(&st->fail_submits) > 0 && atomic_fetch_sub(&st->fail_submits, 1) > 0;
+}
+
+void store_job_release(struct store_job *j)
+{
+	md_free(j->input);
+	md_free(j->result);
+	md_free(j->error);
+	md_free(j->webhook_url);
+	j->input = j->result = j->error = j->webhook_url = NULL;
+}
+
+bool store_job_is_terminal(const struct store_job *j)
+{
+	return !strcmp(j->status, "succeeded") || !strcmp(j->status, "failed") ||
+	       !strcmp(j->status, "canceled");
+}
+
+void store_delivery_release(struct store_delivery *d)
+{
+	md_free(d->url);
+	md_free(d->payload);
+	md_free(d->last_error);
+	d->url = d->payload = d->last_error = NULL;
+}
+
+void store_free(struct store *st)
+{
+	st->ops->free(st);
+}
+
+int store_ping(struct store *st, int *version)
+{
+	return st->ops->ping(st, version);
+}
+
+int store_workspace_create(struct store *st, const char *name, int64_t credits,
+                           const char *webhook_secret, struct store_workspace *out)
+{
+	return st->ops->workspace_create(st, name, credits, webhook_secret, out);
+}
+
+int store_workspace_get(struct store *st, const char *key, bool by_name,
+                        struct store_workspace *out)
+{
+	return st->ops->workspace_get(st, key, by_name, out);
+}
+
+int store_workspace_set_rate(struct store *st, const char *ws_id, int64_t limit, int64_t period_ms,
+                             int64_t burst)
+{
+	return st->ops->workspace_set_rate(st, ws_id, limit, period_ms, burst);
+}
+
+int store_workspace_rotate_secret(struct store *st, const char *ws_id, const char *new_secret,
+                                  int64_t prev_until)
+{
+	return st->ops->workspace_rotate_secret(st, ws_id, new_secret, prev_until);
+}
+
+int store_key_create(struct store *st, const char *ws_id, const char *hash_hex, const char *prefix,
+                     uint32_t permissions, struct store_key *out)
+{
+	return st->ops->key_create(st, ws_id, hash_hex, prefix, permissions, out);
+}
+
+int store_key_find(struct store *st, const char *hash_hex, struct store_key *out)
+{
+	return st->ops->key_find(st, hash_hex, out);
+}
+
+int store_key_list(struct store *st, int (*cb)(void *ctx, const struct store_key *k), void *ctx)
+{
+	return st->ops->key_list(st, cb, ctx);
+}
+
+int store_key_revoke(struct store *st, const char *key_id)
+{
+	return st->ops->key_revoke(st, key_id);
+}
+
+int store_credits_add(struct store *st, const char *ws_id, int64_t amount, const char *reason)
+{
+	return st->ops->credits_add(st, ws_id, amount, reason);
+}
+
+int store_credits_balance(struct store *st, const char *ws_id, int64_t *balance)
+{
+	return st->ops->credits_balance(st, ws_id, balance);
+}
+
+int store_credits_ledger(struct store *st, const char *ws_id, const char *cursor, int limit,
+                         int (*cb)(void *ctx, const struct store_ledger_entry *e), void *ctx)
+{
+	return st->ops->credits_ledger(st, ws_id, cursor, limit, cb, ctx);
+}
+
+int store_idem_begin(struct store *st, const char *ws_id, const char *key, const char *fingerprint,
+                     int64_t now, int64_t ttl_ms, int64_t inflight_ttl_ms,
+                     enum store_idem_state *state, char resource_id[MD_UUID_LEN])
+{
+	return st->ops->idem_begin(st, ws_id, key, fingerprint, now, ttl_ms, inflight_ttl_ms, state,
+	                           resource_id);
+}
+
+int store_idem_abort(struct store *st, const char *ws_id, const char *key)
+{
+	return st->ops->idem_abort(st, ws_id, key);
+}
+
+int store_idem_sweep(struct store *st, int64_t cutoff, int *n)
+{
+	return st->ops->idem_sweep(st, cutoff, n);
+}
+
+int store_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
+                     char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN])
+{
+	return st->ops->job_submit(st, jn, now, id_out, blob_id_out);
+}
+
+int store_job_get(struct store *st, const char *ws_id, const char *id, struct store_job *out)
+{
+	return st->ops->job_get(st, ws_id, id, out);
+}
+
+int store_job_list(struct store *st, const char *ws_id, const char *status, const char *kind,
+                   const char *cursor, int limit, int (*cb)(void *ctx, const struct store_job *j),
+                   void *ctx)
+{
+	return st->ops->job_list(st, ws_id, status, kind, cursor, limit, cb, ctx);
+}
+
+int store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
+                    struct store_job *out)
+{
+	return st->ops->job_claim(st, owner, now, lease_ms, out);
+}
+
+int store_job_progress(struct store *st, const char *id, const char *token, int64_t now,
+                       int64_t lease_until, const char *stage, double progress)
+{
+	return st->ops->job_progress(st, id, token, now, lease_until, stage, progress);
+}
+
+int store_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
+                      const char *result_json)
+{
+	return st->ops->job_succeed(st, id, token, now, result_json);
+}
+
+int store_job_fail(struct store *st, const char *id, const char *token, int64_t now,
+                   const char *error_json, int64_t retry_at)
+{
+	return st->ops->job_fail(st, id, token, now, error_json, retry_at);
+}
+
+int store_job_finish_canceled(struct store *st, const char *id, const char *token, int64_t now)
+{
+	return st->ops->job_finish_canceled(st, id, token, now);
+}
+
+int store_job_cancel(struct store *st, const char *ws_id, const char *id, int64_t now,
+                     bool *now_terminal)
+{
+	return st->ops->job_cancel(st, ws_id, id, now, now_terminal);
+}
+
+int store_job_unlease(struct store *st, const char *id, const char *token, int64_t now)
+{
+	return st->ops->job_unlease(st, id, token, now);
+}
+
+int store_blob_get(struct store *st, const char *ws_id, const char *id, void **data, size_t *len)
+{
+	return st->ops->blob_get(st, ws_id, id, data, len);
+}
+
+int store_queue_stats(struct store *st, struct store_queue_stats *out)
+{
+	return st->ops->queue_stats(st, out);
+}
+
+int store_job_queue_position(struct store *st, const char *id, int64_t *ahead)
+{
+	return st->ops->job_queue_position(st, id, ahead);
+}
+
+int store_events_list(struct store *st, const char *job_id, int64_t after_id, int max,
+                      int (*cb)(void *ctx, const struct store_event *e), void *ctx)
+{
+	return st->ops->events_list(st, job_id, after_id, max, cb, ctx);
+}
+
+int store_delivery_claim(struct store *st, int64_t now, int64_t lease_ms,
+                         struct store_delivery *out)
+{
+	return st->ops->delivery_claim(st, now, lease_ms, out);
+}
+
+int store_delivery_record(struct store *st, const char *id, const struct store_attempt *a,
+                          const char *next_status, int64_t next_at)
+{
+	return st->ops->delivery_record(st, id, a, next_status, next_at);
+}
+
+int store_delivery_list(struct store *st, const char *ws_id, const char *job_id,
+                        int (*cb)(void *ctx, const struct store_delivery *d), void *ctx)
+{
+	return st->ops->delivery_list(st, ws_id, job_id, cb, ctx);
+}
+
+int store_delivery_attempts(struct store *st, const char *delivery_id,
+                            int (*cb)(void *ctx, const struct store_attempt *a), void *ctx)
+{
+	return st->ops->delivery_attempts(st, delivery_id, cb, ctx);
+}
+
+int store_delivery_redeliver(struct store *st, const char *ws_id, const char *id, int64_t now)
+{
+	return st->ops->delivery_redeliver(st, ws_id, id, now);
+}
+
+int store_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded, int64_t *failed)
+{
+	return st->ops->delivery_counts(st, pending, succeeded, failed);
+}

@@ -1,0 +1,96 @@
+/*
+ * store_backend.h: what a store backend implements. store.h is what callers see; a backend
+ * (store/sqlite/, store/postgres/) embeds struct store first in its own struct and fills a
+ * struct store_ops. The common state (listener, payload builder, fault injection) lives in
+ * struct store so both backends behave alike.
+ */
+#ifndef MATCHD_STORE_STORE_BACKEND_H
+#define MATCHD_STORE_STORE_BACKEND_H
+
+#include <stdatomic.h>
+
+#include "store/store.h"
+
+struct store_ops {
+	const char *name; /* "sqlite", "postgres" */
+	void (*free)(struct store *st);
+	int (*ping)(struct store *st, int *version);
+	int (*workspace_create)(struct store *st, const char *name, int64_t credits,
+	                        const char *webhook_secret, struct store_workspace *out);
+	int (*workspace_get)(struct store *st, const char *key, bool by_name,
+	                     struct store_workspace *out);
+	int (*workspace_set_rate)(struct store *st, const char *ws_id, int64_t limit,
+	                          int64_t period_ms, int64_t burst);
+	int (*workspace_rotate_secret)(struct store *st, const char *ws_id, const char *new_secret,
+	                               int64_t prev_until);
+	int (*key_create)(struct store *st, const char *ws_id, const char *hash_hex,
+	                  const char *prefix, uint32_t permissions, struct store_key *out);
+	int (*key_find)(struct store *st, const char *hash_hex, struct store_key *out);
+	int (*key_list)(struct store *st, int (*cb)(void *ctx, const struct store_key *k),
+	                void *ctx);
+	int (*key_revoke)(struct store *st, const char *key_id);
+	int (*credits_add)(struct store *st, const char *ws_id, int64_t amount, const char *reason);
+	int (*credits_balance)(struct store *st, const char *ws_id, int64_t *balance);
+	int (*credits_ledger)(struct store *st, const char *ws_id, const char *cursor, int limit,
+	                      int (*cb)(void *ctx, const struct store_ledger_entry *e), void *ctx);
+	int (*idem_begin)(struct store *st, const char *ws_id, const char *key,
+	                  const char *fingerprint, int64_t now, int64_t ttl_ms,
+	                  int64_t inflight_ttl_ms, enum store_idem_state *state,
+	                  char resource_id[MD_UUID_LEN]);
+	int (*idem_abort)(struct store *st, const char *ws_id, const char *key);
+	int (*idem_sweep)(struct store *st, int64_t cutoff, int *n);
+	int (*job_submit)(struct store *st, const struct store_job_new *jn, int64_t now,
+	                  char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN]);
+	int (*job_get)(struct store *st, const char *ws_id, const char *id, struct store_job *out);
+	int (*job_list)(struct store *st, const char *ws_id, const char *status, const char *kind,
+	                const char *cursor, int limit,
+	                int (*cb)(void *ctx, const struct store_job *j), void *ctx);
+	int (*job_claim)(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
+	                 struct store_job *out);
+	int (*job_progress)(struct store *st, const char *id, const char *token, int64_t now,
+	                    int64_t lease_until, const char *stage, double progress);
+	int (*job_succeed)(struct store *st, const char *id, const char *token, int64_t now,
+	                   const char *result_json);
+	int (*job_fail)(struct store *st, const char *id, const char *token, int64_t now,
+	                const char *error_json, int64_t retry_at);
+	int (*job_finish_canceled)(struct store *st, const char *id, const char *token,
+	                           int64_t now);
+	int (*job_cancel)(struct store *st, const char *ws_id, const char *id, int64_t now,
+	                  bool *now_terminal);
+	int (*job_unlease)(struct store *st, const char *id, const char *token, int64_t now);
+	int (*blob_get)(struct store *st, const char *ws_id, const char *id, void **data,
+	                size_t *len);
+	int (*queue_stats)(struct store *st, struct store_queue_stats *out);
+	int (*job_queue_position)(struct store *st, const char *id, int64_t *ahead);
+	int (*events_list)(struct store *st, const char *job_id, int64_t after_id, int max,
+	                   int (*cb)(void *ctx, const struct store_event *e), void *ctx);
+	int (*delivery_claim)(struct store *st, int64_t now, int64_t lease_ms,
+	                      struct store_delivery *out);
+	int (*delivery_record)(struct store *st, const char *id, const struct store_attempt *a,
+	                       const char *next_status, int64_t next_at);
+	int (*delivery_list)(struct store *st, const char *ws_id, const char *job_id,
+	                     int (*cb)(void *ctx, const struct store_delivery *d), void *ctx);
+	int (*delivery_attempts)(struct store *st, const char *delivery_id,
+	                         int (*cb)(void *ctx, const struct store_attempt *a), void *ctx);
+	int (*delivery_redeliver)(struct store *st, const char *ws_id, const char *id, int64_t now);
+	int (*delivery_counts)(struct store *st, int64_t *pending, int64_t *succeeded,
+	                       int64_t *failed);
+};
+
+struct store {
+	const struct store_ops *ops;
+	void (*listener)(void *ctx, const char *job_id);
+	void *listener_ctx;
+	store_payload_fn payload_fn;
+	void *payload_ctx;
+	atomic_int fail_submits;
+};
+
+/* Backend constructors: url is the full URL; they apply migrations. */
+int store_sqlite_open(const char *url, struct store **out, char *err, size_t errcap);
+int store_postgres_open(const char *url, struct store **out, char *err, size_t errcap);
+
+/* For backends: true when a fault-injected submission failure is due (and consumes it). */
+bool store_fault_submit(struct store *st);
+
+#endif

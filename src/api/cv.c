@@ -56,6 +56,10 @@ static void check_cv_part(const struct http_part *p, struct field_errors *fe, bo
 		field_error(fe, "cv_file", "must be a file upload (a PDF)");
 		return;
 	}
+	if (!valid_utf8(p->filename, strlen(p->filename))) {
+		field_error(fe, "cv_file", "the file name must be UTF-8");
+		return;
+	}
 	const char *ct = p->content_type;
 	bool type_ok = !ct[0] || !strncasecmp(ct, "application/pdf", 15) ||
 	               !strncasecmp(ct, "application/octet-stream", 24);

@@ -83,6 +83,11 @@ struct req_ctx {
 	struct http_part *cur;
 	uint64_t bytes_in;
 	char method[16];
+	bool started;    /* the access handler has seen this request */
+	bool overflowed; /* the body broke a limit: the rest is discarded */
+	/* The raw query string: libmicrohttpd hands handlers the path without it. */
+	char query[4096];
+	bool query_too_long;
 };
 
 /* ---- helpers for handlers ---- */
@@ -455,6 +460,21 @@ static void set_request_id(struct req_ctx *rc, struct MHD_Connection *conn)
 		snprintf(rc->req.request_id, sizeof rc->req.request_id, "unknown");
 }
 
+/*
+ * Called by libmicrohttpd with the raw request target before headers are parsed; what it
+ * returns becomes the request's context. It is the only place the query string is visible.
+ */
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req_ctx *rc = md_calloc(1, sizeof *rc);
+	if (!rc)
+		return NULL;
+	const char *q = uri ? strchr(uri, '?') : NULL;
+	if (q && slice_copy(slice_from(q + 1), rc->query, sizeof rc->query))
+		rc->query_too_long = true;
+	return rc;
+}
+
 /* First call for a request: route it and decide whether its body can be accepted. */
 static enum MHD_Result begin_request(struct http_server *s, struct req_ctx *rc,
                                      struct MHD_Connection *conn, const char *url,
@@ -463,14 +483,19 @@ static enum MHD_Result begin_request(struct http_server *s, struct req_ctx *rc,
 	struct http_request *req = &rc->req;
 	const char *q = strchr(url, '?');
 	size_t plen = q ? (size_t)(q - url) : strlen(url);
-	if (q)
-		req->query = slice_from(q + 1);
+	req->query = slice_from(q ? q + 1 : rc->query);
+	/* Keep as much of the path as fits, so even a refusal knows the API family. */
+	size_t keep = MD_MIN(plen, (size_t)ROUTER_MAX_PATH);
+	memcpy(req->path, url, keep);
+	req->path[keep] = '\0';
 	if (plen > ROUTER_MAX_PATH) {
 		rc->route = &s->unrouted;
 		return answer_error(rc, conn, 404, "no such path", NULL);
 	}
-	memcpy(req->path, url, plen);
-	req->path[plen] = '\0';
+	if (rc->query_too_long) {
+		rc->route = &s->unrouted;
+		return answer_error(rc, conn, 400, "the query string is too long", "query");
+	}
 
 	size_t hdr_total = 0;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hdr_total);
@@ -524,21 +549,29 @@ static const char *mp_error(const struct multipart *mp)
 	return e ? e : "malformed multipart body";
 }
 
-static void take_body(struct req_ctx *rc, const char *data, size_t len)
+/*
+ * Feeds body bytes to the multipart parser or the body buffer. After an error the rest is
+ * read and dropped (libmicrohttpd cannot answer before the upload ends), but only up to a
+ * bound: a client that keeps sending far past the limit is disconnected.
+ */
+static bool take_body(struct req_ctx *rc, const char *data, size_t len)
 {
 	rc->bytes_in += len;
 	if (rc->err_status)
-		return;
+		return rc->bytes_in <= 4 * (uint64_t)rc->route->o.body_limit + (1u << 20);
 	if (rc->mp_active) {
 		int r = multipart_feed(&rc->mp, data, len);
-		if (r == MD_ELIMIT && !rc->err_status)
-			set_error(rc, 413, "request body is too large", NULL);
-		else if (r)
-			set_error(rc, 400, mp_error(&rc->mp), NULL);
-		return;
+		const char *why = mp_error(&rc->mp);
+		if (r && !rc->err_status) {
+			bool too_big = rc->bytes_in > rc->route->o.body_limit;
+			set_error(rc, too_big ? 413 : 400,
+			          too_big ? "request body is too large" : why, NULL);
+		}
+		return true;
 	}
 	if (buf_append(&rc->req.body, data, len) == MD_ELIMIT)
 		set_error(rc, 413, "request body is too large", NULL);
+	return true;
 }
 
 static enum MHD_Result finish_request(struct req_ctx *rc, struct MHD_Connection *conn)
@@ -568,6 +601,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		if (!rc)
 			return MHD_NO;
 		*con_cls = rc;
+	}
+	if (!rc->started) {
+		rc->started = true;
 		atomic_fetch_add(&s->active, 1);
 		rc->srv = s;
 		rc->start_ms = md_mono_ms();
@@ -580,11 +616,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	if (rc->status)
 		return MHD_YES; /* answered early; MHD discards the rest of the upload */
 	if (*upload_data_size) {
-		take_body(rc, upload_data, *upload_data_size);
+		bool keep = take_body(rc, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		if (rc->err_status == 413)
-			return answer_error(rc, conn, 413, rc->err_msg, NULL);
-		return MHD_YES;
+		return keep ? MHD_YES : MHD_NO;
 	}
 	return finish_request(rc, conn);
 }
@@ -618,9 +652,11 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	for (size_t i = 0; i < rc->req.nparts; i++)
 		buf_release(&rc->req.parts[i].data);
 	buf_release(&rc->req.body);
+	bool counted = rc->started;
 	md_free(rc);
 	*con_cls = NULL;
-	atomic_fetch_sub(&s->active, 1);
+	if (counted)
+		atomic_fetch_sub(&s->active, 1);
 }
 
 /* ---- lifecycle ---- */
@@ -728,7 +764,8 @@ int http_server_start(struct http_server *s, char *err, size_t errcap)
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT,
 	    s->o.connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
-	    1024u, MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+	    1024u, MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_URI_LOG_CALLBACK,
+	    uri_logger, s, MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errcap, "cannot listen on %s", s->o.listen);
 		return MD_EIO;

@@ -338,11 +338,13 @@ Test(contracts, platform_objects)
 	    " \"createdAt\": \"2024-10-01T14:00:00.000Z\"}]}");
 	expect_valid(
 	    "webhooks.deliveries.response.json",
-	    "{\"data\": [{\"id\": \"d1\", \"jobId\": \"j1\", \"event\": \"job.succeeded\","
-	    " \"url\": \"https://hooks.example.com/x\", \"status\": \"failed\", \"attempts\": 3,"
-	    " \"lastStatusCode\": 500, \"lastError\": null, \"nextAttemptAt\": null,"
-	    " \"createdAt\": \"2024-10-02T14:00:00.000Z\", \"deliveredAt\": null}],"
-	    " \"next_cursor\": \"abc\"}");
+	    "{\"data\": [{\"id\": \"d1\", \"jobId\": \"j1\", \"eventType\": \"job.succeeded\","
+	    " \"url\": \"https://hooks.example.com/x\", \"status\": \"failed\", \"attemptCount\": 1,"
+	    " \"nextAttemptAt\": null, \"lastHttpStatus\": 500,"
+	    " \"createdAt\": \"2024-10-02T14:00:00.000Z\", \"attempts\": [{\"attempt\": 1,"
+	    " \"at\": \"2024-10-02T14:00:01.000Z\", \"httpStatus\": 500, \"outcome\": \"http_error\","
+	    " \"error\": \"HTTP 500\", \"durationMs\": 12}]}],"
+	    " \"next_cursor\": null}");
 	expect_valid("common.error.json",
 	             "{\"error\": {\"code\": \"INVALID_INPUT\", \"message\": \"bad\", \"details\":"
 	             " {\"fields\": [{\"field\": \"requirements\", \"message\": \"not JSON\"}]}}}");

@@ -24,7 +24,7 @@ else
   SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-PKGS := libmicrohttpd jansson sqlite3 libcurl libcrypto poppler-glib cairo libutf8proc
+PKGS := libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -44,6 +44,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 SCHEMAS := $(sort $(wildcard contracts/v1/*.json))
 MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
+PG_MIGRATIONS := $(sort $(wildcard src/store/migrations/postgres/*.sql))
 
 .PHONY: all run test deps fuzz bench format check-format clean unit-test api-test fuzz-replay
 all: $(BUILD)/matchd
@@ -69,16 +70,19 @@ $(DEPS_STAMP): Makefile
 $(BUILD)/gen/migrations.h: $(MIGRATIONS) scripts/embed.py
 	@mkdir -p $(@D)
 	$(PYTHON) scripts/embed.py migrations $(MIGRATIONS) > $@
+$(BUILD)/gen/migrations_pg.h: $(PG_MIGRATIONS) scripts/embed.py
+	@mkdir -p $(@D)
+	$(PYTHON) scripts/embed.py pg_migrations $(PG_MIGRATIONS) > $@
 $(BUILD)/gen/contracts.h: $(SCHEMAS) scripts/embed.py scripts/openapi.py
 	@mkdir -p $(@D)
 	$(PYTHON) scripts/openapi.py contracts/v1 > $(BUILD)/gen/openapi.json
 	$(PYTHON) scripts/embed.py contracts $(SCHEMAS) $(BUILD)/gen/openapi.json > $@
 
-$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/migrations.h $(BUILD)/gen/contracts.h
+$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/migrations.h $(BUILD)/gen/migrations_pg.h $(BUILD)/gen/contracts.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/tests/%.o: tests/%.c | $(BUILD)/gen/migrations.h $(BUILD)/gen/contracts.h
+$(BUILD)/obj/tests/%.o: tests/%.c | $(BUILD)/gen/migrations.h $(BUILD)/gen/migrations_pg.h $(BUILD)/gen/contracts.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags criterion) -Itests -c $< -o $@
 

@@ -158,7 +158,8 @@ int app_start(struct app *a, char *err, size_t errcap)
 		return 0;
 	struct http_server_opts ho = { .listen = a->cfg.listen,
 		                       .threads = a->cfg.http_threads,
-		                       .on_error = api_server_error };
+		                       .on_error = api_server_error,
+		                       .tick_ms = a->cfg.sse_heartbeat_ms / 2 };
 	if ((rc = http_server_new(&ho, &a->http)) || (rc = register_routes(a->http)) ||
 	    (rc = http_server_start(a->http, err, errcap)))
 		return rc;

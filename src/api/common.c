@@ -65,6 +65,7 @@ void api_server_error(struct http_request *req, struct http_response *resp, int 
 	case 405: e = E_METHOD; break;
 	case 413: e = E_TOO_LARGE; break;
 	case 431: e = E_HEADERS; break;
+	case 503: e = E_UNAVAILABLE; break;
 	default: e = status >= 500 ? E_INTERNAL : E_VALIDATION;
 	}
 	api_error(req, resp, e, message, field, NULL);
@@ -111,13 +112,39 @@ static struct slice request_secret(struct http_request *req)
 	return h ? slice_trim(slice_from(h)) : (struct slice){ NULL, 0 };
 }
 
+/*
+ * Decides a request under the key's policy: in process for SQLite (one process holds the
+ * database), in the database for PostgreSQL so the limit holds across every node. The store
+ * returns the bucket state on the database clock; gcra_allow() then recomputes the same
+ * decision locally to fill the header values. When the database cannot be asked, the local
+ * limiter decides rather than refusing everything.
+ */
+static bool shared_or_local_allow(const struct store_key *key, const struct gcra_policy *p,
+                                  struct gcra_result *r)
+{
+	int64_t now_ms = md_now_ms();
+	if (!store_is_shared(the_app->st) || !gcra_policy_valid(p))
+		return ratelimit_allow(the_app->rl, key->id, p, now_ms, r);
+	int64_t interval = p->period_ms * 1000 / p->limit;
+	int64_t burst = p->burst ? p->burst : p->limit;
+	bool allowed;
+	int64_t tat, now_us;
+	if (interval <= 0 || store_rate_take(the_app->st, key->id, interval, interval * burst,
+	                                     &allowed, &tat, &now_us))
+		return ratelimit_allow(the_app->rl, key->id, p, now_ms, r);
+	/* Replay the decision locally from the state before it, to fill r. */
+	int64_t before = allowed ? tat - interval : tat;
+	gcra_allow(p, &before, now_us / 1000, r);
+	return allowed;
+}
+
 static bool rate_check(struct http_request *req, struct http_response *resp,
                        const struct store_key *key)
 {
 	/* The workspace's policy came with the key (and is cached with it). */
 	struct gcra_policy p = { key->rate_limit, key->rate_period_ms, key->rate_burst };
 	struct gcra_result r;
-	bool ok = ratelimit_allow(the_app->rl, key->id, &p, md_now_ms(), &r);
+	bool ok = shared_or_local_allow(key, &p, &r);
 	char policy[128], limit[128];
 	if (gcra_format_headers(&p, &r, policy, sizeof policy, limit, sizeof limit) == 0) {
 		(void)http_response_header(resp, "RateLimit-Policy", policy);

@@ -464,14 +464,24 @@ static void get_match(struct http_request *req, struct http_response *resp)
 	struct store_key key;
 	if (!api_auth(req, resp, &key))
 		return;
-	char id[MD_UUID_LEN];
+	char id[MD_UUID_LEN] = "";
 	struct store_job j;
-	if (!api_param(req, "id", id, sizeof id) || !md_uuid_valid(id) ||
-	    store_job_get(the_app->st, key.workspace_id, id, &j) || strcmp(j.kind, "cvdeepmatch")) {
-		if (id[0] && md_uuid_valid(id) && j.id[0] && strcmp(j.kind, "cvdeepmatch"))
-			store_job_release(&j);
+	int rc = MD_ENOTFOUND;
+	if (api_param(req, "id", id, sizeof id) && md_uuid_valid(id))
+		rc = store_job_get(the_app->st, key.workspace_id, id, &j);
+	if (rc == 0 && strcmp(j.kind, "cvdeepmatch") != 0) {
+		store_job_release(&j);
+		rc = MD_ENOTFOUND;
+	}
+	if (rc == MD_ENOTFOUND) {
 		api_error(req, resp, E_NOT_FOUND, "no CV match with this id in your workspace",
 		          NULL, NULL);
+		return;
+	}
+	if (rc) {
+		(void)http_response_header(resp, "Retry-After", "1");
+		api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL,
+		          NULL);
 		return;
 	}
 	json_t *result = j.result ? json_loads(j.result, 0, NULL) : NULL;

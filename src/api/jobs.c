@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "base/common.h"
+#include "base/log.h"
 #include "base/timeutil.h"
 
 #define EVENTS_BATCH 100
@@ -244,8 +245,14 @@ struct fill_ctx {
 static int emit_event(void *ctx, const struct store_event *e)
 {
 	struct fill_ctx *f = ctx;
-	int rc = buf_printf(f->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->id, e->type,
-	                    e->data);
+	/* The data repeats the id and type so a client reading only data lines has them too. */
+	char ts[MD_TS_LEN];
+	md_format_ts(e->created_at, ts);
+	const char *rest = e->data[0] == '{' ? e->data + 1 : "}";
+	int rc = buf_printf(f->out,
+	                    "id: %lld\nevent: %s\ndata: {\"id\":%lld,\"type\":\"%s\",\"createdAt\":"
+	                    "\"%s\",%s\n\n",
+	                    (long long)e->id, e->type, (long long)e->id, e->type, ts, rest);
 	if (rc)
 		return rc;
 	f->s->last_id = e->id;

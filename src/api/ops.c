@@ -23,8 +23,8 @@ static void readyz(struct http_request *req, struct http_response *resp)
 		(void)http_response_header(resp, "Retry-After", "1");
 	api_json(resp, rc ? 503 : 200,
 	         json_pack("{s:s,s:{s:s,s:s,s:i}}", "status", rc ? "unavailable" : "ready",
-	                   "database", "backend", "sqlite", "status", db, "schemaVersion",
-	                   version));
+	                   "database", "backend", store_backend_name(the_app->st), "status", db,
+	                   "schemaVersion", version));
 }
 
 static void metrics(struct http_request *req, struct http_response *resp)

@@ -139,13 +139,13 @@ struct slice slice_from(const char *s)
 bool slice_eq(struct slice a, const char *s)
 {
 	size_t n = strlen(s);
-	return a.len == n && memcmp(a.ptr, s, n) == 0;
+	return a.len == n && (n == 0 || memcmp(a.ptr, s, n) == 0);
 }
 
 bool slice_ieq(struct slice a, const char *s)
 {
 	size_t n = strlen(s);
-	return a.len == n && strncasecmp(a.ptr, s, n) == 0;
+	return a.len == n && (n == 0 || strncasecmp(a.ptr, s, n) == 0);
 }
 
 struct slice slice_trim(struct slice s)
@@ -163,7 +163,8 @@ int slice_copy(struct slice s, char *dst, size_t cap)
 {
 	if (s.len + 1 > cap)
 		return MD_ELIMIT;
-	memcpy(dst, s.ptr, s.len);
+	if (s.len)
+		memcpy(dst, s.ptr, s.len);
 	dst[s.len] = '\0';
 	return 0;
 }

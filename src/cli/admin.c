@@ -236,10 +236,24 @@ int cli_keys(int argc, char **argv)
 	return 2;
 }
 
+/* The first argument after index `from` that is neither a --flag nor a flag's value. */
+static const char *positional(int argc, char **argv, int from)
+{
+	for (int i = from; i < argc; i++) {
+		if (!strncmp(argv[i], "--", 2)) {
+			if (!strchr(argv[i], '='))
+				i++; /* skip the flag's value */
+			continue;
+		}
+		return argv[i];
+	}
+	return NULL;
+}
+
 int cli_credits(int argc, char **argv)
 {
 	const char *wsname = cli_flag(argc, argv, "--workspace");
-	long long n = argc >= 3 ? parse_count(argv[argc - 1]) : -1;
+	long long n = parse_count(positional(argc, argv, 2));
 	if (argc < 2 || strcmp(argv[1], "add") || !wsname || n <= 0) {
 		fprintf(stderr, "usage: matchd credits add --workspace NAME N\n");
 		return 2;

@@ -160,25 +160,29 @@ static void metrics_observe(struct route_metrics *m, int status, double ms)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static int metrics_route(struct buf *out, const struct route_def *r, const char *label)
+/*
+ * One metric family at a time across every route: Prometheus text wants all lines of a family
+ * together. which: 0 request counters, 1 duration histograms.
+ */
+static int metrics_route(struct buf *out, const struct route_def *r, const char *label, int which)
 {
 	struct route_metrics *m = (struct route_metrics *)&r->m;
 	int rc = 0;
 	pthread_mutex_lock(&m->lock);
-	for (int i = 0; i < MAX_STATUS_SLOTS && m->by_status[i].status && !rc; i++)
+	for (int i = 0; which == 0 && i < MAX_STATUS_SLOTS && m->by_status[i].status && !rc; i++)
 		rc = buf_printf(
 		    out,
 		    "matchd_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} "
 		    "%llu\n",
 		    r->method, label, m->by_status[i].status,
 		    (unsigned long long)m->by_status[i].count);
-	for (size_t i = 0; i < NBUCKETS && !rc && m->count; i++)
+	for (size_t i = 0; which == 1 && i < NBUCKETS && !rc && m->count; i++)
 		rc = buf_printf(out,
 		                "matchd_http_request_duration_seconds_bucket{method=\"%s\",route="
 		                "\"%s\",le=\"%g\"} %llu\n",
 		                r->method, label, latency_buckets_ms[i] / 1000,
 		                (unsigned long long)m->buckets[i]);
-	if (!rc && m->count)
+	if (which == 1 && !rc && m->count)
 		rc = buf_printf(
 		    out,
 		    "matchd_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\","
@@ -195,12 +199,18 @@ static int metrics_route(struct buf *out, const struct route_def *r, const char 
 
 int http_server_metrics(struct http_server *s, struct buf *out)
 {
-	int rc = buf_puts(out, "# TYPE matchd_http_requests_total counter\n"
-	                       "# TYPE matchd_http_request_duration_seconds histogram\n");
-	for (int i = 0; i < s->nroutes && !rc; i++)
-		rc = metrics_route(out, &s->routes[i], s->routes[i].pattern);
-	if (!rc)
-		rc = metrics_route(out, &s->unrouted, "unmatched");
+	static const char *const heads[] = {
+		"# TYPE matchd_http_requests_total counter\n",
+		"# TYPE matchd_http_request_duration_seconds histogram\n",
+	};
+	int rc = 0;
+	for (int which = 0; which < 2 && !rc; which++) {
+		rc = buf_puts(out, heads[which]);
+		for (int i = 0; i < s->nroutes && !rc; i++)
+			rc = metrics_route(out, &s->routes[i], s->routes[i].pattern, which);
+		if (!rc)
+			rc = metrics_route(out, &s->unrouted, "unmatched", which);
+	}
 	if (!rc)
 		rc = buf_printf(out,
 		                "# TYPE matchd_http_in_flight gauge\nmatchd_http_in_flight %d\n",
@@ -302,7 +312,12 @@ static void *ticker_main(void *arg)
 	while (!atomic_load(&s->stopping)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 5;
+		ts.tv_sec += s->o.tick_ms / 1000;
+		ts.tv_nsec += (s->o.tick_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
 		pthread_cond_timedwait(&s->tick_cond, &s->tick_lock, &ts);
 		if (atomic_load(&s->stopping))
 			break;
@@ -357,6 +372,11 @@ static enum MHD_Result queue(struct req_ctx *rc, struct MHD_Connection *conn,
 	MHD_add_response_header(r, "Content-Type",
 	                        resp->content_type ? resp->content_type : "application/json");
 	MHD_add_response_header(r, "X-Request-Id", rc->req.request_id);
+	if (atomic_load(&rc->srv->stopping)) {
+		MHD_add_response_header(r, "Connection", "close");
+		if (resp->status == 503)
+			MHD_add_response_header(r, "Retry-After", "1");
+	}
 	for (int i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(r, resp->headers[i][0], resp->headers[i][1]);
 	rc->status = resp->status;
@@ -504,6 +524,12 @@ static enum MHD_Result begin_request(struct http_server *s, struct req_ctx *rc,
 		return answer_error(rc, conn, 431, "request headers are too large", NULL);
 	}
 
+	if (atomic_load(&s->stopping)) {
+		/* A request that arrives on a kept-alive connection after the stop began gets a
+		 * clean refusal instead of a connection cut half-way through its handler. */
+		rc->route = &s->unrouted;
+		return answer_error(rc, conn, 503, "the server is shutting down; retry", NULL);
+	}
 	enum route_result rr = router_match(&s->router, method, req->path, plen, &req->match);
 	if (rr != ROUTE_FOUND) {
 		rc->route = &s->unrouted;
@@ -633,18 +659,17 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	double ms = (double)(md_mono_ms() - rc->start_ms);
 	if (rc->route)
 		metrics_observe(&rc->route->m, rc->status ? rc->status : 499, ms);
-	char fields[1024];
 	struct buf f;
-	buf_init(&f, sizeof fields);
-	if (!buf_printf(&f, "\"method\":\"%s\",\"path\":", rc->method) &&
-	    !buf_put_json_string(&f, rc->req.path, strlen(rc->req.path)) &&
+	buf_init(&f, 1024);
+	if (buf_printf(&f, "\"method\":\"%s\",\"path\":", rc->method) ||
+	    buf_put_json_string(&f, rc->req.path, strlen(rc->req.path)) ||
 	    buf_printf(&f,
-	               ",\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.0f,"
-	               "\"bytes_in\":%llu,\"request_id\":\"%s\"%s",
+	               ",\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.0f,\"bytes_in\":%llu,"
+	               "\"request_id\":\"%s\"%s",
 	               rc->route && rc->route != &s->unrouted ? rc->route->pattern : "", rc->status,
 	               ms, (unsigned long long)rc->bytes_in, rc->req.request_id,
 	               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ",\"aborted\":true"))
-		buf_reset(&f); /* a line without fields beats no line */
+		buf_reset(&f); /* a line without fields beats a broken one */
 	md_log(MD_LOG_INFO, "request", f.data);
 	buf_release(&f);
 	if (rc->mp_active)
@@ -673,6 +698,8 @@ int http_server_new(const struct http_server_opts *o, struct http_server **out)
 		s->o.idle_timeout_s = 30;
 	if (!s->o.header_limit)
 		s->o.header_limit = 16 * 1024;
+	if (s->o.tick_ms <= 0 || s->o.tick_ms > 5000)
+		s->o.tick_ms = 5000;
 	if (s->o.threads <= 0)
 		s->o.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	router_init(&s->router);

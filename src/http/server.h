@@ -85,6 +85,7 @@ struct http_server_opts {
 	unsigned connection_limit;
 	unsigned idle_timeout_s;
 	size_t header_limit; /* total bytes of request headers (431 over it) */
+	int64_t tick_ms;     /* how often sleeping streams are woken to consider a heartbeat */
 	http_error_fn on_error;
 };
 

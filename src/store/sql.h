@@ -1,9 +1,9 @@
 /*
- * sql.h: every SQL statement the SQLite backend runs, by id. Keeping the dialect in one table
- * is what lets the PostgreSQL backend be written statement by statement beside it.
+ * sql.h: every SQL statement of the store, by id. Each backend keeps the text in its own
+ * dialect (sqlite/sql.c, postgres/sql.c), statement by statement, so the two stay comparable.
  */
-#ifndef MATCHD_STORE_SQLITE_SQL_H
-#define MATCHD_STORE_SQLITE_SQL_H
+#ifndef MATCHD_STORE_SQL_H
+#define MATCHD_STORE_SQL_H
 
 enum sql_id {
 	SQL_WS_INSERT,
@@ -55,10 +55,16 @@ enum sql_id {
 	SQL_ATTEMPT_LIST,
 	SQL_DELIVERY_REDELIVER,
 	SQL_DELIVERY_COUNTS,
+	/* PostgreSQL only: state shared between nodes. */
+	SQL_RATE_TAKE,
+	SQL_RATE_GET,
+	SQL_NOTIFY,
 	SQL_COUNT
 };
 
-/* The text of statement id. */
+/* The text of statement id in the SQLite dialect (NULL for PostgreSQL-only ids). */
 const char *sql_text(enum sql_id id);
+/* The text of statement id in the PostgreSQL dialect. */
+const char *pg_sql_text(enum sql_id id);
 
 #endif

@@ -39,6 +39,24 @@ bool store_fault_submit(struct store *st)
 	return atomic_load(&st->fail_submits) > 0 && atomic_fetch_sub(&st->fail_submits, 1) > 0;
 }
 
+const char *store_backend_name(struct store *st)
+{
+	return st->ops->name;
+}
+
+bool store_is_shared(struct store *st)
+{
+	return st->ops->shared;
+}
+
+int store_rate_take(struct store *st, const char *key_id, int64_t interval_us, int64_t tau_us,
+                    bool *allowed, int64_t *tat_us, int64_t *now_us)
+{
+	if (!st->ops->rate_take)
+		return MD_EINVAL;
+	return st->ops->rate_take(st, key_id, interval_us, tau_us, allowed, tat_us, now_us);
+}
+
 void store_job_release(struct store_job *j)
 {
 	md_free(j->input);

@@ -49,6 +49,21 @@ void store_set_payload_builder(struct store *st, store_payload_fn fn, void *ctx)
 /* Fault injection for tests: the next n job submissions fail with MD_EIO. */
 void store_fail_next_submits(struct store *st, int n);
 
+/* ---- rate limits shared between nodes ---- */
+
+/* "sqlite" or "postgres". */
+const char *store_backend_name(struct store *st);
+/* True when several nodes share this store (PostgreSQL): rate limits must then live in it. */
+bool store_is_shared(struct store *st);
+/*
+ * Takes one request of key_id from a GCRA bucket kept in the store, on the database clock in
+ * microseconds: allowed when max(tat, now) + interval - tau <= now. *allowed is the decision,
+ * *tat_us the bucket's state after it, *now_us the database time. MD_EINVAL for a backend
+ * that keeps no shared state (SQLite: one process, the limiter lives in memory).
+ */
+MD_WUR int store_rate_take(struct store *st, const char *key_id, int64_t interval_us,
+                           int64_t tau_us, bool *allowed, int64_t *tat_us, int64_t *now_us);
+
 /* ---- workspaces ---- */
 struct store_workspace {
 	char id[MD_UUID_LEN];

@@ -13,6 +13,9 @@
 
 struct store_ops {
 	const char *name; /* "sqlite", "postgres" */
+	bool shared;      /* several nodes may share the store */
+	int (*rate_take)(struct store *st, const char *key_id, int64_t interval_us, int64_t tau_us,
+	                 bool *allowed, int64_t *tat_us, int64_t *now_us);
 	void (*free)(struct store *st);
 	int (*ping)(struct store *st, int *version);
 	int (*workspace_create)(struct store *st, const char *name, int64_t credits,

@@ -27,6 +27,21 @@ CV_PDF = os.path.join(PDFS, "11_resume-matcher_barry-allen_moderncv.pdf")
 JD_TEXT = os.path.join(DATA, "cv", "jd")
 
 
+PG_URL = os.environ.get("MATCHD_TEST_PG_URL")  # set: every server gets a fresh PostgreSQL db
+BACKEND = "postgres" if PG_URL else "sqlite"
+
+
+def new_database(tmpdir):
+    """A fresh, empty database URL for one server: a SQLite file, or a new PostgreSQL
+    database on the test cluster when MATCHD_TEST_PG_URL is set (the suite runs on both)."""
+    if not PG_URL:
+        return "sqlite:" + os.path.join(tmpdir, "matchd.db")
+    name = "t_" + os.path.basename(tmpdir).replace("-", "_").lower()
+    subprocess.run(["psql", PG_URL, "-qc", "CREATE DATABASE %s" % name], check=True,
+                   capture_output=True, timeout=60)
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -38,7 +53,7 @@ class Server:
 
     def __init__(self, tmpdir, env=None, args=None):
         self.tmpdir = tmpdir
-        self.db = "sqlite:" + os.path.join(tmpdir, "matchd.db")
+        self.db = new_database(tmpdir)
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.extra_env = dict(env or {})

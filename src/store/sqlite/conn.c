@@ -145,7 +145,7 @@ void sq_reader_put(struct sq_pool *p, struct sq_conn *c)
 struct sq_conn *sq_write_begin(struct sq_pool *p)
 {
 	pthread_mutex_lock(&p->writer_lock);
-	p->notify_job[0] = '\0';
+	p->nnotify = 0;
 	char *msg = NULL;
 	if (sqlite3_exec(p->writer->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
 		md_logf(MD_LOG_ERROR, "BEGIN IMMEDIATE failed: %s", msg ? msg : "?");
@@ -168,12 +168,13 @@ int sq_write_end(struct sq_pool *p, bool ok)
 	}
 	if (!ok)
 		sqlite3_exec(p->writer->db, "ROLLBACK", NULL, NULL, NULL);
-	char job[40];
-	memcpy(job, p->notify_job, sizeof job);
+	char jobs[SQ_MAX_NOTIFY][40];
+	int n = ok ? p->nnotify : 0;
+	memcpy(jobs, p->notify_jobs, sizeof jobs[0] * (size_t)n);
 	pthread_mutex_unlock(&p->writer_lock);
 	struct store *st = p->owner;
-	if (ok && job[0] && st && st->listener)
-		st->listener(st->listener_ctx, job);
+	for (int i = 0; i < n && st && st->listener; i++)
+		st->listener(st->listener_ctx, jobs[i]);
 	return rc;
 }
 

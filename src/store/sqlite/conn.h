@@ -14,7 +14,10 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
-#include "store/sqlite/sql.h"
+#include "store/sql.h"
+
+/* A claim can give up to 16 dead jobs and take one more in one transaction. */
+#define SQ_MAX_NOTIFY 20
 
 struct sq_conn {
 	sqlite3 *db;
@@ -29,8 +32,9 @@ struct sq_pool {
 	pthread_mutex_t readers_lock;
 	struct sq_conn *free_readers;
 	int readers_open;
-	/* The job whose events/state changed in the current write transaction, for the listener. */
-	char notify_job[40];
+	/* The jobs whose events/state changed in the current write transaction, for the listener. */
+	char notify_jobs[SQ_MAX_NOTIFY][40];
+	int nnotify;
 	struct store *owner; /* whose listener hears about commits */
 };
 

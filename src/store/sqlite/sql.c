@@ -1,4 +1,4 @@
-#include "store/sqlite/sql.h"
+#include "store/sql.h"
 
 /* Column order of every statement that returns a job: see job_from_row() in sqlite.c. */
 #define JOB_COLS                                                                                   \

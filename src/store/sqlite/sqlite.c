@@ -55,7 +55,7 @@ static int step_done(struct sq_conn *c, sqlite3_stmt *s)
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		md_logf(MD_LOG_ERROR, "sqlite: %s", sqlite3_errmsg(c->db));
 		sqlite3_reset(s);
-		return rc == SQLITE_CONSTRAINT ? MD_ECONFLICT : MD_EIO;
+		return (rc & 0xff) == SQLITE_CONSTRAINT ? MD_ECONFLICT : MD_EIO;
 	}
 	sqlite3_reset(s);
 	return 0;
@@ -69,7 +69,12 @@ static int new_id(char out[MD_UUID_LEN], int64_t now)
 /* Remembers the job whose change the listener should hear about after commit. */
 static void notify(struct store *st, const char *job_id)
 {
-	snprintf(SQ(st)->pool.notify_job, sizeof SQ(st)->pool.notify_job, "%s", job_id);
+	struct sq_pool *p = &SQ(st)->pool;
+	for (int i = 0; i < p->nnotify; i++)
+		if (!strcmp(p->notify_jobs[i], job_id))
+			return;
+	if (p->nnotify < SQ_MAX_NOTIFY)
+		snprintf(p->notify_jobs[p->nnotify++], sizeof p->notify_jobs[0], "%s", job_id);
 }
 
 /* ---- open, migrate ---- */
@@ -827,12 +832,13 @@ static int sq_job_claim(struct store *st, const char *owner, int64_t now, int64_
 	} else if (!rc) {
 		rc = MD_EIO;
 	}
+	bool claimed = rc == 0;
 	if (!rc)
 		rc = state_event(c, out->id, "running", "running", out->stage, out->progress, now);
 	if (!rc)
 		notify(st, out->id);
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0 || rc == MD_ENOTFOUND);
-	if (rc == 0 && erc)
+	if (claimed && (rc || erc))
 		store_job_release(out);
 	return rc ? rc : erc;
 }

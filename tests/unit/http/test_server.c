@@ -1,0 +1,579 @@
+/*
+ * test_server.c: the libmicrohttpd wrapper driven over a real socket with libcurl: routing
+ * (200, 404, 405 with Allow), request ids, body and header limits (413, 431), multipart parts
+ * and their cap, a suspended stream woken from another thread, a prompt stop with a suspended
+ * stream, and the metrics text.
+ */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "base/common.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "base/uuid.h"
+#include "http/server.h"
+
+static struct http_server *g_srv;
+static unsigned g_port;
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* ---- the application side: an error envelope and a few handlers ---- */
+
+static void on_error(struct http_request *req, struct http_response *resp, int status,
+                     const char *message, const char *field)
+{
+	resp->status = status;
+	resp->content_type = "application/json";
+	int rc = buf_printf(&resp->body, "{\"error\":{\"status\":%d,\"message\":", status);
+	if (!rc)
+		rc = buf_put_json_string(&resp->body, message, strlen(message));
+	if (!rc && field) {
+		rc = buf_puts(&resp->body, ",\"field\":");
+		if (!rc)
+			rc = buf_put_json_string(&resp->body, field, strlen(field));
+	}
+	if (!rc)
+		rc = buf_puts(&resp->body, "}}");
+	(void)rc;
+}
+
+static void h_hello(struct http_request *req, struct http_response *resp)
+{
+	http_response_json(resp, 200, "{\"hello\":\"world\"}");
+}
+
+static void h_echo(struct http_request *req, struct http_response *resp)
+{
+	char json[64];
+	snprintf(json, sizeof json, "{\"len\":%zu}", req->body.len);
+	http_response_json(resp, 200, json);
+}
+
+static void h_upload(struct http_request *req, struct http_response *resp)
+{
+	resp->status = 200;
+	resp->content_type = "application/json";
+	int rc = buf_puts(&resp->body, "[");
+	for (size_t i = 0; i < req->nparts && !rc; i++) {
+		const struct http_part *p = &req->parts[i];
+		rc = buf_printf(
+		    &resp->body,
+		    "%s{\"name\":\"%s\",\"filename\":\"%s\",\"len\":%zu,\"data\":", i ? "," : "",
+		    p->name, p->has_filename ? p->filename : "", p->data.len);
+		if (!rc)
+			rc = buf_put_json_string(&resp->body, p->data.data ? p->data.data : "",
+			                         p->data.len);
+		if (!rc)
+			rc = buf_putc(&resp->body, '}');
+	}
+	if (!rc)
+		rc = buf_puts(&resp->body, "]");
+	if (rc)
+		resp->status = 500;
+}
+
+static void h_metrics(struct http_request *req, struct http_response *resp)
+{
+	resp->status = 200;
+	resp->content_type = "text/plain";
+	if (http_server_metrics(req->route_ctx, &resp->body))
+		resp->status = 500;
+}
+
+/* A stream that stays silent until woken, then sends one event, then ends. */
+static struct {
+	pthread_mutex_t lock;
+	struct http_stream *handle;    /* written by the server */
+	struct http_stream *published; /* the handle, seen under our lock, until done() */
+	bool woken, sent, done;
+	int fills;
+} g_stream = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int stream_fill(void *ctx, struct buf *out)
+{
+	pthread_mutex_lock(&g_stream.lock);
+	g_stream.fills++;
+	g_stream.published = g_stream.handle;
+	int r = 0;
+	if (g_stream.woken && !g_stream.sent) {
+		g_stream.sent = true;
+		r = buf_puts(out, "data: hello\n\n") ? -1 : 1;
+	} else if (g_stream.sent) {
+		r = -1;
+	}
+	pthread_mutex_unlock(&g_stream.lock);
+	return r;
+}
+
+static void stream_done(void *ctx)
+{
+	pthread_mutex_lock(&g_stream.lock);
+	g_stream.done = true;
+	g_stream.published = NULL;
+	pthread_mutex_unlock(&g_stream.lock);
+}
+
+static const struct http_stream_ops stream_ops = { stream_fill, stream_done };
+
+static void h_stream(struct http_request *req, struct http_response *resp)
+{
+	resp->status = 200;
+	resp->content_type = "text/event-stream";
+	resp->stream_ops = &stream_ops;
+	resp->stream_ctx = &g_stream;
+	resp->stream_handle = &g_stream.handle;
+}
+
+static void setup(void)
+{
+	md_log_set_level(MD_LOG_OFF);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	struct http_server_opts o = { .listen = "127.0.0.1:0", .threads = 2, .on_error = on_error };
+	cr_assert_eq(http_server_new(&o, &g_srv), 0);
+	struct http_route_opts none = { 0 };
+	struct http_route_opts echo = { .body_limit = 1024 };
+	struct http_route_opts upload = { .body_limit = 1 << 20,
+		                          .multipart = true,
+		                          .part_limit = 100 };
+	struct http_route_opts metrics = { .ctx = g_srv };
+	cr_assert_eq(http_server_route(g_srv, "GET", "/hello", h_hello, &none), 0);
+	cr_assert_eq(http_server_route(g_srv, "POST", "/echo", h_echo, &echo), 0);
+	cr_assert_eq(http_server_route(g_srv, "POST", "/upload", h_upload, &upload), 0);
+	cr_assert_eq(http_server_route(g_srv, "GET", "/stream", h_stream, &none), 0);
+	cr_assert_eq(http_server_route(g_srv, "GET", "/metrics", h_metrics, &metrics), 0);
+	char err[256] = "";
+	int rc = http_server_start(g_srv, err, sizeof err);
+	cr_assert_eq(rc, 0, "start: %d %s", rc, err);
+	g_port = http_server_port(g_srv);
+	cr_assert_gt(g_port, 0, "port %u", g_port);
+}
+
+static void teardown(void)
+{
+	http_server_stop(g_srv, 1000);
+	g_srv = NULL;
+	curl_global_cleanup();
+}
+
+TestSuite(http_server, .init = setup, .fini = teardown, .timeout = 30);
+
+/* ---- the client side ---- */
+
+struct reply {
+	long status;
+	struct buf body;
+	struct buf headers;
+	int64_t first_byte_ms; /* monotonic time the first body byte arrived, 0 if none */
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct reply *r = ctx;
+	if (!r->first_byte_ms && size * n > 0)
+		r->first_byte_ms = md_mono_ms();
+	return buf_append(&r->body, p, size * n) ? 0 : size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct reply *r = ctx;
+	return buf_append(&r->headers, p, size * n) ? 0 : size * n;
+}
+
+struct upload_src {
+	const char *data;
+	size_t len, off;
+};
+
+static size_t on_read(char *out, size_t size, size_t n, void *ctx)
+{
+	struct upload_src *u = ctx;
+	size_t k = MD_MIN(size * n, u->len - u->off);
+	memcpy(out, u->data + u->off, k);
+	u->off += k;
+	return k;
+}
+
+/* Sends one request; body NULL for none; chunked sends the body without Content-Length. */
+static void request(const char *method, const char *path, struct curl_slist *hdrs, const char *body,
+                    size_t body_len, bool chunked, curl_mime *mime, struct reply *r)
+{
+	memset(r, 0, sizeof *r);
+	buf_init(&r->body, 1 << 20);
+	buf_init(&r->headers, 1 << 16);
+	CURL *c = curl_easy_init();
+	cr_assert_not_null(c);
+	char url[256];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u%s", g_port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	struct curl_slist *h = hdrs;
+	struct upload_src src = { body, body_len, 0 };
+	if (mime) {
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+	} else if (body && chunked) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, &src);
+		h = curl_slist_append(h, "Transfer-Encoding: chunked");
+	} else if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
+	}
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	CURLcode cc = curl_easy_perform(c);
+	/* An early answer (413) may reset the upload; a status is what matters. */
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	if (cc != CURLE_OK && !r->status)
+		cr_assert_fail("%s %s: %s", method, path, curl_easy_strerror(cc));
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+}
+
+static void reply_release(struct reply *r)
+{
+	buf_release(&r->body);
+	buf_release(&r->headers);
+}
+
+/* The value of response header name (case-insensitive), copied into out; false if absent. */
+static bool header_value(const struct reply *r, const char *name, char *out, size_t cap)
+{
+	const char *p = r->headers.data;
+	size_t n = strlen(name);
+	while (p && *p) {
+		const char *eol = strstr(p, "\r\n");
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > n && p[n] == ':' && strncasecmp(p, name, n) == 0) {
+			struct slice v = slice_trim((struct slice){ p + n + 1, len - n - 1 });
+			return slice_copy(v, out, cap) == 0;
+		}
+		p = eol ? eol + 2 : NULL;
+	}
+	return false;
+}
+
+static const char *body_of(const struct reply *r)
+{
+	return r->body.data ? r->body.data : "";
+}
+
+/* ---- tests ---- */
+
+Test(http_server, route_answers_200_with_a_request_id)
+{
+	struct reply r;
+	request("GET", "/hello", NULL, NULL, 0, false, NULL, &r);
+	cr_assert_eq(r.status, 200, "status %ld", r.status);
+	cr_assert_str_eq(body_of(&r), "{\"hello\":\"world\"}");
+	char v[128];
+	cr_assert(header_value(&r, "Content-Type", v, sizeof v));
+	cr_assert_str_eq(v, "application/json");
+	cr_assert(header_value(&r, "X-Request-Id", v, sizeof v), "no X-Request-Id");
+	cr_assert(md_uuid_valid(v), "generated request id %s", v);
+	reply_release(&r);
+
+	struct curl_slist *h = curl_slist_append(NULL, "X-Request-Id: trace-42.a_b");
+	request("GET", "/hello?x=1", h, NULL, 0, false, NULL, &r);
+	cr_assert_eq(r.status, 200, "status %ld", r.status);
+	cr_assert(header_value(&r, "X-Request-Id", v, sizeof v));
+	cr_assert_str_eq(v, "trace-42.a_b", "a valid id is echoed: got %s", v);
+	reply_release(&r);
+
+	h = curl_slist_append(NULL, "X-Request-Id: bad id<script>");
+	request("GET", "/hello", h, NULL, 0, false, NULL, &r);
+	cr_assert(header_value(&r, "X-Request-Id", v, sizeof v));
+	cr_assert(md_uuid_valid(v), "an invalid id is replaced: got %s", v);
+	reply_release(&r);
+
+	char longid[120];
+	memset(longid, 'a', 80);
+	longid[80] = '\0';
+	char hv[160];
+	snprintf(hv, sizeof hv, "X-Request-Id: %s", longid);
+	h = curl_slist_append(NULL, hv);
+	request("GET", "/hello", h, NULL, 0, false, NULL, &r);
+	cr_assert(header_value(&r, "X-Request-Id", v, sizeof v));
+	cr_assert(md_uuid_valid(v), "an over-long id is replaced: got %s", v);
+	reply_release(&r);
+}
+
+Test(http_server, not_found_and_method_not_allowed)
+{
+	struct reply r;
+	request("GET", "/nope", NULL, NULL, 0, false, NULL, &r);
+	cr_assert_eq(r.status, 404, "status %ld", r.status);
+	cr_assert(strstr(body_of(&r), "\"status\":404") != NULL, "envelope %s", body_of(&r));
+	char v[128];
+	cr_assert(header_value(&r, "X-Request-Id", v, sizeof v), "errors carry a request id too");
+	reply_release(&r);
+
+	request("DELETE", "/hello", NULL, NULL, 0, false, NULL, &r);
+	cr_assert_eq(r.status, 405, "status %ld", r.status);
+	cr_assert(strstr(body_of(&r), "\"status\":405") != NULL, "envelope %s", body_of(&r));
+	cr_assert(header_value(&r, "Allow", v, sizeof v), "no Allow header");
+	cr_assert(strstr(v, "GET") != NULL, "Allow: %s", v);
+	reply_release(&r);
+}
+
+Test(http_server, body_limit_413)
+{
+	char body[2000];
+	memset(body, 'x', sizeof body);
+	struct reply r;
+	request("POST", "/echo", NULL, body, 500, false, NULL, &r);
+	cr_assert_eq(r.status, 200, "status %ld", r.status);
+	cr_assert_str_eq(body_of(&r), "{\"len\":500}");
+	reply_release(&r);
+
+	request("POST", "/echo", NULL, body, 1024, false, NULL, &r);
+	cr_assert_eq(r.status, 200, "exactly the limit: status %ld", r.status);
+	reply_release(&r);
+
+	request("POST", "/echo", NULL, body, sizeof body, false, NULL, &r);
+	cr_assert_eq(r.status, 413, "Content-Length over the limit: status %ld", r.status);
+	cr_assert(strstr(body_of(&r), "\"status\":413") != NULL, "envelope %s", body_of(&r));
+	reply_release(&r);
+
+	request("POST", "/echo", NULL, body, sizeof body, true, NULL, &r);
+	cr_assert_eq(r.status, 413, "chunked body over the limit: status %ld", r.status);
+	reply_release(&r);
+
+	request("POST", "/echo", NULL, body, 700, true, NULL, &r);
+	cr_assert_eq(r.status, 200, "chunked body under the limit: status %ld", r.status);
+	cr_assert_str_eq(body_of(&r), "{\"len\":700}");
+	reply_release(&r);
+
+	request("POST", "/hello", NULL, body, 10, false, NULL, &r);
+	cr_assert_eq(r.status, 405, "status %ld", r.status);
+	reply_release(&r);
+}
+
+Test(http_server, headers_over_16k_431)
+{
+	static char big[20000];
+	int n = snprintf(big, sizeof big, "X-Big: ");
+	memset(big + n, 'h', sizeof big - (size_t)n - 1);
+	big[sizeof big - 1] = '\0';
+	struct curl_slist *h = curl_slist_append(NULL, big);
+	struct reply r;
+	request("GET", "/hello", h, NULL, 0, false, NULL, &r);
+	cr_assert_eq(r.status, 431, "status %ld", r.status);
+	cr_assert(strstr(body_of(&r), "\"status\":431") != NULL, "the application's envelope: %s",
+	          body_of(&r));
+	reply_release(&r);
+
+	/* Several headers that add up past the limit count too. */
+	h = NULL;
+	char line[4200];
+	for (int i = 0; i < 5; i++) {
+		int k = snprintf(line, sizeof line, "X-Part-%d: ", i);
+		memset(line + k, 'p', 4000);
+		line[k + 4000] = '\0';
+		h = curl_slist_append(h, line);
+	}
+	request("GET", "/hello", h, NULL, 0, false, NULL, &r);
+	cr_assert_eq(r.status, 431, "total over 16 KiB: status %ld", r.status);
+	reply_release(&r);
+
+	/* Under the limit is fine. */
+	h = curl_slist_append(NULL, "X-Small: 1234567890");
+	request("GET", "/hello", h, NULL, 0, false, NULL, &r);
+	cr_assert_eq(r.status, 200, "status %ld", r.status);
+	reply_release(&r);
+}
+
+Test(http_server, multipart_parts_and_part_limit)
+{
+	CURL *dummy = curl_easy_init();
+	curl_mime *m = curl_mime_init(dummy);
+	curl_mimepart *p = curl_mime_addpart(m);
+	curl_mime_name(p, "meta");
+	curl_mime_data(p, "{\"a\":1}", CURL_ZERO_TERMINATED);
+	p = curl_mime_addpart(m);
+	curl_mime_name(p, "file");
+	curl_mime_filename(p, "cv.pdf");
+	curl_mime_type(p, "application/pdf");
+	char data[100];
+	memset(data, 'd', sizeof data);
+	curl_mime_data(p, data, sizeof data);
+	struct reply r;
+	request("POST", "/upload", NULL, NULL, 0, false, m, &r);
+	cr_assert_eq(r.status, 200, "status %ld: %s", r.status, body_of(&r));
+	char want[512];
+	snprintf(want, sizeof want,
+	         "[{\"name\":\"meta\",\"filename\":\"\",\"len\":7,\"data\":\"{\\\"a\\\":1}\"},"
+	         "{\"name\":\"file\",\"filename\":\"cv.pdf\",\"len\":100,\"data\":\"%.*s\"}]",
+	         100, data);
+	cr_assert_str_eq(body_of(&r), want, "got %s", body_of(&r));
+	reply_release(&r);
+	curl_mime_free(m);
+
+	m = curl_mime_init(dummy);
+	p = curl_mime_addpart(m);
+	curl_mime_name(p, "meta");
+	curl_mime_data(p, "ok", CURL_ZERO_TERMINATED);
+	p = curl_mime_addpart(m);
+	curl_mime_name(p, "resume");
+	curl_mime_filename(p, "big.pdf");
+	char big[101];
+	memset(big, 'b', sizeof big);
+	curl_mime_data(p, big, sizeof big);
+	request("POST", "/upload", NULL, NULL, 0, false, m, &r);
+	cr_assert_eq(r.status, 400, "a part over part_limit: status %ld", r.status);
+	cr_assert(strstr(body_of(&r), "\"field\":\"resume\"") != NULL, "names the field: %s",
+	          body_of(&r));
+	reply_release(&r);
+	curl_mime_free(m);
+	curl_easy_cleanup(dummy);
+}
+
+/* Waits until the stream has been filled once (so it is suspended), returns its handle. */
+static bool wait_stream_published(int timeout_ms)
+{
+	int64_t deadline = md_mono_ms() + timeout_ms;
+	while (md_mono_ms() < deadline) {
+		pthread_mutex_lock(&g_stream.lock);
+		bool up = g_stream.published != NULL;
+		pthread_mutex_unlock(&g_stream.lock);
+		if (up)
+			return true;
+		sleep_ms(5);
+	}
+	return false;
+}
+
+static atomic_llong g_woken_at;
+
+static void *waker_main(void *arg)
+{
+	if (!wait_stream_published(5000))
+		return NULL;
+	sleep_ms(200);
+	pthread_mutex_lock(&g_stream.lock);
+	g_stream.woken = true;
+	atomic_store(&g_woken_at, md_mono_ms());
+	if (g_stream.published)
+		http_stream_wake(g_stream.published);
+	pthread_mutex_unlock(&g_stream.lock);
+	return arg;
+}
+
+Test(http_server, stream_sleeps_until_woken)
+{
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, waker_main, NULL), 0);
+	int64_t t0 = md_mono_ms();
+	struct reply r;
+	request("GET", "/stream", NULL, NULL, 0, false, NULL, &r);
+	pthread_join(t, NULL);
+	cr_assert_eq(r.status, 200, "status %ld", r.status);
+	cr_assert_str_eq(body_of(&r), "data: hello\n\n", "got \"%s\"", body_of(&r));
+	int64_t woken = atomic_load(&g_woken_at);
+	cr_assert_gt(woken, 0, "the waker never ran");
+	cr_assert_geq(r.first_byte_ms, woken, "data arrived %lld ms before the wake",
+	              (long long)(woken - r.first_byte_ms));
+	cr_assert_geq(r.first_byte_ms - t0, 190, "data after %lld ms, want >= 200",
+	              (long long)(r.first_byte_ms - t0));
+	char v[64];
+	cr_assert(header_value(&r, "Content-Type", v, sizeof v));
+	cr_assert_str_eq(v, "text/event-stream");
+	/* done() runs when the connection's response is destroyed. */
+	int64_t deadline = md_mono_ms() + 2000;
+	bool done = false;
+	while (!done && md_mono_ms() < deadline) {
+		pthread_mutex_lock(&g_stream.lock);
+		done = g_stream.done;
+		pthread_mutex_unlock(&g_stream.lock);
+		sleep_ms(5);
+	}
+	cr_assert(done, "done() was not called after the stream ended");
+	reply_release(&r);
+}
+
+static struct reply g_bg_reply;
+
+static void *client_main(void *arg)
+{
+	request("GET", "/stream", NULL, NULL, 0, false, NULL, &g_bg_reply);
+	return arg;
+}
+
+Test(http_server, stop_with_a_suspended_stream_is_prompt)
+{
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, client_main, NULL), 0);
+	cr_assert(wait_stream_published(5000), "the stream never started");
+	sleep_ms(50);
+	int64_t t0 = md_mono_ms();
+	http_server_stop(g_srv, 5000);
+	g_srv = NULL;
+	int64_t took = md_mono_ms() - t0;
+	pthread_join(t, NULL);
+	cr_assert_lt(took, 2000, "stop took %lld ms with a suspended stream", (long long)took);
+	cr_assert_eq(g_bg_reply.status, 200, "status %ld", g_bg_reply.status);
+	cr_assert_str_eq(body_of(&g_bg_reply), "", "the stream sent %s", body_of(&g_bg_reply));
+	pthread_mutex_lock(&g_stream.lock);
+	bool done = g_stream.done;
+	pthread_mutex_unlock(&g_stream.lock);
+	cr_assert(done, "done() was not called by stop");
+	reply_release(&g_bg_reply);
+}
+
+Test(http_server, metrics_count_routes)
+{
+	struct reply r;
+	for (int i = 0; i < 2; i++) {
+		request("GET", "/hello", NULL, NULL, 0, false, NULL, &r);
+		reply_release(&r);
+	}
+	request("GET", "/missing", NULL, NULL, 0, false, NULL, &r);
+	reply_release(&r);
+	/* Requests are counted when they complete, just after the client has its answer. */
+	const char *want_ok = "matchd_http_requests_total{method=\"GET\",route=\"/hello\","
+	                      "status=\"200\"} 2\n";
+	const char *want_404 = "matchd_http_requests_total{method=\"ANY\",route=\"unmatched\","
+	                       "status=\"404\"} 1\n";
+	int64_t deadline = md_mono_ms() + 2000;
+	for (;;) {
+		struct buf m;
+		buf_init(&m, 1 << 20);
+		cr_assert_eq(http_server_metrics(g_srv, &m), 0);
+		bool ok = strstr(m.data, want_ok) && strstr(m.data, want_404);
+		if (ok || md_mono_ms() > deadline) {
+			cr_assert(strstr(m.data, want_ok) != NULL, "no /hello counter in:\n%s",
+			          m.data);
+			cr_assert(strstr(m.data, want_404) != NULL, "no 404 counter in:\n%s",
+			          m.data);
+			cr_assert(strstr(m.data,
+			                 "matchd_http_request_duration_seconds_count{method="
+			                 "\"GET\",route=\"/hello\"} 2") != NULL,
+			          "no histogram count in:\n%s", m.data);
+			buf_release(&m);
+			break;
+		}
+		buf_release(&m);
+		sleep_ms(20);
+	}
+	/* Over HTTP too. */
+	request("GET", "/metrics", NULL, NULL, 0, false, NULL, &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert(strstr(body_of(&r), "# TYPE matchd_http_requests_total counter") != NULL, "%s",
+	          body_of(&r));
+	cr_assert(strstr(body_of(&r), "matchd_http_in_flight") != NULL, "%s", body_of(&r));
+	reply_release(&r);
+}

@@ -62,6 +62,16 @@ static struct rl_slot *find_slot(struct ratelimit *rl, const char *key)
 bool ratelimit_allow(struct ratelimit *rl, const char *key_id, const struct gcra_policy *p,
                      int64_t now_ms, struct gcra_result *r)
 {
+	/* Slots hold short keys; a longer one is known by two independent hashes of it. */
+	char hashed[40];
+	if (strlen(key_id) >= sizeof((struct rl_slot *)0)->key) {
+		uint32_t h2 = 5381;
+		for (const char *c = key_id; *c; c++)
+			h2 = h2 * 33 + (unsigned char)*c;
+		snprintf(hashed, sizeof hashed, "#%08x%08x%zu", hash_key(key_id), h2,
+			 strlen(key_id));
+		key_id = hashed;
+	}
 	pthread_mutex_lock(&rl->lock);
 	struct rl_slot *s = find_slot(rl, key_id);
 	if (!s->key[0]) {

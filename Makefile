@@ -53,7 +53,7 @@ all: $(BUILD)/matchd
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
   libpq-dev libcurl4-openssl-dev libssl-dev libpoppler-glib-dev libcairo2-dev \
   libutf8proc-dev libcriterion-dev python3 python3-pytest python3-requests clang \
-  sqlite3 openssl curl python3-jsonschema bear
+  sqlite3 openssl curl python3-jsonschema bear postgresql
 DEPS_STAMP := build/.deps-stamp
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): Makefile

@@ -29,11 +29,33 @@ print(p, f)
 PY
 }
 
+# A private PostgreSQL cluster, so the store and API suites also run on the second backend.
+pgdir=""
+pg_url=""
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${MATCHD_TEST_NO_PG:-}" ]; then
+	pgdir=$(mktemp -d /tmp/matchd-pg-XXXXXX)
+	pgport=$($python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	if pg_url=$(scripts/pg-test-cluster.sh start "$pgdir" "$pgport"); then
+		trap 'scripts/pg-test-cluster.sh stop "$pgdir"' EXIT
+	else
+		echo "PostgreSQL test cluster failed to start:"; cat "$pgdir"/*.log 2>/dev/null | tail -20
+		failed=$((failed + 1)); pg_url=""
+	fi
+fi
+
 echo "== unit tests (Criterion)"
 "$build/tests/unit" --jobs 2 --xml="$out/unit.xml" --short-filename 2>&1 | tail -n 30
 read -r p f < <(count_xml "$out/unit.xml")
 echo "unit: $p passed, $f failed"
 passed=$((passed + p)); failed=$((failed + f))
+
+if [ -n "$pg_url" ]; then
+	echo "== store unit tests on PostgreSQL"
+	MATCHD_TEST_PG_URL="$pg_url" "$build/tests/unit" --jobs 2 --filter 'store/*' --xml="$out/unit_pg.xml" --short-filename 2>&1 | tail -n 5
+	read -r p f < <(count_xml "$out/unit_pg.xml")
+	echo "unit (postgres): $p passed, $f failed"
+	passed=$((passed + p)); failed=$((failed + f))
+fi
 
 echo "== fuzz regression replays"
 for h in "$build"/fuzz/fuzz_*; do
@@ -54,6 +76,14 @@ MATCHD_BIN="$build/matchd" $python -m pytest -q -p no:cacheprovider --junitxml="
 read -r p f < <(count_xml "$out/api.xml")
 echo "api: $p passed, $f failed"
 passed=$((passed + p)); failed=$((failed + f))
+
+if [ -n "$pg_url" ]; then
+	echo "== API tests on PostgreSQL"
+	MATCHD_TEST_PG_URL="$pg_url" MATCHD_BIN="$build/matchd" $python -m pytest -q -p no:cacheprovider --junitxml="$out/api_pg.xml" tests/api 2>&1 | tail -n 40
+	read -r p f < <(count_xml "$out/api_pg.xml")
+	echo "api (postgres): $p passed, $f failed"
+	passed=$((passed + p)); failed=$((failed + f))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -547,8 +547,15 @@ static enum MHD_Result begin_request(struct http_server *s, struct req_ctx *rc,
 		unsigned long long n = strtoull(cl, &end, 10);
 		if (*end || end == cl)
 			return answer_error(rc, conn, 400, "invalid Content-Length", NULL);
-		if (n > rc->route->o.body_limit)
+		/*
+		 * A body somewhat over the limit is read and dropped, then answered: answering
+		 * first makes the server close a socket with unread data, and the client may
+		 * see a reset instead of the 413. A body far over it is refused at once.
+		 */
+		if (n > 4 * (unsigned long long)rc->route->o.body_limit + (1u << 20))
 			return answer_error(rc, conn, 413, "request body is too large", NULL);
+		if (n > rc->route->o.body_limit)
+			set_error(rc, 413, "request body is too large", NULL);
 	}
 	buf_init(&req->body, rc->route->o.body_limit);
 	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");

@@ -21,6 +21,8 @@ void store_set_listener(struct store *st, void (*cb)(void *ctx, const char *job_
 {
 	st->listener = cb;
 	st->listener_ctx = ctx;
+	if (cb && st->ops->listen)
+		st->ops->listen(st);
 }
 
 void store_set_payload_builder(struct store *st, store_payload_fn fn, void *ctx)

@@ -14,6 +14,8 @@
 struct store_ops {
 	const char *name; /* "sqlite", "postgres" */
 	bool shared;      /* several nodes may share the store */
+	/* Called when a listener is registered: a backend that hears other nodes starts now. */
+	void (*listen)(struct store *st);
 	int (*rate_take)(struct store *st, const char *key_id, int64_t interval_us, int64_t tau_us,
 	                 bool *allowed, int64_t *tat_us, int64_t *now_us);
 	void (*free)(struct store *st);

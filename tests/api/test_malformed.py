@@ -314,7 +314,7 @@ CASES = {
         ("Content-Length", "99999999999")], b"x"), 413, "PAYLOAD_TOO_LARGE"),
     "cl_over_route_limit_submit": (lambda s: request("POST", SUBMIT, [
         ("Content-Type", "multipart/form-data; boundary=" + B), AUTH(s),
-        ("Content-Length", "6000001")], b"x"), 413, "PAYLOAD_TOO_LARGE"),
+        ("Content-Length", "6000001")], b"x" * 6000001), 413, "PAYLOAD_TOO_LARGE"),
     "cl_over_route_limit_rotate": (lambda s: request("POST", "/v1/webhooks/secret/rotate", [
         AUTH(s), ("Content-Type", "application/json")], b"{" + b" " * 2000 + b"}"), 413,
         "payload_too_large"),

@@ -8,6 +8,8 @@
 #include "store/store_backend.h"
 
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdatomic.h>
 
 #include "base/common.h"
@@ -25,6 +27,7 @@ struct pg_store {
 	pthread_t listener;
 	bool listener_started;
 	atomic_bool stopping;
+	int stop_fd; /* an eventfd that ends the listener's poll at once */
 };
 
 #define PG(st) ((struct pg_store *)(st))
@@ -221,7 +224,8 @@ static void *listener_main(void *arg)
 			bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
 			PQclear(r);
 			if (!ok) {
-				poll(NULL, 0, backoff_ms);
+				struct pollfd w = { .fd = s->stop_fd, .events = POLLIN };
+				poll(&w, 1, backoff_ms);
 				backoff_ms = backoff_ms < 2000 ? backoff_ms * 2 : 2000;
 				continue;
 			}
@@ -230,8 +234,9 @@ static void *listener_main(void *arg)
 			if (s->base.listener)
 				s->base.listener(s->base.listener_ctx, "*");
 		}
-		struct pollfd pfd = { .fd = PQsocket(c), .events = POLLIN };
-		if (poll(&pfd, 1, 500) <= 0)
+		struct pollfd pfd[2] = { { .fd = PQsocket(c), .events = POLLIN },
+			                 { .fd = s->stop_fd, .events = POLLIN } };
+		if (poll(pfd, 2, 5000) <= 0 || pfd[1].revents)
 			continue;
 		if (!PQconsumeInput(c))
 			continue;
@@ -247,12 +252,26 @@ static void *listener_main(void *arg)
 	return NULL;
 }
 
+/* Only servers and workers listen; one-shot commands (the CLI) never start the thread. */
+static void pg_listen(struct store *st)
+{
+	struct pg_store *s = PG(st);
+	if (!s->listener_started && s->stop_fd >= 0)
+		s->listener_started = pthread_create(&s->listener, NULL, listener_main, s) == 0;
+}
+
 static void pg_free(struct store *st)
 {
 	struct pg_store *s = PG(st);
 	atomic_store(&s->stopping, true);
-	if (s->listener_started)
+	if (s->listener_started) {
+		uint64_t one = 1;
+		ssize_t w = write(s->stop_fd, &one, sizeof one);
+		(void)w;
 		pthread_join(s->listener, NULL);
+	}
+	if (s->stop_fd >= 0)
+		close(s->stop_fd);
 	pg_pool_release(&s->pool);
 	md_free(s);
 }
@@ -1335,6 +1354,7 @@ static int pg_delivery_counts(struct store *st, int64_t *pending, int64_t *succe
 static const struct store_ops postgres_ops = {
 	.name = "postgres",
 	.shared = true,
+	.listen = pg_listen,
 	.rate_take = pg_rate_take,
 	.free = pg_free,
 	.ping = pg_ping,
@@ -1380,6 +1400,7 @@ int store_postgres_open(const char *url, struct store **out, char *err, size_t e
 	if (!s)
 		return MD_ENOMEM;
 	s->base.ops = &postgres_ops;
+	s->stop_fd = eventfd(0, EFD_CLOEXEC);
 	const char *size = getenv("MATCHD_PG_POOL");
 	int n = size ? (int)strtol(size, NULL, 10) : 0;
 	int rc = pg_pool_init(&s->pool, url, n > 0 && n <= 256 ? n : 8, err, errcap);
@@ -1393,7 +1414,6 @@ int store_postgres_open(const char *url, struct store **out, char *err, size_t e
 		md_free(s);
 		return rc;
 	}
-	s->listener_started = pthread_create(&s->listener, NULL, listener_main, s) == 0;
 	*out = &s->base;
 	return 0;
 }

@@ -64,9 +64,10 @@ static const char *const texts[SQL_COUNT] = {
 	                   "VALUES ($1, $2, $3, 'queued', 'queued', $4, $5, $6, $7, $8, $8, $8)",
 	[SQL_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = $1 AND workspace_id = $2",
 	[SQL_JOB_GET_ANY] = "SELECT " JOB_COLS " FROM jobs WHERE id = $1",
-	[SQL_JOB_LIST] = "SELECT " JOB_COLS " FROM jobs WHERE workspace_id = $1 "
-	                 "AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR kind = $3) "
-	                 "AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
+	[SQL_JOB_LIST] =
+	    "SELECT " JOB_COLS " FROM jobs WHERE workspace_id = $1 "
+	    "AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR kind = $3) "
+	    "AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
 	/* A job whose lease expired after its last attempt: the worker died every time. */
 	[SQL_JOB_EXHAUSTED] = "UPDATE jobs SET status = 'failed', stage = 'failed', error = $2, "
 	                      "finished_at = $1, updated_at = $1, lease_token = NULL, "
@@ -124,7 +125,7 @@ static const char *const texts[SQL_COUNT] = {
 	[SQL_JOB_AVG_RUN] =
 	    "SELECT coalesce(avg(finished_at - started_at), 0)::double precision FROM (SELECT "
 	    "finished_at, started_at FROM jobs WHERE status = 'succeeded' "
-	    "ORDER BY id DESC LIMIT 50)",
+	    "ORDER BY id DESC LIMIT 50) AS recent",
 	[SQL_JOB_POSITION] = "SELECT count(*) FROM jobs WHERE status = 'queued' AND "
 	                     "(run_after, id) < (SELECT run_after, id FROM jobs WHERE id = $1)",
 	[SQL_EVENT_INSERT] = "INSERT INTO job_events(job_id, type, data, created_at) "

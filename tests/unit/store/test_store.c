@@ -1,10 +1,13 @@
 /*
- * test_sqlite.c: the SQLite store against the promises of store.h. Each test opens a fresh
- * store in its own temporary folder with two workspaces: "alpha" (1000 credits) and "beta".
+ * test_store.c: a store backend against the promises of store.h. Each test opens a fresh
+ * store with two workspaces: "alpha" (1000 credits) and "beta". The backend is SQLite (a file
+ * in a temporary folder) unless MATCHD_TEST_PG_URL names a PostgreSQL server, where each test
+ * gets a new database: `make test` runs this suite on both.
  * Times are passed in, so lease expiry and retries are tested by moving "now" forward.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -12,11 +15,13 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "migrations.h"
+#include "migrations_pg.h"
 #include "store/store.h"
 
 static char g_dir[64];
 static char g_db[128];
-static char g_url[160];
+static char g_url[512];
+static const char *g_pg; /* the PostgreSQL server URL, or NULL for SQLite */
 static struct store *g_st;
 static struct store_workspace g_ws, g_ws2;
 static int64_t T; /* a base "now" for the test, in ms */
@@ -44,6 +49,24 @@ static void rm_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* Creates an empty database named after the temporary folder and points g_url at it. */
+static void pg_fresh_database(void)
+{
+	char name[64], sql[128];
+	snprintf(name, sizeof name, "store_%s", strrchr(g_dir, '-') + 1);
+	for (char *c = name; *c; c++)
+		*c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
+	PGconn *c = PQconnectdb(g_pg);
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	PGresult *r = PQexec(c, sql);
+	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	const char *slash = strrchr(g_pg, '/');
+	snprintf(g_url, sizeof g_url, "%.*s/%s", (int)(slash - g_pg), g_pg, name);
+}
+
 static void setup(void)
 {
 	md_log_set_level(MD_LOG_OFF);
@@ -51,6 +74,11 @@ static void setup(void)
 	cr_assert_not_null(mkdtemp(g_dir), "mkdtemp failed");
 	snprintf(g_db, sizeof g_db, "%s/t.db", g_dir);
 	snprintf(g_url, sizeof g_url, "sqlite:%s", g_db);
+	g_pg = getenv("MATCHD_TEST_PG_URL");
+	if (g_pg && *g_pg)
+		pg_fresh_database();
+	else
+		g_pg = NULL;
 	char err[256] = "";
 	int rc = store_open(g_url, &g_st, err, sizeof err);
 	cr_assert_eq(rc, 0, "store_open: %d %s", rc, err);
@@ -181,6 +209,16 @@ static void list_events(const char *job, int64_t after, int max, struct events *
 /* Runs one SQL count on a connection of our own, outside the store. */
 static int64_t raw_count(const char *sql)
 {
+	if (g_pg) {
+		PGconn *c = PQconnectdb(g_url);
+		cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+		PGresult *r = PQexec(c, sql);
+		cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(c));
+		int64_t n = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+		return n;
+	}
 	sqlite3 *db;
 	cr_assert_eq(sqlite3_open_v2(g_db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *s;
@@ -193,6 +231,12 @@ static int64_t raw_count(const char *sql)
 	return n;
 }
 
+/* How many migrations the backend under test has. */
+static int64_t migration_files(void)
+{
+	return (int64_t)(g_pg ? pg_migrations_count : migrations_count);
+}
+
 /* ---- open, migrations ---- */
 
 Test(store, migrations_applied_and_ping)
@@ -202,8 +246,8 @@ Test(store, migrations_applied_and_ping)
 	cr_assert_eq(rc, 0, "ping: %d", rc);
 	cr_assert_geq(version, 1, "version %d", version);
 	int64_t n = raw_count("SELECT count(*) FROM schema_migrations");
-	cr_assert_eq(n, (int64_t)migrations_count, "migrations recorded %lld want %zu",
-	             (long long)n, migrations_count);
+	cr_assert_eq(n, migration_files(), "migrations recorded %lld want %lld", (long long)n,
+	             (long long)migration_files());
 }
 
 Test(store, reopen_does_not_reapply)
@@ -217,8 +261,8 @@ Test(store, reopen_does_not_reapply)
 	int version = 0;
 	cr_assert_eq(store_ping(g_st, &version), 0);
 	int64_t n = raw_count("SELECT count(*) FROM schema_migrations");
-	cr_assert_eq(n, (int64_t)migrations_count, "rows %lld want %zu", (long long)n,
-	             migrations_count);
+	cr_assert_eq(n, migration_files(), "rows %lld want %lld", (long long)n,
+	             (long long)migration_files());
 	int64_t again = raw_count("SELECT sum(applied_at) FROM schema_migrations");
 	cr_assert_eq(again, applied, "applied_at changed: %lld -> %lld", (long long)applied,
 	             (long long)again);
@@ -1193,6 +1237,9 @@ static void listener(void *ctx, const char *job_id)
 
 Test(store, listener_called_after_commit)
 {
+	/* PostgreSQL also relays NOTIFY from its listener thread, asynchronously. */
+	if (g_pg)
+		cr_skip("the in-process listener contract is SQLite's");
 	store_set_listener(g_st, listener, NULL);
 	char id[MD_UUID_LEN];
 	submit(T, id);
@@ -1223,6 +1270,8 @@ Test(store, listener_called_after_commit)
 
 Test(store, listener_hears_every_job_a_claim_changed)
 {
+	if (g_pg)
+		cr_skip("the in-process listener contract is SQLite's");
 	/* A claim that gives up an exhausted job and claims another appends events for both:
 	 * subscribers of the exhausted job must hear about its failure too. */
 	char dead[MD_UUID_LEN], next[MD_UUID_LEN];

@@ -59,6 +59,29 @@ int store_rate_take(struct store *st, const char *key_id, int64_t interval_us, i
 	return st->ops->rate_take(st, key_id, interval_us, tau_us, allowed, tat_us, now_us);
 }
 
+int store_migration_version(const char *name)
+{
+	int v = 0;
+	for (const char *p = name; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	return v;
+}
+
+char *store_input_with_blob(const char *input, const char *blob_id)
+{
+	const char *p = strstr(input, "$BLOB");
+	if (!p)
+		return md_strdup(input);
+	struct buf b;
+	buf_init(&b, strlen(input) + MD_UUID_LEN + 1);
+	if (buf_append(&b, input, (size_t)(p - input)) || buf_puts(&b, blob_id) ||
+	    buf_puts(&b, p + 5)) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
 void store_job_release(struct store_job *j)
 {
 	md_free(j->input);

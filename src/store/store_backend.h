@@ -95,6 +95,18 @@ struct store {
 int store_sqlite_open(const char *url, struct store **out, char *err, size_t errcap);
 int store_postgres_open(const char *url, struct store **out, char *err, size_t errcap);
 
+/* The version number a migration file name starts with ("0001_platform.sql" is 1). */
+int store_migration_version(const char *name);
+/*
+ * The input JSON of a new job with its blob id filled in: callers write the placeholder
+ * "$BLOB" because the id is only known inside the submitting transaction. md_malloc'd.
+ */
+char *store_input_with_blob(const char *input, const char *blob_id);
+/* The error a job gets when its worker died on every attempt. */
+#define STORE_WORKER_LOST_ERROR                                                                    \
+	"{\"code\":\"WORKER_LOST\",\"message\":\"the worker running this job stopped "            \
+	"responding on every attempt; the job was given up\"}"
+
 /* For backends: true when a fault-injected submission failure is due (and consumes it). */
 bool store_fault_submit(struct store *st);
 

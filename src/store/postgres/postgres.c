@@ -110,13 +110,6 @@ static int new_id(char out[MD_UUID_LEN], int64_t now)
 
 /* ---- migrations ---- */
 
-static int migration_version(const char *name)
-{
-	int v = 0;
-	for (const char *p = name; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (*p - '0');
-	return v;
-}
 
 static int exec_sql(PGconn *c, const char *sql, char *err, size_t cap)
 {
@@ -147,7 +140,7 @@ static int migrate(struct pg_store *s, char *err, size_t cap)
 		             "KEY, applied_at BIGINT NOT NULL)",
 		             err, cap);
 	for (size_t i = 0; !rc && i < pg_migrations_count; i++) {
-		int v = migration_version(pg_migrations_files[i].name);
+		int v = store_migration_version(pg_migrations_files[i].name);
 		snprintf(sql, sizeof sql, "SELECT 1 FROM schema_migrations WHERE version = %d", v);
 		PGresult *r = PQexec(c->c, sql);
 		bool applied = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
@@ -194,7 +187,7 @@ static int pg_ping(struct store *st, int *version)
 		*version = (int)pg_geti(r, 0, 0);
 		int newest =
 		    pg_migrations_count
-		        ? migration_version(pg_migrations_files[pg_migrations_count - 1].name)
+		        ? store_migration_version(pg_migrations_files[pg_migrations_count - 1].name)
 		        : 0;
 		rc = *version >= newest ? 0 : MD_ECONFLICT;
 	}
@@ -736,20 +729,6 @@ static int queue_delivery(struct op *o, const char *ws_id, const char *job_id, c
 	return rc;
 }
 
-static char *input_with_blob(const char *input, const char *blob_id)
-{
-	const char *p = strstr(input, "$BLOB");
-	if (!p)
-		return md_strdup(input);
-	struct buf b;
-	buf_init(&b, strlen(input) + MD_UUID_LEN + 1);
-	if (buf_append(&b, input, (size_t)(p - input)) || buf_puts(&b, blob_id) ||
-	    buf_puts(&b, p + 5)) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_take(&b);
-}
 
 static int pg_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
                          char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN])
@@ -759,7 +738,7 @@ static int pg_job_submit(struct store *st, const struct store_job_new *jn, int64
 	char blob_id[MD_UUID_LEN] = "";
 	if (new_id(id_out, now) || (jn->blob && new_id(blob_id, now)))
 		return MD_EIO;
-	char *input = input_with_blob(jn->input_json, blob_id);
+	char *input = store_input_with_blob(jn->input_json, blob_id);
 	if (!input)
 		return MD_ENOMEM;
 	struct op o;
@@ -854,8 +833,7 @@ static int fail_exhausted(struct op *o, int64_t now, bool *found)
 	*found = false;
 	struct pg_params p = { 0 };
 	pg_i64(&p, now);
-	pg_text(&p, "{\"code\":\"WORKER_LOST\",\"message\":\"the worker running this job stopped "
-	            "responding on every attempt; the job was given up\"}");
+	pg_text(&p, STORE_WORKER_LOST_ERROR);
 	PGresult *r = run(o, SQL_JOB_EXHAUSTED, &p);
 	if (!r)
 		return o->err;

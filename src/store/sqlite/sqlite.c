@@ -79,13 +79,6 @@ static void notify(struct store *st, const char *job_id)
 
 /* ---- open, migrate ---- */
 
-static int migration_version(const char *name)
-{
-	int v = 0;
-	for (const char *p = name; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (*p - '0');
-	return v;
-}
 
 static int migrate(struct store *st, char *err, size_t cap)
 {
@@ -97,7 +90,7 @@ static int migrate(struct store *st, char *err, size_t cap)
 	                 NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
 	for (size_t i = 0; i < migrations_count; i++) {
-		int v = migration_version(migrations_files[i].name);
+		int v = store_migration_version(migrations_files[i].name);
 		struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 		if (!c) {
 			snprintf(err, cap, "cannot lock the database for migrations");
@@ -162,7 +155,7 @@ static int sq_ping(struct store *st, int *version)
 			*version = sqlite3_column_int(q, 0);
 			int newest =
 			    migrations_count
-			        ? migration_version(migrations_files[migrations_count - 1].name)
+			        ? store_migration_version(migrations_files[migrations_count - 1].name)
 			        : 0;
 			rc = *version >= newest ? 0 : MD_ECONFLICT;
 		}
@@ -649,24 +642,6 @@ static int complete_idem(struct sq_conn *c, const struct store_job_new *jn, cons
 	return step_done(c, s);
 }
 
-/*
- * The input JSON refers to the blob by id; callers put the placeholder "$BLOB" where the id
- * goes, and it is replaced here because the id is only known inside the transaction.
- */
-static char *input_with_blob(const char *input, const char *blob_id)
-{
-	const char *p = strstr(input, "$BLOB");
-	if (!p)
-		return md_strdup(input);
-	struct buf b;
-	buf_init(&b, strlen(input) + MD_UUID_LEN + 1);
-	if (buf_append(&b, input, (size_t)(p - input)) || buf_puts(&b, blob_id) ||
-	    buf_puts(&b, p + 5)) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_take(&b);
-}
 
 static int sq_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
                          char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN])
@@ -676,7 +651,7 @@ static int sq_job_submit(struct store *st, const struct store_job_new *jn, int64
 	char blob_id[MD_UUID_LEN] = "";
 	if (new_id(id_out, now) || (jn->blob && new_id(blob_id, now)))
 		return MD_EIO;
-	char *input = input_with_blob(jn->input_json, blob_id);
+	char *input = store_input_with_blob(jn->input_json, blob_id);
 	if (!input)
 		return MD_ENOMEM;
 	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
@@ -772,9 +747,7 @@ static int fail_exhausted(struct store *st, struct sq_conn *c, int64_t now, bool
 	if (!s)
 		return MD_EIO;
 	sqlite3_bind_int64(s, 1, now);
-	bind_text(s, 2,
-	          "{\"code\":\"WORKER_LOST\",\"message\":\"the worker running this job "
-	          "stopped responding on every attempt; the job was given up\"}");
+	bind_text(s, 2, STORE_WORKER_LOST_ERROR);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
 		return 0;

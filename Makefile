@@ -121,16 +121,26 @@ run: deps
 	@scripts/run.sh $(BUILD)/matchd
 
 # ---- fuzzing with libFuzzer (clang) ----
+# The library is built once with clang's fuzzer instrumentation; each harness links to it.
 FUZZ_SECONDS ?= 60
+FZ := build/libfuzzer
+FZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
+FZ_OBJ := $(LIB_SRC:%.c=$(FZ)/obj/%.o)
+$(FZ)/obj/%.o: %.c | $(BUILD)/gen/migrations.h $(BUILD)/gen/migrations_pg.h $(BUILD)/gen/contracts.h
+	@mkdir -p $(@D)
+	clang $(FZ_CFLAGS) -c $< -o $@
+$(FZ)/libmatchd.a: $(FZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(FZ)/fuzz_%: fuzz/fuzz_%.c $(FZ)/libmatchd.a
+	clang $(FZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FZ)/libmatchd.a $(LIBS)
 fuzz: deps
-	@mkdir -p build/libfuzzer
-	@for h in $(FUZZ_SRC); do n=$$(basename $$h .c); \
-	  echo "== $$n"; \
-	  clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Ibuild/gen $(PKG_CFLAGS) \
-	    -o build/libfuzzer/$$n $$h $(filter-out %/src/main.c,$(LIB_SRC)) $(LIBS) || exit 1; \
-	  mkdir -p fuzz/corpus/$${n#fuzz_}; \
-	  build/libfuzzer/$$n -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/$${n#fuzz_}.dict \
-	    -artifact_prefix=fuzz/regression/$${n#fuzz_}/ fuzz/corpus/$${n#fuzz_} || exit 1; \
+	@$(MAKE) --no-print-directory $(FUZZ_SRC:fuzz/%.c=$(FZ)/%)
+	@for h in $(FUZZ_SRC:fuzz/%.c=$(FZ)/%); do n=$$(basename $$h); n=$${n#fuzz_}; \
+	  echo "== $$n"; mkdir -p fuzz/corpus/$$n fuzz/regression/$$n; \
+	  $$h -max_total_time=$(FUZZ_SECONDS) $$( [ -f fuzz/$$n.dict ] && echo -dict=fuzz/$$n.dict ) \
+	    -artifact_prefix=fuzz/regression/$$n/ fuzz/corpus/$$n fuzz/regression/$$n || exit 1; \
 	done
 
 bench: all

@@ -82,6 +82,61 @@ json_t *api_job_json(const struct store_job *j, int64_t estimated_wait_s)
 	                 "attempts", j->attempts, "maxAttempts", j->max_attempts);
 }
 
+/*
+ * Finished jobs never change, and clients poll them: a small direct-mapped cache of their
+ * JSON (keyed by workspace and id) answers those polls without the database or a JSON build.
+ */
+#define DONE_CACHE_SLOTS 2048
+static struct {
+	pthread_mutex_t lock;
+	struct done_slot {
+		char ws[MD_UUID_LEN];
+		char id[MD_UUID_LEN];
+		char *json;
+	} slots[DONE_CACHE_SLOTS];
+} done_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static struct done_slot *done_slot_of(const char *id)
+{
+	uint32_t h = 2166136261u;
+	for (const char *c = id; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	return &done_cache.slots[h % DONE_CACHE_SLOTS];
+}
+
+/* Copies the cached JSON of a finished job into resp; false on a miss. */
+static bool done_cache_answer(const char *ws, const char *id, struct http_response *resp)
+{
+	struct done_slot *d = done_slot_of(id);
+	bool hit = false;
+	pthread_mutex_lock(&done_cache.lock);
+	if (d->json && !strcmp(d->id, id) && !strcmp(d->ws, ws)) {
+		buf_reset(&resp->body);
+		hit = buf_puts(&resp->body, d->json) == 0;
+	}
+	pthread_mutex_unlock(&done_cache.lock);
+	if (hit) {
+		resp->status = 200;
+		resp->content_type = "application/json";
+	}
+	return hit;
+}
+
+static void done_cache_put(const char *ws, const char *id, const char *json)
+{
+	char *copy = md_strdup(json);
+	if (!copy)
+		return;
+	struct done_slot *d = done_slot_of(id);
+	pthread_mutex_lock(&done_cache.lock);
+	char *old = d->json;
+	snprintf(d->ws, sizeof d->ws, "%s", ws);
+	snprintf(d->id, sizeof d->id, "%s", id);
+	d->json = copy;
+	pthread_mutex_unlock(&done_cache.lock);
+	md_free(old);
+}
+
 static void get_job(struct http_request *req, struct http_response *resp)
 {
 	struct store_key key;
@@ -89,13 +144,28 @@ static void get_job(struct http_request *req, struct http_response *resp)
 		return;
 	char id[MD_UUID_LEN];
 	struct store_job j;
-	if (!api_param(req, "jobId", id, sizeof id) || !md_uuid_valid(id) ||
-	    store_job_get(the_app->st, key.workspace_id, id, &j)) {
+	if (!api_param(req, "jobId", id, sizeof id) || !md_uuid_valid(id)) {
 		api_error(req, resp, E_NOT_FOUND, "no job with this id in your workspace", NULL,
 		          NULL);
 		return;
 	}
+	if (done_cache_answer(key.workspace_id, id, resp))
+		return;
+	int rc = store_job_get(the_app->st, key.workspace_id, id, &j);
+	if (rc == MD_ENOTFOUND) {
+		api_error(req, resp, E_NOT_FOUND, "no job with this id in your workspace", NULL,
+		          NULL);
+		return;
+	}
+	if (rc) {
+		(void)http_response_header(resp, "Retry-After", "1");
+		api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL,
+		          NULL);
+		return;
+	}
 	api_json(resp, 200, api_job_json(&j, estimate_wait_s(&j)));
+	if (store_job_is_terminal(&j) && resp->status == 200)
+		done_cache_put(key.workspace_id, id, resp->body.data);
 	store_job_release(&j);
 }
 

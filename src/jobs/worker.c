@@ -249,10 +249,23 @@ static void *heartbeat_main(void *arg)
 {
 	struct worker_pool *p = arg;
 	uint64_t seen = 0;
+	int64_t period = p->o.lease_ms / 3;
+	int64_t next = md_mono_ms() + period;
 	while (!atomic_load(&p->stopping)) {
-		hub_wait(p->hub, &seen, p->o.lease_ms / 3);
-		if (atomic_load(&p->stopping))
-			break;
+		/* The hub wakes us on every job change; only the timer matters here, and the
+		 * stop broadcast. */
+		int64_t left = next - md_mono_ms();
+		if (left > 0) {
+			hub_wait(p->hub, &seen, left);
+			continue;
+		}
+		next = md_mono_ms() + period;
+		/* Jobs whose worker died (anywhere) go back to the queue, or fail when spent. */
+		int requeued = 0, failed = 0;
+		if (store_job_rescue(p->st, md_now_ms(), &requeued, &failed) == 0 &&
+		    (requeued || failed))
+			md_logf(MD_LOG_WARN, "rescued jobs of dead workers: %d requeued, %d failed",
+			        requeued, failed);
 		for (int i = 0; i < p->n; i++) {
 			char id[MD_UUID_LEN], token[MD_UUID_LEN];
 			pthread_mutex_lock(&p->lock);

@@ -218,6 +218,11 @@ int store_job_claim(struct store *st, const char *owner, int64_t now, int64_t le
 	return st->ops->job_claim(st, owner, now, lease_ms, out);
 }
 
+int store_job_rescue(struct store *st, int64_t now, int *requeued, int *failed)
+{
+	return st->ops->job_rescue(st, now, requeued, failed);
+}
+
 int store_job_progress(struct store *st, const char *id, const char *token, int64_t now,
                        int64_t lease_until, const char *stage, double progress)
 {

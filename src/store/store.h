@@ -195,12 +195,18 @@ MD_WUR int store_job_list(struct store *st, const char *ws_id, const char *statu
                           const char *cursor, int limit,
                           int (*cb)(void *ctx, const struct store_job *j), void *ctx);
 /*
- * Claims the oldest runnable job (queued and due, or running with an expired lease) for owner,
- * setting a fresh lease token. Jobs whose lease expired after their last attempt are failed
- * with a terminal error first. MD_ENOTFOUND when nothing is runnable.
+ * Claims the oldest queued job that is due, for owner, setting a fresh lease token.
+ * MD_ENOTFOUND when nothing is runnable. Jobs whose worker died come back through
+ * store_job_rescue, which the worker pool runs periodically.
  */
 MD_WUR int store_job_claim(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
                            struct store_job *out);
+/*
+ * Requeues the running jobs whose lease expired (their worker died) and fails, with code
+ * WORKER_LOST, those that had used their last attempt. Counts what it did in *requeued and
+ * *failed.
+ */
+MD_WUR int store_job_rescue(struct store *st, int64_t now, int *requeued, int *failed);
 /*
  * Renews the lease and records stage/progress (stage NULL: heartbeat only; an event is
  * appended when stage or progress changed). MD_ECONFLICT when the lease was lost,

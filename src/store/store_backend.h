@@ -52,6 +52,7 @@ struct store_ops {
 	                int (*cb)(void *ctx, const struct store_job *j), void *ctx);
 	int (*job_claim)(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
 	                 struct store_job *out);
+	int (*job_rescue)(struct store *st, int64_t now, int *requeued, int *failed);
 	int (*job_progress)(struct store *st, const char *id, const char *token, int64_t now,
 	                    int64_t lease_until, const char *stage, double progress);
 	int (*job_succeed)(struct store *st, const char *id, const char *token, int64_t now,
@@ -104,7 +105,7 @@ int store_migration_version(const char *name);
 char *store_input_with_blob(const char *input, const char *blob_id);
 /* The error a job gets when its worker died on every attempt. */
 #define STORE_WORKER_LOST_ERROR                                                                    \
-	"{\"code\":\"WORKER_LOST\",\"message\":\"the worker running this job stopped "            \
+	"{\"code\":\"WORKER_LOST\",\"message\":\"the worker running this job stopped "             \
 	"responding on every attempt; the job was given up\"}"
 
 /* For backends: true when a fault-injected submission failure is due (and consumes it). */

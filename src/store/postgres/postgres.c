@@ -110,7 +110,6 @@ static int new_id(char out[MD_UUID_LEN], int64_t now)
 
 /* ---- migrations ---- */
 
-
 static int exec_sql(PGconn *c, const char *sql, char *err, size_t cap)
 {
 	PGresult *r = PQexec(c, sql);
@@ -729,7 +728,6 @@ static int queue_delivery(struct op *o, const char *ws_id, const char *job_id, c
 	return rc;
 }
 
-
 static int pg_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
                          char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN])
 {
@@ -871,11 +869,8 @@ static int pg_job_claim(struct store *st, const char *owner, int64_t now, int64_
 	struct op o;
 	if (op_begin(&o, st, true))
 		return MD_EUNAVAIL;
-	bool found = true;
 	int rc = 0;
-	for (int i = 0; i < 16 && found && !rc; i++)
-		rc = fail_exhausted(&o, now, &found);
-	if (!rc) {
+	{
 		struct pg_params p = { 0 };
 		pg_text(&p, token);
 		pg_text(&p, owner);
@@ -893,6 +888,56 @@ static int pg_job_claim(struct store *st, const char *owner, int64_t now, int64_
 	if (rc == 0 && erc)
 		store_job_release(out);
 	return erc;
+}
+
+/* Requeues one job whose lease expired; *found tells whether there was one. */
+static int requeue_expired(struct op *o, int64_t now, bool *found)
+{
+	*found = false;
+	struct pg_params p = { 0 };
+	pg_i64(&p, now);
+	PGresult *r = run(o, SQL_JOB_RESCUE, &p);
+	if (!r)
+		return o->err;
+	char id[MD_UUID_LEN] = "";
+	if (PQntuples(r) == 1)
+		pg_gets(r, 0, 0, id, sizeof id);
+	PQclear(r);
+	if (!id[0])
+		return 0;
+	*found = true;
+	return state_event(o, id, "progress", "queued", "requeued", 0, now);
+}
+
+#define RESCUE_BATCH 16
+
+/*
+ * One transaction per job, so nothing stays locked long and notifications name each job
+ * (a transaction carries one notification here).
+ */
+static int pg_job_rescue(struct store *st, int64_t now, int *requeued, int *failed)
+{
+	*requeued = *failed = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < RESCUE_BATCH; i++) {
+			struct op o;
+			if (op_begin(&o, st, true))
+				return MD_EUNAVAIL;
+			bool found = false;
+			int rc = pass == 0 ? fail_exhausted(&o, now, &found)
+			                   : requeue_expired(&o, now, &found);
+			rc = op_end(&o, rc, rc == 0);
+			if (rc)
+				return rc;
+			if (!found)
+				break;
+			if (pass == 0)
+				(*failed)++;
+			else
+				(*requeued)++;
+		}
+	}
+	return 0;
 }
 
 static int pg_job_progress(struct store *st, const char *id, const char *token, int64_t now,
@@ -1354,6 +1399,7 @@ static const struct store_ops postgres_ops = {
 	.job_get = pg_job_get,
 	.job_list = pg_job_list,
 	.job_claim = pg_job_claim,
+	.job_rescue = pg_job_rescue,
 	.job_progress = pg_job_progress,
 	.job_succeed = pg_job_succeed,
 	.job_fail = pg_job_fail,

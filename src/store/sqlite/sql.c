@@ -67,14 +67,20 @@ static const char *const texts[SQL_COUNT] = {
 	                      "lease_until = NULL WHERE id = (SELECT id FROM jobs "
 	                      "WHERE status = 'running' AND lease_until < ?1 "
 	                      "AND attempts >= max_attempts LIMIT 1) RETURNING id, kind",
-	[SQL_JOB_CLAIM] = "UPDATE jobs SET status = 'running', stage = 'started', lease_token = "
-	                  "?1, lease_owner = ?2, "
-	                  "lease_until = ?3, attempts = attempts + 1, "
-	                  "started_at = coalesce(started_at, ?4), updated_at = ?4 "
-	                  "WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' "
-	                  "AND run_after <= ?4) OR (status = 'running' AND lease_until < ?4 "
-	                  "AND attempts < max_attempts) ORDER BY run_after, id LIMIT 1) "
-	                  "RETURNING " JOB_COLS,
+	[SQL_JOB_CLAIM] =
+	    "UPDATE jobs SET status = 'running', stage = 'started', lease_token = ?1, "
+	    "lease_owner = ?2, lease_until = ?3, attempts = attempts + 1, "
+	    "started_at = coalesce(started_at, ?4), updated_at = ?4 "
+	    "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' "
+	    "AND run_after <= ?4 ORDER BY run_after, id LIMIT 1) "
+	    "RETURNING " JOB_COLS,
+	/* A job whose worker stopped renewing its lease goes back to the queue. */
+	[SQL_JOB_RESCUE] =
+	    "UPDATE jobs SET status = 'queued', stage = 'requeued', lease_token = NULL, "
+	    "lease_owner = NULL, lease_until = NULL, run_after = ?1, updated_at = ?1 "
+	    "WHERE id = (SELECT id FROM jobs WHERE status = 'running' "
+	    "AND lease_until < ?1 AND attempts < max_attempts LIMIT 1) "
+	    "RETURNING id",
 	[SQL_JOB_PROGRESS] = "UPDATE jobs SET lease_until = ?3, stage = coalesce(?4, stage), "
 	                     "progress = coalesce(?5, progress), updated_at = ?6 "
 	                     "WHERE id = ?1 AND lease_token = ?2 AND status = 'running' "

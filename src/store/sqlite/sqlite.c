@@ -79,7 +79,6 @@ static void notify(struct store *st, const char *job_id)
 
 /* ---- open, migrate ---- */
 
-
 static int migrate(struct store *st, char *err, size_t cap)
 {
 	sqlite3 *db = SQ(st)->pool.writer->db;
@@ -153,10 +152,10 @@ static int sq_ping(struct store *st, int *version)
 	                       &q, NULL) == SQLITE_OK) {
 		if (sqlite3_step(q) == SQLITE_ROW) {
 			*version = sqlite3_column_int(q, 0);
-			int newest =
-			    migrations_count
-			        ? store_migration_version(migrations_files[migrations_count - 1].name)
-			        : 0;
+			int newest = migrations_count
+			                 ? store_migration_version(
+			                       migrations_files[migrations_count - 1].name)
+			                 : 0;
 			rc = *version >= newest ? 0 : MD_ECONFLICT;
 		}
 		sqlite3_finalize(q);
@@ -642,7 +641,6 @@ static int complete_idem(struct sq_conn *c, const struct store_job_new *jn, cons
 	return step_done(c, s);
 }
 
-
 static int sq_job_submit(struct store *st, const struct store_job_new *jn, int64_t now,
                          char id_out[MD_UUID_LEN], char blob_id_out[MD_UUID_LEN])
 {
@@ -786,11 +784,8 @@ static int sq_job_claim(struct store *st, const char *owner, int64_t now, int64_
 	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
-	bool found = true;
 	int rc = 0;
-	for (int i = 0; i < 16 && found && !rc; i++)
-		rc = fail_exhausted(st, c, now, &found);
-	sqlite3_stmt *s = rc ? NULL : sq_stmt(c, SQL_JOB_CLAIM);
+	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_CLAIM);
 	if (s) {
 		bind_text(s, 1, token);
 		bind_text(s, 2, owner);
@@ -813,6 +808,51 @@ static int sq_job_claim(struct store *st, const char *owner, int64_t now, int64_
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0 || rc == MD_ENOTFOUND);
 	if (claimed && (rc || erc))
 		store_job_release(out);
+	return rc ? rc : erc;
+}
+
+/* Requeues one job whose lease expired; *found tells whether there was one. */
+static int requeue_expired(struct store *st, struct sq_conn *c, int64_t now, bool *found)
+{
+	*found = false;
+	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_RESCUE);
+	if (!s)
+		return MD_EIO;
+	sqlite3_bind_int64(s, 1, now);
+	int r = sqlite3_step(s);
+	if (r != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return r == SQLITE_DONE ? 0 : MD_EIO;
+	}
+	char id[MD_UUID_LEN];
+	col_copy(s, 0, id, sizeof id);
+	sqlite3_reset(s);
+	*found = true;
+	notify(st, id);
+	return state_event(c, id, "progress", "queued", "requeued", 0, now);
+}
+
+/* At most this many jobs per rescue transaction, so one call never holds the writer long. */
+#define RESCUE_BATCH 16
+
+static int sq_job_rescue(struct store *st, int64_t now, int *requeued, int *failed)
+{
+	*requeued = *failed = 0;
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	int rc = 0;
+	bool found = true;
+	while (!rc && found && *failed < RESCUE_BATCH) {
+		rc = fail_exhausted(st, c, now, &found);
+		*failed += found && !rc;
+	}
+	found = true;
+	while (!rc && found && *requeued < RESCUE_BATCH) {
+		rc = requeue_expired(st, c, now, &found);
+		*requeued += found && !rc;
+	}
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
 
@@ -1343,6 +1383,7 @@ static const struct store_ops sqlite_ops = {
 	.job_get = sq_job_get,
 	.job_list = sq_job_list,
 	.job_claim = sq_job_claim,
+	.job_rescue = sq_job_rescue,
 	.job_progress = sq_job_progress,
 	.job_succeed = sq_job_succeed,
 	.job_fail = sq_job_fail,

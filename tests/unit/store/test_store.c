@@ -100,6 +100,14 @@ TestSuite(store, .init = setup, .fini = teardown);
 
 /* ---- helpers ---- */
 
+/* What the worker pool does periodically: requeue or fail the jobs of dead workers. */
+static void rescue(int64_t now)
+{
+	int requeued = 0, failed = 0;
+	int rc = store_job_rescue(g_st, now, &requeued, &failed);
+	cr_assert_eq(rc, 0, "rescue: %d", rc);
+}
+
 static void submit_full(const char *ws, const char *kind, int64_t price, int max_attempts,
                         const char *webhook, int64_t now, char id[MD_UUID_LEN])
 {
@@ -733,7 +741,9 @@ Test(store, expired_lease_is_taken_over)
 	submit(T, id);
 	struct store_job a, b;
 	claim("owner-a", T + 1, 1000, &a);
+	rescue(T + 500);
 	expect_no_claim(T + 500); /* the lease is still valid */
+	rescue(T + 100000);
 	claim("owner-b", T + 100000, 1000, &b);
 	cr_assert_str_eq(b.id, id);
 	cr_assert_eq(b.attempts, 2, "attempts %d want 2", b.attempts);
@@ -761,9 +771,11 @@ Test(store, exhausted_attempts_fail_with_worker_lost)
 	struct store_job j;
 	claim("a", T + 1, 1000, &j);
 	store_job_release(&j);
+	rescue(T + 2000);
 	claim("b", T + 2000, 1000, &j);
 	cr_assert_eq(j.attempts, 2);
 	store_job_release(&j);
+	rescue(T + 4000);
 	expect_no_claim(T + 4000);
 
 	struct store_job g;
@@ -1272,8 +1284,8 @@ Test(store, listener_hears_every_job_a_claim_changed)
 {
 	if (g_pg)
 		cr_skip("the in-process listener contract is SQLite's");
-	/* A claim that gives up an exhausted job and claims another appends events for both:
-	 * subscribers of the exhausted job must hear about its failure too. */
+	/* A rescue that gives up an exhausted job, then a claim of another: subscribers of both
+	 * jobs must hear about them. */
 	char dead[MD_UUID_LEN], next[MD_UUID_LEN];
 	submit_full(g_ws.id, "test", 1, 1, NULL, T, dead);
 	struct store_job j;
@@ -1281,6 +1293,7 @@ Test(store, listener_hears_every_job_a_claim_changed)
 	store_job_release(&j);
 	submit(T + 2, next);
 	store_set_listener(g_st, listener, NULL);
+	rescue(T + 5000);
 	claim("b", T + 5000, 1000, &j);
 	cr_assert_str_eq(j.id, next);
 	store_job_release(&j);

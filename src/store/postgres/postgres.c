@@ -867,27 +867,20 @@ static int pg_job_claim(struct store *st, const char *owner, int64_t now, int64_
 	if (new_id(token, now))
 		return MD_EIO;
 	struct op o;
-	if (op_begin(&o, st, true))
+	if (op_begin(&o, st, false))
 		return MD_EUNAVAIL;
-	int rc = 0;
-	{
-		struct pg_params p = { 0 };
-		pg_text(&p, token);
-		pg_text(&p, owner);
-		pg_i64(&p, now + lease_ms);
-		pg_i64(&p, now);
-		PGresult *r = run(&o, SQL_JOB_CLAIM, &p);
-		rc = r ? (PQntuples(r) == 1 ? job_from_row(r, 0, out) : MD_ENOTFOUND) : o.err;
-		if (r)
-			PQclear(r);
-	}
+	struct pg_params p = { 0 };
+	pg_text(&p, token);
+	pg_text(&p, owner);
+	pg_i64(&p, now + lease_ms);
+	pg_i64(&p, now);
+	PGresult *r = run(&o, SQL_JOB_CLAIM, &p);
+	int rc = r ? (PQntuples(r) == 1 ? job_from_row(r, 0, out) : MD_ENOTFOUND) : o.err;
+	if (r)
+		PQclear(r);
 	if (!rc)
-		rc = state_event(&o, out->id, "running", "running", out->stage, out->progress, now);
-	bool ok = rc == 0 || rc == MD_ENOTFOUND;
-	int erc = op_end(&o, rc, ok);
-	if (rc == 0 && erc)
-		store_job_release(out);
-	return erc;
+		snprintf(o.notify, sizeof o.notify, "%s", out->id);
+	return op_end(&o, rc, rc == 0);
 }
 
 /* Requeues one job whose lease expired; *found tells whether there was one. */

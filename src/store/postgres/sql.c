@@ -75,13 +75,22 @@ static const char *const texts[SQL_COUNT] = {
 	                      "WHERE status = 'running' AND lease_until < $1 "
 	                      "AND attempts >= max_attempts LIMIT 1 FOR UPDATE SKIP LOCKED) "
 	                      "RETURNING id, kind",
+	/*
+	 * One statement, one round trip: take the job, append its "running" event (the same
+	 * text state_event() writes) and announce it. It commits on its own.
+	 */
 	[SQL_JOB_CLAIM] =
-	    "UPDATE jobs SET status = 'running', stage = 'started', lease_token = $1, "
+	    "WITH c AS (UPDATE jobs SET status = 'running', stage = 'started', lease_token = $1, "
 	    "lease_owner = $2, lease_until = $3, attempts = attempts + 1, "
 	    "started_at = coalesce(started_at, $4), updated_at = $4 "
 	    "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' "
 	    "AND run_after <= $4 ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-	    "RETURNING " JOB_COLS,
+	    "RETURNING " JOB_COLS "), "
+	    "e AS (INSERT INTO job_events(job_id, type, data, created_at) "
+	    "SELECT id, 'running', format('{\"jobId\":\"%s\",\"status\":\"running\",\"stage\":"
+	    "\"%s\",\"progress\":%s}', id, stage, to_char(progress, 'FM0.000')), $4 FROM c), "
+	    "n AS (SELECT pg_notify('matchd_jobs', id) FROM c) "
+	    "SELECT c.*, (SELECT count(*) FROM n) FROM c",
 	/* A job whose worker stopped renewing its lease goes back to the queue. */
 	[SQL_JOB_RESCUE] =
 	    "UPDATE jobs SET status = 'queued', stage = 'requeued', lease_token = NULL, "

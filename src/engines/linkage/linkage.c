@@ -1,0 +1,1152 @@
+/*
+ * The linkage engine's pipeline (linkage.h): normalised work copies of the compared columns,
+ * blocking, comparison into patterns (threaded, chunk by chunk), u from random pairs and key
+ * frequencies, m by EM per blocking rule, scoring, assignment and the result.
+ *
+ * NEEDSWORK: the compared pairs' levels are kept (8 + nfields bytes a pair, capped by
+ * LK_HARD_MAX_PAIRS) between the comparison and the scoring; a run above the cap should
+ * compare twice (patterns first, then score chunk by chunk) instead of failing with MD_ELIMIT.
+ */
+#include "base/common.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "engines/linkage/assign.h"
+#include "engines/linkage/blocking.h"
+#include "engines/linkage/compare.h"
+#include "engines/linkage/linkage.h"
+#include "engines/linkage/model.h"
+#include "engines/linkage/normalize.h"
+#include "engines/linkage/smart.h"
+#include "engines/linkage/table.h"
+
+#define LK_HARD_MAX_PAIRS (1ULL << 27)
+#define LK_CHUNK_PAIRS 32768
+#define LK_U_SAMPLES 100000
+#define LK_DEFAULT_NORM (LK_NORM_NFKC_CASEFOLD | LK_NORM_TRIM | LK_NORM_COLLAPSE_WHITESPACE)
+#define LK_MAX_WCOLS (LK_MAX_FIELDS + LK_MAX_RULES * LK_MAX_RULE_COLS)
+
+/* ---- names ---- */
+
+static const char *const cmp_names[LK_CMP_COUNT] = {
+	"exact",        "jaro_winkler", "levenshtein", "token_set",
+	"qgram_cosine", "numeric",      "date",        "phonetic",
+};
+
+bool lk_comparator_parse(const char *name, enum lk_comparator *out)
+{
+	for (int c = 0; c < LK_CMP_COUNT; c++) {
+		if (name && strcmp(name, cmp_names[c]) == 0) {
+			*out = (enum lk_comparator)c;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *lk_comparator_name(enum lk_comparator c)
+{
+	return (unsigned)c < LK_CMP_COUNT ? cmp_names[c] : "unknown";
+}
+
+bool lk_norm_parse(const char *name, unsigned *bit)
+{
+	static const char *const names[] = { "nfkc_casefold",       "trim",
+		                             "collapse_whitespace", "strip_punctuation",
+		                             "digits_only",         "strip_diacritics" };
+	for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+		if (name && strcmp(name, names[k]) == 0) {
+			*bit = 1u << k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- the run's state ---- */
+
+/* The normalised work columns of one side: (source column, normaliser flags). */
+struct wcols {
+	int src[LK_MAX_WCOLS];
+	unsigned flags[LK_MAX_WCOLS];
+	int n;
+	struct lk_table t;
+};
+
+struct chunk_out {
+	uint8_t *rec; /* count records of stride bytes: u32 in, u32 ref, u8 lv[nfields] */
+	size_t count;
+};
+
+struct run {
+	const struct lk_config *cfg;
+	const struct lk_opts *opts;
+	const struct lk_table *in, *ref; /* ref == in when dedupe */
+	bool dedupe;
+	size_t n_in, n_ref, nfields, nrules;
+	struct lk_field fields[LK_MAX_FIELDS];
+	int nlevels[LK_MAX_FIELDS];
+	struct lk_rule rules[LK_MAX_RULES];
+	struct wcols win, wref;
+	const struct lk_table *tin, *tref; /* the work tables */
+	int fin[LK_MAX_FIELDS], fref[LK_MAX_FIELDS];
+	int rin[LK_MAX_RULES][LK_MAX_RULE_COLS], rref[LK_MAX_RULES][LK_MAX_RULE_COLS];
+	struct lk_qgram_index qix[LK_MAX_FIELDS];
+	bool has_qix[LK_MAX_FIELDS];
+	uint64_t *in_keys[LK_MAX_RULES], *ref_keys[LK_MAX_RULES];
+	struct lk_blocker blk;
+	struct chunk_out *chunks;
+	size_t stride;
+	struct lk_pattern_set patterns;
+	struct lk_em_params em;
+	double *tf[LK_MAX_FIELDS];                   /* per reference row: its value's frequency */
+	double wt[LK_MAX_FIELDS][LK_MAX_LEVELS + 1]; /* weight by lv (level + 1) */
+	double prior_logit;
+	double recall_guess;
+	/* shared by the workers */
+	pthread_mutex_t mu;
+	atomic_size_t next_chunk;
+	atomic_uint_fast64_t pairs_done;
+	atomic_int cancel;
+	int worker_rc;
+	char *err;
+	size_t errcap;
+};
+
+static void errf(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void errf(struct run *r, const char *fmt, ...)
+{
+	if (!r->err || !r->errcap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->err, r->errcap, fmt, ap);
+	va_end(ap);
+}
+
+static int progress(struct run *r, const char *stage, size_t done, size_t total, size_t matched)
+{
+	if (atomic_load(&r->cancel))
+		return MD_ECANCELED;
+	if (r->opts->progress &&
+	    r->opts->progress(r->opts->progress_ctx, stage, done, total, matched)) {
+		atomic_store(&r->cancel, 1);
+		return MD_ECANCELED;
+	}
+	return 0;
+}
+
+/* ---- validation ---- */
+
+static int validate(struct run *r)
+{
+	const struct lk_config *c = r->cfg;
+	size_t in_cols = r->in->ncols, ref_cols = r->ref->ncols;
+	if (c->nfields == 0 || c->nfields > LK_MAX_FIELDS) {
+		errf(r, "a configuration needs 1 to %d fields, not %zu", LK_MAX_FIELDS, c->nfields);
+		return MD_EINVAL;
+	}
+	if (!(c->threshold > 0 && c->threshold < 1)) {
+		errf(r, "threshold must be a probability in (0, 1)");
+		return MD_EINVAL;
+	}
+	for (size_t f = 0; f < c->nfields; f++) {
+		const struct lk_field *fl = &c->fields[f];
+		const char *nm = fl->name;
+		if (fl->in_col < 0 || (size_t)fl->in_col >= in_cols) {
+			errf(r, "field \"%s\": input column %d is out of range (%zu columns)", nm,
+			     fl->in_col, in_cols);
+			return MD_EINVAL;
+		}
+		if (fl->ref_col < 0 || (size_t)fl->ref_col >= ref_cols) {
+			errf(r, "field \"%s\": reference column %d is out of range (%zu columns)",
+			     nm, fl->ref_col, ref_cols);
+			return MD_EINVAL;
+		}
+		if ((unsigned)fl->cmp >= LK_CMP_COUNT) {
+			errf(r, "field \"%s\": unknown comparator", nm);
+			return MD_EINVAL;
+		}
+		if (fl->nthresholds < 0 || fl->nthresholds > LK_MAX_LEVELS - 2) {
+			errf(r, "field \"%s\": at most %d levels", nm, LK_MAX_LEVELS - 2);
+			return MD_EINVAL;
+		}
+	}
+	if (c->nrules > LK_MAX_RULES || (c->nrules == 0 && !r->opts->smart)) {
+		errf(r, "a configuration needs 1 to %d blocking rules (or a smart run)",
+		     LK_MAX_RULES);
+		return MD_EINVAL;
+	}
+	for (size_t k = 0; k < c->nrules; k++) {
+		const struct lk_rule *ru = &c->rules[k];
+		if (ru->ncols < 1 || ru->ncols > LK_MAX_RULE_COLS) {
+			errf(r, "blocking rule %zu: 1 to %d columns", k + 1, LK_MAX_RULE_COLS);
+			return MD_EINVAL;
+		}
+		for (int j = 0; j < ru->ncols; j++) {
+			if (ru->in_cols[j] < 0 || (size_t)ru->in_cols[j] >= in_cols ||
+			    ru->ref_cols[j] < 0 || (size_t)ru->ref_cols[j] >= ref_cols) {
+				errf(r, "blocking rule %zu: column out of range", k + 1);
+				return MD_EINVAL;
+			}
+		}
+	}
+	if (r->n_in > UINT32_MAX || r->n_ref > UINT32_MAX) {
+		errf(r, "tables are limited to 2^32 rows");
+		return MD_ELIMIT;
+	}
+	return 0;
+}
+
+/* ---- normalised work columns ---- */
+
+static int wcol(struct wcols *w, int src, unsigned flags)
+{
+	for (int k = 0; k < w->n; k++)
+		if (w->src[k] == src && w->flags[k] == flags)
+			return k;
+	w->src[w->n] = src;
+	w->flags[w->n] = flags;
+	return w->n++;
+}
+
+static int build_work_table(struct wcols *w, const struct lk_table *t)
+{
+	int rc = lk_table_new(&w->t, w->n ? (size_t)w->n : 1, t->nrows);
+	for (int k = 0; !rc && k < w->n; k++) {
+		for (size_t row = 0; !rc && row < t->nrows; row++) {
+			const char *s = t->cells[row * t->ncols + w->src[k]];
+			rc = lk_table_set(&w->t, row, (size_t)k, s, strlen(s));
+		}
+		if (!rc && w->flags[k])
+			rc = lk_normalize_table_col(&w->t, k, w->flags[k]);
+	}
+	return rc;
+}
+
+/* The flags a rule column pair is normalised with: its field's, else the default. */
+static unsigned rule_flags(const struct run *r, int ic, int rc)
+{
+	for (size_t f = 0; f < r->nfields; f++)
+		if (r->fields[f].in_col == ic && r->fields[f].ref_col == rc)
+			return r->fields[f].normalize;
+	for (size_t f = 0; f < r->nfields; f++)
+		if (r->fields[f].in_col == ic)
+			return r->fields[f].normalize;
+	return LK_DEFAULT_NORM;
+}
+
+static void map_rule_cols(struct run *r)
+{
+	struct wcols *wr = r->dedupe ? &r->win : &r->wref;
+	for (size_t k = 0; k < r->nrules; k++) {
+		for (int j = 0; j < r->rules[k].ncols; j++) {
+			int ic = r->rules[k].in_cols[j], rc = r->rules[k].ref_cols[j];
+			if (r->dedupe)
+				rc = ic;
+			unsigned fl = rule_flags(r, ic, rc);
+			r->rin[k][j] = wcol(&r->win, ic, fl);
+			r->rref[k][j] = wcol(wr, rc, fl);
+		}
+	}
+}
+
+static int prepare_columns(struct run *r)
+{
+	struct wcols *wr = r->dedupe ? &r->win : &r->wref;
+	for (size_t f = 0; f < r->nfields; f++) {
+		struct lk_field *fl = &r->fields[f];
+		if (r->opts->smart) {
+			lk_smart_default_levels(fl);
+			if (!fl->normalize)
+				fl->normalize = LK_DEFAULT_NORM;
+		}
+		r->nlevels[f] = lk_field_nlevels(fl);
+		if (r->nlevels[f] < 2 || r->nlevels[f] > LK_MAX_LEVELS)
+			r->nlevels[f] = r->nlevels[f] < 2 ? 2 : LK_MAX_LEVELS;
+		r->em.nlevels[f] = r->nlevels[f];
+		r->fin[f] = wcol(&r->win, fl->in_col, fl->normalize);
+		r->fref[f] = wcol(wr, fl->ref_col, fl->normalize);
+	}
+	map_rule_cols(r);
+	int rc = build_work_table(&r->win, r->in);
+	if (!rc && !r->dedupe)
+		rc = build_work_table(&r->wref, r->ref);
+	if (rc)
+		return rc;
+	r->tin = &r->win.t;
+	r->tref = r->dedupe ? &r->win.t : &r->wref.t;
+	for (size_t f = 0; f < r->nfields; f++) {
+		if (r->fields[f].cmp != LK_CMP_QGRAM_COSINE)
+			continue;
+		rc = lk_qgram_index_build(&r->qix[f], r->tref, r->fref[f], 3);
+		if (rc)
+			return rc;
+		r->has_qix[f] = true;
+	}
+	return 0;
+}
+
+/* ---- smart blocking ---- */
+
+static int choose_rules(struct run *r)
+{
+	int ic[LK_SMART_MAX_COLS], rc_[LK_SMART_MAX_COLS], wi[LK_SMART_MAX_COLS],
+	    wr[LK_SMART_MAX_COLS];
+	size_t n = 0;
+	for (size_t f = 0; f < r->nfields && n < LK_SMART_MAX_COLS; f++) {
+		bool dup = false;
+		for (size_t k = 0; k < n; k++)
+			dup |= ic[k] == r->fields[f].in_col && rc_[k] == r->fields[f].ref_col;
+		if (dup)
+			continue;
+		ic[n] = r->fields[f].in_col;
+		rc_[n] = r->fields[f].ref_col;
+		wi[n] = r->fin[f];
+		wr[n] = r->fref[f];
+		n++;
+	}
+	uint64_t budget = r->opts->max_pairs ? r->opts->max_pairs : 50 * (uint64_t)r->n_in;
+	struct lk_smart_rule sr[LK_MAX_RULES];
+	size_t nsr = 0;
+	int rc = lk_smart_rules(r->tin, r->tref, wi, wr, n, r->dedupe, budget, sr, &nsr,
+	                        &r->recall_guess);
+	if (rc)
+		return rc;
+	if (nsr == 0) {
+		errf(r, "smart blocking found no rule within the budget of %llu pairs",
+		     (unsigned long long)budget);
+		return MD_ELIMIT;
+	}
+	for (size_t k = 0; k < nsr; k++) {
+		struct lk_rule *ru = &r->rules[k];
+		memset(ru, 0, sizeof(*ru));
+		for (size_t c = 0; c < n; c++) {
+			if (!((sr[k].cols >> c) & 1) || ru->ncols == LK_MAX_RULE_COLS)
+				continue;
+			ru->in_cols[ru->ncols] = ic[c];
+			ru->ref_cols[ru->ncols] = rc_[c];
+			r->rin[k][ru->ncols] = wi[c];
+			r->rref[k][ru->ncols] = wr[c];
+			ru->ncols++;
+		}
+	}
+	r->nrules = nsr;
+	return 0;
+}
+
+/* ---- comparison (threaded) ---- */
+
+static inline const char *cell(const struct lk_table *t, size_t row, int col)
+{
+	return t->cells[row * t->ncols + (size_t)col];
+}
+
+static void compare_pair(const struct run *r, uint32_t i, uint32_t j, uint8_t *lv)
+{
+	for (size_t f = 0; f < r->nfields; f++) {
+		const char *a = cell(r->tin, i, r->fin[f]), *b = cell(r->tref, j, r->fref[f]);
+		if (!*a || !*b) {
+			lv[f] = 0;
+			continue;
+		}
+		int l = lk_compare_level(&r->fields[f], a, b, r->has_qix[f] ? &r->qix[f] : NULL);
+		lv[f] = (uint8_t)(l < 0 ? 0 : l + 1);
+	}
+}
+
+static int compare_chunk(struct run *r, size_t c, struct lk_cand **cand, size_t *cand_cap,
+                         struct lk_pattern_set *ps)
+{
+	size_t need = r->blk.chunk_pairs[c];
+	if (need > *cand_cap) {
+		struct lk_cand *n = md_realloc(*cand, need * sizeof(*n));
+		if (!n)
+			return MD_ENOMEM;
+		*cand = n;
+		*cand_cap = need;
+	}
+	size_t n = lk_blocker_chunk(&r->blk, c, *cand);
+	uint8_t *rec = md_malloc((n ? n : 1) * r->stride);
+	if (!rec)
+		return MD_ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		uint8_t *p = rec + k * r->stride;
+		uint32_t i = (*cand)[k].in, j = (*cand)[k].ref;
+		memcpy(p, &i, 4);
+		memcpy(p + 4, &j, 4);
+		compare_pair(r, i, j, p + 8);
+		int rc = lk_pattern_set_add(ps, p + 8, (*cand)[k].rules, 1);
+		if (rc) {
+			md_free(rec);
+			return rc;
+		}
+	}
+	r->chunks[c] = (struct chunk_out){ rec, n };
+	atomic_fetch_add(&r->pairs_done, n);
+	return 0;
+}
+
+struct worker {
+	struct run *r;
+	bool is_main;
+	struct lk_pattern_set ps;
+	int rc;
+	pthread_t tid;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct run *r = w->r;
+	struct lk_cand *cand = NULL;
+	size_t cap = 0;
+	while (!atomic_load(&r->cancel)) {
+		size_t c = atomic_fetch_add(&r->next_chunk, 1);
+		if (c >= r->blk.nchunks)
+			break;
+		w->rc = compare_chunk(r, c, &cand, &cap, &w->ps);
+		if (w->rc) {
+			atomic_store(&r->cancel, 1);
+			break;
+		}
+		if (w->is_main) {
+			uint64_t done = atomic_load(&r->pairs_done);
+			size_t rows = r->blk.pairs_upper ? (size_t)((double)r->n_in * (double)done /
+			                                            (double)r->blk.pairs_upper)
+			                                 : r->n_in;
+			if (progress(r, "compare", MD_MIN(rows, r->n_in), r->n_in, 0))
+				break;
+		}
+	}
+	md_free(cand);
+	return NULL;
+}
+
+static int compare_all(struct run *r)
+{
+	r->chunks = md_calloc(r->blk.nchunks ? r->blk.nchunks : 1, sizeof(*r->chunks));
+	if (!r->chunks)
+		return MD_ENOMEM;
+	int nthreads = r->opts->threads > 1 ? r->opts->threads : 1;
+	if (nthreads > 64)
+		nthreads = 64;
+	struct worker w[64];
+	int started = 0, rc = 0;
+	for (int t = 0; t < nthreads; t++) {
+		w[t] = (struct worker){ .r = r, .is_main = t == 0 };
+		lk_pattern_set_init(&w[t].ps, r->nfields);
+	}
+	for (int t = 1; t < nthreads; t++) {
+		if (pthread_create(&w[t].tid, NULL, worker_main, &w[t]))
+			break;
+		started = t;
+	}
+	worker_main(&w[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(w[t].tid, NULL);
+	for (int t = 0; t < nthreads; t++) {
+		if (!rc && w[t].rc)
+			rc = w[t].rc;
+		if (!rc && lk_pattern_set_merge(&r->patterns, &w[t].ps))
+			rc = MD_ENOMEM;
+		lk_pattern_set_release(&w[t].ps);
+	}
+	if (!rc && atomic_load(&r->cancel))
+		rc = MD_ECANCELED;
+	return rc;
+}
+
+/* ---- u, term frequencies ---- */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* u of the exact level from key frequencies; tf[] per reference row when wanted. */
+static int exact_u(struct run *r, size_t f, double *u_exact)
+{
+	size_t n_in = r->n_in, n_ref = r->dedupe ? r->n_in : r->n_ref;
+	uint64_t *ki = md_malloc((n_in + 1) * sizeof(*ki));
+	uint64_t *kr = md_malloc((n_ref + 1) * sizeof(*kr));
+	struct lk_keyrow *sorted = NULL;
+	size_t ns = 0;
+	int rc = MD_ENOMEM;
+	if (!ki || !kr)
+		goto out;
+	lk_rule_keys(r->tin, &r->fin[f], 1, ki);
+	lk_rule_keys(r->tref, &r->fref[f], 1, kr);
+	size_t nni = 0, nnr = 0;
+	for (size_t i = 0; i < n_in; i++)
+		nni += ki[i] != 0;
+	for (size_t j = 0; j < n_ref; j++)
+		nnr += kr[j] != 0;
+	uint64_t agree = lk_key_pair_count(ki, n_in, kr, n_ref, r->dedupe);
+	if (agree == UINT64_MAX)
+		goto out;
+	double total =
+	    r->dedupe ? (double)nni * (double)(nni - (nni > 0)) / 2 : (double)nni * (double)nnr;
+	*u_exact = total > 0 ? (double)agree / total : LK_PROB_MIN;
+	if (r->fields[f].tf_adjust && nnr) {
+		r->tf[f] = md_malloc(n_ref * sizeof(double));
+		if (!r->tf[f] || lk_keys_sort(kr, n_ref, &sorted, &ns))
+			goto out;
+		for (size_t a = 0; a < ns;) {
+			size_t b = a;
+			while (b < ns && sorted[b].h == sorted[a].h)
+				b++;
+			for (size_t k = a; k < b; k++)
+				r->tf[f][sorted[k].row] = (double)(b - a) / (double)nnr;
+			a = b;
+		}
+	}
+	rc = 0;
+out:
+	md_free(ki);
+	md_free(kr);
+	md_free(sorted);
+	return rc;
+}
+
+static int estimate_u(struct run *r)
+{
+	uint64_t cnt[LK_MAX_FIELDS][LK_MAX_LEVELS + 1] = { { 0 } };
+	uint64_t s = r->opts->seed ^ 0x5eed5eed5eedULL;
+	size_t n_ref = r->dedupe ? r->n_in : r->n_ref;
+	uint8_t lv[LK_MAX_FIELDS];
+	/*
+	 * Exact agreement's u comes from key frequencies; the samples only split the rest
+	 * among the lower levels, so they need not outnumber the compared pairs much.
+	 */
+	uint64_t samples = MD_MIN(LK_U_SAMPLES, MD_MAX(20000, r->pairs_done / 2));
+	for (uint64_t k = 0; k < samples && r->n_in && n_ref > (size_t)r->dedupe; k++) {
+		uint32_t i = (uint32_t)(splitmix64(&s) % r->n_in);
+		uint32_t j = (uint32_t)(splitmix64(&s) % n_ref);
+		if (r->dedupe && i == j)
+			continue;
+		compare_pair(r, i, j, lv);
+		for (size_t f = 0; f < r->nfields; f++)
+			cnt[f][lv[f]]++;
+	}
+	for (size_t f = 0; f < r->nfields; f++) {
+		int L = r->nlevels[f];
+		double ue = 0;
+		int rc = exact_u(r, f, &ue);
+		if (rc)
+			return rc;
+		ue = ue < LK_PROB_MIN ? LK_PROB_MIN : ue;
+		double rest = 0;
+		for (int l = 0; l < L - 1; l++)
+			rest += (double)cnt[f][l + 1];
+		for (int l = 0; l < L - 1; l++) {
+			/* Sampled shares of the lower levels, scaled to what exact leaves. */
+			double share = rest > 0 ? (double)cnt[f][l + 1] / rest : 1.0 / (L - 1);
+			r->em.u[f][l] = share * (1 - ue);
+		}
+		r->em.u[f][L - 1] = ue;
+		lk_em_guard(&r->em, (int)f, NULL);
+	}
+	return 0;
+}
+
+/* ---- EM ---- */
+
+static bool field_in_rule(const struct lk_field *f, const struct lk_rule *ru)
+{
+	for (int j = 0; j < ru->ncols; j++)
+		if (ru->in_cols[j] == f->in_col || ru->ref_cols[j] == f->ref_col)
+			return true;
+	return false;
+}
+
+static double blocking_recall(const struct run *r)
+{
+	/* Distinct rule columns, each agreeing with the probability its field's m gives. */
+	double p[LK_SMART_MAX_COLS];
+	int ic[LK_SMART_MAX_COLS], rcol[LK_SMART_MAX_COLS];
+	uint32_t masks[LK_MAX_RULES];
+	size_t n = 0;
+	for (size_t k = 0; k < r->nrules; k++) {
+		masks[k] = 0;
+		for (int j = 0; j < r->rules[k].ncols; j++) {
+			int a = r->rules[k].in_cols[j], b = r->rules[k].ref_cols[j];
+			size_t c;
+			for (c = 0; c < n; c++)
+				if (ic[c] == a && rcol[c] == b)
+					break;
+			if (c == n) {
+				if (n == LK_SMART_MAX_COLS)
+					continue;
+				ic[n] = a;
+				rcol[n] = b;
+				p[n] = 0.9;
+				for (size_t f = 0; f < r->nfields; f++)
+					if (r->fields[f].in_col == a && r->fields[f].ref_col == b)
+						p[n] = r->em.m[f][r->nlevels[f] - 1];
+				n++;
+			}
+			masks[k] |= 1u << c;
+		}
+	}
+	return lk_rules_recall(p, n, masks, r->nrules);
+}
+
+static double nonnull_share(const uint64_t *keys, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += keys[i] != 0;
+	return n ? (double)k / (double)n : 0;
+}
+
+/* The share of true matches that agree on rule k's columns (both values present). */
+static double rule_agree_share(const struct run *r, size_t k)
+{
+	double p = nonnull_share(r->in_keys[k], r->n_in);
+	p *= r->dedupe ? p : nonnull_share(r->ref_keys[k], r->n_ref);
+	for (int j = 0; j < r->rules[k].ncols; j++) {
+		double pc = 0.9;
+		for (size_t f = 0; f < r->nfields; f++)
+			if (r->fields[f].in_col == r->rules[k].in_cols[j] &&
+			    r->fields[f].ref_col == r->rules[k].ref_cols[j])
+				pc = r->em.m[f][r->nlevels[f] - 1];
+		p *= pc;
+	}
+	return p;
+}
+
+static int estimate_m(struct run *r, const struct lk_pattern *pats, size_t npats,
+                      struct lk_model *model)
+{
+	struct lk_em_params start = r->em;
+	lk_em_start_m(&start);
+	double msum[LK_MAX_FIELDS][LK_MAX_LEVELS] = { { 0 } };
+	int mcnt[LK_MAX_FIELDS] = { 0 };
+	model->em_converged = true;
+	model->em_iterations = 0;
+	size_t guess = MD_MIN(r->n_in, r->dedupe ? r->n_in : r->n_ref);
+	double rule_matches[LK_MAX_RULES] = { 0 }; /* lambda_r * pairs_r: matches rule r holds */
+	for (size_t k = 0; k < r->nrules; k++) {
+		bool excl[LK_MAX_FIELDS], any = false;
+		uint64_t rp = 0;
+		for (size_t i = 0; i < npats; i++)
+			if (pats[i].rules & (1u << k))
+				rp += pats[i].count;
+		for (size_t f = 0; f < r->nfields; f++) {
+			excl[f] = field_in_rule(&r->fields[f], &r->rules[k]);
+			any |= !excl[f];
+		}
+		if (!any || rp == 0)
+			continue;
+		struct lk_em_params p = start;
+		p.lambda = MD_MAX(1e-4, MD_MIN(0.5, (double)guess / (double)rp));
+		bool conv;
+		int it = lk_em_run(&p, pats, npats, 1u << k, excl, false, &conv);
+		model->em_iterations = MD_MAX(model->em_iterations, it);
+		model->em_converged &= conv;
+		rule_matches[k] = p.lambda * (double)rp;
+		for (size_t f = 0; f < r->nfields; f++) {
+			if (excl[f])
+				continue;
+			lk_em_guard(&p, (int)f, start.m[f]);
+			for (int l = 0; l < r->nlevels[f]; l++)
+				msum[f][l] += p.m[f][l];
+			mcnt[f]++;
+		}
+	}
+	/* Fields every rule blocks on: estimate them on all pairs, without exclusion. */
+	bool missing = false;
+	for (size_t f = 0; f < r->nfields; f++)
+		missing |= mcnt[f] == 0;
+	struct lk_em_params all = start;
+	if (missing) {
+		all.lambda = MD_MAX(
+		    1e-4, MD_MIN(0.5, (double)guess / (double)MD_MAX(1, model->pairs_compared)));
+		bool conv;
+		int it = lk_em_run(&all, pats, npats, 0, NULL, false, &conv);
+		model->em_iterations = MD_MAX(model->em_iterations, it);
+		model->em_converged &= conv;
+	}
+	for (size_t f = 0; f < r->nfields; f++) {
+		for (int l = 0; l < r->nlevels[f]; l++)
+			r->em.m[f][l] = mcnt[f] ? msum[f][l] / mcnt[f] : all.m[f][l];
+		lk_em_guard(&r->em, (int)f, start.m[f]);
+	}
+	/*
+	 * The prior: rule r holds lambda_r * pairs_r matches, the share p_r of all matches that
+	 * agree on its columns; every rule thus estimates the total, and their mean is used.
+	 * (EM over the union of the blocked pairs would see the rules' own columns agree.)
+	 */
+	double total = r->dedupe ? (double)r->n_in * (double)(r->n_in - 1) / 2
+	                         : (double)r->n_in * (double)r->n_ref;
+	double recall = blocking_recall(r), est = 0;
+	int nest = 0;
+	for (size_t k = 0; k < r->nrules; k++) {
+		double pr = rule_agree_share(r, k);
+		if (rule_matches[k] > 0 && pr > 0.05) {
+			est += rule_matches[k] / pr;
+			nest++;
+		}
+	}
+	if (nest == 0) {
+		r->em.lambda = MD_MAX(
+		    1e-4, MD_MIN(0.5, (double)guess / (double)MD_MAX(1, model->pairs_compared)));
+		bool conv;
+		lk_em_run(&r->em, pats, npats, 0, NULL, true, &conv);
+		est = r->em.lambda * (double)model->pairs_compared / MD_MAX(recall, 0.5);
+		nest = 1;
+	}
+	model->estimated_recall = recall;
+	double prior = est / nest / MD_MAX(total, 1.0);
+	prior = MD_MAX(LK_PROB_MIN * LK_PROB_MIN, MD_MIN(0.5, prior));
+	model->prior = prior;
+	r->prior_logit = log2(prior / (1 - prior));
+	return 0;
+}
+
+/* ---- scoring ---- */
+
+static inline void rec_get(const struct run *r, uint64_t idx, uint32_t *i, uint32_t *j,
+                           const uint8_t **lv)
+{
+	const uint8_t *p = r->chunks[idx >> 32].rec + (idx & 0xffffffffu) * r->stride;
+	memcpy(i, p, 4);
+	memcpy(j, p + 4, 4);
+	*lv = p + 8;
+}
+
+static inline double field_weight(const struct run *r, size_t f, int lv, uint32_t j)
+{
+	if (lv == r->nlevels[f] && r->tf[f]) {
+		double tf = MD_MAX(r->tf[f][j], LK_PROB_MIN);
+		return log2(r->em.m[f][lv - 1] / tf);
+	}
+	return r->wt[f][lv];
+}
+
+static double score(const struct run *r, uint32_t j, const uint8_t *lv)
+{
+	double w = r->prior_logit;
+	for (size_t f = 0; f < r->nfields; f++)
+		w += field_weight(r, f, lv[f], j);
+	return w;
+}
+
+static double prob_of(double w)
+{
+	return 1.0 / (1.0 + exp2(-w));
+}
+
+/* The best K pairs of each row, best first (a small insertion-sorted array per row). */
+struct topk {
+	struct lk_scored *a;
+	uint8_t *n;
+	size_t k;
+};
+
+static bool better(const struct lk_scored *x, const struct lk_scored *y)
+{
+	if (x->w != y->w)
+		return x->w > y->w;
+	if (x->in != y->in)
+		return x->in < y->in;
+	return x->ref < y->ref;
+}
+
+static void topk_add(struct topk *t, size_t row, struct lk_scored s)
+{
+	struct lk_scored *a = t->a + row * t->k;
+	size_t n = t->n[row];
+	if (n == t->k && !better(&s, &a[n - 1]))
+		return;
+	size_t pos = n < t->k ? n : n - 1;
+	while (pos > 0 && better(&s, &a[pos - 1])) {
+		a[pos] = a[pos - 1];
+		pos--;
+	}
+	a[pos] = s;
+	if (n < t->k)
+		t->n[row]++;
+}
+
+struct scored_vec {
+	struct lk_scored *a;
+	size_t n, cap;
+};
+
+static int vec_push(struct scored_vec *v, struct lk_scored s)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 1024;
+		struct lk_scored *a = md_realloc(v->a, cap * sizeof(*a));
+		if (!a)
+			return MD_ENOMEM;
+		v->a = a;
+		v->cap = cap;
+	}
+	v->a[v->n++] = s;
+	return 0;
+}
+
+static int score_all(struct run *r, struct topk *top, struct scored_vec *above)
+{
+	double tw = log2(r->cfg->threshold / (1 - r->cfg->threshold));
+	for (size_t c = 0; c < r->blk.nchunks; c++) {
+		for (size_t k = 0; k < r->chunks[c].count; k++) {
+			uint64_t idx = ((uint64_t)c << 32) | k;
+			uint32_t i, j;
+			const uint8_t *lv;
+			rec_get(r, idx, &i, &j, &lv);
+			double w = score(r, j, lv);
+			struct lk_scored s = { i, j, w, idx };
+			topk_add(top, i, s);
+			if (r->dedupe)
+				topk_add(top, j, (struct lk_scored){ j, i, w, idx });
+			if (w >= tw && vec_push(above, s))
+				return MD_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* ---- the result ---- */
+
+static int make_pair(const struct run *r, const struct lk_scored *s, size_t row,
+                     struct lk_pair *out)
+{
+	uint32_t i, j;
+	const uint8_t *lv;
+	rec_get(r, s->idx, &i, &j, &lv);
+	out->in_row = row;
+	out->ref_row = r->dedupe && row == j ? i : j;
+	out->match_weight = s->w;
+	out->probability = prob_of(s->w);
+	out->fields = md_calloc(r->nfields, sizeof(*out->fields));
+	if (!out->fields)
+		return MD_ENOMEM;
+	for (size_t f = 0; f < r->nfields; f++) {
+		out->fields[f].level = (int)lv[f] - 1;
+		out->fields[f].weight = lv[f] ? field_weight(r, f, lv[f], j) : 0;
+	}
+	return 0;
+}
+
+/*
+ * Fills row->candidates from src (best first), skipping the pair skip_idx (the chosen one),
+ * at most max entries.
+ */
+static int add_candidates(const struct run *r, struct lk_row_result *row,
+                          const struct lk_scored *src, size_t nsrc, uint64_t skip_idx, size_t max)
+{
+	if (!nsrc || !max)
+		return 0;
+	row->candidates = md_calloc(MD_MIN(nsrc, max), sizeof(*row->candidates));
+	if (!row->candidates)
+		return MD_ENOMEM;
+	for (size_t k = 0; k < nsrc && row->ncandidates < max; k++) {
+		if (src[k].idx == skip_idx)
+			continue;
+		int rc = make_pair(r, &src[k], row->in_row, &row->candidates[row->ncandidates]);
+		if (rc)
+			return rc;
+		row->ncandidates++;
+	}
+	return 0;
+}
+
+static int set_best(const struct run *r, struct lk_row_result *row, const struct lk_scored *s,
+                    bool matched)
+{
+	int rc = make_pair(r, s, row->in_row, &row->best);
+	if (rc)
+		return rc;
+	row->has_best = true;
+	row->matched = matched;
+	return 0;
+}
+
+/* Per row pairs above the threshold, for all_above_threshold: above sorted by (in, -w). */
+static int in_then_weight(const void *a, const void *b)
+{
+	const struct lk_scored *x = a, *y = b;
+	if (x->in != y->in)
+		return x->in < y->in ? -1 : 1;
+	return better(x, y) ? -1 : better(y, x);
+}
+
+static int assign(struct run *r, struct topk *top, struct scored_vec *above, struct lk_result *out)
+{
+	size_t n = r->n_in, K = r->opts->max_candidates ? r->opts->max_candidates : 3;
+	double tw = log2(r->cfg->threshold / (1 - r->cfg->threshold));
+	out->rows = md_calloc(n ? n : 1, sizeof(*out->rows));
+	if (!out->rows)
+		return MD_ENOMEM;
+	out->nrows = n;
+	bool *take = NULL;
+	size_t *cluster = NULL;
+	int rc = 0;
+	lk_scored_sort(above->a, above->n);
+	if (r->dedupe) {
+		cluster = md_malloc((n ? n : 1) * sizeof(*cluster));
+		if (!cluster)
+			return MD_ENOMEM;
+		rc = lk_clusters(above->a, above->n, n, cluster);
+	} else if (r->cfg->link_type == LK_ONE_TO_ONE) {
+		take = md_calloc(above->n ? above->n : 1, sizeof(*take));
+		if (!take)
+			return MD_ENOMEM;
+		rc = lk_assign_one_to_one(above->a, above->n, n, r->n_ref, take);
+	} else if (r->cfg->link_type == LK_ALL_ABOVE_THRESHOLD) {
+		qsort(above->a, above->n, sizeof(*above->a), in_then_weight);
+	}
+	if (rc)
+		goto out;
+	/* The chosen pair of each row, for one_to_one. */
+	size_t *chosen = NULL;
+	if (take) {
+		chosen = md_malloc((n ? n : 1) * sizeof(*chosen));
+		if (!chosen) {
+			rc = MD_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			chosen[i] = SIZE_MAX;
+		for (size_t k = 0; k < above->n; k++)
+			if (take[k])
+				chosen[above->a[k].in] = k;
+	}
+	size_t ab = 0; /* cursor into above for all_above_threshold */
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct lk_row_result *row = &out->rows[i];
+		const struct lk_scored *t = top->a + i * top->k;
+		size_t tn = top->n[i];
+		row->in_row = i;
+		row->cluster = cluster ? cluster[i] : i;
+		if (chosen && chosen[i] != SIZE_MAX) {
+			const struct lk_scored *s = &above->a[chosen[i]];
+			rc = set_best(r, row, s, true);
+			if (!rc)
+				rc = add_candidates(r, row, t, tn, s->idx, K);
+		} else if (!r->dedupe && r->cfg->link_type == LK_ALL_ABOVE_THRESHOLD) {
+			while (ab < above->n && above->a[ab].in < i)
+				ab++;
+			size_t e = ab;
+			while (e < above->n && above->a[e].in == i)
+				e++;
+			if (e > ab) {
+				rc = set_best(r, row, &above->a[ab], true);
+				if (!rc)
+					rc = add_candidates(r, row, &above->a[ab], e - ab,
+					                    above->a[ab].idx, e - ab);
+			} else if (tn) {
+				rc = set_best(r, row, &t[0], false);
+				if (!rc)
+					rc = add_candidates(r, row, t, tn, t[0].idx, K);
+			}
+		} else if (tn) {
+			bool m = t[0].w >= tw && !take;
+			if (r->dedupe)
+				m = cluster[i] != i || t[0].w >= tw;
+			rc = set_best(r, row, &t[0], m);
+			if (!rc)
+				rc = add_candidates(r, row, t, tn, t[0].idx, K);
+		}
+		if (!rc && row->matched) {
+			out->rows_matched++;
+			out->avg_confidence += row->best.probability;
+		}
+	}
+	if (out->rows_matched)
+		out->avg_confidence /= (double)out->rows_matched;
+	md_free(chosen);
+out:
+	md_free(take);
+	md_free(cluster);
+	return rc;
+}
+
+static void fill_model(struct run *r, struct lk_model *m, const struct lk_pattern *pats,
+                       size_t npats)
+{
+	for (size_t f = 0; f < r->nfields; f++) {
+		m->nlevels[f] = r->nlevels[f];
+		for (int l = 0; l < r->nlevels[f]; l++) {
+			m->levels[f][l].m = r->em.m[f][l];
+			m->levels[f][l].u = r->em.u[f][l];
+		}
+	}
+	m->nrules = r->nrules;
+	for (size_t k = 0; k < r->nrules; k++) {
+		m->rules[k] = r->rules[k];
+		m->rule_pairs[k] = 0;
+	}
+	/* A pair counts for the first rule that produced it: the lowest bit of its set. */
+	for (size_t i = 0; i < npats; i++)
+		if (pats[i].rules)
+			m->rule_pairs[__builtin_ctz(pats[i].rules)] += pats[i].count;
+}
+
+static void run_release(struct run *r)
+{
+	for (size_t k = 0; k < LK_MAX_RULES; k++) {
+		md_free(r->in_keys[k]);
+		md_free(r->ref_keys[k]);
+	}
+	for (size_t f = 0; f < LK_MAX_FIELDS; f++) {
+		md_free(r->tf[f]);
+		if (r->has_qix[f])
+			lk_qgram_index_release(&r->qix[f]);
+	}
+	if (r->chunks)
+		for (size_t c = 0; c < r->blk.nchunks; c++)
+			md_free(r->chunks[c].rec);
+	md_free(r->chunks);
+	lk_blocker_release(&r->blk);
+	lk_pattern_set_release(&r->patterns);
+	lk_table_release(&r->win.t);
+	lk_table_release(&r->wref.t);
+	pthread_mutex_destroy(&r->mu);
+}
+
+static int make_keys(struct run *r)
+{
+	size_t n_ref = r->dedupe ? 0 : r->n_ref;
+	for (size_t k = 0; k < r->nrules; k++) {
+		r->in_keys[k] = md_malloc((r->n_in + 1) * sizeof(uint64_t));
+		r->ref_keys[k] = md_malloc((n_ref + 1) * sizeof(uint64_t));
+		if (!r->in_keys[k] || !r->ref_keys[k])
+			return MD_ENOMEM;
+		lk_rule_keys(r->tin, r->rin[k], r->rules[k].ncols, r->in_keys[k]);
+		if (!r->dedupe)
+			lk_rule_keys(r->tref, r->rref[k], r->rules[k].ncols, r->ref_keys[k]);
+	}
+	int rc = lk_blocker_init(&r->blk, (const uint64_t *const *)r->in_keys,
+	                         (const uint64_t *const *)r->ref_keys, r->nrules, r->n_in, r->n_ref,
+	                         r->dedupe, LK_HARD_MAX_PAIRS, LK_CHUNK_PAIRS, r->err, r->errcap);
+	return rc;
+}
+
+static int run_pipeline(struct run *r, struct lk_result *out)
+{
+	int rc = validate(r);
+	if (rc)
+		return rc;
+	if ((rc = progress(r, "normalize", 0, r->n_in, 0)))
+		return rc;
+	if ((rc = prepare_columns(r)))
+		return rc;
+	if (r->cfg->nrules == 0 && (rc = choose_rules(r)))
+		return rc;
+	if ((rc = progress(r, "blocking", 0, r->n_in, 0)))
+		return rc;
+	if ((rc = make_keys(r)))
+		return rc;
+	if ((rc = compare_all(r)))
+		return rc;
+	out->model.pairs_compared = atomic_load(&r->pairs_done);
+	if ((rc = progress(r, "estimate", r->n_in, r->n_in, 0)))
+		return rc;
+	if ((rc = estimate_u(r)))
+		return rc;
+	size_t npats = 0;
+	struct lk_pattern *pats = lk_pattern_set_take_sorted(&r->patterns, &npats);
+	if (!pats)
+		return MD_ENOMEM;
+	rc = estimate_m(r, pats, npats, &out->model);
+	fill_model(r, &out->model, pats, npats);
+	md_free(pats);
+	if (rc)
+		return rc;
+	for (size_t f = 0; f < r->nfields; f++) {
+		r->wt[f][0] = 0;
+		for (int l = 0; l < r->nlevels[f]; l++)
+			r->wt[f][l + 1] = lk_level_weight(&r->em, (int)f, l);
+	}
+	if ((rc = progress(r, "assign", r->n_in, r->n_in, 0)))
+		return rc;
+	size_t K = 1 + (r->opts->max_candidates ? r->opts->max_candidates : 3);
+	struct topk top = { md_malloc((r->n_in ? r->n_in : 1) * K * sizeof(struct lk_scored)),
+		            md_calloc(r->n_in ? r->n_in : 1, 1), K };
+	struct scored_vec above = { 0 };
+	if (K > 255 || !top.a || !top.n)
+		rc = K > 255 ? MD_EINVAL : MD_ENOMEM;
+	if (!rc)
+		rc = score_all(r, &top, &above);
+	if (!rc)
+		rc = assign(r, &top, &above, out);
+	md_free(top.a);
+	md_free(top.n);
+	md_free(above.a);
+	if (!rc)
+		rc = progress(r, "done", r->n_in, r->n_in, out->rows_matched);
+	return rc;
+}
+
+int lk_run(const struct lk_config *cfg, const struct lk_table *in, const struct lk_table *ref,
+           const struct lk_opts *opts, struct lk_result *out, char *err, size_t errcap)
+{
+	static const struct lk_opts defaults = { .threads = 1, .max_candidates = 3 };
+	memset(out, 0, sizeof(*out));
+	if (err && errcap)
+		err[0] = '\0';
+	if (!cfg || !in || (!ref && cfg->mode != LK_MODE_DEDUPE))
+		return MD_EINVAL;
+	struct run *r = md_calloc(1, sizeof(*r));
+	if (!r)
+		return MD_ENOMEM;
+	r->cfg = cfg;
+	r->opts = opts ? opts : &defaults;
+	r->dedupe = cfg->mode == LK_MODE_DEDUPE;
+	r->in = in;
+	r->ref = r->dedupe ? in : ref;
+	r->n_in = in->nrows;
+	r->n_ref = r->ref->nrows;
+	r->nfields = cfg->nfields <= LK_MAX_FIELDS ? cfg->nfields : 0;
+	memcpy(r->fields, cfg->fields, sizeof(r->fields));
+	memcpy(r->rules, cfg->rules, sizeof(r->rules));
+	r->nrules = cfg->nrules;
+	r->stride = (8 + r->nfields + 3) & ~(size_t)3;
+	r->em.nfields = r->nfields;
+	r->err = err;
+	r->errcap = errcap;
+	lk_table_init(&r->win.t);
+	lk_table_init(&r->wref.t);
+	lk_pattern_set_init(&r->patterns, r->nfields);
+	pthread_mutex_init(&r->mu, NULL);
+	out->nfields = r->nfields;
+	int rc = run_pipeline(r, out);
+	run_release(r);
+	md_free(r);
+	if (rc) {
+		if (rc == MD_ENOMEM && err && errcap && !err[0])
+			snprintf(err, errcap, "out of memory");
+		lk_result_release(out);
+	}
+	return rc;
+}
+
+static void pair_release(struct lk_pair *p)
+{
+	md_free(p->fields);
+	p->fields = NULL;
+}
+
+void lk_result_release(struct lk_result *r)
+{
+	for (size_t i = 0; r->rows && i < r->nrows; i++) {
+		struct lk_row_result *row = &r->rows[i];
+		if (row->has_best)
+			pair_release(&row->best);
+		for (size_t k = 0; k < row->ncandidates; k++)
+			pair_release(&row->candidates[k]);
+		md_free(row->candidates);
+	}
+	md_free(r->rows);
+	memset(r, 0, sizeof(*r));
+}

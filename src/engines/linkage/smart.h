@@ -1,0 +1,49 @@
+/*
+ * smart.h: what a smart run infers from the data (private to src/engines/linkage): the
+ * blocking rules and the default comparison levels.
+ *
+ * Rule choice: the candidates are every configured column and every pair of them. Each
+ * candidate's pair count is exact, from key frequency histograms (sum over keys of
+ * count_in * count_ref). A true match survives a rule when it agrees exactly on all the rule's
+ * columns; column c agrees with probability p[c] (0.9 times the share of non-missing values on
+ * both sides before EM has run), independently of the others. Greedily, the rule that adds
+ * the most expected recall is added (the cheaper one among rules within 5% of the best gain)
+ * while the summed pair counts stay within the budget.
+ */
+#ifndef MATCHD_ENGINES_LINKAGE_SMART_H
+#define MATCHD_ENGINES_LINKAGE_SMART_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "engines/linkage/linkage.h"
+
+/* Candidate columns considered by the rule choice (2^n states are enumerated). */
+#define LK_SMART_MAX_COLS 12
+
+struct lk_smart_rule {
+	uint32_t cols; /* bit set over the candidate columns */
+	uint64_t pairs;
+};
+
+/*
+ * The probability that a true match survives at least one of the rules (each a bit set over
+ * ncols <= LK_SMART_MAX_COLS columns) when column c agrees with probability p[c].
+ */
+double lk_rules_recall(const double *p, size_t ncols, const uint32_t *rules, size_t nrules);
+
+/*
+ * Chooses rules over the candidate columns in_cols[k] (of in) / ref_cols[k] (of ref; ignored
+ * when dedupe) for k < ncols, within max_pairs pairs. Writes up to LK_MAX_RULES rules to out,
+ * their count to *nout and the expected recall to *recall. Returns 0, MD_ENOMEM.
+ */
+MD_WUR int lk_smart_rules(const struct lk_table *in, const struct lk_table *ref, const int *in_cols,
+                          const int *ref_cols, size_t ncols, bool dedupe, uint64_t max_pairs,
+                          struct lk_smart_rule *out, size_t *nout, double *recall);
+
+/* Fills default thresholds for a field that has none: jaro_winkler {0.92, 0.8} and so on. */
+void lk_smart_default_levels(struct lk_field *f);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * The linkage engine end to end (src/engines/linkage/linkage.c) on generated people with a
+ * known corruption model: each field of an input copy is replaced by a random value with a
+ * known probability q, so the true m of exact agreement is about 1 - q.
+ */
+#include <criterion/criterion.h>
+
+#include <math.h>
+
+#include "base/common.h"
+#include "engines/linkage/linkage.h"
+#include "engines/linkage/table.h"
+
+enum { NF = 4, NREF = 1500 };
+static const double corrupt[NF] = { 0.10, 0.20, 0.15, 0.30 };
+static const char *const cols[NF] = { "first", "last", "dob", "id" };
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void random_value(int f, uint64_t *s, char *out, size_t cap)
+{
+	uint64_t x = rng_next(s);
+	switch (f) {
+	case 0: snprintf(out, cap, "fn%llu", (unsigned long long)(x % 400)); break;
+	case 1: snprintf(out, cap, "sn%llu", (unsigned long long)(x % 700)); break;
+	case 2:
+		snprintf(out, cap, "19%02llu%02llu%02llu", (unsigned long long)(x % 90),
+		         (unsigned long long)(1 + (x >> 8) % 12),
+		         (unsigned long long)(1 + (x >> 16) % 28));
+		break;
+	default: snprintf(out, cap, "%07llu", (unsigned long long)(x % 10000000)); break;
+	}
+}
+
+/* ref: NREF people; in: a corrupted copy of the first nin of them (row i <-> ref row i). */
+static void make_tables(struct lk_table *ref, struct lk_table *in, size_t nin)
+{
+	uint64_t s = 12345;
+	lk_table_init(ref);
+	lk_table_init(in);
+	cr_assert_eq(lk_table_new(ref, NF, NREF), 0);
+	cr_assert_eq(lk_table_new(in, NF, nin), 0);
+	for (int f = 0; f < NF; f++) {
+		cr_assert_eq(lk_table_set_colname(ref, f, cols[f], strlen(cols[f])), 0);
+		cr_assert_eq(lk_table_set_colname(in, f, cols[f], strlen(cols[f])), 0);
+	}
+	char v[32];
+	for (size_t r = 0; r < NREF; r++) {
+		for (int f = 0; f < NF; f++) {
+			random_value(f, &s, v, sizeof(v));
+			cr_assert_eq(lk_table_set(ref, r, f, v, strlen(v)), 0);
+			if (r >= nin)
+				continue;
+			double x = (double)(rng_next(&s) >> 11) / 9007199254740992.0;
+			if (x < corrupt[f])
+				random_value(f, &s, v, sizeof(v));
+			cr_assert_eq(lk_table_set(in, r, f, v, strlen(v)), 0);
+		}
+	}
+}
+
+static void make_config(struct lk_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->nfields = NF;
+	for (int f = 0; f < NF; f++) {
+		snprintf(c->fields[f].name, sizeof(c->fields[f].name), "%s", cols[f]);
+		c->fields[f].in_col = c->fields[f].ref_col = f;
+		c->fields[f].cmp = LK_CMP_EXACT;
+		c->rules[f] = (struct lk_rule){ .in_cols = { f }, .ref_cols = { f }, .ncols = 1 };
+	}
+	c->nrules = NF;
+	c->threshold = 0.5;
+	c->link_type = LK_BEST_MATCH;
+}
+
+Test(lk_model, em_recovers_m_on_generated_records)
+{
+	struct lk_table ref, in;
+	make_tables(&ref, &in, 1000);
+	struct lk_config cfg;
+	make_config(&cfg);
+	struct lk_opts opts = { .threads = 1, .seed = 7, .max_candidates = 3 };
+	struct lk_result res;
+	char err[200];
+	int rc = lk_run(&cfg, &in, &ref, &opts, &res, err, sizeof(err));
+	cr_assert_eq(rc, 0, "lk_run: %d %s", rc, err);
+	for (int f = 0; f < NF; f++) {
+		double m = res.model.levels[f][1].m, want = 1 - corrupt[f];
+		cr_assert(fabs(m - want) < 0.05, "field %s: m(exact) %.3f, truth %.3f", cols[f], m,
+		          want);
+		cr_assert(res.model.levels[f][1].u < 0.01, "u(exact) %.4f",
+		          res.model.levels[f][1].u);
+	}
+	double prior = 1000.0 / (1000.0 * NREF);
+	cr_assert(res.model.prior > prior / 2 && res.model.prior < prior * 2, "prior %g",
+	          res.model.prior);
+	/* best_match: the best pair of each row is its highest-weighted candidate. */
+	size_t correct = 0;
+	for (size_t i = 0; i < res.nrows; i++) {
+		const struct lk_row_result *row = &res.rows[i];
+		if (!row->has_best)
+			continue;
+		for (size_t k = 0; k < row->ncandidates; k++)
+			cr_assert(row->candidates[k].match_weight <= row->best.match_weight);
+		correct += row->matched && row->best.ref_row == i;
+	}
+	cr_assert(correct > 950, "only %zu correct links", correct);
+	cr_assert_eq(res.model.nrules, NF);
+	lk_result_release(&res);
+	lk_table_release(&ref);
+	lk_table_release(&in);
+}
+
+static bool same_result(const struct lk_result *a, const struct lk_result *b)
+{
+	if (a->nrows != b->nrows || a->rows_matched != b->rows_matched ||
+	    a->model.pairs_compared != b->model.pairs_compared || a->model.prior != b->model.prior)
+		return false;
+	for (size_t i = 0; i < a->nrows; i++) {
+		const struct lk_row_result *x = &a->rows[i], *y = &b->rows[i];
+		if (x->has_best != y->has_best || x->matched != y->matched ||
+		    x->ncandidates != y->ncandidates)
+			return false;
+		if (x->has_best && (x->best.ref_row != y->best.ref_row ||
+		                    x->best.match_weight != y->best.match_weight))
+			return false;
+		for (size_t k = 0; k < x->ncandidates; k++)
+			if (x->candidates[k].ref_row != y->candidates[k].ref_row)
+				return false;
+	}
+	return true;
+}
+
+Test(lk_model, deterministic_across_runs_and_threads)
+{
+	struct lk_table ref, in;
+	make_tables(&ref, &in, 800);
+	struct lk_config cfg;
+	make_config(&cfg);
+	cfg.link_type = LK_ONE_TO_ONE;
+	struct lk_opts o1 = { .threads = 1, .seed = 99, .smart = true, .max_candidates = 2 };
+	struct lk_opts o2 = o1;
+	o2.threads = 2;
+	cfg.nrules = 0; /* the smart run chooses */
+	struct lk_result a, b, c;
+	char err[200];
+	cr_assert_eq(lk_run(&cfg, &in, &ref, &o1, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(lk_run(&cfg, &in, &ref, &o1, &b, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(lk_run(&cfg, &in, &ref, &o2, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert(same_result(&a, &b), "two runs with one seed differ");
+	cr_assert(same_result(&a, &c), "one and two threads differ");
+	cr_assert(a.model.nrules > 0);
+	/* one_to_one: no reference row twice. */
+	bool *used = md_calloc(NREF, 1);
+	for (size_t i = 0; i < a.nrows; i++) {
+		if (!a.rows[i].matched)
+			continue;
+		cr_assert(!used[a.rows[i].best.ref_row], "reference row %zu used twice",
+		          a.rows[i].best.ref_row);
+		used[a.rows[i].best.ref_row] = true;
+	}
+	md_free(used);
+	lk_result_release(&a);
+	lk_result_release(&b);
+	lk_result_release(&c);
+	lk_table_release(&ref);
+	lk_table_release(&in);
+}
+
+static int cancel_at_compare(void *ctx, const char *stage, size_t done, size_t total,
+                             size_t matched)
+{
+	int *calls = ctx;
+	(*calls)++;
+	return strcmp(stage, "compare") == 0;
+}
+
+Test(lk_model, cancellation_stops_the_run)
+{
+	struct lk_table ref, in;
+	make_tables(&ref, &in, 500);
+	struct lk_config cfg;
+	make_config(&cfg);
+	int calls = 0;
+	struct lk_opts o = { .threads = 2, .progress = cancel_at_compare, .progress_ctx = &calls };
+	struct lk_result res;
+	char err[200];
+	cr_assert_eq(lk_run(&cfg, &in, &ref, &o, &res, err, sizeof(err)), MD_ECANCELED);
+	cr_assert(calls >= 1);
+	cr_assert_null(res.rows);
+	lk_table_release(&ref);
+	lk_table_release(&in);
+}
+
+Test(lk_model, bad_config_names_the_field)
+{
+	struct lk_table ref, in;
+	make_tables(&ref, &in, 50);
+	struct lk_config cfg;
+	make_config(&cfg);
+	cfg.fields[2].ref_col = 9;
+	struct lk_result res;
+	char err[200] = "";
+	cr_assert_eq(lk_run(&cfg, &in, &ref, NULL, &res, err, sizeof(err)), MD_EINVAL);
+	cr_assert(strstr(err, "\"dob\""), "message: %s", err);
+	make_config(&cfg);
+	cfg.rules[1].in_cols[0] = -1;
+	cr_assert_eq(lk_run(&cfg, &in, &ref, NULL, &res, err, sizeof(err)), MD_EINVAL);
+	cr_assert(strstr(err, "blocking rule 2"), "message: %s", err);
+	lk_table_release(&ref);
+	lk_table_release(&in);
+}
+
+Test(lk_model, dedupe_clusters_and_names)
+{
+	struct lk_table ref, in;
+	make_tables(&ref, &in, 10);
+	lk_table_release(&in);
+	/* Dedupe the reference table with 10 corrupted copies appended: rows r and NREF + r. */
+	struct lk_table both;
+	make_tables(&ref, &in, 300);
+	lk_table_init(&both);
+	cr_assert_eq(lk_table_new(&both, NF, NREF + 300), 0);
+	for (size_t r = 0; r < NREF + 300; r++)
+		for (int f = 0; f < NF; f++) {
+			const char *v =
+			    r < NREF ? ref.cells[r * NF + f] : in.cells[(r - NREF) * NF + f];
+			cr_assert_eq(lk_table_set(&both, r, f, v, strlen(v)), 0);
+		}
+	struct lk_config cfg;
+	make_config(&cfg);
+	cfg.mode = LK_MODE_DEDUPE;
+	struct lk_opts o = { .threads = 2, .seed = 3, .smart = true };
+	cfg.nrules = 0;
+	struct lk_result res;
+	char err[200];
+	cr_assert_eq(lk_run(&cfg, &both, NULL, &o, &res, err, sizeof(err)), 0, "%s", err);
+	size_t joined = 0;
+	for (size_t r = 0; r < 300; r++)
+		joined += res.rows[NREF + r].cluster == r && res.rows[r].cluster == r;
+	cr_assert(joined > 280, "only %zu of 300 duplicates clustered", joined);
+	lk_result_release(&res);
+	lk_table_release(&both);
+	lk_table_release(&ref);
+	lk_table_release(&in);
+	enum lk_comparator c;
+	unsigned bit;
+	cr_assert(lk_comparator_parse("jaro_winkler", &c) && c == LK_CMP_JARO_WINKLER);
+	cr_assert_str_eq(lk_comparator_name(LK_CMP_QGRAM_COSINE), "qgram_cosine");
+	cr_assert(!lk_comparator_parse("soundex", &c));
+	cr_assert(lk_norm_parse("digits_only", &bit) && bit == LK_NORM_DIGITS_ONLY);
+}

@@ -3,10 +3,13 @@
 #include "base/common.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "engines/cv/pdftext.h"
+#include "jobs/sandbox.h"
 
 struct extract_opts {
 	unsigned long long max_pages, max_bytes, max_input, cpu, mem;
@@ -154,17 +157,12 @@ static int write_pages(const struct cv_pages *p)
 	return 0;
 }
 
-int cli_extract_main(int argc, char **argv)
+/* Limits itself, then extracts the PDF on stdin to stdout. Returns the exit code. */
+static int extract_run(const struct extract_opts *o)
 {
-	close_inherited();
-	struct extract_opts o;
-	if (parse_opts(argc, argv, &o))
-		return fail(EXTRACT_EXIT_USAGE, "usage",
-		            "matchd __extract-pdf [--max-pages N] [--max-bytes N] [--max-input N] "
-		            "[--cpu S] [--mem BYTES] < file.pdf");
-	limit_self(&o);
+	limit_self(o);
 	struct buf in;
-	buf_init(&in, (size_t)o.max_input);
+	buf_init(&in, (size_t)o->max_input);
 	int rc = read_stdin(&in);
 	if (rc == MD_ENOMEM)
 		return fail(EXTRACT_EXIT_NOMEM, "nomem", "out of memory reading the PDF");
@@ -175,8 +173,8 @@ int cli_extract_main(int argc, char **argv)
 	struct cv_pages pages;
 	cv_pages_init(&pages);
 	char err[400];
-	rc = cv_pdf_extract(in.data ? in.data : "", in.len, (size_t)o.max_pages,
-	                    (size_t)o.max_bytes, &pages, err, sizeof err);
+	rc = cv_pdf_extract(in.data ? in.data : "", in.len, (size_t)o->max_pages,
+	                    (size_t)o->max_bytes, &pages, err, sizeof err);
 	buf_release(&in);
 	int code = EXTRACT_EXIT_OK;
 	if (rc == MD_EINVAL)
@@ -187,4 +185,102 @@ int cli_extract_main(int argc, char **argv)
 		code = EXTRACT_EXIT_OUTPUT;
 	cv_pages_release(&pages);
 	return code;
+}
+
+/* ---- the fork server (jobs/sandbox.h) ---- */
+
+/* A one-page PDF showing one line of Helvetica, with a correct cross-reference table. */
+static int build_warm_pdf(struct buf *b)
+{
+	static const char text[] = "BT /F1 12 Tf 72 720 Td (matchd warm-up) Tj ET";
+	static const char *const objs[] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+		"/Resources << /Font << /F1 5 0 R >> >> >>",
+		NULL, /* the content stream */
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	};
+	size_t off[ARRAY_SIZE(objs)];
+	int rc = buf_puts(b, "%PDF-1.4\n");
+	for (size_t i = 0; i < ARRAY_SIZE(objs) && !rc; i++) {
+		off[i] = b->len;
+		if (objs[i])
+			rc = buf_printf(b, "%zu 0 obj\n%s\nendobj\n", i + 1, objs[i]);
+		else
+			rc = buf_printf(
+			    b, "%zu 0 obj\n<< /Length %zu >>\nstream\n%s\nendstream\nendobj\n",
+			    i + 1, sizeof text - 1, text);
+	}
+	size_t xref = b->len;
+	if (!rc)
+		rc = buf_printf(b, "xref\n0 %zu\n0000000000 65535 f \n", ARRAY_SIZE(objs) + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(objs) && !rc; i++)
+		rc = buf_printf(b, "%010zu 00000 n \n", off[i]);
+	if (!rc)
+		rc =
+		    buf_printf(b, "trailer\n<< /Size %zu /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+		               ARRAY_SIZE(objs) + 1, xref);
+	return rc;
+}
+
+/*
+ * Extracts one PDF before serving, so GLib's type system, poppler's global parameters and the
+ * text output code are initialised once here and inherited by every forked child.
+ */
+static void warm_up(void)
+{
+	struct buf pdf;
+	buf_init(&pdf, 4096);
+	struct cv_pages pages;
+	cv_pages_init(&pages);
+	char err[400];
+	if (build_warm_pdf(&pdf) == 0 &&
+	    cv_pdf_extract(pdf.data, pdf.len, 1, 4096, &pages, err, sizeof err) == 0)
+		cv_pages_release(&pages);
+	buf_release(&pdf);
+}
+
+/* In a forked child of the server: the server's defaults, then the request's limits. */
+static int server_child(const struct sandbox_request *rq, void *ctx)
+{
+	struct extract_opts o = *(const struct extract_opts *)ctx;
+	o.max_pages = rq->max_pages;
+	o.max_bytes = rq->max_text;
+	o.cpu = rq->cpu_seconds;
+	o.mem = rq->mem_bytes;
+	return extract_run(&o);
+}
+
+/* `matchd __extract-pdf --server [flags]`: the channel is fd 0. */
+static int server_main(int argc, char **argv)
+{
+	close_inherited();
+	/* Keep 1 and 2 taken, so the descriptors a request carries always land above 2. */
+	for (int fd = 1; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_WRONLY) != fd)
+			return EXTRACT_EXIT_OUTPUT;
+	struct extract_opts o;
+	if (parse_opts(argc, argv, &o))
+		return fail(EXTRACT_EXIT_USAGE, "usage",
+		            "matchd __extract-pdf --server [--max-input N] (channel on stdin)");
+	/* Writes to a vanished parent fail with EPIPE instead. A terminal's Ctrl-C is for the
+	 * parent, which drains its jobs (extractions included) before it exits. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	warm_up();
+	return sandbox_server_main(0, server_child, &o) ? EXTRACT_EXIT_USAGE : EXTRACT_EXIT_OK;
+}
+
+int cli_extract_main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "--server") == 0)
+		return server_main(argc - 1, argv + 1);
+	close_inherited();
+	struct extract_opts o;
+	if (parse_opts(argc, argv, &o))
+		return fail(EXTRACT_EXIT_USAGE, "usage",
+		            "matchd __extract-pdf [--max-pages N] [--max-bytes N] [--max-input N] "
+		            "[--cpu S] [--mem BYTES] < file.pdf");
+	return extract_run(&o);
 }

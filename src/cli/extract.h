@@ -14,6 +14,14 @@
  * --max-pages N [MATCHD_EXTRACT_MAX_PAGES], --max-bytes N (text) [MATCHD_EXTRACT_MAX_BYTES],
  * --max-input N [MATCHD_EXTRACT_MAX_INPUT], --cpu SECONDS [MATCHD_EXTRACT_CPU],
  * --mem BYTES [MATCHD_EXTRACT_MEM]; 0 leaves a resource unlimited.
+ *
+ * `matchd __extract-pdf --server [--max-input N]` is the fork server of jobs/sandbox.h: its
+ * channel to the parent is fd 0, it ignores SIGPIPE and SIGINT (a terminal's Ctrl-C is for the
+ * parent, which drains its jobs first; the server exits when the parent closes the channel),
+ * extracts one built-in PDF to initialise poppler, then serves sandbox_server_main(): each
+ * forked child runs exactly the steps above, with the request's limits and the pipes it
+ * carried as stdin, stdout and stderr. NEEDSWORK: a dispatch name of its own
+ * (`__extract-server`) needs a line in cli/cli.c.
  */
 #ifndef MATCHD_CLI_EXTRACT_H
 #define MATCHD_CLI_EXTRACT_H

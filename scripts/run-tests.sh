@@ -79,7 +79,8 @@ passed=$((passed + p)); failed=$((failed + f))
 
 if [ -n "$pg_url" ]; then
 	echo "== API tests on PostgreSQL"
-	MATCHD_TEST_PG_URL="$pg_url" MATCHD_BIN="$build/matchd" $python -m pytest -q -p no:cacheprovider --junitxml="$out/api_pg.xml" tests/api 2>&1 | tail -n 40
+	# MATCHD_TEST_PG_DIR: the cluster folder, for the database-restart tests (test_db_restart.py).
+	MATCHD_TEST_PG_URL="$pg_url" MATCHD_TEST_PG_DIR="$pgdir" MATCHD_BIN="$build/matchd" $python -m pytest -q -p no:cacheprovider --junitxml="$out/api_pg.xml" tests/api 2>&1 | tail -n 40
 	read -r p f < <(count_xml "$out/api_pg.xml")
 	echo "api (postgres): $p passed, $f failed"
 	passed=$((passed + p)); failed=$((failed + f))

@@ -42,6 +42,14 @@ static bool upper_family(const struct http_request *req)
 	return strncmp(req->path, "/api/v1/cvdeepmatch", 19) == 0;
 }
 
+static bool has_header(const struct http_response *resp, const char *name)
+{
+	for (int i = 0; i < resp->nheaders; i++)
+		if (!strcasecmp(resp->headers[i][0], name))
+			return true;
+	return false;
+}
+
 void api_error(struct http_request *req, struct http_response *resp, enum api_err e,
                const char *message, const char *field, json_t *details)
 {
@@ -50,6 +58,9 @@ void api_error(struct http_request *req, struct http_response *resp, enum api_er
 		json_t *f = json_pack("[{s:s,s:s}]", "field", field, "message", message);
 		json_object_set_new(d, "fields", f);
 	}
+	/* Every "try again later" answer says when. */
+	if (e == E_UNAVAILABLE && !has_header(resp, "Retry-After"))
+		(void)http_response_header(resp, "Retry-After", "1");
 	json_t *env = json_pack("{s:{s:s,s:s,s:o}}", "error", "code",
 	                        upper_family(req) ? codes[e].upper : codes[e].lower, "message",
 	                        message, "details", d);

@@ -18,6 +18,12 @@
 #define JD_MAX_BYTES 100000
 #define REQ_MAX_BYTES 65536
 #define IDEM_KEY_MAX 255
+/*
+ * How long an in-flight marker blocks its key. The marker is set after the body is read, so a
+ * live request holds it for milliseconds; a marker whose request died (or whose release failed
+ * because the database went away) frees the key after this.
+ */
+#define IDEM_INFLIGHT_MS 15000
 
 static const struct api_route cv_route = { PERM_CVDEEPMATCH };
 
@@ -389,11 +395,10 @@ static void submit(struct http_request *req, struct http_response *resp)
 		enum store_idem_state state;
 		fingerprint(req, fp);
 		int rc = store_idem_begin(st, key.workspace_id, s.idem, fp, now,
-		                          the_app->cfg.idem_ttl_ms, 60000, &state, rid);
+		                          the_app->cfg.idem_ttl_ms, IDEM_INFLIGHT_MS, &state, rid);
 		if (rc) {
-			api_error(req, resp, E_ENQUEUE,
-			          "the matching pipeline could not accept the job; retry with the "
-			          "same idempotency_key",
+			api_error(req, resp, E_UNAVAILABLE,
+			          "the database is unavailable; retry with the same idempotency_key",
 			          NULL, NULL);
 			goto out;
 		}

@@ -219,3 +219,53 @@ def server(make_server):
 def client(server):
     server.workspace("acme", credits=100)
     return Client(server, server.key("acme"))
+
+
+# ---- several nodes on one database (multi-node, soak and database-restart tests) -------------
+
+class Node(Server):
+    """One more matchd process on an existing database `db`: role "serve" (an API node; pass
+    args=["--no-workers"] for API only) or "worker" (`matchd worker`: job and webhook workers,
+    no HTTP port). Restartable like Server; start() waits until the node is up."""
+
+    def __init__(self, tmpdir, db, role="serve", env=None, args=None, name=None):
+        self.tmpdir = tmpdir
+        self.db = db
+        self.role = role
+        self.name = name or role
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.extra_env = dict(env or {})
+        self.args = list(args or [])
+        self.proc = None
+        self.log_path = os.path.join(tmpdir, "%s-%d.log" % (self.name, self.port))
+
+    def start(self, timeout=20):
+        if self.role == "serve":
+            return Server.start(self)
+        log = open(self.log_path, "a")
+        offset = log.tell()
+        self.proc = subprocess.Popen([BIN, "worker"] + self.args, env=self.env(), stdout=log,
+                                     stderr=log)
+        quiet = self.env().get("MATCHD_LOG_LEVEL") in ("warn", "error", "off")
+        deadline = time.time() + (0.5 if quiet else timeout)  # quiet: no start-up line
+        while time.time() < deadline:
+            with open(self.log_path) as f:
+                f.seek(offset)
+                if "worker node" in f.read():
+                    return self
+            if self.proc.poll() is not None:
+                raise AssertionError("matchd worker exited: " + self.log()[-2000:])
+            time.sleep(0.05)
+        if quiet and self.proc.poll() is None:
+            return self
+        raise AssertionError("matchd worker did not start: " + self.log()[-2000:])
+
+
+def psql(db, sql):
+    """Runs one SQL statement on a PostgreSQL database URL; returns rows as lists of strings."""
+    r = subprocess.run(["psql", db, "-XAtq", "-F", "\t", "-c", sql], capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError("psql failed: %s" % r.stderr)
+    return [line.split("\t") for line in r.stdout.splitlines() if line]

@@ -454,6 +454,9 @@ static int compare_all(struct run *r)
 			rc = MD_ENOMEM;
 		lk_pattern_set_release(&w[t].ps);
 	}
+	/* The stage is reported at least once, whichever thread took the chunks. */
+	if (!rc && !atomic_load(&r->cancel))
+		rc = progress(r, "compare", r->n_in, r->n_in, 0);
 	if (!rc && atomic_load(&r->cancel))
 		rc = MD_ECANCELED;
 	return rc;

@@ -91,10 +91,10 @@ static const char *const texts[SQL_COUNT] = {
 	    "\"%s\",\"progress\":%s}', id, stage, to_char(progress, 'FM0.000')), $4 FROM c), "
 	    "n AS (SELECT pg_notify('matchd_jobs', id) FROM c) "
 	    "SELECT c.*, (SELECT count(*) FROM n) FROM c",
-	/* A job whose worker stopped renewing its lease goes back to the queue. */
+	/* A job whose worker stopped renewing its lease goes back to the queue, at its old place. */
 	[SQL_JOB_RESCUE] =
 	    "UPDATE jobs SET status = 'queued', stage = 'requeued', lease_token = NULL, "
-	    "lease_owner = NULL, lease_until = NULL, run_after = $1, updated_at = $1 "
+	    "lease_owner = NULL, lease_until = NULL, updated_at = $1 "
 	    "WHERE id = (SELECT id FROM jobs WHERE status = 'running' "
 	    "AND lease_until < $1 AND attempts < max_attempts LIMIT 1 FOR UPDATE SKIP LOCKED) "
 	    "RETURNING id",

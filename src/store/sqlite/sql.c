@@ -74,10 +74,10 @@ static const char *const texts[SQL_COUNT] = {
 	    "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' "
 	    "AND run_after <= ?4 ORDER BY run_after, id LIMIT 1) "
 	    "RETURNING " JOB_COLS,
-	/* A job whose worker stopped renewing its lease goes back to the queue. */
+	/* A job whose worker stopped renewing its lease goes back to the queue, at its old place. */
 	[SQL_JOB_RESCUE] =
 	    "UPDATE jobs SET status = 'queued', stage = 'requeued', lease_token = NULL, "
-	    "lease_owner = NULL, lease_until = NULL, run_after = ?1, updated_at = ?1 "
+	    "lease_owner = NULL, lease_until = NULL, updated_at = ?1 "
 	    "WHERE id = (SELECT id FROM jobs WHERE status = 'running' "
 	    "AND lease_until < ?1 AND attempts < max_attempts LIMIT 1) "
 	    "RETURNING id",

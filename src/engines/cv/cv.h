@@ -45,10 +45,20 @@
 #define CV_WARNING_MAX 160
 
 /* The text of a document, one UTF-8 string per page (page i + 1 is text[i]). */
+#define CV_MAX_WARNINGS 8
+#define CV_WARNING_MAX 160
+
 struct cv_pages {
 	char **text;
 	size_t n;
 	bool truncated; /* pages or bytes were cut at a limit */
+	/*
+	 * What extraction could not read or had to repair ("page 1: part of the page has symbols
+	 * but no extractable text"), for result.warnings. Inline storage, so cv_pages_release()
+	 * needs no change; cv_pdf_extract() fills it.
+	 */
+	char warnings[CV_MAX_WARNINGS][CV_WARNING_MAX];
+	size_t nwarnings;
 };
 
 void cv_pages_init(struct cv_pages *p);

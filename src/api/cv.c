@@ -397,9 +397,10 @@ static void submit(struct http_request *req, struct http_response *resp)
 		int rc = store_idem_begin(st, key.workspace_id, s.idem, fp, now,
 		                          the_app->cfg.idem_ttl_ms, IDEM_INFLIGHT_MS, &state, rid);
 		if (rc) {
-			api_error(req, resp, E_UNAVAILABLE,
-			          "the database is unavailable; retry with the same idempotency_key",
-			          NULL, NULL);
+			api_error(
+			    req, resp, E_UNAVAILABLE,
+			    "the database is unavailable; retry with the same idempotency_key",
+			    NULL, NULL);
 			goto out;
 		}
 		if (state == STORE_IDEM_REPLAY) {
@@ -566,6 +567,14 @@ static int run_engine(struct job_run *r, const json_t *in, struct cv_pages *page
 	rc = cv_match(&ci, &res);
 	if (rc == 0) {
 		json_t *out = cv_result_to_json(&res);
+		/* What extraction could not read or had to repair joins the engine's warnings. */
+		json_t *w = out ? json_object_get(out, "warnings") : NULL;
+		if (out && !json_is_array(w)) {
+			w = json_array();
+			json_object_set_new(out, "warnings", w);
+		}
+		for (size_t i = 0; out && i < pages->nwarnings; i++)
+			json_array_append_new(w, json_string(pages->warnings[i]));
 		char *text = out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
 		rc = text ? job_run_set_result(r, text) : MD_ENOMEM;
 		free(text);

@@ -154,6 +154,16 @@ static int write_pages(const struct cv_pages *p)
 		if (!write_all(1, head, (size_t)n) || !write_all(1, p->text[i], len))
 			return -1;
 	}
+	/* Then what could not be read or was repaired, framed the same way. */
+	n = snprintf(head, sizeof head, "MDWARN %zu\n", p->nwarnings);
+	if (!write_all(1, head, (size_t)n))
+		return -1;
+	for (size_t i = 0; i < p->nwarnings; i++) {
+		size_t len = strnlen(p->warnings[i], CV_WARNING_MAX);
+		n = snprintf(head, sizeof head, "%zu\n", len);
+		if (!write_all(1, head, (size_t)n) || !write_all(1, p->warnings[i], len))
+			return -1;
+	}
 	return 0;
 }
 

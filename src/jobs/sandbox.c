@@ -199,6 +199,32 @@ static int reap(pid_t pid, int64_t deadline, bool *killed, struct rusage *ru)
 	}
 }
 
+/*
+ * The optional warnings after the pages: "MDWARN k\n" then k frames "len\n" + bytes. Output
+ * without them (an older child) is fine; extra or oversized warnings are cut, not refused.
+ */
+static int parse_warnings(const char *p, const char *end, struct cv_pages *out)
+{
+	size_t k;
+	int used = 0;
+	if (p >= end || sscanf(p, "MDWARN %zu\n%n", &k, &used) != 1 || used == 0)
+		return 0;
+	p += used;
+	for (size_t i = 0; i < k && p < end; i++) {
+		char *nl;
+		unsigned long long l = strtoull(p, &nl, 10);
+		if (nl >= end || *nl != '\n' || l > (size_t)(end - nl - 1))
+			return 0;
+		if (out->nwarnings < CV_MAX_WARNINGS) {
+			size_t c = MD_MIN((size_t)l, (size_t)CV_WARNING_MAX - 1);
+			memcpy(out->warnings[out->nwarnings], nl + 1, c);
+			out->warnings[out->nwarnings++][c] = '\0';
+		}
+		p = nl + 1 + l;
+	}
+	return 0;
+}
+
 static int parse_pages(const struct buf *b, struct cv_pages *out, char *err, size_t errcap)
 {
 	const char *p = b->data ? b->data : "", *end = p + b->len;
@@ -223,7 +249,7 @@ static int parse_pages(const struct buf *b, struct cv_pages *out, char *err, siz
 			return rc;
 		p = nl + 1 + l;
 	}
-	return 0;
+	return parse_warnings(p, end, out);
 }
 
 static void first_line(const char *s, size_t n, char *dst, size_t cap)

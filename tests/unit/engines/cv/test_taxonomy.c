@@ -1,0 +1,339 @@
+/*
+ * The skills taxonomy (src/engines/cv/taxonomy.c) against the real data/skills.tsv: aliases,
+ * boundaries, ambiguous names, exclusions, hierarchy credit, rarity and JD extraction. Run from
+ * the repository root; the JD tests also read ../shared/data/cv/jd/.
+ */
+#include <criterion/criterion.h>
+
+#include "base/common.h"
+#include "engines/cv/taxonomy.h"
+
+static struct cv_taxonomy tax;
+static bool loaded;
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b;
+	buf_init(&b, 64u << 20);
+	char tmp[65536];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		if (buf_append(&b, tmp, n) != 0)
+			break;
+	fclose(f);
+	*len = b.len;
+	return buf_take(&b);
+}
+
+static void setup(void)
+{
+	if (loaded)
+		return;
+	size_t len;
+	char *tsv = slurp("data/skills.tsv", &len);
+	cr_assert(tsv, "data/skills.tsv not readable (run from the repository root)");
+	char err[200];
+	int rc = cv_taxonomy_load(&tax, tsv, len, err, sizeof(err));
+	md_free(tsv);
+	cr_assert_eq(rc, 0, "load: %s %s", md_strerror(rc), err);
+	loaded = true;
+}
+
+static void teardown(void)
+{
+	/* Kept loaded for the whole process: criterion runs each test in a fresh fork. */
+}
+
+struct hits {
+	int skill[256];
+	size_t off[256];
+	bool ctx[256];
+	int n;
+};
+
+static int collect(void *ctx, const struct cv_skill_hit *h)
+{
+	struct hits *x = ctx;
+	if (x->n < 256) {
+		x->skill[x->n] = h->skill;
+		x->off[x->n] = h->offset;
+		x->ctx[x->n] = h->needs_context;
+		x->n++;
+	}
+	return 0;
+}
+
+static struct hits find(const char *text, bool skills_context)
+{
+	struct hits h = { .n = 0 };
+	int rc = cv_taxonomy_find(&tax, text, strlen(text), skills_context, collect, &h);
+	cr_assert_eq(rc, 0);
+	return h;
+}
+
+static int named(const char *name)
+{
+	int i = cv_taxonomy_lookup(&tax, name);
+	cr_assert_geq(i, 0, "no skill named %s", name);
+	return i;
+}
+
+static bool found(const char *text, bool ctx, const char *name)
+{
+	int want = named(name);
+	struct hits h = find(text, ctx);
+	for (int i = 0; i < h.n; i++)
+		if (h.skill[i] == want)
+			return true;
+	return false;
+}
+
+TestSuite(cv_taxonomy, .init = setup, .fini = teardown);
+
+Test(cv_taxonomy, size_and_sources)
+{
+	cr_assert_gt(tax.nskills, 20000, "only %d skills", tax.nskills);
+	cr_assert_str_eq(tax.skills[named("Docker")].type, "onet");
+	cr_assert_str_eq(tax.skills[named("Kubernetes")].type, "onet");
+	cr_assert_str_eq(tax.skills[named("AWS")].type, "onet");
+	cr_assert_str_eq(tax.skills[named("manage staff")].type, "esco");
+	cr_assert_str_eq(tax.skills[named("golang")].type, "linguist");
+	cr_assert(tax.skills[named("Docker")].hot);
+	cr_assert_eq(cv_taxonomy_by_id(&tax, "onet:docker"), named("Docker"));
+	cr_assert_eq(cv_taxonomy_by_id(&tax, "nope"), -1);
+}
+
+Test(cv_taxonomy, aliases)
+{
+	int pg = named("PostgreSQL");
+	cr_assert_eq(named("postgres"), pg);
+	cr_assert_eq(named("psql"), pg);
+	cr_assert_eq(named("  POSTGRES "), pg);
+	cr_assert_eq(named("golang"), named("Go"));
+	cr_assert_str_eq(tax.skills[named("golang")].label, "Go");
+	cr_assert_str_eq(tax.skills[named("cpp")].label, "C++");
+	cr_assert_eq(named("React.js"), named("React"));
+	cr_assert_eq(named("ReactJS"), named("React"));
+	cr_assert_eq(named("k8s"), named("Kubernetes"));
+	cr_assert_eq(named("Amazon Web Services"), named("AWS"));
+	cr_assert_neq(named("Java"), named("JavaScript"));
+	cr_assert_eq(cv_taxonomy_lookup(&tax, "no such skill at all"), -1);
+	cr_assert_eq(cv_taxonomy_lookup(&tax, ""), -1);
+}
+
+Test(cv_taxonomy, exclusions_applied)
+{
+	int js = named("JavaScript");
+	cr_assert_neq(cv_taxonomy_lookup(&tax, "Mocha"), js, "Mocha must not name JavaScript");
+	cr_assert_neq(cv_taxonomy_lookup(&tax, "node"), js);
+	cr_assert_not(found("Unit tests with Mocha and Chai", false, "JavaScript"));
+	cr_assert_eq(cv_taxonomy_lookup(&tax, "ML"), named("machine learning"));
+}
+
+Test(cv_taxonomy, matching_in_text)
+{
+	const char *t = "Built services with Node.js, ReactJS and PostgreSQL (psql) on AWS; "
+	                "containerised with Docker and Kubernetes. Used C/C++ and C# with .NET.";
+	cr_assert(found(t, false, "Node.js"));
+	cr_assert(found(t, false, "React"));
+	cr_assert(found(t, false, "PostgreSQL"));
+	cr_assert(found(t, false, "AWS"));
+	cr_assert(found(t, false, "Docker"));
+	cr_assert(found(t, false, "Kubernetes"));
+	cr_assert(found(t, false, "C++"));
+	cr_assert(found(t, false, "C#"));
+	cr_assert(found(t, false, ".NET"));
+	cr_assert(found(t, false, "C"), "C next to C++ in a list");
+	cr_assert_not(found(t, false, "JavaScript"), "node.js is not js");
+}
+
+Test(cv_taxonomy, java_is_not_javascript)
+{
+	cr_assert_not(found("Senior JavaScript developer", false, "Java"));
+	cr_assert(found("Senior JavaScript developer", false, "JavaScript"));
+	cr_assert(found("Java, JavaScript", false, "Java"));
+	cr_assert_not(found("Objective-C developer", false, "C"));
+	cr_assert_not(found("Skills: R&D, C-level reporting", false, "C"));
+	cr_assert_not(found("Skills: R&D, C-level reporting", false, "R"));
+}
+
+Test(cv_taxonomy, multi_word_and_stemming)
+{
+	cr_assert(found("Excellent knowledge of Relational Databases.", false, "relational databases"));
+	cr_assert(found("I enjoy managing staff in busy teams", false, "manage staff"));
+	cr_assert(found("React\nNative apps", false, "React Native"));
+	cr_assert_not(found("React Native apps", false, "React"), "leftmost-longest");
+	cr_assert(found("Google Cloud Platform", false, "GCP"));
+}
+
+Test(cv_taxonomy, ambiguous_names_need_context)
+{
+	cr_assert_not(found("We will go to the office and rust never sleeps.", false, "Go"));
+	cr_assert_not(found("Let's Go to the meeting.", false, "Go"));
+	cr_assert(found("Languages: Go, Rust", false, "Go"));
+	cr_assert(found("Skills\nGo\nRust\n", false, "Rust"));
+	cr_assert(found("Built the API in Python, Go and Rust.", false, "Go"));
+	cr_assert(found("Built the API in Python, Go and Rust.", false, "Rust"));
+	cr_assert(found("Go", true, "Go"));
+	cr_assert_not(found("go", true, "Go"), "lower-case go is the verb");
+	cr_assert_not(found("Reports in Excel format help me excel.", false, "Excel"));
+	cr_assert(found("Tools: Excel, Word, PowerPoint", false, "Excel"));
+	struct hits h = find("Languages: Go", false);
+	cr_assert_eq(h.n, 1);
+	cr_assert(h.ctx[0]);
+	cr_assert_eq(h.off[0], 11);
+}
+
+Test(cv_taxonomy, hierarchy_credit)
+{
+	int pg = named("PostgreSQL"), rdb = named("relational databases");
+	int d = -1;
+	cr_assert(cv_taxonomy_is_under(&tax, pg, rdb, &d));
+	cr_assert_eq(d, 1);
+	cr_assert_float_eq(cv_taxonomy_credit(&tax, rdb, pg), 0.8, 1e-9);
+	cr_assert_float_eq(cv_taxonomy_credit(&tax, pg, pg), 1.0, 1e-9);
+	cr_assert_float_eq(cv_taxonomy_credit(&tax, pg, rdb), 0.0, 1e-9);
+	int fw = named("JavaScript frameworks"), react = named("React"), ng = named("Angular");
+	cr_assert_float_eq(cv_taxonomy_credit(&tax, fw, react), 0.8, 1e-9);
+	cr_assert_float_eq(cv_taxonomy_credit(&tax, ng, react), 0.5, 1e-9);
+	cr_assert(cv_taxonomy_is_under(&tax, react, named("JavaScript"), &d));
+	cr_assert_eq(d, 2);
+	cr_assert_float_eq(cv_taxonomy_credit(&tax, named("Docker"), named("manage staff")), 0.0,
+	                   1e-9);
+	cr_assert_not(cv_taxonomy_is_under(&tax, -1, pg, NULL));
+}
+
+Test(cv_taxonomy, rarity)
+{
+	double generic = cv_taxonomy_rarity(&tax, named("computer programming"));
+	double specific = cv_taxonomy_rarity(&tax, named("Elixir"));
+	cr_assert(generic >= 0.5 && generic <= 2.0);
+	cr_assert(specific >= 0.5 && specific <= 2.0);
+	cr_assert_gt(specific, generic, "Elixir %g vs computer programming %g", specific, generic);
+	cr_assert_float_eq(cv_taxonomy_rarity(&tax, -5), 1.0, 1e-9);
+}
+
+struct reqs {
+	int skill[256];
+	enum cv_req_kind kind[256];
+	int n;
+};
+
+static int collect_req(void *ctx, const struct cv_skill_requirement *r)
+{
+	struct reqs *x = ctx;
+	if (x->n < 256) {
+		x->skill[x->n] = r->skill;
+		x->kind[x->n] = r->kind;
+		x->n++;
+	}
+	return 0;
+}
+
+static int kind_of(const struct reqs *r, const char *name)
+{
+	int s = named(name);
+	for (int i = 0; i < r->n; i++)
+		if (r->skill[i] == s)
+			return (int)r->kind[i];
+	return 0;
+}
+
+static struct reqs extract(const char *text, size_t len)
+{
+	struct reqs r = { .n = 0 };
+	cr_assert_eq(cv_taxonomy_extract_requirements(&tax, text, len, collect_req, &r), 0);
+	return r;
+}
+
+Test(cv_taxonomy, jd_cues)
+{
+	const char *jd = "Requirements\n"
+	                 "- You have strong experience with PostgreSQL.\n"
+	                 "- Kubernetes is required.\n"
+	                 "- Experience with Terraform is a plus.\n"
+	                 "Nice to have\n"
+	                 "- GraphQL\n"
+	                 "- Docker, ideally in production; Kafka is a must.\n"
+	                 "Benefits\n"
+	                 "- Free Python lessons\n";
+	struct reqs r = extract(jd, strlen(jd));
+	cr_assert_eq(kind_of(&r, "PostgreSQL"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Kubernetes"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Terraform"), CV_REQ_NICE);
+	cr_assert_eq(kind_of(&r, "GraphQL"), CV_REQ_NICE);
+	cr_assert_eq(kind_of(&r, "Docker"), CV_REQ_NICE);
+	cr_assert_eq(kind_of(&r, "Apache Kafka"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Python"), 0, "benefits are not requirements");
+}
+
+Test(cv_taxonomy, jd_real_java_developer)
+{
+	size_t len;
+	char *jd = slurp("../shared/data/cv/jd/resume-matcher_job_desc_java_developer.txt", &len);
+	cr_assert(jd);
+	struct reqs r = extract(jd, len);
+	/* Read off the page: all in "Requirements" or the intro, no nice-to-have cue anywhere. */
+	cr_assert_eq(kind_of(&r, "Java"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "SQL"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "relational databases"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Hibernate"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Java EE"), CV_REQ_MUST);
+	for (int i = 0; i < r.n; i++)
+		cr_assert_neq(r.kind[i], CV_REQ_NICE, "%s", tax.skills[r.skill[i]].label);
+	md_free(jd);
+}
+
+Test(cv_taxonomy, jd_real_front_end)
+{
+	size_t len;
+	char *jd = slurp("../shared/data/cv/jd/resume-matcher_job_desc_front_end_engineer.txt", &len);
+	cr_assert(jd);
+	struct reqs r = extract(jd, len);
+	cr_assert_eq(kind_of(&r, "React"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Vue.js"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "jQuery"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Git"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "HTML"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "JavaScript frameworks"), CV_REQ_MUST);
+	md_free(jd);
+}
+
+Test(cv_taxonomy, load_errors)
+{
+	struct cv_taxonomy t;
+	char err[200];
+	const char *bad = "id\tlabel\ttype\tcategory\thot\taliases\tbroader\tneeds_context\nx\ty\n";
+	cr_assert_eq(cv_taxonomy_load(&t, bad, strlen(bad), err, sizeof(err)), MD_EINVAL);
+	cr_assert(strstr(err, "line 2"), "%s", err);
+	const char *dup = "id\tlabel\ttype\tcategory\thot\taliases\tbroader\tneeds_context\n"
+	                  "a\tA\tx\t\t0\t\t\t\na\tB\tx\t\t0\t\t\t\n";
+	cr_assert_eq(cv_taxonomy_load(&t, dup, strlen(dup), err, sizeof(err)), MD_EINVAL);
+	cr_assert_eq(cv_taxonomy_load(&t, "", 0, err, sizeof(err)), MD_EINVAL);
+	const char *ok = "# c\nid\tlabel\ttype\tcategory\thot\taliases\tbroader\tneeds_context\n"
+	                 "a\tAlpha Beta\tx\t\t1\tab|a b c\tb|zz\t\nb\tBeta\tx\t\t0\t\t\tBeta\n";
+	cr_assert_eq(cv_taxonomy_load(&t, ok, strlen(ok), err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(t.nskills, 2);
+	cr_assert_eq(cv_taxonomy_lookup(&t, "alpha betas"), 0);
+	cr_assert_eq(cv_taxonomy_lookup(&t, "A B C"), 0);
+	cr_assert(cv_taxonomy_is_under(&t, 0, 1, NULL));
+	cv_taxonomy_release(&t);
+	cv_taxonomy_release(&t);
+}
+
+Test(cv_taxonomy, allocation_failures)
+{
+	const char *ok = "id\tlabel\ttype\tcategory\thot\taliases\tbroader\tneeds_context\n"
+	                 "a\tAlpha Beta\tx\t\t1\tab|a b c\tb\t\nb\tBeta\tx\t\t0\t\t\tBeta\n";
+	for (long n = 0; n < 40; n++) {
+		struct cv_taxonomy t;
+		md_alloc_fail_after(n);
+		int rc = cv_taxonomy_load(&t, ok, strlen(ok), NULL, 0);
+		md_alloc_fail_after(-1);
+		cr_assert(rc == 0 || rc == MD_ENOMEM, "rc %d at %ld", rc, n);
+		cv_taxonomy_release(&t);
+	}
+}

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/linkage.h"
 #include "base/common.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -107,6 +108,7 @@ static int register_routes(struct http_server *s)
 	rc = rc ? rc : api_cv_routes(s);
 	rc = rc ? rc : api_credits_routes(s);
 	rc = rc ? rc : api_webhooks_routes(s);
+	rc = rc ? rc : api_linkage_routes(s);
 	return rc;
 }
 
@@ -131,7 +133,7 @@ int app_start(struct app *a, char *err, size_t errcap)
 	if (fault && *fault)
 		store_fail_next_submits(a->st, (int)strtol(fault, NULL, 10));
 	store_set_payload_builder(a->st, api_webhook_payload, NULL);
-	if ((rc = api_register_runners())) {
+	if ((rc = api_register_runners()) || (rc = api_linkage_register_runner())) {
 		snprintf(err, errcap, "cannot register job runners");
 		return rc;
 	}

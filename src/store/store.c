@@ -311,3 +311,82 @@ int store_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded
 {
 	return st->ops->delivery_counts(st, pending, succeeded, failed);
 }
+
+void store_lk_dataset_release(struct store_lk_dataset *d)
+{
+	md_free(d->columns);
+	d->columns = NULL;
+}
+
+void store_lk_config_release(struct store_lk_config *c)
+{
+	md_free(c->body);
+	c->body = NULL;
+}
+
+int store_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
+                            const char *columns_json, int64_t row_count, const void *csv,
+                            size_t len, int64_t now, struct store_lk_dataset *out)
+{
+	return st->ops->lk_dataset_create(st, ws_id, name, columns_json, row_count, csv, len, now,
+	                                  out);
+}
+
+int store_lk_dataset_get(struct store *st, const char *ws_id, const char *id,
+                         struct store_lk_dataset *out)
+{
+	return st->ops->lk_dataset_get(st, ws_id, id, out);
+}
+
+int store_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                          int (*cb)(void *ctx, const struct store_lk_dataset *d), void *ctx)
+{
+	return st->ops->lk_dataset_list(st, ws_id, cursor, limit, cb, ctx);
+}
+
+int store_lk_dataset_delete(struct store *st, const char *ws_id, const char *id)
+{
+	return st->ops->lk_dataset_delete(st, ws_id, id);
+}
+
+int store_lk_config_create(struct store *st, const char *ws_id, const char *body, int64_t now,
+                           struct store_lk_config *out)
+{
+	return st->ops->lk_config_create(st, ws_id, body, now, out);
+}
+
+int store_lk_config_get(struct store *st, const char *ws_id, const char *id,
+                        struct store_lk_config *out)
+{
+	return st->ops->lk_config_get(st, ws_id, id, out);
+}
+
+int store_lk_config_update(struct store *st, const char *ws_id, const char *id, const char *body,
+                           int64_t now)
+{
+	return st->ops->lk_config_update(st, ws_id, id, body, now);
+}
+
+int store_lk_config_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                         int (*cb)(void *ctx, const struct store_lk_config *c), void *ctx)
+{
+	return st->ops->lk_config_list(st, ws_id, cursor, limit, cb, ctx);
+}
+
+int store_lk_config_delete(struct store *st, const char *ws_id, const char *id)
+{
+	return st->ops->lk_config_delete(st, ws_id, id);
+}
+
+int store_lk_results_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                         const char *rows_json)
+{
+	return st->ops->lk_results_put(st, ws_id, job_id, token, rows_json);
+}
+
+int store_lk_results_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
+                          int limit, double min_conf, const char *status,
+                          int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx)
+{
+	return st->ops->lk_results_list(st, ws_id, run_id, after, limit, min_conf, status, cb, ctx);
+}

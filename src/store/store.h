@@ -299,4 +299,75 @@ MD_WUR int store_delivery_redeliver(struct store *st, const char *ws_id, const c
 MD_WUR int store_delivery_counts(struct store *st, int64_t *pending, int64_t *succeeded,
                                  int64_t *failed);
 
+/* ---- record linkage (seed 002): datasets, configs, run results ---- */
+struct store_lk_dataset {
+	char id[MD_UUID_LEN];
+	char workspace_id[MD_UUID_LEN];
+	char name[256];
+	char blob_id[MD_UUID_LEN]; /* the raw CSV, readable with store_blob_get */
+	int64_t row_count;
+	int64_t created_at;
+	char *columns; /* JSON array text of the header names */
+};
+void store_lk_dataset_release(struct store_lk_dataset *d);
+
+/*
+ * Stores an uploaded table durably: the CSV bytes as a blob and the dataset row, in one
+ * transaction. out is filled (columns copied). Returns 0, MD_EUNAVAIL, MD_EIO or MD_ENOMEM.
+ */
+MD_WUR int store_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
+                                   const char *columns_json, int64_t row_count, const void *csv,
+                                   size_t len, int64_t now, struct store_lk_dataset *out);
+MD_WUR int store_lk_dataset_get(struct store *st, const char *ws_id, const char *id,
+                                struct store_lk_dataset *out);
+/* Newest first; ids < cursor when cursor is non-empty. The struct lives during the callback. */
+MD_WUR int store_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                                 int (*cb)(void *ctx, const struct store_lk_dataset *d), void *ctx);
+/* Deletes the dataset and its blob; MD_ENOTFOUND for another workspace's id. */
+MD_WUR int store_lk_dataset_delete(struct store *st, const char *ws_id, const char *id);
+
+struct store_lk_config {
+	char id[MD_UUID_LEN];
+	char workspace_id[MD_UUID_LEN];
+	int64_t created_at, updated_at;
+	char *body; /* JSON text as the API validated it */
+};
+void store_lk_config_release(struct store_lk_config *c);
+
+MD_WUR int store_lk_config_create(struct store *st, const char *ws_id, const char *body,
+                                  int64_t now, struct store_lk_config *out);
+MD_WUR int store_lk_config_get(struct store *st, const char *ws_id, const char *id,
+                               struct store_lk_config *out);
+/* Replaces the body; MD_ENOTFOUND for another workspace's id. */
+MD_WUR int store_lk_config_update(struct store *st, const char *ws_id, const char *id,
+                                  const char *body, int64_t now);
+MD_WUR int store_lk_config_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                                int (*cb)(void *ctx, const struct store_lk_config *c), void *ctx);
+MD_WUR int store_lk_config_delete(struct store *st, const char *ws_id, const char *id);
+
+/*
+ * Writes the per-row results of run job_id, replacing any earlier attempt's rows, in one
+ * transaction that first checks the job is still running under token: a worker that lost its
+ * lease writes nothing (MD_ECONFLICT). rows_json is a JSON array of
+ * {"row": n, "status": "matched"|"unmatched"|"review", "confidence": x, "data": {...}}.
+ * The rows are read only once the job succeeded, so together with store_job_succeed (guarded
+ * by the same token, charging once) exactly one attempt's results are ever visible.
+ */
+MD_WUR int store_lk_results_put(struct store *st, const char *ws_id, const char *job_id,
+                                const char *token, const char *rows_json);
+
+struct store_lk_result {
+	int64_t row;
+	char status[16];
+	double confidence;
+	const char *data; /* JSON, valid during the callback */
+};
+/*
+ * Lists a run's rows in row order: row > after (-1 for the start), confidence >= min_conf,
+ * status equal to status when not NULL, at most limit (<= 0: all).
+ */
+MD_WUR int store_lk_results_list(struct store *st, const char *ws_id, const char *run_id,
+                                 int64_t after, int limit, double min_conf, const char *status,
+                                 int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx);
+
 #endif

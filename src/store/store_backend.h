@@ -81,6 +81,28 @@ struct store_ops {
 	int (*delivery_redeliver)(struct store *st, const char *ws_id, const char *id, int64_t now);
 	int (*delivery_counts)(struct store *st, int64_t *pending, int64_t *succeeded,
 	                       int64_t *failed);
+	int (*lk_dataset_create)(struct store *st, const char *ws_id, const char *name,
+	                         const char *columns_json, int64_t row_count, const void *csv,
+	                         size_t len, int64_t now, struct store_lk_dataset *out);
+	int (*lk_dataset_get)(struct store *st, const char *ws_id, const char *id,
+	                      struct store_lk_dataset *out);
+	int (*lk_dataset_list)(struct store *st, const char *ws_id, const char *cursor, int limit,
+	                       int (*cb)(void *ctx, const struct store_lk_dataset *d), void *ctx);
+	int (*lk_dataset_delete)(struct store *st, const char *ws_id, const char *id);
+	int (*lk_config_create)(struct store *st, const char *ws_id, const char *body, int64_t now,
+	                        struct store_lk_config *out);
+	int (*lk_config_get)(struct store *st, const char *ws_id, const char *id,
+	                     struct store_lk_config *out);
+	int (*lk_config_update)(struct store *st, const char *ws_id, const char *id,
+	                        const char *body, int64_t now);
+	int (*lk_config_list)(struct store *st, const char *ws_id, const char *cursor, int limit,
+	                      int (*cb)(void *ctx, const struct store_lk_config *c), void *ctx);
+	int (*lk_config_delete)(struct store *st, const char *ws_id, const char *id);
+	int (*lk_results_put)(struct store *st, const char *ws_id, const char *job_id,
+	                      const char *token, const char *rows_json);
+	int (*lk_results_list)(struct store *st, const char *ws_id, const char *run_id,
+	                       int64_t after, int limit, double min_conf, const char *status,
+	                       int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx);
 };
 
 struct store {

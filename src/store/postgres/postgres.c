@@ -17,20 +17,10 @@
 #include "base/timeutil.h"
 #include "migrations_pg.h"
 #include "store/postgres/pool.h"
+#include "store/postgres/postgres_int.h"
 
 #define PG_MIGRATION_LOCK 0x6d61746368 /* "match" */
 #define PG_CHANNEL "matchd_jobs"
-
-struct pg_store {
-	struct store base; /* first: a struct store * is a struct pg_store * */
-	struct pg_pool pool;
-	pthread_t listener;
-	bool listener_started;
-	atomic_bool stopping;
-	int stop_fd; /* an eventfd that ends the listener's poll at once */
-};
-
-#define PG(st) ((struct pg_store *)(st))
 
 /* ---- transactions ---- */
 
@@ -1409,6 +1399,17 @@ static const struct store_ops postgres_ops = {
 	.delivery_attempts = pg_delivery_attempts,
 	.delivery_redeliver = pg_delivery_redeliver,
 	.delivery_counts = pg_delivery_counts,
+	.lk_dataset_create = pg_lk_dataset_create,
+	.lk_dataset_get = pg_lk_dataset_get,
+	.lk_dataset_list = pg_lk_dataset_list,
+	.lk_dataset_delete = pg_lk_dataset_delete,
+	.lk_config_create = pg_lk_config_create,
+	.lk_config_get = pg_lk_config_get,
+	.lk_config_update = pg_lk_config_update,
+	.lk_config_list = pg_lk_config_list,
+	.lk_config_delete = pg_lk_config_delete,
+	.lk_results_put = pg_lk_results_put,
+	.lk_results_list = pg_lk_results_list,
 };
 
 int store_postgres_open(const char *url, struct store **out, char *err, size_t errcap)

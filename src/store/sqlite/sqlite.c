@@ -12,13 +12,7 @@
 #include "base/timeutil.h"
 #include "migrations.h"
 #include "store/sqlite/conn.h"
-
-struct sq_store {
-	struct store base; /* first: a struct store * is a struct sq_store * */
-	struct sq_pool pool;
-};
-
-#define SQ(st) ((struct sq_store *)(st))
+#include "store/sqlite/sqlite_int.h"
 
 /* ---- small helpers ---- */
 
@@ -1400,6 +1394,17 @@ static const struct store_ops sqlite_ops = {
 	.delivery_attempts = sq_delivery_attempts,
 	.delivery_redeliver = sq_delivery_redeliver,
 	.delivery_counts = sq_delivery_counts,
+	.lk_dataset_create = sq_lk_dataset_create,
+	.lk_dataset_get = sq_lk_dataset_get,
+	.lk_dataset_list = sq_lk_dataset_list,
+	.lk_dataset_delete = sq_lk_dataset_delete,
+	.lk_config_create = sq_lk_config_create,
+	.lk_config_get = sq_lk_config_get,
+	.lk_config_update = sq_lk_config_update,
+	.lk_config_list = sq_lk_config_list,
+	.lk_config_delete = sq_lk_config_delete,
+	.lk_results_put = sq_lk_results_put,
+	.lk_results_list = sq_lk_results_list,
 };
 
 int store_sqlite_open(const char *url, struct store **out, char *err, size_t errcap)

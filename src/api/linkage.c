@@ -1,0 +1,2083 @@
+/*
+ * linkage.c: the record-matching family (seed 002), see linkage.h. Datasets are CSV uploads
+ * parsed by the engine's reader and kept as blobs; configs are validated JSON documents; a run
+ * snapshots its config into a job of kind "linkage", whose runner (at the bottom of this file)
+ * parses both tables, calls lk_run and writes one result row per input row.
+ */
+#include "api/linkage.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "api/contracts.h"
+#include "base/common.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "engines/linkage/csv.h"
+#include "engines/linkage/linkage.h"
+#include "engines/linkage/table.h"
+
+#define DATASET_BODY_LIMIT ((size_t)256 << 20)
+#define RUN_BODY_LIMIT ((size_t)8 << 20)
+#define MAX_ONLINE_ROWS 1000
+#define IDEM_KEY_MAX 255
+#define RESULTS_PAGE_MAX 1000
+
+static const struct api_route lk_route = { PERM_LINKAGE };
+static int64_t lk_price = 1;
+
+/* ---- shared helpers ---- */
+
+static void unavailable(struct http_request *req, struct http_response *resp)
+{
+	(void)http_response_header(resp, "Retry-After", "1");
+	api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL, NULL);
+}
+
+/* Writes the 404 or 503 that a failed store read means; rc is not 0. */
+static void lookup_error(struct http_request *req, struct http_response *resp, int rc,
+                         const char *what)
+{
+	if (rc == MD_ENOTFOUND) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "No %s with this ID exists for your workspace.", what);
+		api_error(req, resp, E_NOT_FOUND, msg, NULL, NULL);
+	} else {
+		unavailable(req, resp);
+	}
+}
+
+/* The :id parameter when it is a UUID; "" otherwise (every lookup then says not found). */
+static void id_param(struct http_request *req, char id[MD_UUID_LEN])
+{
+	if (!api_param(req, "id", id, MD_UUID_LEN) || !md_uuid_valid(id))
+		id[0] = '\0';
+}
+
+/* Collected field errors, one response naming every offending field. */
+struct field_errors {
+	json_t *fields;
+};
+
+static void field_error(struct field_errors *fe, const char *field, const char *msg)
+{
+	if (!fe->fields)
+		fe->fields = json_array();
+	json_array_append_new(fe->fields, json_pack("{s:s,s:s}", "field", field, "message", msg));
+}
+
+/* Writes the 400 of collected errors: "<field>: <message>" of the first as the message. */
+static void field_errors_send(struct http_request *req, struct http_response *resp,
+                              struct field_errors *fe)
+{
+	json_t *first = json_array_get(fe->fields, 0);
+	char msg[512];
+	snprintf(msg, sizeof msg, "%s: %s", json_string_value(json_object_get(first, "field")),
+	         json_string_value(json_object_get(first, "message")));
+	api_error(req, resp, E_VALIDATION, msg, NULL, json_pack("{s:o}", "fields", fe->fields));
+	fe->fields = NULL;
+}
+
+/* Validates body against a contract; false after writing the 400 naming each pointer. */
+static bool check_contract(struct http_request *req, struct http_response *resp, const char *schema,
+                           const json_t *body)
+{
+	struct jsonschema_errors errs;
+	int rc = contracts_validate(schema, body, &errs);
+	if (rc == 0)
+		return true;
+	if (rc != 1) {
+		api_error(req, resp, E_INTERNAL, "the request contract could not be loaded", NULL,
+		          NULL);
+		return false;
+	}
+	struct field_errors fe = { NULL };
+	for (size_t i = 0; i < errs.count; i++) {
+		const char *p = errs.items[i].pointer;
+		field_error(&fe, p[0] == '/' ? p + 1 : (p[0] ? p : "body"), errs.items[i].message);
+	}
+	field_errors_send(req, resp, &fe);
+	return false;
+}
+
+/* A JSON body, or {} when the body is empty; NULL after writing the 400. */
+static json_t *body_or_empty(struct http_request *req, struct http_response *resp)
+{
+	if (req->body.len == 0)
+		return json_object();
+	return api_json_body(req, resp);
+}
+
+/* Reads ?limit= (1..max, default def) and ?cursor= (an id); false after writing a 400. */
+static bool page_params(struct http_request *req, struct http_response *resp, int def, int max,
+                        int *limit, char *cursor, size_t cap)
+{
+	char v[32];
+	*limit = def;
+	int rc = query_param(req->query, "limit", v, sizeof v);
+	if (rc == 0) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (!v[0] || *end || n < 1 || n > max) {
+			char msg[64];
+			snprintf(msg, sizeof msg, "limit must be an integer from 1 to %d", max);
+			api_error(req, resp, E_VALIDATION, msg, "limit", NULL);
+			return false;
+		}
+		*limit = (int)n;
+	} else if (rc != MD_ENOTFOUND) {
+		api_error(req, resp, E_VALIDATION, "invalid limit", "limit", NULL);
+		return false;
+	}
+	rc = query_param(req->query, "cursor", cursor, cap);
+	if (rc && rc != MD_ENOTFOUND) {
+		api_error(req, resp, E_VALIDATION, "invalid cursor", "cursor", NULL);
+		return false;
+	}
+	if (rc)
+		cursor[0] = '\0';
+	return true;
+}
+
+static void send_page(struct http_response *resp, json_t *data, int limit, const char *last)
+{
+	bool more = (int)json_array_size(data) == limit && last && last[0];
+	api_json(resp, 200,
+	         json_pack("{s:o,s:o}", "data", data, "next_cursor",
+	                   more ? json_string(last) : json_null()));
+}
+
+/* ---- datasets ---- */
+
+static json_t *dataset_json(const struct store_lk_dataset *d)
+{
+	json_t *cols = json_loads(d->columns, 0, NULL);
+	return json_pack("{s:s,s:s,s:o,s:I,s:o}", "id", d->id, "name", d->name, "columns",
+	                 cols ? cols : json_array(), "row_count", (json_int_t)d->row_count,
+	                 "created_at", api_ts(d->created_at));
+}
+
+/* The uploaded bytes and the name: multipart `file` (+ `name`) or a text/csv body + ?name=. */
+static bool upload_source(struct http_request *req, struct http_response *resp, const char **data,
+                          size_t *len, char *name, size_t cap)
+{
+	name[0] = '\0';
+	if (req->is_multipart) {
+		const struct http_part *f = http_part(req, "file");
+		if (!f) {
+			api_error(req, resp, E_VALIDATION, "file is required (a CSV file part)",
+			          "file", NULL);
+			return false;
+		}
+		*data = f->data.data ? f->data.data : "";
+		*len = f->data.len;
+		const struct http_part *n = http_part(req, "name");
+		if (n && n->data.len)
+			snprintf(name, cap, "%.*s", (int)n->data.len, n->data.data);
+		else if (f->filename[0])
+			snprintf(name, cap, "%s", f->filename);
+		return true;
+	}
+	const char *ct = http_header(req, "Content-Type");
+	if (!ct || (strncasecmp(ct, "text/csv", 8) != 0 && strncasecmp(ct, "text/plain", 10) != 0 &&
+	            strncasecmp(ct, "application/octet-stream", 24) != 0)) {
+		api_error(
+		    req, resp, E_VALIDATION,
+		    "send the table as multipart/form-data (field file) or as a text/csv body",
+		    "Content-Type", NULL);
+		return false;
+	}
+	*data = req->body.data ? req->body.data : "";
+	*len = req->body.len;
+	if (query_param(req->query, "name", name, cap))
+		name[0] = '\0';
+	return true;
+}
+
+static json_t *table_columns(const struct lk_table *t)
+{
+	json_t *a = json_array();
+	for (size_t c = 0; c < t->ncols; c++)
+		json_array_append_new(a, json_string(t->colnames[c]));
+	return a;
+}
+
+static void dataset_create(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	const char *data;
+	size_t len;
+	char name[256];
+	if (!upload_source(req, resp, &data, &len, name, sizeof name))
+		return;
+	json_t *nj = json_string(name);
+	if (!nj) {
+		api_error(req, resp, E_VALIDATION, "name must be UTF-8 text", "name", NULL);
+		return;
+	}
+	json_decref(nj);
+	struct lk_table t;
+	struct lk_csv_error cerr = { 0 };
+	lk_table_init(&t);
+	struct lk_csv_limits lim = { .max_bytes = DATASET_BODY_LIMIT };
+	int rc = lk_csv_parse(data, len, &lim, &t, &cerr);
+	if (rc) {
+		char msg[256];
+		if (cerr.line)
+			snprintf(msg, sizeof msg, "invalid CSV at line %zu: %s", cerr.line,
+			         cerr.message);
+		else
+			snprintf(msg, sizeof msg, "invalid CSV: %s",
+			         cerr.message[0] ? cerr.message : md_strerror(rc));
+		json_t *d = json_pack("{s:[{s:s,s:s}]}", "fields", "field", "file", "message", msg);
+		if (cerr.line)
+			json_object_set_new(d, "line", json_integer((json_int_t)cerr.line));
+		api_error(req, resp, rc == MD_ENOMEM ? E_INTERNAL : E_VALIDATION, msg, NULL, d);
+		return;
+	}
+	json_t *cols = table_columns(&t);
+	char *cols_text = json_dumps(cols, JSON_COMPACT);
+	json_decref(cols);
+	struct store_lk_dataset d;
+	rc = cols_text ? store_lk_dataset_create(the_app->st, key.workspace_id,
+	                                         name[0] ? name : "dataset", cols_text,
+	                                         (int64_t)t.nrows, data, len, md_now_ms(), &d)
+	               : MD_ENOMEM;
+	free(cols_text);
+	lk_table_release(&t);
+	if (rc) {
+		unavailable(req, resp);
+		return;
+	}
+	char loc[96];
+	snprintf(loc, sizeof loc, "/v1/matching/datasets/%s", d.id);
+	(void)http_response_header(resp, "Location", loc);
+	api_json(resp, 201, dataset_json(&d));
+	store_lk_dataset_release(&d);
+}
+
+static void dataset_get(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	char id[MD_UUID_LEN];
+	id_param(req, id);
+	struct store_lk_dataset d;
+	int rc = id[0] ? store_lk_dataset_get(the_app->st, key.workspace_id, id, &d) : MD_ENOTFOUND;
+	if (rc) {
+		lookup_error(req, resp, rc, "dataset");
+		return;
+	}
+	api_json(resp, 200, dataset_json(&d));
+	store_lk_dataset_release(&d);
+}
+
+struct list_ctx {
+	json_t *data;
+	char last[MD_UUID_LEN];
+};
+
+static int dataset_list_one(void *ctx, const struct store_lk_dataset *d)
+{
+	struct list_ctx *l = ctx;
+	json_array_append_new(l->data, dataset_json(d));
+	snprintf(l->last, sizeof l->last, "%s", d->id);
+	return 0;
+}
+
+static void dataset_list(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	int limit;
+	char cursor[MD_UUID_LEN];
+	if (!page_params(req, resp, 20, 100, &limit, cursor, sizeof cursor))
+		return;
+	struct list_ctx l = { json_array(), "" };
+	if (store_lk_dataset_list(the_app->st, key.workspace_id, cursor, limit, dataset_list_one,
+	                          &l)) {
+		json_decref(l.data);
+		unavailable(req, resp);
+		return;
+	}
+	send_page(resp, l.data, limit, l.last);
+}
+
+static void dataset_delete(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	char id[MD_UUID_LEN];
+	id_param(req, id);
+	int rc = id[0] ? store_lk_dataset_delete(the_app->st, key.workspace_id, id) : MD_ENOTFOUND;
+	if (rc) {
+		lookup_error(req, resp, rc, "dataset");
+		return;
+	}
+	resp->status = 204;
+	buf_reset(&resp->body);
+}
+
+/* ---- strategies: what a column is, and how to compare it ---- */
+
+#define N_CASE (LK_NORM_NFKC_CASEFOLD | LK_NORM_TRIM | LK_NORM_COLLAPSE_WHITESPACE)
+#define N_NAME (N_CASE | LK_NORM_STRIP_DIACRITICS)
+#define N_TEXT (N_NAME | LK_NORM_STRIP_PUNCTUATION)
+#define N_DIGITS (LK_NORM_TRIM | LK_NORM_DIGITS_ONLY)
+
+struct column_rule {
+	const char *type;
+	const char *hints; /* '|'-separated substrings of the lower-case column name */
+	enum lk_comparator cmp;
+	unsigned norm;
+	double t[2];
+	int nt;
+	bool tf;
+};
+
+#define R_JW { 0.92, 0.8 }, 2
+#define R_LEV { 1, 2 }, 2
+#define R_SET { 0.9, 0.7 }, 2
+
+static const struct column_rule people_rules[] = {
+	{ "given_name", "given|first|fore|middle", LK_CMP_JARO_WINKLER, N_NAME, R_JW, true },
+	{ "surname", "surname|last_name|lastname|family", LK_CMP_JARO_WINKLER, N_NAME, R_JW, true },
+	{ "full_name", "name", LK_CMP_TOKEN_SET, N_TEXT, R_SET, false },
+	{ "date_of_birth", "birth|dob|born", LK_CMP_LEVENSHTEIN, N_DIGITS, R_LEV, false },
+	{ "national_id", "soc_sec|ssn|social|national|passport|licen", LK_CMP_LEVENSHTEIN, N_DIGITS,
+	  R_LEV, false },
+	{ "street_number",
+	  "street_number|house|street_no|number",
+	  LK_CMP_EXACT,
+	  N_CASE,
+	  { 0 },
+	  0,
+	  false },
+	{ "postcode", "postcode|zip|postal", LK_CMP_LEVENSHTEIN, N_CASE, R_LEV, true },
+	{ "address", "address|street|road", LK_CMP_JARO_WINKLER, N_TEXT, R_JW, false },
+	{ "locality", "suburb|city|town|locality|place", LK_CMP_JARO_WINKLER, N_NAME, R_JW, true },
+	{ "region", "state|county|country|province|region", LK_CMP_EXACT, N_CASE, { 0 }, 0, false },
+	{ "email", "mail", LK_CMP_JARO_WINKLER, N_CASE, R_JW, false },
+	{ "phone", "phone|mobile|tel", LK_CMP_LEVENSHTEIN, N_DIGITS, R_LEV, false },
+	{ "sex", "sex|gender", LK_CMP_EXACT, N_CASE, { 0 }, 0, false },
+};
+
+static const struct column_rule org_rules[] = {
+	{ "organization_name", "name|company|org|business|firm|employer", LK_CMP_TOKEN_SET, N_TEXT,
+	  R_SET, true },
+	{ "address", "address|street|road", LK_CMP_TOKEN_SET, N_TEXT, R_SET, false },
+	{ "locality", "suburb|city|town|locality", LK_CMP_JARO_WINKLER, N_NAME, R_JW, true },
+	{ "postcode", "postcode|zip|postal", LK_CMP_EXACT, N_CASE, { 0 }, 0, false },
+	{ "phone", "phone|tel|fax", LK_CMP_LEVENSHTEIN, N_DIGITS, R_LEV, false },
+	{ "website", "web|domain|url|site", LK_CMP_EXACT, N_CASE, { 0 }, 0, false },
+	{ "registration", "vat|tax|duns|lei|registration|_id", LK_CMP_LEVENSHTEIN, N_TEXT, R_LEV,
+	  false },
+	{ "region", "state|county|country|province|region", LK_CMP_EXACT, N_CASE, { 0 }, 0, false },
+};
+
+static const struct column_rule address_rules[] = {
+	{ "street_number", "street_number|house|number|no", LK_CMP_EXACT, N_CASE, { 0 }, 0, false },
+	{ "unit", "unit|flat|apartment|suite", LK_CMP_EXACT, N_CASE, { 0 }, 0, false },
+	{ "street", "address|street|road|line", LK_CMP_TOKEN_SET, N_TEXT, R_SET, true },
+	{ "locality", "suburb|city|town|locality", LK_CMP_JARO_WINKLER, N_NAME, R_JW, true },
+	{ "postcode", "postcode|zip|postal", LK_CMP_LEVENSHTEIN, N_CASE, R_LEV, false },
+	{ "region", "state|county|country|province|region", LK_CMP_EXACT, N_CASE, { 0 }, 0, false },
+};
+
+static const struct column_rule product_rules[] = {
+	{ "identifier", "sku|upc|ean|gtin|mpn|isbn|model", LK_CMP_LEVENSHTEIN, N_TEXT, R_LEV,
+	  false },
+	{ "brand", "brand|manufacturer|maker|vendor", LK_CMP_JARO_WINKLER, N_TEXT, R_JW, true },
+	{ "price", "price|cost|amount", LK_CMP_NUMERIC, LK_NORM_TRIM, { 0.01, 0.1 }, 2, false },
+	{ "category", "category|type|class", LK_CMP_TOKEN_SET, N_TEXT, R_SET, false },
+	{ "title", "title|name|description|product", LK_CMP_QGRAM_COSINE, N_TEXT, R_SET, false },
+};
+
+struct strategy {
+	const char *id, *name, *description;
+	const struct column_rule *rules;
+	size_t nrules;
+};
+
+static const struct strategy strategies[] = {
+	{ "auto", "Automatic",
+	  "Infers every field from the column names and values (people rules first, then value "
+	  "shapes: digits, dates, long text, short text).",
+	  people_rules, ARRAY_SIZE(people_rules) },
+	{ "people", "People", "Names, dates of birth, addresses and identifiers of persons.",
+	  people_rules, ARRAY_SIZE(people_rules) },
+	{ "organizations", "Organizations",
+	  "Company names (token sets, punctuation and legal noise stripped), addresses, phones, "
+	  "web sites.",
+	  org_rules, ARRAY_SIZE(org_rules) },
+	{ "addresses", "Addresses", "Street numbers, streets, localities and postcodes.",
+	  address_rules, ARRAY_SIZE(address_rules) },
+	{ "products", "Products",
+	  "Product titles by character q-gram cosine, brands, prices, SKUs and GTINs.",
+	  product_rules, ARRAY_SIZE(product_rules) },
+};
+
+static const struct strategy *strategy_find(const char *id)
+{
+	for (size_t i = 0; id && i < ARRAY_SIZE(strategies); i++)
+		if (!strcmp(strategies[i].id, id))
+			return &strategies[i];
+	return NULL;
+}
+
+static const char *const norm_names[] = { "nfkc_casefold",     "trim",        "collapse_whitespace",
+	                                  "strip_punctuation", "digits_only", "strip_diacritics" };
+
+static json_t *norm_json(unsigned bits)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < ARRAY_SIZE(norm_names); i++)
+		if (bits & (1u << i))
+			json_array_append_new(a, json_string(norm_names[i]));
+	return a;
+}
+
+static json_t *levels_json(const double *t, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_real(t[i]));
+	return a;
+}
+
+static void strategies_list(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	json_t *data = json_array();
+	for (size_t i = 0; i < ARRAY_SIZE(strategies); i++) {
+		const struct strategy *s = &strategies[i];
+		json_t *types = json_array();
+		for (size_t k = 0; k < s->nrules; k++) {
+			const struct column_rule *r = &s->rules[k];
+			json_array_append_new(
+			    types,
+			    json_pack("{s:s,s:s,s:s,s:o,s:o,s:b}", "type", r->type, "column_hints",
+			              r->hints, "comparator", lk_comparator_name(r->cmp),
+			              "normalize", norm_json(r->norm), "levels",
+			              levels_json(r->t, r->nt), "tf_adjust", r->tf));
+		}
+		json_array_append_new(data, json_pack("{s:s,s:s,s:s,s:o,s:b}", "id", s->id, "name",
+		                                      s->name, "description", s->description,
+		                                      "column_types", types, "smart_blocking", 1));
+	}
+	api_json(resp, 200, json_pack("{s:o,s:n}", "data", data, "next_cursor"));
+}
+
+static bool hint_match(const char *hints, const char *col)
+{
+	char lower[256];
+	size_t n = 0;
+	for (; col[n] && n < sizeof lower - 1; n++)
+		lower[n] = (char)tolower((unsigned char)col[n]);
+	lower[n] = '\0';
+	const char *h = hints;
+	while (*h) {
+		const char *bar = strchr(h, '|');
+		size_t len = bar ? (size_t)(bar - h) : strlen(h);
+		char one[64];
+		snprintf(one, sizeof one, "%.*s", (int)len, h);
+		if (len && strstr(lower, one))
+			return true;
+		h += len + (bar ? 1 : 0);
+	}
+	return false;
+}
+
+static const struct column_rule *rule_for(const struct strategy *s, const char *col)
+{
+	for (size_t k = 0; k < s->nrules; k++)
+		if (hint_match(s->rules[k].hints, col))
+			return &s->rules[k];
+	return NULL;
+}
+
+/* The comparison a column gets from its values when no name hint decided. */
+static void infer_from_values(const struct lk_table *t, int col, struct lk_field *f)
+{
+	size_t seen = 0, digits = 0, dates = 0, spaced = 0, total_len = 0;
+	for (size_t r = 0; r < t->nrows && seen < 500; r++) {
+		const char *v = t->cells[r * t->ncols + (size_t)col];
+		if (!*v)
+			continue;
+		seen++;
+		size_t n = strlen(v), nd = 0;
+		total_len += n;
+		for (size_t i = 0; i < n; i++)
+			nd += isdigit((unsigned char)v[i]) != 0;
+		if (nd == n || (nd >= n - 2 && n >= 6))
+			digits++;
+		if ((n == 10 && v[4] == '-' && v[7] == '-') || (n == 8 && nd == 8 && v[0] <= '2'))
+			dates++;
+		if (strchr(v, ' '))
+			spaced++;
+	}
+	f->nthresholds = 0;
+	f->normalize = N_NAME;
+	if (seen && dates * 10 >= seen * 9) {
+		f->cmp = LK_CMP_LEVENSHTEIN;
+		f->normalize = N_DIGITS;
+		f->thresholds[0] = 1, f->thresholds[1] = 2, f->nthresholds = 2;
+	} else if (seen && digits * 10 >= seen * 9) {
+		f->cmp = total_len / seen >= 5 ? LK_CMP_LEVENSHTEIN : LK_CMP_EXACT;
+		f->normalize = N_DIGITS;
+		if (f->cmp == LK_CMP_LEVENSHTEIN)
+			f->thresholds[0] = 1, f->thresholds[1] = 2, f->nthresholds = 2;
+	} else if (seen && total_len / seen > 30) {
+		f->cmp = LK_CMP_QGRAM_COSINE;
+		f->normalize = N_TEXT;
+		f->thresholds[0] = 0.9, f->thresholds[1] = 0.7, f->nthresholds = 2;
+	} else if (seen && spaced * 2 >= seen) {
+		f->cmp = LK_CMP_TOKEN_SET;
+		f->normalize = N_TEXT;
+		f->thresholds[0] = 0.9, f->thresholds[1] = 0.7, f->nthresholds = 2;
+	} else {
+		f->cmp = LK_CMP_JARO_WINKLER;
+		f->thresholds[0] = 0.92, f->thresholds[1] = 0.8, f->nthresholds = 2;
+		f->tf_adjust = true;
+	}
+}
+
+/* The engine's default levels for a comparator (the same table smart runs use). */
+static void default_levels(struct lk_field *f)
+{
+	if (f->nthresholds > 0)
+		return;
+	static const struct {
+		enum lk_comparator cmp;
+		double t[2];
+		int n;
+	} defaults[] = {
+		{ LK_CMP_JARO_WINKLER, { 0.92, 0.8 }, 2 },
+		{ LK_CMP_LEVENSHTEIN, { 1, 2 }, 2 },
+		{ LK_CMP_TOKEN_SET, { 0.9, 0.7 }, 2 },
+		{ LK_CMP_QGRAM_COSINE, { 0.9, 0.7 }, 2 },
+		{ LK_CMP_NUMERIC, { 0.01, 0.1 }, 2 },
+		{ LK_CMP_DATE, { 31, 366 }, 2 },
+		{ LK_CMP_PHONETIC, { 0 }, 1 },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(defaults); k++) {
+		if (defaults[k].cmp != f->cmp)
+			continue;
+		for (int i = 0; i < defaults[k].n; i++)
+			f->thresholds[i] = defaults[k].t[i];
+		f->nthresholds = defaults[k].n;
+	}
+}
+
+/* Fills a field's comparison from the strategy (name hints, then the reference's values). */
+static void infer_field(const struct strategy *s, const char *col, const struct lk_table *ref,
+                        int ref_col, struct lk_field *f)
+{
+	const struct column_rule *r = rule_for(s, col);
+	if (!r && !strcmp(s->id, "auto"))
+		r = rule_for(&strategies[4], col);
+	if (!r) {
+		infer_from_values(ref, ref_col, f);
+		return;
+	}
+	f->cmp = r->cmp;
+	f->normalize = r->norm;
+	f->nthresholds = r->nt;
+	for (int i = 0; i < r->nt; i++)
+		f->thresholds[i] = r->t[i];
+	f->tf_adjust = r->tf;
+}
+
+/* Identifier-like columns that an inferred field list leaves out. */
+static bool skip_column(const struct strategy *s, const char *col)
+{
+	static const char *const names[] = { "id",  "rec_id",  "record_id", "unique_id",
+		                             "uid", "cluster", "label",     "source_dataset" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcasecmp(col, names[i]))
+			return true;
+	size_t n = strlen(col);
+	return n > 3 && !strcasecmp(col + n - 3, "_id") && !rule_for(s, col);
+}
+
+/* ---- configs ---- */
+
+static json_t *config_json(const struct store_lk_config *c)
+{
+	json_t *o = json_loads(c->body, 0, NULL);
+	if (!o)
+		o = json_object();
+	char self[96];
+	snprintf(self, sizeof self, "/v1/matching/configs/%s", c->id);
+	json_object_set_new(o, "id", json_string(c->id));
+	json_object_set_new(o, "created_at", api_ts(c->created_at));
+	json_object_set_new(o, "updated_at", api_ts(c->updated_at));
+	json_object_set_new(o, "links", json_pack("{s:s}", "self", self));
+	return o;
+}
+
+/* Fills the defaults of optional members so a stored config is complete. */
+static void config_defaults(json_t *body)
+{
+	if (!json_object_get(body, "fields"))
+		json_object_set_new(body, "fields", json_array());
+	if (!json_object_get(body, "blocking"))
+		json_object_set_new(body, "blocking", json_array());
+	if (!json_object_get(body, "threshold"))
+		json_object_set_new(body, "threshold", json_real(0.5));
+	if (!json_object_get(body, "link_type"))
+		json_object_set_new(body, "link_type", json_string("best_match"));
+	if (!json_object_get(body, "mode"))
+		json_object_set_new(body, "mode", json_string("link"));
+}
+
+static bool in_columns(const json_t *cols, const char *name)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(cols, i, c)
+	{
+		if (!strcmp(json_string_value(c), name))
+			return true;
+	}
+	return false;
+}
+
+static bool is_field_name(const json_t *fields, const char *name)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(fields, i, f)
+	{
+		if (!strcmp(json_string_value(json_object_get(f, "name")), name))
+			return true;
+	}
+	return false;
+}
+
+/* The checks the schema cannot make: names the engine knows, columns the reference has. */
+static void check_config_fields(const json_t *body, const json_t *cols, bool dedupe,
+                                struct field_errors *fe)
+{
+	const json_t *fields = json_object_get(body, "fields");
+	size_t i, j;
+	json_t *f, *v;
+	char ptr[96];
+	json_array_foreach(fields, i, f)
+	{
+		const char *cmp = json_string_value(json_object_get(f, "comparator"));
+		enum lk_comparator c;
+		snprintf(ptr, sizeof ptr, "fields/%zu/comparator", i);
+		if (cmp && !lk_comparator_parse(cmp, &c))
+			field_error(fe, ptr, "unknown comparator");
+		json_array_foreach(json_object_get(f, "normalize"), j, v)
+		{
+			unsigned bit;
+			snprintf(ptr, sizeof ptr, "fields/%zu/normalize/%zu", i, j);
+			if (!lk_norm_parse(json_string_value(v), &bit))
+				field_error(fe, ptr, "unknown normalizer");
+		}
+		const char *rc = json_string_value(json_object_get(f, "reference_column"));
+		snprintf(ptr, sizeof ptr, "fields/%zu/reference_column", i);
+		if (!in_columns(cols, rc))
+			field_error(fe, ptr, "no such column in the reference dataset");
+		const char *ic = json_string_value(json_object_get(f, "input_column"));
+		snprintf(ptr, sizeof ptr, "fields/%zu/input_column", i);
+		if (dedupe && !in_columns(cols, ic))
+			field_error(fe, ptr, "no such column in the dataset (dedupe mode)");
+		const char *nm = json_string_value(json_object_get(f, "name"));
+		for (size_t k = 0; k < i; k++) {
+			const json_t *o = json_array_get(fields, k);
+			if (!strcmp(json_string_value(json_object_get(o, "name")), nm)) {
+				snprintf(ptr, sizeof ptr, "fields/%zu/name", i);
+				field_error(fe, ptr, "field names must be unique");
+				break;
+			}
+		}
+	}
+	json_array_foreach(json_object_get(body, "blocking"), i, f)
+	{
+		json_array_foreach(f, j, v)
+		{
+			const char *col = json_string_value(v);
+			snprintf(ptr, sizeof ptr, "blocking/%zu/%zu", i, j);
+			if (!is_field_name(fields, col) && !in_columns(cols, col))
+				field_error(
+				    fe, ptr,
+				    "neither a field name nor a column of the reference dataset");
+		}
+	}
+}
+
+/*
+ * Validates a complete config body: the contract, then the reference dataset and the names.
+ * False after writing the 400 (or 503).
+ */
+static bool validate_config(struct http_request *req, struct http_response *resp, const char *ws,
+                            json_t *body)
+{
+	if (!check_contract(req, resp, "linkage.config.request.json", body))
+		return false;
+	config_defaults(body);
+	const char *ref = json_string_value(json_object_get(body, "reference_dataset_id"));
+	struct store_lk_dataset d;
+	int rc = md_uuid_valid(ref) ? store_lk_dataset_get(the_app->st, ws, ref, &d) : MD_ENOTFOUND;
+	struct field_errors fe = { NULL };
+	if (rc == MD_ENOTFOUND) {
+		field_error(&fe, "reference_dataset_id",
+		            "no dataset with this id in your workspace");
+		field_errors_send(req, resp, &fe);
+		return false;
+	}
+	if (rc) {
+		unavailable(req, resp);
+		return false;
+	}
+	json_t *cols = json_loads(d.columns, 0, NULL);
+	store_lk_dataset_release(&d);
+	bool dedupe = !strcmp(json_string_value(json_object_get(body, "mode")), "dedupe");
+	check_config_fields(body, cols, dedupe, &fe);
+	json_decref(cols);
+	if (fe.fields) {
+		field_errors_send(req, resp, &fe);
+		return false;
+	}
+	return true;
+}
+
+static void config_create(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	json_t *body = api_json_body(req, resp);
+	if (!body)
+		return;
+	if (!validate_config(req, resp, key.workspace_id, body)) {
+		json_decref(body);
+		return;
+	}
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(body);
+	struct store_lk_config c;
+	int rc = text ? store_lk_config_create(the_app->st, key.workspace_id, text, md_now_ms(), &c)
+	              : MD_ENOMEM;
+	free(text);
+	if (rc) {
+		unavailable(req, resp);
+		return;
+	}
+	char loc[96];
+	snprintf(loc, sizeof loc, "/v1/matching/configs/%s", c.id);
+	(void)http_response_header(resp, "Location", loc);
+	api_json(resp, 201, config_json(&c));
+	store_lk_config_release(&c);
+}
+
+static void config_get(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	char id[MD_UUID_LEN];
+	id_param(req, id);
+	struct store_lk_config c;
+	int rc = id[0] ? store_lk_config_get(the_app->st, key.workspace_id, id, &c) : MD_ENOTFOUND;
+	if (rc) {
+		lookup_error(req, resp, rc, "matching config");
+		return;
+	}
+	api_json(resp, 200, config_json(&c));
+	store_lk_config_release(&c);
+}
+
+static void config_patch(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	char id[MD_UUID_LEN];
+	id_param(req, id);
+	struct store_lk_config c;
+	int rc = id[0] ? store_lk_config_get(the_app->st, key.workspace_id, id, &c) : MD_ENOTFOUND;
+	if (rc) {
+		lookup_error(req, resp, rc, "matching config");
+		return;
+	}
+	json_t *patch = api_json_body(req, resp);
+	json_t *body = patch ? json_loads(c.body, 0, NULL) : NULL;
+	if (patch && !check_contract(req, resp, "linkage.config.patch.request.json", patch))
+		goto out;
+	if (!body)
+		goto out;
+	json_object_update(body, patch);
+	if (!validate_config(req, resp, key.workspace_id, body))
+		goto out;
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	int64_t now = md_now_ms();
+	rc =
+	    text ? store_lk_config_update(the_app->st, key.workspace_id, id, text, now) : MD_ENOMEM;
+	if (rc == 0) {
+		md_free(c.body);
+		c.body = md_strdup(text);
+		c.updated_at = now;
+	}
+	free(text);
+	if (rc)
+		lookup_error(req, resp, rc, "matching config");
+	else
+		api_json(resp, 200, config_json(&c));
+out:
+	json_decref(patch);
+	json_decref(body);
+	store_lk_config_release(&c);
+}
+
+static int config_list_one(void *ctx, const struct store_lk_config *c)
+{
+	struct list_ctx *l = ctx;
+	json_array_append_new(l->data, config_json(c));
+	snprintf(l->last, sizeof l->last, "%s", c->id);
+	return 0;
+}
+
+static void config_list(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	int limit;
+	char cursor[MD_UUID_LEN];
+	if (!page_params(req, resp, 20, 100, &limit, cursor, sizeof cursor))
+		return;
+	struct list_ctx l = { json_array(), "" };
+	if (store_lk_config_list(the_app->st, key.workspace_id, cursor, limit, config_list_one,
+	                         &l)) {
+		json_decref(l.data);
+		unavailable(req, resp);
+		return;
+	}
+	send_page(resp, l.data, limit, l.last);
+}
+
+static void config_delete(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	char id[MD_UUID_LEN];
+	id_param(req, id);
+	int rc = id[0] ? store_lk_config_delete(the_app->st, key.workspace_id, id) : MD_ENOTFOUND;
+	if (rc) {
+		lookup_error(req, resp, rc, "matching config");
+		return;
+	}
+	resp->status = 204;
+	buf_reset(&resp->body);
+}
+
+/* ---- runs ---- */
+
+static const char *run_status(const char *job_status)
+{
+	return !strcmp(job_status, "succeeded") ? "completed" : job_status;
+}
+
+/* The Run object of the seed, plus links.events and links.results. */
+static json_t *run_json(const struct store_job *j)
+{
+	json_t *in = json_loads(j->input, 0, NULL);
+	json_t *res = j->result ? json_loads(j->result, 0, NULL) : NULL;
+	json_t *err = j->error ? json_loads(j->error, 0, NULL) : NULL;
+	const char *cfg = json_string_value(json_object_get(in, "config_id"));
+	const char *trig = json_string_value(json_object_get(in, "triggered_by"));
+	json_t *processed = json_null(), *matched = json_null(), *avg = json_null();
+	if (res) {
+		processed = json_incref(json_object_get(res, "rows_processed"));
+		matched = json_incref(json_object_get(res, "rows_matched"));
+		avg = json_incref(json_object_get(res, "avg_confidence"));
+	} else if (!strcmp(j->status, "running")) {
+		/* Comparing maps to progress 0.1 .. 0.9 (see lk_progress below). */
+		double f = (j->progress - 0.1) / 0.8;
+		f = f < 0 ? 0 : f > 1 ? 1 : f;
+		json_int_t total = json_integer_value(json_object_get(in, "input_rows"));
+		processed = json_integer((json_int_t)floor(f * (double)total));
+	}
+	const char *emsg = err && !strcmp(j->status, "failed")
+	                       ? json_string_value(json_object_get(err, "message"))
+	                       : NULL;
+	char self[96], config[96], events[110], results[110];
+	snprintf(self, sizeof self, "/v1/matching/runs/%s", j->id);
+	snprintf(config, sizeof config, "/v1/matching/configs/%s", cfg ? cfg : "");
+	snprintf(events, sizeof events, "/v1/jobs/%s/events", j->id);
+	snprintf(results, sizeof results, "/v1/matching/runs/%s/results", j->id);
+	json_t *o = json_pack(
+	    "{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:s,s:s,s:s,s:s}}", "id", j->id,
+	    "matching_config_id", cfg ? cfg : "", "status", run_status(j->status), "triggered_by",
+	    trig ? trig : "manual", "rows_processed", processed ? processed : json_null(),
+	    "rows_matched", matched ? matched : json_null(), "avg_confidence",
+	    avg ? avg : json_null(), "started_at", api_ts(j->started_at), "completed_at",
+	    api_ts(j->finished_at), "error", emsg ? json_string(emsg) : json_null(), "created_at",
+	    api_ts(j->created_at), "links", "self", self, "config", config, "events", events,
+	    "results", results);
+	json_decref(in);
+	json_decref(res);
+	json_decref(err);
+	return o;
+}
+
+/* The fingerprint of a run request: the path and the canonical body without the key. */
+static void run_fingerprint(const char *path, json_t *body, char hex[65])
+{
+	json_t *copy = json_deep_copy(body);
+	json_object_del(copy, "idempotency_key");
+	json_object_del(copy, "idempotencyKey");
+	char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(copy);
+	unsigned char md[32];
+	unsigned int n;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	EVP_DigestUpdate(c, path, strlen(path));
+	EVP_DigestUpdate(c, "\n", 1);
+	if (text)
+		EVP_DigestUpdate(c, text, strlen(text));
+	EVP_DigestFinal_ex(c, md, &n);
+	EVP_MD_CTX_free(c);
+	free(text);
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+/* The idempotency key of the body or the Idempotency-Key header; NULL when none. */
+static const char *run_idem_key(struct http_request *req, json_t *body)
+{
+	const char *k = json_string_value(json_object_get(body, "idempotency_key"));
+	if (!k)
+		k = json_string_value(json_object_get(body, "idempotencyKey"));
+	const char *h = http_header(req, "Idempotency-Key");
+	return k ? k : (h && *h && strlen(h) <= IDEM_KEY_MAX ? h : NULL);
+}
+
+/* Columns of online rows: every key in first-seen order. */
+static json_t *rows_columns(const json_t *rows)
+{
+	json_t *cols = json_array();
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)row, k, v)
+		{
+			if (!in_columns(cols, k))
+				json_array_append_new(cols, json_string(k));
+		}
+	}
+	return cols;
+}
+
+struct run_request {
+	json_t *body;
+	struct store_lk_config cfg;
+	json_t *cfg_body;
+	const struct strategy *strategy;
+	json_t *input_cols; /* columns of the input (dataset or online rows) */
+	int64_t input_rows;
+	bool smart;
+};
+
+/* Checks the run's input against the config; false after writing the 400 (or 503). */
+static bool check_run_input(struct http_request *req, struct http_response *resp, const char *ws,
+                            struct run_request *rr)
+{
+	struct field_errors fe = { NULL };
+	json_t *b = rr->body;
+	const char *in_id = json_string_value(json_object_get(b, "input_dataset_id"));
+	const json_t *rows = json_object_get(b, "rows");
+	bool dedupe = !strcmp(json_string_value(json_object_get(rr->cfg_body, "mode")), "dedupe");
+	if (in_id && rows) {
+		field_error(&fe, "rows", "give either input_dataset_id or rows, not both");
+	} else if (rows) {
+		rr->input_cols = rows_columns(rows);
+		rr->input_rows = (int64_t)json_array_size(rows);
+	} else {
+		const char *id = in_id;
+		if (!id && dedupe)
+			id = json_string_value(
+			    json_object_get(rr->cfg_body, "reference_dataset_id"));
+		if (!id) {
+			field_error(&fe, "input_dataset_id",
+			            "is required (or rows, for a small online look-up)");
+		} else {
+			struct store_lk_dataset d;
+			int rc = md_uuid_valid(id) ? store_lk_dataset_get(the_app->st, ws, id, &d)
+			                           : MD_ENOTFOUND;
+			if (rc && rc != MD_ENOTFOUND) {
+				unavailable(req, resp);
+				return false;
+			}
+			if (rc)
+				field_error(&fe, "input_dataset_id",
+				            "no dataset with this id in your workspace");
+			else {
+				rr->input_cols = json_loads(d.columns, 0, NULL);
+				rr->input_rows = d.row_count;
+				store_lk_dataset_release(&d);
+			}
+		}
+	}
+	size_t i;
+	json_t *f;
+	char ptr[96];
+	json_array_foreach(json_object_get(rr->cfg_body, "fields"), i, f)
+	{
+		const char *ic = json_string_value(json_object_get(f, "input_column"));
+		snprintf(ptr, sizeof ptr, "fields/%zu/input_column", i);
+		if (rr->input_cols && !in_columns(rr->input_cols, ic))
+			field_error(&fe, ptr, "no such column in the input");
+	}
+	if (!rr->smart && json_array_size(json_object_get(rr->cfg_body, "blocking")) == 0)
+		field_error(&fe, "blocking",
+		            "a run needs at least one blocking rule in its config; a smart-run "
+		            "chooses them itself");
+	if (fe.fields) {
+		field_errors_send(req, resp, &fe);
+		return false;
+	}
+	return true;
+}
+
+static char *run_job_input(const struct run_request *rr)
+{
+	json_t *b = rr->body;
+	const char *trig = json_string_value(json_object_get(b, "triggered_by"));
+	json_t *in = json_pack(
+	    "{s:s,s:O,s:s,s:O?,s:O?,s:s,s:b,s:s?,s:O?,s:I,s:O?}", "config_id", rr->cfg.id, "config",
+	    rr->cfg_body, "reference_dataset_id",
+	    json_string_value(json_object_get(b, "reference_data_id"))
+	        ? json_string_value(json_object_get(b, "reference_data_id"))
+	        : json_string_value(json_object_get(rr->cfg_body, "reference_dataset_id")),
+	    "input_dataset_id", json_object_get(b, "input_dataset_id"), "rows",
+	    json_object_get(b, "rows"), "triggered_by", trig ? trig : "manual", "smart", rr->smart,
+	    "strategy_id", rr->strategy ? rr->strategy->id : NULL, "threshold",
+	    json_object_get(b, "threshold"), "input_rows", (json_int_t)rr->input_rows,
+	    "input_columns", rr->input_cols);
+	char *text = in ? json_dumps(in, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+	json_decref(in);
+	char *out = text ? md_strdup(text) : NULL;
+	free(text);
+	return out;
+}
+
+static void run_replay(struct http_request *req, struct http_response *resp, const char *ws,
+                       const char *id)
+{
+	struct store_job j;
+	int rc = store_job_get(the_app->st, ws, id, &j);
+	if (rc) {
+		unavailable(req, resp);
+		return;
+	}
+	(void)http_response_header(resp, "Idempotent-Replayed", "true");
+	api_json(resp, 202, run_json(&j));
+	store_job_release(&j);
+}
+
+/* Idempotency and submission of a validated run; writes the response. */
+static void run_submit(struct http_request *req, struct http_response *resp,
+                       const struct store_key *key, struct run_request *rr)
+{
+	struct store *st = the_app->st;
+	int64_t now = md_now_ms();
+	const char *idem = run_idem_key(req, rr->body);
+	bool idem_open = false;
+	if (idem) {
+		char fp[65], rid[MD_UUID_LEN];
+		enum store_idem_state state;
+		run_fingerprint(req->path, rr->body, fp);
+		if (store_idem_begin(st, key->workspace_id, idem, fp, now, the_app->cfg.idem_ttl_ms,
+		                     60000, &state, rid)) {
+			unavailable(req, resp);
+			return;
+		}
+		if (state == STORE_IDEM_REPLAY) {
+			run_replay(req, resp, key->workspace_id, rid);
+			return;
+		}
+		if (state != STORE_IDEM_NEW) {
+			bool mismatch = state == STORE_IDEM_MISMATCH;
+			api_error(req, resp, mismatch ? E_IDEM_MISMATCH : E_IDEM_IN_FLIGHT,
+			          mismatch
+			              ? "this idempotency key was used with a different request"
+			              : "a request with this idempotency key is still being "
+			                "accepted; retry shortly",
+			          "idempotency_key", NULL);
+			return;
+		}
+		idem_open = true;
+	}
+	int64_t balance = 0;
+	char *input = NULL;
+	if (store_credits_balance(st, key->workspace_id, &balance) == 0 && balance < lk_price) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "insufficient credits: balance %lld, a run costs %lld",
+		         (long long)balance, (long long)lk_price);
+		api_error(req, resp, E_CREDITS, msg, NULL,
+		          json_pack("{s:I,s:I}", "balance", (json_int_t)balance, "price",
+		                    (json_int_t)lk_price));
+		goto out;
+	}
+	input = run_job_input(rr);
+	char id[MD_UUID_LEN], blob[MD_UUID_LEN];
+	struct store_job_new jn = { .workspace_id = key->workspace_id,
+		                    .kind = "linkage",
+		                    .input_json = input,
+		                    .price = lk_price,
+		                    .max_attempts = the_app->cfg.max_attempts,
+		                    .idem_key = idem };
+	int rc = input ? store_job_submit(st, &jn, now, id, blob) : MD_ENOMEM;
+	if (rc) {
+		md_logf(MD_LOG_ERROR, "linkage run submit failed: %s", md_strerror(rc));
+		api_error(req, resp, E_ENQUEUE, "the run could not be queued; retry", NULL, NULL);
+		goto out;
+	}
+	idem_open = false;
+	/* The run as accepted (a worker may already have claimed it: the seed answers queued). */
+	struct store_job j = { .created_at = now, .updated_at = now, .input = input };
+	snprintf(j.id, sizeof j.id, "%s", id);
+	snprintf(j.status, sizeof j.status, "queued");
+	char loc[96];
+	snprintf(loc, sizeof loc, "/v1/matching/runs/%s", id);
+	(void)http_response_header(resp, "Location", loc);
+	api_json(resp, 202, run_json(&j));
+out:
+	md_free(input);
+	if (idem_open && store_idem_abort(st, key->workspace_id, idem))
+		md_logf(MD_LOG_WARN, "idempotency key of a failed run not released");
+}
+
+static void run_common(struct http_request *req, struct http_response *resp, bool smart)
+{
+	struct store_key key;
+	if (!api_auth(req, resp, &key))
+		return;
+	struct run_request rr = { .smart = smart };
+	rr.body = body_or_empty(req, resp);
+	if (!rr.body)
+		return;
+	if (!json_is_object(rr.body)) {
+		api_error(req, resp, E_VALIDATION, "the body must be a JSON object", "body", NULL);
+		goto out;
+	}
+	/* The config first: another workspace's id is not_found whatever the body says. */
+	char id[MD_UUID_LEN];
+	id_param(req, id);
+	int rc =
+	    id[0] ? store_lk_config_get(the_app->st, key.workspace_id, id, &rr.cfg) : MD_ENOTFOUND;
+	if (rc) {
+		lookup_error(req, resp, rc, "matching config");
+		goto out;
+	}
+	if (smart) {
+		const json_t *sid = json_object_get(rr.body, "strategy_id");
+		if (!sid || json_is_null(sid) ||
+		    (json_is_string(sid) && !json_string_length(sid))) {
+			api_error(req, resp, E_VALIDATION, "strategy_id is required for smart-run.",
+			          "strategy_id", NULL);
+			goto out;
+		}
+	}
+	if (!check_contract(req, resp,
+	                    smart ? "linkage.smart_run.request.json" : "linkage.run.request.json",
+	                    rr.body))
+		goto out;
+	if (smart) {
+		rr.strategy =
+		    strategy_find(json_string_value(json_object_get(rr.body, "strategy_id")));
+		if (!rr.strategy) {
+			api_error(req, resp, E_VALIDATION,
+			          "unknown strategy_id; GET /v1/matching/strategies lists them",
+			          "strategy_id", NULL);
+			goto out;
+		}
+	}
+	rr.cfg_body = json_loads(rr.cfg.body, 0, NULL);
+	if (rr.cfg_body && check_run_input(req, resp, key.workspace_id, &rr))
+		run_submit(req, resp, &key, &rr);
+out:
+	store_lk_config_release(&rr.cfg);
+	json_decref(rr.cfg_body);
+	json_decref(rr.input_cols);
+	json_decref(rr.body);
+}
+
+static void run_plain(struct http_request *req, struct http_response *resp)
+{
+	run_common(req, resp, false);
+}
+
+static void run_smart(struct http_request *req, struct http_response *resp)
+{
+	run_common(req, resp, true);
+}
+
+/* Reads run :id of the key's workspace; false after writing the 404/503. */
+static bool load_run(struct http_request *req, struct http_response *resp,
+                     const struct store_key *key, struct store_job *j)
+{
+	char id[MD_UUID_LEN];
+	id_param(req, id);
+	int rc = id[0] ? store_job_get(the_app->st, key->workspace_id, id, j) : MD_ENOTFOUND;
+	if (rc == 0 && strcmp(j->kind, "linkage") != 0) {
+		store_job_release(j);
+		rc = MD_ENOTFOUND;
+	}
+	if (rc)
+		lookup_error(req, resp, rc, "matching run");
+	return rc == 0;
+}
+
+static void run_get(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	struct store_job j;
+	if (!api_auth(req, resp, &key) || !load_run(req, resp, &key, &j))
+		return;
+	api_json(resp, 200, run_json(&j));
+	store_job_release(&j);
+}
+
+/* Results and the model exist once the run completed; false after writing the 409. */
+static bool run_completed(struct http_request *req, struct http_response *resp,
+                          const struct store_job *j)
+{
+	if (!strcmp(j->status, "succeeded"))
+		return true;
+	char msg[128];
+	snprintf(msg, sizeof msg, "the run is %s; results exist once it is completed",
+	         run_status(j->status));
+	api_error(req, resp, E_CONFLICT, msg, NULL,
+	          json_pack("{s:s}", "status", run_status(j->status)));
+	return false;
+}
+
+struct results_ctx {
+	int64_t last;
+	int count;
+	/* The page (JSON) or the export (CSV) being written. */
+	struct buf *csv;
+	const json_t *in_cols, *ref_cols;
+};
+
+/* Copies each stored row's JSON text into the page as it is: no parse, no re-encoding. */
+static int results_one(void *ctx, const struct store_lk_result *r)
+{
+	struct results_ctx *c = ctx;
+	int rc = c->last >= 0 ? buf_putc(c->csv, ',') : 0;
+	rc = rc ? rc : buf_puts(c->csv, r->data);
+	c->last = r->row;
+	c->count++;
+	return rc;
+}
+
+static int csv_cell(struct buf *b, const char *s)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+	int rc = quote ? buf_putc(b, '"') : 0;
+	for (const char *p = s; !rc && *p; p++)
+		rc = *p == '"' ? buf_puts(b, "\"\"") : buf_putc(b, *p);
+	return rc ? rc : quote ? buf_putc(b, '"') : 0;
+}
+
+static int csv_value(struct buf *b, const json_t *v)
+{
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v))
+		return csv_cell(b, json_string_value(v));
+	char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+	int rc = t ? csv_cell(b, t) : MD_ENOMEM;
+	free(t);
+	return rc;
+}
+
+static int results_csv_one(void *ctx, const struct store_lk_result *r)
+{
+	struct results_ctx *c = ctx;
+	json_t *o = json_loads(r->data, 0, NULL);
+	if (!o)
+		return MD_EIO;
+	struct buf *b = c->csv;
+	int rc = buf_printf(b, "%lld,%s,%.6f,", (long long)r->row, r->status, r->confidence);
+	rc = rc ? rc : csv_value(b, json_object_get(o, "match_weight"));
+	rc = rc ? rc : buf_putc(b, ',');
+	rc = rc ? rc : csv_value(b, json_object_get(o, "match_row"));
+	size_t i;
+	json_t *col;
+	const json_t *input = json_object_get(o, "input");
+	const json_t *match = json_object_get(o, "match");
+	json_array_foreach(c->in_cols, i, col)
+	{
+		rc = rc ? rc : buf_putc(b, ',');
+		rc = rc ? rc : csv_value(b, json_object_get(input, json_string_value(col)));
+	}
+	json_array_foreach(c->ref_cols, i, col)
+	{
+		rc = rc ? rc : buf_putc(b, ',');
+		rc = rc ? rc : csv_value(b, json_object_get(match, json_string_value(col)));
+	}
+	rc = rc ? rc : buf_puts(b, "\r\n");
+	json_decref(o);
+	return rc;
+}
+
+static void results_csv(struct http_request *req, struct http_response *resp,
+                        const struct store_key *key, const struct store_job *j, double min_conf,
+                        const char *status)
+{
+	json_t *res = json_loads(j->result, 0, NULL);
+	struct buf b;
+	buf_init(&b, (size_t)1 << 30);
+	struct results_ctx c = { .csv = &b,
+		                 .in_cols = json_object_get(res, "input_columns"),
+		                 .ref_cols = json_object_get(res, "reference_columns") };
+	int rc = buf_puts(&b, "input_row,status,confidence,match_weight,match_row");
+	size_t i;
+	json_t *col;
+	json_array_foreach(c.in_cols, i, col)
+	{
+		char name[300];
+		snprintf(name, sizeof name, "input_%s", json_string_value(col));
+		rc = rc ? rc : buf_putc(&b, ',');
+		rc = rc ? rc : csv_cell(&b, name);
+	}
+	json_array_foreach(c.ref_cols, i, col)
+	{
+		char name[300];
+		snprintf(name, sizeof name, "match_%s", json_string_value(col));
+		rc = rc ? rc : buf_putc(&b, ',');
+		rc = rc ? rc : csv_cell(&b, name);
+	}
+	rc = rc ? rc : buf_puts(&b, "\r\n");
+	rc = rc ? rc
+	        : store_lk_results_list(the_app->st, key->workspace_id, j->id, -1, 0, min_conf,
+	                                status, results_csv_one, &c);
+	json_decref(res);
+	if (rc) {
+		buf_release(&b);
+		unavailable(req, resp);
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "text/csv; charset=utf-8";
+	buf_release(&resp->body);
+	resp->body = b;
+}
+
+static void run_results(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	struct store_job j;
+	if (!api_auth(req, resp, &key) || !load_run(req, resp, &key, &j))
+		return;
+	int limit;
+	char cursor[32], v[32], status[16] = "", format[16] = "json";
+	double min_conf = 0;
+	int64_t after = -1;
+	if (!page_params(req, resp, 100, RESULTS_PAGE_MAX, &limit, cursor, sizeof cursor))
+		goto out;
+	if (cursor[0]) {
+		char *end;
+		long long n = strtoll(cursor, &end, 10);
+		if (*end || n < 0) {
+			api_error(req, resp, E_VALIDATION, "invalid cursor", "cursor", NULL);
+			goto out;
+		}
+		after = n;
+	}
+	if (query_param(req->query, "min_confidence", v, sizeof v) == 0) {
+		char *end;
+		min_conf = strtod(v, &end);
+		if (!v[0] || *end || !(min_conf >= 0 && min_conf <= 1)) {
+			api_error(req, resp, E_VALIDATION,
+			          "min_confidence must be a number from 0 to 1", "min_confidence",
+			          NULL);
+			goto out;
+		}
+	}
+	if (query_param(req->query, "status", status, sizeof status) == 0 &&
+	    strcmp(status, "matched") && strcmp(status, "unmatched") && strcmp(status, "review")) {
+		api_error(req, resp, E_VALIDATION, "status must be matched, unmatched or review",
+		          "status", NULL);
+		goto out;
+	}
+	if (query_param(req->query, "format", format, sizeof format) == 0 &&
+	    strcmp(format, "csv") && strcmp(format, "json")) {
+		api_error(req, resp, E_VALIDATION, "format must be json or csv", "format", NULL);
+		goto out;
+	}
+	if (!run_completed(req, resp, &j))
+		goto out;
+	if (!strcmp(format, "csv")) {
+		results_csv(req, resp, &key, &j, min_conf, status[0] ? status : NULL);
+		goto out;
+	}
+	struct buf b;
+	buf_init(&b, (size_t)1 << 30);
+	struct results_ctx c = { .last = -1, .csv = &b };
+	int rc = buf_puts(&b, "{\"data\":[");
+	rc = rc ? rc
+	        : store_lk_results_list(the_app->st, key.workspace_id, j.id, after, limit, min_conf,
+	                                status[0] ? status : NULL, results_one, &c);
+	if (!rc && c.count == limit)
+		rc = buf_printf(&b, "],\"next_cursor\":\"%lld\"}", (long long)c.last);
+	else if (!rc)
+		rc = buf_puts(&b, "],\"next_cursor\":null}");
+	if (rc) {
+		buf_release(&b);
+		unavailable(req, resp);
+		goto out;
+	}
+	resp->status = 200;
+	resp->content_type = "application/json";
+	buf_release(&resp->body);
+	resp->body = b;
+out:
+	store_job_release(&j);
+}
+
+static void run_model(struct http_request *req, struct http_response *resp)
+{
+	struct store_key key;
+	struct store_job j;
+	if (!api_auth(req, resp, &key) || !load_run(req, resp, &key, &j))
+		return;
+	if (run_completed(req, resp, &j)) {
+		json_t *res = json_loads(j.result, 0, NULL);
+		json_t *model = json_incref(json_object_get(res, "model"));
+		json_decref(res);
+		if (model) {
+			json_object_set_new(model, "run_id", json_string(j.id));
+			api_json(resp, 200, model);
+		} else {
+			api_error(req, resp, E_INTERNAL, "the run stored no model", NULL, NULL);
+		}
+	}
+	store_job_release(&j);
+}
+
+/* ---- routes ---- */
+
+int api_linkage_routes(struct http_server *s)
+{
+	const char *price = getenv("MATCHD_PRICE_LINKAGE");
+	if (price && *price) {
+		char *end;
+		long long p = strtoll(price, &end, 10);
+		if (!*end && p >= 0)
+			lk_price = p;
+	}
+	struct http_route_opts upload = { .ctx = (void *)&lk_route,
+		                          .body_limit = DATASET_BODY_LIMIT + 65536,
+		                          .multipart = true,
+		                          .part_limit = DATASET_BODY_LIMIT };
+	struct http_route_opts json = { .ctx = (void *)&lk_route,
+		                        .body_limit = the_app->cfg.json_body_limit };
+	struct http_route_opts run = { .ctx = (void *)&lk_route, .body_limit = RUN_BODY_LIMIT };
+	struct http_route_opts get = { .ctx = (void *)&lk_route };
+	static const struct {
+		const char *method, *path;
+		http_handler_fn fn;
+		int opts; /* 0 get, 1 json, 2 run, 3 upload */
+	} routes[] = {
+		{ "POST", "/v1/matching/datasets", dataset_create, 3 },
+		{ "GET", "/v1/matching/datasets", dataset_list, 0 },
+		{ "GET", "/v1/matching/datasets/:id", dataset_get, 0 },
+		{ "DELETE", "/v1/matching/datasets/:id", dataset_delete, 0 },
+		{ "POST", "/v1/matching/configs", config_create, 1 },
+		{ "GET", "/v1/matching/configs", config_list, 0 },
+		{ "GET", "/v1/matching/configs/:id", config_get, 0 },
+		{ "PATCH", "/v1/matching/configs/:id", config_patch, 1 },
+		{ "DELETE", "/v1/matching/configs/:id", config_delete, 0 },
+		{ "POST", "/v1/matching/configs/:id/run", run_plain, 2 },
+		{ "POST", "/v1/matching/configs/:id/smart-run", run_smart, 2 },
+		{ "GET", "/v1/matching/strategies", strategies_list, 0 },
+		{ "GET", "/v1/matching/runs/:id", run_get, 0 },
+		{ "GET", "/v1/matching/runs/:id/results", run_results, 0 },
+		{ "GET", "/v1/matching/runs/:id/model", run_model, 0 },
+	};
+	const struct http_route_opts *opts[] = { &get, &json, &run, &upload };
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		int rc = http_server_route(s, routes[i].method, routes[i].path, routes[i].fn,
+		                           opts[routes[i].opts]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- the runner ---- */
+
+struct lk_job {
+	struct job_run *run;
+	json_t *in;
+	const json_t *cfg;
+	struct lk_table ref, input;
+	bool dedupe, smart;
+	const struct strategy *strategy;
+	struct lk_config lc;
+	int progress_rc;
+	double threshold;
+};
+
+/* Maps the engine's stages onto the job's progress: comparing is 0.1 .. 0.9. */
+static int lk_progress(void *ctx, const char *stage, size_t done, size_t total, size_t matched)
+{
+	struct lk_job *lj = ctx;
+	double f = 0.02;
+	if (!strcmp(stage, "blocking"))
+		f = 0.05;
+	else if (!strcmp(stage, "compare"))
+		f = 0.1 + 0.8 * (total ? (double)done / (double)total : 1);
+	else if (!strcmp(stage, "estimate"))
+		f = 0.9;
+	else if (!strcmp(stage, "assign"))
+		f = 0.93;
+	else if (!strcmp(stage, "done"))
+		f = 0.95;
+	int rc = job_run_progress(lj->run, stage, f);
+	if (rc)
+		lj->progress_rc = rc;
+	return rc ? 1 : 0;
+}
+
+/* Loads and parses a dataset of the job's workspace. */
+static int load_table(struct lk_job *lj, const char *dataset_id, struct lk_table *t)
+{
+	const struct store_job *j = job_run_job(lj->run);
+	struct store *st = job_run_store(lj->run);
+	struct store_lk_dataset d;
+	int rc = store_lk_dataset_get(st, j->workspace_id, dataset_id, &d);
+	if (rc) {
+		if (rc == MD_ENOTFOUND)
+			job_run_set_error(lj->run, "validation_error",
+			                  "a dataset of this run was deleted", false);
+		else
+			job_run_set_error(lj->run, "store_unavailable",
+			                  "the dataset could not be read", true);
+		return rc;
+	}
+	void *data = NULL;
+	size_t len = 0;
+	rc = store_blob_get(st, j->workspace_id, d.blob_id, &data, &len);
+	store_lk_dataset_release(&d);
+	if (rc) {
+		job_run_set_error(lj->run, "store_unavailable", "the dataset could not be read",
+		                  true);
+		return rc;
+	}
+	struct lk_csv_error cerr = { 0 };
+	struct lk_csv_limits lim = { .max_bytes = DATASET_BODY_LIMIT };
+	rc = lk_csv_parse(data, len, &lim, t, &cerr);
+	md_free(data);
+	if (rc)
+		job_run_set_error(lj->run, "validation_error", cerr.message, false);
+	return rc;
+}
+
+/* Builds the input table of online rows. */
+static int rows_table(const json_t *rows, const json_t *cols, struct lk_table *t)
+{
+	size_t nc = json_array_size(cols), nr = json_array_size(rows);
+	int rc = lk_table_new(t, nc, nr);
+	for (size_t c = 0; !rc && c < nc; c++) {
+		const char *name = json_string_value(json_array_get(cols, c));
+		rc = lk_table_set_colname(t, c, name, strlen(name));
+	}
+	for (size_t r = 0; !rc && r < nr; r++) {
+		const json_t *row = json_array_get(rows, r);
+		for (size_t c = 0; !rc && c < nc; c++) {
+			const json_t *v =
+			    json_object_get(row, json_string_value(json_array_get(cols, c)));
+			if (!v || json_is_null(v))
+				continue;
+			if (json_is_string(v)) {
+				rc = lk_table_set(t, r, c, json_string_value(v),
+				                  json_string_length(v));
+			} else {
+				char *s = json_dumps(v, JSON_ENCODE_ANY);
+				rc = s ? lk_table_set(t, r, c, s, strlen(s)) : MD_ENOMEM;
+				free(s);
+			}
+		}
+	}
+	return rc;
+}
+
+static int parse_link_type(const char *s)
+{
+	if (!strcmp(s, "one_to_one"))
+		return LK_ONE_TO_ONE;
+	if (!strcmp(s, "all_above_threshold"))
+		return LK_ALL_ABOVE_THRESHOLD;
+	return LK_BEST_MATCH;
+}
+
+/* One configured (or inferred) field into lc; false with the error set. */
+static bool add_field(struct lk_job *lj, const json_t *f, size_t idx)
+{
+	struct lk_config *lc = &lj->lc;
+	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
+	if (lc->nfields == LK_MAX_FIELDS) {
+		job_run_set_error(lj->run, "validation_error", "too many fields", false);
+		return false;
+	}
+	struct lk_field *fl = &lc->fields[lc->nfields];
+	memset(fl, 0, sizeof *fl);
+	const char *name = json_string_value(json_object_get(f, "name"));
+	const char *ic = json_string_value(json_object_get(f, "input_column"));
+	const char *rc = json_string_value(json_object_get(f, "reference_column"));
+	snprintf(fl->name, sizeof fl->name, "%s", name ? name : rc);
+	fl->in_col = lk_table_col(&lj->input, ic);
+	fl->ref_col = lk_table_col(ref, rc);
+	if (fl->in_col < 0 || fl->ref_col < 0) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "fields/%zu: column %s is not in the %s", idx,
+		         fl->in_col < 0 ? ic : rc, fl->in_col < 0 ? "input" : "reference dataset");
+		job_run_set_error(lj->run, "validation_error", msg, false);
+		return false;
+	}
+	const char *cmp = json_string_value(json_object_get(f, "comparator"));
+	if (cmp && lk_comparator_parse(cmp, &fl->cmp)) {
+		fl->tf_adjust = fl->cmp == LK_CMP_EXACT || fl->cmp == LK_CMP_JARO_WINKLER ||
+		                fl->cmp == LK_CMP_PHONETIC;
+	} else {
+		infer_field(lj->strategy, rc, ref, fl->ref_col, fl);
+	}
+	const json_t *norm = json_object_get(f, "normalize");
+	if (norm) {
+		fl->normalize = 0;
+		size_t i;
+		json_t *v;
+		json_array_foreach(norm, i, v)
+		{
+			unsigned bit;
+			if (lk_norm_parse(json_string_value(v), &bit))
+				fl->normalize |= bit;
+		}
+	} else if (cmp) {
+		fl->normalize = N_NAME;
+	}
+	const json_t *levels = json_object_get(f, "levels");
+	if (levels) {
+		fl->nthresholds = 0;
+		size_t i;
+		json_t *v;
+		json_array_foreach(levels, i, v)
+		{
+			if (fl->nthresholds < LK_MAX_LEVELS - 2)
+				fl->thresholds[fl->nthresholds++] = json_number_value(v);
+		}
+	}
+	if (json_is_boolean(json_object_get(f, "tf_adjust")))
+		fl->tf_adjust = json_is_true(json_object_get(f, "tf_adjust"));
+	default_levels(fl);
+	lc->nfields++;
+	return true;
+}
+
+/* The fields of a config with none: every shared, non-identifier column. */
+static bool infer_fields(struct lk_job *lj)
+{
+	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
+	size_t idx = 0;
+	for (size_t c = 0; c < ref->ncols; c++) {
+		const char *col = ref->colnames[c];
+		if (skip_column(lj->strategy, col) || lk_table_col(&lj->input, col) < 0)
+			continue;
+		json_t *f = json_pack("{s:s,s:s,s:s}", "name", col, "input_column", col,
+		                      "reference_column", col);
+		bool ok = add_field(lj, f, idx++);
+		json_decref(f);
+		if (!ok)
+			return false;
+	}
+	if (lj->lc.nfields == 0) {
+		job_run_set_error(lj->run, "validation_error",
+		                  "the input and the reference dataset share no column to compare",
+		                  false);
+		return false;
+	}
+	return true;
+}
+
+/* A blocking entry names a field (its two columns) or a column of both tables. */
+static bool add_rule(struct lk_job *lj, const json_t *cols, size_t idx)
+{
+	struct lk_config *lc = &lj->lc;
+	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
+	struct lk_rule *r = &lc->rules[lc->nrules];
+	memset(r, 0, sizeof *r);
+	size_t i;
+	json_t *v;
+	json_array_foreach(cols, i, v)
+	{
+		const char *name = json_string_value(v);
+		int in = -1, rf = -1;
+		for (size_t f = 0; f < lc->nfields; f++) {
+			if (!strcmp(lc->fields[f].name, name)) {
+				in = lc->fields[f].in_col;
+				rf = lc->fields[f].ref_col;
+			}
+		}
+		if (in < 0) {
+			in = lk_table_col(&lj->input, name);
+			rf = lk_table_col(ref, name);
+		}
+		if (in < 0 || rf < 0 || r->ncols == LK_MAX_RULE_COLS) {
+			char msg[200];
+			snprintf(msg, sizeof msg,
+			         "blocking/%zu/%zu: %s is not a field or a column of "
+			         "both tables",
+			         idx, i, name);
+			job_run_set_error(lj->run, "validation_error", msg, false);
+			return false;
+		}
+		r->in_cols[r->ncols] = in;
+		r->ref_cols[r->ncols] = rf;
+		r->ncols++;
+	}
+	lc->nrules++;
+	return true;
+}
+
+static bool build_config(struct lk_job *lj)
+{
+	const json_t *cfg = lj->cfg;
+	struct lk_config *lc = &lj->lc;
+	memset(lc, 0, sizeof *lc);
+	const json_t *fields = json_object_get(cfg, "fields");
+	if (json_array_size(fields) == 0) {
+		if (!infer_fields(lj))
+			return false;
+	} else {
+		size_t i;
+		json_t *f;
+		json_array_foreach(fields, i, f)
+		{
+			if (!add_field(lj, f, i))
+				return false;
+		}
+	}
+	if (!lj->smart) {
+		size_t i;
+		json_t *b;
+		json_array_foreach(json_object_get(cfg, "blocking"), i, b)
+		{
+			if (lc->nrules < LK_MAX_RULES && !add_rule(lj, b, i))
+				return false;
+		}
+	}
+	const json_t *th = json_object_get(lj->in, "threshold");
+	lj->threshold = json_is_number(th) ? json_number_value(th)
+	                                   : json_number_value(json_object_get(cfg, "threshold"));
+	if (!(lj->threshold > 0 && lj->threshold < 1))
+		lj->threshold = 0.5;
+	lc->threshold = lj->threshold;
+	lc->link_type = parse_link_type(json_string_value(json_object_get(cfg, "link_type")));
+	lc->mode = lj->dedupe ? LK_MODE_DEDUPE : LK_MODE_LINK;
+	return true;
+}
+
+static json_t *row_object(const struct lk_table *t, size_t row)
+{
+	json_t *o = json_object();
+	for (size_t c = 0; c < t->ncols; c++)
+		json_object_set_new(o, t->colnames[c], json_string(t->cells[row * t->ncols + c]));
+	return o;
+}
+
+/* The label of a comparison level: "exact", ">= 0.92", "<= 1", "else", "null". */
+static void level_label(const struct lk_field *f, int nlevels, int level, char *out, size_t cap)
+{
+	if (level < 0)
+		snprintf(out, cap, "null");
+	else if (level == nlevels - 1)
+		snprintf(out, cap, "exact");
+	else if (level == 0)
+		snprintf(out, cap, "else");
+	else if (f->cmp == LK_CMP_PHONETIC)
+		snprintf(out, cap, "phonetic key agrees");
+	else {
+		int k = nlevels - 2 - level;
+		bool dist = f->cmp == LK_CMP_LEVENSHTEIN || f->cmp == LK_CMP_NUMERIC ||
+		            f->cmp == LK_CMP_DATE;
+		snprintf(out, cap, "%s %g",
+		         dist ? "<=" : ">=", k >= 0 && k < f->nthresholds ? f->thresholds[k] : 0.0);
+	}
+}
+
+static json_t *waterfall(const struct lk_job *lj, const struct lk_result *res,
+                         const struct lk_pair *p)
+{
+	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
+	json_t *a = json_array();
+	for (size_t f = 0; f < res->nfields; f++) {
+		const struct lk_field *fl = &lj->lc.fields[f];
+		char label[48];
+		level_label(fl, res->model.nlevels[f], p->fields[f].level, label, sizeof label);
+		json_array_append_new(
+		    a,
+		    json_pack("{s:s,s:s,s:s,s:i,s:s,s:f}", "name", fl->name, "input_value",
+		              lj->input.cells[p->in_row * lj->input.ncols + (size_t)fl->in_col],
+		              "reference_value",
+		              ref->cells[p->ref_row * ref->ncols + (size_t)fl->ref_col], "level",
+		              p->fields[f].level, "label", label, "weight", p->fields[f].weight));
+	}
+	return a;
+}
+
+static json_t *candidate_json(const struct lk_job *lj, const struct lk_pair *p)
+{
+	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
+	return json_pack("{s:I,s:f,s:f,s:o}", "row", (json_int_t)p->ref_row, "confidence",
+	                 p->probability, "match_weight", p->match_weight, "reference",
+	                 row_object(ref, p->ref_row));
+}
+
+static const char *row_status(const struct lk_row_result *row, double threshold)
+{
+	if (row->matched)
+		return "matched";
+	if (row->has_best && row->best.probability >= threshold / 2)
+		return "review";
+	return "unmatched";
+}
+
+/* The stored result of one input row (the item GET …/results returns). */
+static json_t *row_json(const struct lk_job *lj, const struct lk_result *res, size_t i)
+{
+	const struct lk_row_result *row = &res->rows[i];
+	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
+	double conf = row->has_best ? row->best.probability : 0;
+	json_t *cands = json_array();
+	if (row->has_best && !row->matched)
+		json_array_append_new(cands, candidate_json(lj, &row->best));
+	for (size_t k = 0; k < row->ncandidates; k++)
+		json_array_append_new(cands, candidate_json(lj, &row->candidates[k]));
+	json_t *o = json_pack(
+	    "{s:I,s:s,s:f,s:o,s:o,s:o,s:o,s:o,s:o}", "row", (json_int_t)row->in_row, "status",
+	    row_status(row, lj->threshold), "confidence", conf, "match_weight",
+	    row->has_best ? json_real(row->best.match_weight) : json_null(), "match_row",
+	    row->matched ? json_integer((json_int_t)row->best.ref_row) : json_null(), "input",
+	    row_object(&lj->input, row->in_row), "match",
+	    row->matched ? row_object(ref, row->best.ref_row) : json_null(), "fields",
+	    row->has_best ? waterfall(lj, res, &row->best) : json_array(), "candidates", cands);
+	if (lj->dedupe)
+		json_object_set_new(o, "cluster", json_integer((json_int_t)row->cluster));
+	return o;
+}
+
+/* Every row as the JSON array store_lk_results_put() takes. NULL when out of memory. */
+static char *results_array(const struct lk_job *lj, const struct lk_result *res)
+{
+	struct buf b;
+	buf_init(&b, (size_t)2 << 30);
+	int rc = buf_putc(&b, '[');
+	for (size_t i = 0; !rc && i < res->nrows; i++) {
+		json_t *data = row_json(lj, res, i);
+		json_t *item =
+		    json_pack("{s:I,s:s,s:f,s:o}", "row", (json_int_t)i, "status",
+		              row_status(&res->rows[i], lj->threshold), "confidence",
+		              json_real_value(json_object_get(data, "confidence")), "data", data);
+		char *t = item ? json_dumps(item, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+		json_decref(item);
+		rc = t ? (i ? buf_putc(&b, ',') : 0) : MD_ENOMEM;
+		rc = rc ? rc : buf_puts(&b, t);
+		free(t);
+	}
+	rc = rc ? rc : buf_putc(&b, ']');
+	if (rc) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+static json_t *model_json(const struct lk_job *lj, const struct lk_result *res)
+{
+	const struct lk_model *m = &res->model;
+	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
+	json_t *rules = json_array();
+	for (size_t k = 0; k < m->nrules; k++) {
+		json_t *cols = json_array();
+		for (int c = 0; c < m->rules[k].ncols; c++)
+			json_array_append_new(
+			    cols, json_pack("{s:s,s:s}", "input",
+			                    lj->input.colnames[m->rules[k].in_cols[c]], "reference",
+			                    ref->colnames[m->rules[k].ref_cols[c]]));
+		json_array_append_new(rules, json_pack("{s:o,s:I}", "columns", cols, "pairs",
+		                                       (json_int_t)m->rule_pairs[k]));
+	}
+	json_t *fields = json_array();
+	for (size_t f = 0; f < res->nfields; f++) {
+		const struct lk_field *fl = &lj->lc.fields[f];
+		json_t *levels = json_array();
+		for (int l = m->nlevels[f] - 1; l >= 0; l--) {
+			double mm = m->levels[f][l].m, uu = m->levels[f][l].u;
+			char label[48];
+			level_label(fl, m->nlevels[f], l, label, sizeof label);
+			double w = mm > 0 && uu > 0 ? log2(mm / uu) : 0;
+			json_array_append_new(levels, json_pack("{s:i,s:s,s:f,s:f,s:f}", "level", l,
+			                                        "label", label, "m", mm, "u", uu,
+			                                        "weight", w));
+		}
+		json_array_append_new(fields,
+		                      json_pack("{s:s,s:s,s:o,s:b,s:o}", "name", fl->name,
+		                                "comparator", lk_comparator_name(fl->cmp),
+		                                "normalize", norm_json(fl->normalize), "tf_adjust",
+		                                fl->tf_adjust, "levels", levels));
+	}
+	return json_pack("{s:b,s:s?,s:f,s:f,s:f,s:I,s:i,s:b,s:o,s:o}", "smart", lj->smart,
+	                 "strategy_id", lj->strategy && lj->smart ? lj->strategy->id : NULL,
+	                 "prior", m->prior, "threshold", lj->threshold, "estimated_recall",
+	                 m->estimated_recall, "pairs_compared", (json_int_t)m->pairs_compared,
+	                 "em_iterations", m->em_iterations, "em_converged", m->em_converged,
+	                 "blocking_rules", rules, "fields", fields);
+}
+
+/*
+ * Writes the rows (guarded by the lease token, replacing an earlier attempt's) and sets the
+ * summary as the job's result; the worker pool then calls store_job_succeed under the same
+ * token, which charges once. Rows are only served once the job succeeded, so exactly one
+ * attempt's rows are ever visible.
+ * NEEDSWORK: the rows travel as one JSON array (memory ~2 KB per input row); million-row runs
+ * want batches, and rows and success in one transaction want a store op the worker pool calls.
+ */
+static int finish_run(struct lk_job *lj, const struct lk_result *res, double seconds)
+{
+	const struct store_job *j = job_run_job(lj->run);
+	char *rows = results_array(lj, res);
+	if (!rows) {
+		job_run_set_error(lj->run, "internal_error", "out of memory writing the results",
+		                  false);
+		return MD_ENOMEM;
+	}
+	int rc = store_lk_results_put(job_run_store(lj->run), j->workspace_id, j->id,
+	                              j->lease_token, rows);
+	md_free(rows);
+	if (rc == MD_ECONFLICT)
+		return MD_ECONFLICT; /* the lease is gone: another attempt owns the run */
+	if (rc) {
+		job_run_set_error(lj->run, "store_unavailable", "the results could not be written",
+		                  true);
+		return rc;
+	}
+	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
+	json_t *out =
+	    json_pack("{s:I,s:I,s:o,s:o,s:o,s:f,s:o}", "rows_processed", (json_int_t)res->nrows,
+	              "rows_matched", (json_int_t)res->rows_matched, "avg_confidence",
+	              res->rows_matched ? json_real(res->avg_confidence) : json_null(),
+	              "input_columns", table_columns(&lj->input), "reference_columns",
+	              table_columns(ref), "seconds", seconds, "model", model_json(lj, res));
+	char *text = out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+	json_decref(out);
+	rc = text ? job_run_set_result(lj->run, text) : MD_ENOMEM;
+	free(text);
+	return rc;
+}
+
+static int load_tables(struct lk_job *lj)
+{
+	const char *ref_id = json_string_value(json_object_get(lj->in, "reference_dataset_id"));
+	const char *in_id = json_string_value(json_object_get(lj->in, "input_dataset_id"));
+	const json_t *rows = json_object_get(lj->in, "rows");
+	int rc = 0;
+	if (rows && !json_is_null(rows)) {
+		rc = rows_table(rows, json_object_get(lj->in, "input_columns"), &lj->input);
+		if (rc)
+			job_run_set_error(lj->run, "validation_error", "the rows could not be read",
+			                  false);
+	} else {
+		rc = load_table(lj, in_id ? in_id : ref_id, &lj->input);
+	}
+	if (!rc && !lj->dedupe)
+		rc = load_table(lj, ref_id, &lj->ref);
+	return rc;
+}
+
+static int linkage_run(struct job_run *r)
+{
+	const struct store_job *j = job_run_job(r);
+	struct lk_job lj = { .run = r };
+	lk_table_init(&lj.ref);
+	lk_table_init(&lj.input);
+	struct lk_result res;
+	memset(&res, 0, sizeof res);
+	int64_t t0 = md_mono_ms();
+	int rc = MD_EINVAL;
+	lj.in = json_loads(j->input, 0, NULL);
+	lj.cfg = json_object_get(lj.in, "config");
+	if (!lj.cfg) {
+		job_run_set_error(r, "validation_error", "the run input is unreadable", false);
+		goto out;
+	}
+	lj.smart = json_is_true(json_object_get(lj.in, "smart"));
+	lj.dedupe = !strcmp(json_string_value(json_object_get(lj.cfg, "mode")), "dedupe");
+	lj.strategy = strategy_find(json_string_value(json_object_get(lj.in, "strategy_id")));
+	if (!lj.strategy)
+		lj.strategy = &strategies[0];
+	if ((rc = job_run_progress(r, "loading", 0.01)) || (rc = load_tables(&lj)))
+		goto out;
+	if (!build_config(&lj)) {
+		rc = MD_EINVAL;
+		goto out;
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct lk_opts opts = { .threads = cores > 0 ? (int)cores : 1,
+		                .smart = lj.smart,
+		                .seed = 42,
+		                .max_candidates = 3,
+		                .progress = lk_progress,
+		                .progress_ctx = &lj };
+	char err[256] = "";
+	rc = lk_run(&lj.lc, &lj.input, lj.dedupe ? NULL : &lj.ref, &opts, &res, err, sizeof err);
+	if (rc == MD_ECANCELED) {
+		rc = lj.progress_rc ? lj.progress_rc : MD_ECANCELED;
+		goto out;
+	}
+	if (rc) {
+		job_run_set_error(
+		    r, rc == MD_EINVAL || rc == MD_ELIMIT ? "validation_error" : "engine_failed",
+		    err[0] ? err : md_strerror(rc), false);
+		goto out;
+	}
+	rc = finish_run(&lj, &res, (double)(md_mono_ms() - t0) / 1000.0);
+out:
+	lk_result_release(&res);
+	lk_table_release(&lj.ref);
+	lk_table_release(&lj.input);
+	json_decref(lj.in);
+	return rc;
+}
+
+int api_linkage_register_runner(void)
+{
+	return worker_register("linkage", linkage_run, NULL);
+}

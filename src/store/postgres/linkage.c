@@ -1,0 +1,419 @@
+/*
+ * linkage.c: the record-linkage tables of the PostgreSQL backend (migration 0003): datasets
+ * (the CSV in blobs), matching configs and per-row run results. The statements run unprepared
+ * (PQexecParams): they run a few times per request, and the results insert is one statement
+ * over json_array_elements() for the whole run, so one round trip writes every row.
+ */
+#include "base/common.h"
+#include "base/log.h"
+#include "store/postgres/postgres_int.h"
+
+static int classify(PGconn *c, const PGresult *r)
+{
+	if (PQstatus(c) != CONNECTION_OK)
+		return MD_EUNAVAIL;
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (state && !strcmp(state, "23505"))
+		return MD_ECONFLICT;
+	if (state && !strncmp(state, "08", 2))
+		return MD_EUNAVAIL;
+	return MD_EIO;
+}
+
+/* Runs sql with p; the result (PQclear it) or NULL with *err set. */
+static PGresult *q(struct pg_conn *c, const char *sql, const struct pg_params *p, int *err)
+{
+	PGresult *r = PQexecParams(c->c, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return r;
+	*err = classify(c->c, r);
+	md_logf(MD_LOG_ERROR, "postgres linkage: %s", PQerrorMessage(c->c));
+	PQclear(r);
+	return NULL;
+}
+
+/* Runs a statement for its row count; 0 or the error. */
+static int qexec(struct pg_conn *c, const char *sql, const struct pg_params *p, int *changed)
+{
+	int err = MD_EIO;
+	PGresult *r = q(c, sql, p, &err);
+	if (!r)
+		return err;
+	if (changed)
+		*changed = (int)strtol(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+/* Borrows a connection and, when tx, begins a transaction. */
+static struct pg_conn *begin(struct store *st, bool tx)
+{
+	struct pg_conn *c = pg_get(&PG(st)->pool);
+	if (c && tx && pg_cmd(c, "BEGIN")) {
+		pg_put(&PG(st)->pool, c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Commits (rc == 0) or rolls back, and gives the connection back. */
+static int end(struct store *st, struct pg_conn *c, int rc, bool tx)
+{
+	if (tx) {
+		int crc = pg_cmd(c, rc ? "ROLLBACK" : "COMMIT");
+		if (!rc)
+			rc = crc;
+	}
+	pg_put(&PG(st)->pool, c);
+	return rc;
+}
+
+/* ---- datasets ---- */
+
+#define DS_COLS "id, workspace_id, name, blob_id, row_count, created_at, columns"
+
+static int ds_from_row(const PGresult *r, int row, struct store_lk_dataset *d)
+{
+	memset(d, 0, sizeof *d);
+	pg_gets(r, row, 0, d->id, sizeof d->id);
+	pg_gets(r, row, 1, d->workspace_id, sizeof d->workspace_id);
+	pg_gets(r, row, 2, d->name, sizeof d->name);
+	pg_gets(r, row, 3, d->blob_id, sizeof d->blob_id);
+	d->row_count = pg_geti(r, row, 4);
+	d->created_at = pg_geti(r, row, 5);
+	bool oom = false;
+	d->columns = pg_getdup(r, row, 6, &oom);
+	return d->columns ? 0 : MD_ENOMEM;
+}
+
+int pg_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
+                         const char *columns_json, int64_t row_count, const void *csv, size_t len,
+                         int64_t now, struct store_lk_dataset *out)
+{
+	memset(out, 0, sizeof *out);
+	if (md_uuid7(now, out->id) || md_uuid7(now, out->blob_id))
+		return MD_EIO;
+	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	out->row_count = row_count;
+	out->created_at = now;
+	out->columns = md_strdup(columns_json);
+	if (!out->columns)
+		return MD_ENOMEM;
+	struct pg_conn *c = begin(st, true);
+	if (!c) {
+		store_lk_dataset_release(out);
+		return MD_EUNAVAIL;
+	}
+	struct pg_params p = { 0 };
+	pg_text(&p, out->blob_id);
+	pg_text(&p, ws_id);
+	pg_bin(&p, len ? csv : "", len);
+	pg_i64(&p, now);
+	int rc = qexec(c,
+	               "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
+	               "VALUES ($1, $2, 'text/csv', $3, $4)",
+	               &p, NULL);
+	if (!rc) {
+		struct pg_params d = { 0 };
+		pg_text(&d, out->id);
+		pg_text(&d, ws_id);
+		pg_text(&d, name);
+		pg_text(&d, out->blob_id);
+		pg_text(&d, columns_json);
+		pg_i64(&d, row_count);
+		pg_i64(&d, now);
+		rc = qexec(c,
+		           "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
+		           "row_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		           &d, NULL);
+	}
+	rc = end(st, c, rc, true);
+	if (rc)
+		store_lk_dataset_release(out);
+	return rc;
+}
+
+int pg_lk_dataset_get(struct store *st, const char *ws_id, const char *id,
+                      struct store_lk_dataset *out)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, id);
+	pg_text(&p, ws_id);
+	int rc = MD_EIO;
+	PGresult *r = q(c,
+	                "SELECT " DS_COLS " FROM linkage_datasets WHERE id = $1 AND "
+	                "workspace_id = $2",
+	                &p, &rc);
+	if (r) {
+		rc = PQntuples(r) == 1 ? ds_from_row(r, 0, out) : MD_ENOTFOUND;
+		PQclear(r);
+	}
+	return end(st, c, rc, false);
+}
+
+int pg_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                       int (*cb)(void *ctx, const struct store_lk_dataset *d), void *ctx)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, ws_id);
+	pg_text(&p, cursor ? cursor : "");
+	pg_i64(&p, limit);
+	int rc = MD_EIO;
+	PGresult *r = q(c,
+	                "SELECT " DS_COLS " FROM linkage_datasets WHERE workspace_id = $1 "
+	                "AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
+	                &p, &rc);
+	if (r) {
+		rc = 0;
+		for (int i = 0; !rc && i < PQntuples(r); i++) {
+			struct store_lk_dataset d;
+			rc = ds_from_row(r, i, &d);
+			if (!rc)
+				rc = cb(ctx, &d);
+			store_lk_dataset_release(&d);
+		}
+		PQclear(r);
+	}
+	return end(st, c, rc, false);
+}
+
+int pg_lk_dataset_delete(struct store *st, const char *ws_id, const char *id)
+{
+	struct pg_conn *c = begin(st, true);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, id);
+	pg_text(&p, ws_id);
+	int n = 0;
+	int rc = qexec(c,
+	               "DELETE FROM blobs WHERE workspace_id = $2 AND id = (SELECT blob_id FROM "
+	               "linkage_datasets WHERE id = $1 AND workspace_id = $2)",
+	               &p, NULL);
+	if (!rc)
+		rc = qexec(c, "DELETE FROM linkage_datasets WHERE id = $1 AND workspace_id = $2",
+		           &p, &n);
+	if (!rc && n == 0)
+		rc = MD_ENOTFOUND;
+	return end(st, c, rc, true);
+}
+
+/* ---- configs ---- */
+
+#define CFG_COLS "id, workspace_id, created_at, updated_at, body"
+
+static int cfg_from_row(const PGresult *r, int row, struct store_lk_config *o)
+{
+	memset(o, 0, sizeof *o);
+	pg_gets(r, row, 0, o->id, sizeof o->id);
+	pg_gets(r, row, 1, o->workspace_id, sizeof o->workspace_id);
+	o->created_at = pg_geti(r, row, 2);
+	o->updated_at = pg_geti(r, row, 3);
+	bool oom = false;
+	o->body = pg_getdup(r, row, 4, &oom);
+	return o->body ? 0 : MD_ENOMEM;
+}
+
+int pg_lk_config_create(struct store *st, const char *ws_id, const char *body, int64_t now,
+                        struct store_lk_config *out)
+{
+	memset(out, 0, sizeof *out);
+	if (md_uuid7(now, out->id))
+		return MD_EIO;
+	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
+	out->created_at = out->updated_at = now;
+	out->body = md_strdup(body);
+	if (!out->body)
+		return MD_ENOMEM;
+	struct pg_conn *c = begin(st, false);
+	if (!c) {
+		store_lk_config_release(out);
+		return MD_EUNAVAIL;
+	}
+	struct pg_params p = { 0 };
+	pg_text(&p, out->id);
+	pg_text(&p, ws_id);
+	pg_text(&p, body);
+	pg_i64(&p, now);
+	int rc =
+	    qexec(c,
+	          "INSERT INTO linkage_configs(id, workspace_id, body, created_at, updated_at) "
+	          "VALUES ($1, $2, $3, $4, $4)",
+	          &p, NULL);
+	rc = end(st, c, rc, false);
+	if (rc)
+		store_lk_config_release(out);
+	return rc;
+}
+
+int pg_lk_config_get(struct store *st, const char *ws_id, const char *id,
+                     struct store_lk_config *out)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, id);
+	pg_text(&p, ws_id);
+	int rc = MD_EIO;
+	PGresult *r = q(c,
+	                "SELECT " CFG_COLS " FROM linkage_configs WHERE id = $1 AND "
+	                "workspace_id = $2",
+	                &p, &rc);
+	if (r) {
+		rc = PQntuples(r) == 1 ? cfg_from_row(r, 0, out) : MD_ENOTFOUND;
+		PQclear(r);
+	}
+	return end(st, c, rc, false);
+}
+
+int pg_lk_config_update(struct store *st, const char *ws_id, const char *id, const char *body,
+                        int64_t now)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, id);
+	pg_text(&p, ws_id);
+	pg_text(&p, body);
+	pg_i64(&p, now);
+	int n = 0;
+	int rc = qexec(c,
+	               "UPDATE linkage_configs SET body = $3, updated_at = $4 WHERE id = $1 AND "
+	               "workspace_id = $2",
+	               &p, &n);
+	if (!rc && n == 0)
+		rc = MD_ENOTFOUND;
+	return end(st, c, rc, false);
+}
+
+int pg_lk_config_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                      int (*cb)(void *ctx, const struct store_lk_config *c), void *ctx)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, ws_id);
+	pg_text(&p, cursor ? cursor : "");
+	pg_i64(&p, limit);
+	int rc = MD_EIO;
+	PGresult *r = q(c,
+	                "SELECT " CFG_COLS " FROM linkage_configs WHERE workspace_id = $1 "
+	                "AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
+	                &p, &rc);
+	if (r) {
+		rc = 0;
+		for (int i = 0; !rc && i < PQntuples(r); i++) {
+			struct store_lk_config o;
+			rc = cfg_from_row(r, i, &o);
+			if (!rc)
+				rc = cb(ctx, &o);
+			store_lk_config_release(&o);
+		}
+		PQclear(r);
+	}
+	return end(st, c, rc, false);
+}
+
+int pg_lk_config_delete(struct store *st, const char *ws_id, const char *id)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, id);
+	pg_text(&p, ws_id);
+	int n = 0;
+	int rc =
+	    qexec(c, "DELETE FROM linkage_configs WHERE id = $1 AND workspace_id = $2", &p, &n);
+	if (!rc && n == 0)
+		rc = MD_ENOTFOUND;
+	return end(st, c, rc, false);
+}
+
+/* ---- results ---- */
+
+int pg_lk_results_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                      const char *rows_json)
+{
+	struct pg_conn *c = begin(st, true);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, job_id);
+	pg_text(&p, ws_id);
+	pg_text(&p, token);
+	int rc = MD_EIO;
+	/* FOR UPDATE: the lease cannot change hands between this check and the commit. */
+	PGresult *r = q(c,
+	                "SELECT 1 FROM jobs WHERE id = $1 AND workspace_id = $2 AND lease_token = "
+	                "$3 AND status = 'running' FOR UPDATE",
+	                &p, &rc);
+	if (r) {
+		rc = PQntuples(r) == 1 ? 0 : MD_ECONFLICT;
+		PQclear(r);
+	}
+	if (!rc) {
+		struct pg_params d = { 0 };
+		pg_text(&d, job_id);
+		rc = qexec(c, "DELETE FROM linkage_results WHERE run_id = $1", &d, NULL);
+	}
+	if (!rc) {
+		struct pg_params i = { 0 };
+		pg_text(&i, job_id);
+		pg_text(&i, ws_id);
+		pg_text(&i, rows_json);
+		rc = qexec(c,
+		           "INSERT INTO linkage_results(run_id, workspace_id, row_index, status, "
+		           "confidence, data) SELECT $1, $2, (e->>'row')::bigint, e->>'status', "
+		           "(e->>'confidence')::double precision, (e->'data')::text "
+		           "FROM json_array_elements($3::json) e",
+		           &i, NULL);
+	}
+	return end(st, c, rc, true);
+}
+
+int pg_lk_results_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
+                       int limit, double min_conf, const char *status,
+                       int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, run_id);
+	pg_text(&p, ws_id);
+	pg_i64(&p, after);
+	pg_f64(&p, min_conf);
+	pg_text(&p, status);
+	pg_i64(&p, limit > 0 ? limit : INT32_MAX);
+	int rc = MD_EIO;
+	PGresult *r = q(c,
+	                "SELECT row_index, status, confidence, data FROM linkage_results "
+	                "WHERE run_id = $1 AND workspace_id = $2 AND row_index > $3 "
+	                "AND confidence >= $4 AND ($5::text IS NULL OR status = $5) "
+	                "ORDER BY row_index LIMIT $6",
+	                &p, &rc);
+	if (r) {
+		rc = 0;
+		for (int i = 0; !rc && i < PQntuples(r); i++) {
+			struct store_lk_result res = { .row = pg_geti(r, i, 0),
+				                       .confidence = pg_getf(r, i, 2),
+				                       .data = PQgetvalue(r, i, 3) };
+			pg_gets(r, i, 1, res.status, sizeof res.status);
+			rc = cb(ctx, &res);
+		}
+		PQclear(r);
+	}
+	return end(st, c, rc, false);
+}

@@ -1,0 +1,50 @@
+/*
+ * postgres_int.h: what the files of the PostgreSQL backend share (private to store/postgres/): the
+ * backend's store struct, and the operations implemented outside postgres.c that its ops table
+ * points at (linkage.c: the record-linkage tables).
+ */
+#ifndef MATCHD_STORE_POSTGRES_POSTGRES_INT_H
+#define MATCHD_STORE_POSTGRES_POSTGRES_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "store/postgres/pool.h"
+#include "store/store_backend.h"
+
+struct pg_store {
+	struct store base; /* first: a struct store * is a struct pg_store * */
+	struct pg_pool pool;
+	pthread_t listener;
+	bool listener_started;
+	atomic_bool stopping;
+	int stop_fd; /* an eventfd that ends the listener's poll at once */
+};
+
+#define PG(st) ((struct pg_store *)(st))
+
+/* linkage.c: see store.h for what each does. */
+int pg_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
+                         const char *columns_json, int64_t row_count, const void *csv, size_t len,
+                         int64_t now, struct store_lk_dataset *out);
+int pg_lk_dataset_get(struct store *st, const char *ws_id, const char *id,
+                      struct store_lk_dataset *out);
+int pg_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                       int (*cb)(void *ctx, const struct store_lk_dataset *d), void *ctx);
+int pg_lk_dataset_delete(struct store *st, const char *ws_id, const char *id);
+int pg_lk_config_create(struct store *st, const char *ws_id, const char *body, int64_t now,
+                        struct store_lk_config *out);
+int pg_lk_config_get(struct store *st, const char *ws_id, const char *id,
+                     struct store_lk_config *out);
+int pg_lk_config_update(struct store *st, const char *ws_id, const char *id, const char *body,
+                        int64_t now);
+int pg_lk_config_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                      int (*cb)(void *ctx, const struct store_lk_config *c), void *ctx);
+int pg_lk_config_delete(struct store *st, const char *ws_id, const char *id);
+int pg_lk_results_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                      const char *rows_json);
+int pg_lk_results_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
+                       int limit, double min_conf, const char *status,
+                       int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx);
+
+#endif

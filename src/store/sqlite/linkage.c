@@ -1,0 +1,413 @@
+/*
+ * linkage.c: the record-linkage tables of the SQLite backend (migration 0003): datasets (the
+ * CSV in blobs), matching configs and per-row run results. These statements are prepared per
+ * call rather than cached in the connection: they run a few times per request, not per row,
+ * and the results insert is one statement over json_each() for the whole run.
+ */
+#include <sqlite3.h>
+
+#include "base/common.h"
+#include "base/log.h"
+#include "store/sqlite/sqlite_int.h"
+
+/* Prepares sql on c, binding the text arguments (NULL binds SQL NULL) in order from ?1. */
+static sqlite3_stmt *prep(struct sq_conn *c, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		md_logf(MD_LOG_ERROR, "sqlite: %s", sqlite3_errmsg(c->db));
+		return NULL;
+	}
+	return s;
+}
+
+static void bt(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void copy_col(sqlite3_stmt *s, int i, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* Steps a statement that returns no rows and finalizes it; 0, MD_ECONFLICT or MD_EIO. */
+static int run_done(struct sq_conn *c, sqlite3_stmt *s, int *changes)
+{
+	if (!s)
+		return MD_EIO;
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		md_logf(MD_LOG_ERROR, "sqlite: %s", sqlite3_errmsg(c->db));
+		return (rc & 0xff) == SQLITE_CONSTRAINT ? MD_ECONFLICT : MD_EIO;
+	}
+	if (changes)
+		*changes = sqlite3_changes(c->db);
+	return 0;
+}
+
+/* ---- datasets ---- */
+
+#define DS_COLS "id, workspace_id, name, blob_id, row_count, created_at, columns"
+
+static int ds_from_row(sqlite3_stmt *s, struct store_lk_dataset *d)
+{
+	memset(d, 0, sizeof *d);
+	copy_col(s, 0, d->id, sizeof d->id);
+	copy_col(s, 1, d->workspace_id, sizeof d->workspace_id);
+	copy_col(s, 2, d->name, sizeof d->name);
+	copy_col(s, 3, d->blob_id, sizeof d->blob_id);
+	d->row_count = sqlite3_column_int64(s, 4);
+	d->created_at = sqlite3_column_int64(s, 5);
+	d->columns = md_strdup((const char *)sqlite3_column_text(s, 6));
+	return d->columns ? 0 : MD_ENOMEM;
+}
+
+int sq_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
+                         const char *columns_json, int64_t row_count, const void *csv, size_t len,
+                         int64_t now, struct store_lk_dataset *out)
+{
+	memset(out, 0, sizeof *out);
+	if (md_uuid7(now, out->id) || md_uuid7(now, out->blob_id))
+		return MD_EIO;
+	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	out->row_count = row_count;
+	out->created_at = now;
+	out->columns = md_strdup(columns_json);
+	if (!out->columns)
+		return MD_ENOMEM;
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c) {
+		store_lk_dataset_release(out);
+		return MD_EUNAVAIL;
+	}
+	sqlite3_stmt *s = prep(c, "INSERT INTO blobs(id, workspace_id, content_type, data, "
+	                          "created_at) VALUES (?1, ?2, 'text/csv', ?3, ?4)");
+	if (s) {
+		bt(s, 1, out->blob_id);
+		bt(s, 2, ws_id);
+		sqlite3_bind_blob64(s, 3, len ? csv : "", len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, now);
+	}
+	int rc = run_done(c, s, NULL);
+	if (!rc) {
+		s = prep(c,
+		         "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
+		         "row_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+		if (s) {
+			bt(s, 1, out->id);
+			bt(s, 2, ws_id);
+			bt(s, 3, name);
+			bt(s, 4, out->blob_id);
+			bt(s, 5, columns_json);
+			sqlite3_bind_int64(s, 6, row_count);
+			sqlite3_bind_int64(s, 7, now);
+		}
+		rc = run_done(c, s, NULL);
+	}
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	rc = rc ? rc : erc;
+	if (rc)
+		store_lk_dataset_release(out);
+	return rc;
+}
+
+int sq_lk_dataset_get(struct store *st, const char *ws_id, const char *id,
+                      struct store_lk_dataset *out)
+{
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s =
+	    prep(c, "SELECT " DS_COLS " FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2");
+	int rc = MD_EIO;
+	if (s) {
+		bt(s, 1, id);
+		bt(s, 2, ws_id);
+		int r = sqlite3_step(s);
+		rc = r == SQLITE_ROW    ? ds_from_row(s, out)
+		     : r == SQLITE_DONE ? MD_ENOTFOUND
+		                        : MD_EIO;
+		sqlite3_finalize(s);
+	}
+	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}
+
+int sq_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                       int (*cb)(void *ctx, const struct store_lk_dataset *d), void *ctx)
+{
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s =
+	    prep(c, "SELECT " DS_COLS " FROM linkage_datasets WHERE workspace_id = ?1 "
+	            "AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3");
+	int rc = s ? 0 : MD_EIO;
+	if (s) {
+		bt(s, 1, ws_id);
+		bt(s, 2, cursor ? cursor : "");
+		sqlite3_bind_int(s, 3, limit);
+		int r = SQLITE_DONE;
+		while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
+			struct store_lk_dataset d;
+			rc = ds_from_row(s, &d);
+			if (!rc)
+				rc = cb(ctx, &d);
+			store_lk_dataset_release(&d);
+		}
+		if (!rc && r != SQLITE_DONE)
+			rc = MD_EIO;
+		sqlite3_finalize(s);
+	}
+	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}
+
+int sq_lk_dataset_delete(struct store *st, const char *ws_id, const char *id)
+{
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s =
+	    prep(c, "DELETE FROM blobs WHERE workspace_id = ?2 AND id = (SELECT "
+	            "blob_id FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2)");
+	if (s) {
+		bt(s, 1, id);
+		bt(s, 2, ws_id);
+	}
+	int n = 0, rc = run_done(c, s, NULL);
+	if (!rc) {
+		s = prep(c, "DELETE FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2");
+		if (s) {
+			bt(s, 1, id);
+			bt(s, 2, ws_id);
+		}
+		rc = run_done(c, s, &n);
+		if (!rc && n == 0)
+			rc = MD_ENOTFOUND;
+	}
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	return rc ? rc : erc;
+}
+
+/* ---- configs ---- */
+
+#define CFG_COLS "id, workspace_id, created_at, updated_at, body"
+
+static int cfg_from_row(sqlite3_stmt *s, struct store_lk_config *o)
+{
+	memset(o, 0, sizeof *o);
+	copy_col(s, 0, o->id, sizeof o->id);
+	copy_col(s, 1, o->workspace_id, sizeof o->workspace_id);
+	o->created_at = sqlite3_column_int64(s, 2);
+	o->updated_at = sqlite3_column_int64(s, 3);
+	o->body = md_strdup((const char *)sqlite3_column_text(s, 4));
+	return o->body ? 0 : MD_ENOMEM;
+}
+
+int sq_lk_config_create(struct store *st, const char *ws_id, const char *body, int64_t now,
+                        struct store_lk_config *out)
+{
+	memset(out, 0, sizeof *out);
+	if (md_uuid7(now, out->id))
+		return MD_EIO;
+	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
+	out->created_at = out->updated_at = now;
+	out->body = md_strdup(body);
+	if (!out->body)
+		return MD_ENOMEM;
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c) {
+		store_lk_config_release(out);
+		return MD_EUNAVAIL;
+	}
+	sqlite3_stmt *s = prep(c, "INSERT INTO linkage_configs(id, workspace_id, body, created_at, "
+	                          "updated_at) VALUES (?1, ?2, ?3, ?4, ?4)");
+	if (s) {
+		bt(s, 1, out->id);
+		bt(s, 2, ws_id);
+		bt(s, 3, body);
+		sqlite3_bind_int64(s, 4, now);
+	}
+	int rc = run_done(c, s, NULL);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	rc = rc ? rc : erc;
+	if (rc)
+		store_lk_config_release(out);
+	return rc;
+}
+
+int sq_lk_config_get(struct store *st, const char *ws_id, const char *id,
+                     struct store_lk_config *out)
+{
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s =
+	    prep(c, "SELECT " CFG_COLS " FROM linkage_configs WHERE id = ?1 AND workspace_id = ?2");
+	int rc = MD_EIO;
+	if (s) {
+		bt(s, 1, id);
+		bt(s, 2, ws_id);
+		int r = sqlite3_step(s);
+		rc = r == SQLITE_ROW    ? cfg_from_row(s, out)
+		     : r == SQLITE_DONE ? MD_ENOTFOUND
+		                        : MD_EIO;
+		sqlite3_finalize(s);
+	}
+	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}
+
+int sq_lk_config_update(struct store *st, const char *ws_id, const char *id, const char *body,
+                        int64_t now)
+{
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s = prep(c, "UPDATE linkage_configs SET body = ?3, updated_at = ?4 "
+	                          "WHERE id = ?1 AND workspace_id = ?2");
+	if (s) {
+		bt(s, 1, id);
+		bt(s, 2, ws_id);
+		bt(s, 3, body);
+		sqlite3_bind_int64(s, 4, now);
+	}
+	int n = 0, rc = run_done(c, s, &n);
+	if (!rc && n == 0)
+		rc = MD_ENOTFOUND;
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	return rc ? rc : erc;
+}
+
+int sq_lk_config_list(struct store *st, const char *ws_id, const char *cursor, int limit,
+                      int (*cb)(void *ctx, const struct store_lk_config *c), void *ctx)
+{
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s =
+	    prep(c, "SELECT " CFG_COLS " FROM linkage_configs WHERE workspace_id = ?1 "
+	            "AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3");
+	int rc = s ? 0 : MD_EIO;
+	if (s) {
+		bt(s, 1, ws_id);
+		bt(s, 2, cursor ? cursor : "");
+		sqlite3_bind_int(s, 3, limit);
+		int r = SQLITE_DONE;
+		while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
+			struct store_lk_config o;
+			rc = cfg_from_row(s, &o);
+			if (!rc)
+				rc = cb(ctx, &o);
+			store_lk_config_release(&o);
+		}
+		if (!rc && r != SQLITE_DONE)
+			rc = MD_EIO;
+		sqlite3_finalize(s);
+	}
+	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}
+
+int sq_lk_config_delete(struct store *st, const char *ws_id, const char *id)
+{
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s =
+	    prep(c, "DELETE FROM linkage_configs WHERE id = ?1 AND workspace_id = ?2");
+	if (s) {
+		bt(s, 1, id);
+		bt(s, 2, ws_id);
+	}
+	int n = 0, rc = run_done(c, s, &n);
+	if (!rc && n == 0)
+		rc = MD_ENOTFOUND;
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	return rc ? rc : erc;
+}
+
+/* ---- results ---- */
+
+int sq_lk_results_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                      const char *rows_json)
+{
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	int rc = MD_EIO;
+	sqlite3_stmt *s = prep(c, "SELECT 1 FROM jobs WHERE id = ?1 AND workspace_id = ?2 "
+	                          "AND lease_token = ?3 AND status = 'running'");
+	if (s) {
+		bt(s, 1, job_id);
+		bt(s, 2, ws_id);
+		bt(s, 3, token);
+		int r = sqlite3_step(s);
+		rc = r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? MD_ECONFLICT : MD_EIO;
+		sqlite3_finalize(s);
+	}
+	if (!rc) {
+		s = prep(c, "DELETE FROM linkage_results WHERE run_id = ?1");
+		if (s)
+			bt(s, 1, job_id);
+		rc = run_done(c, s, NULL);
+	}
+	if (!rc) {
+		s = prep(c, "INSERT INTO linkage_results(run_id, workspace_id, row_index, status, "
+		            "confidence, data) SELECT ?1, ?2, json_extract(value, '$.row'), "
+		            "json_extract(value, '$.status'), json_extract(value, '$.confidence'), "
+		            "json(json_extract(value, '$.data')) FROM json_each(?3)");
+		if (s) {
+			bt(s, 1, job_id);
+			bt(s, 2, ws_id);
+			bt(s, 3, rows_json);
+		}
+		rc = run_done(c, s, NULL);
+	}
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	return rc ? rc : erc;
+}
+
+int sq_lk_results_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
+                       int limit, double min_conf, const char *status,
+                       int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx)
+{
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s = prep(c, "SELECT row_index, status, confidence, data FROM linkage_results "
+	                          "WHERE run_id = ?1 AND workspace_id = ?2 AND row_index > ?3 "
+	                          "AND confidence >= ?4 AND (?5 IS NULL OR status = ?5) "
+	                          "ORDER BY row_index LIMIT ?6");
+	int rc = s ? 0 : MD_EIO;
+	if (s) {
+		bt(s, 1, run_id);
+		bt(s, 2, ws_id);
+		sqlite3_bind_int64(s, 3, after);
+		sqlite3_bind_double(s, 4, min_conf);
+		bt(s, 5, status);
+		sqlite3_bind_int(s, 6, limit > 0 ? limit : -1);
+		int r = SQLITE_DONE;
+		while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
+			struct store_lk_result res = { .row = sqlite3_column_int64(s, 0),
+				                       .confidence = sqlite3_column_double(s, 2),
+				                       .data = (const char *)sqlite3_column_text(
+				                           s, 3) };
+			copy_col(s, 1, res.status, sizeof res.status);
+			rc = cb(ctx, &res);
+		}
+		if (!rc && r != SQLITE_DONE)
+			rc = MD_EIO;
+		sqlite3_finalize(s);
+	}
+	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}

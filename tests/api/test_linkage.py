@@ -1,0 +1,386 @@
+"""The record-matching family (seed 002) end to end: CSV uploads, configs, runs and smart-runs
+on real data (FEBRL4 4a -> 4b, splink fake_1000 dedupe), results, model, CSV export, the seed's
+error codes, bad CSVs, online rows and cancellation. One server per module (uploads are shared);
+runs on PostgreSQL too when MATCHD_TEST_PG_URL is set (conftest)."""
+import csv
+import io
+import os
+import tempfile
+import time
+
+import pytest
+
+from conftest import DATA, Client, Server
+
+LINK = os.path.join(DATA, "linkage")
+FEBRL_A = os.path.join(LINK, "febrl", "dataset4a.csv")
+FEBRL_B = os.path.join(LINK, "febrl", "dataset4b.csv")
+FAKE = os.path.join(LINK, "splink_datasets", "fake_1000.csv")
+PEOPLE = ["given_name", "surname", "address_1", "suburb", "postcode", "date_of_birth",
+          "soc_sec_id"]
+
+
+@pytest.fixture(scope="module")
+def srv():
+    with tempfile.TemporaryDirectory(prefix="matchd-linkage-") as d:
+        s = Server(d, env={"MATCHD_WORKERS": "2"})
+        s.start()
+        s.cli("workspaces", "create", "acme", "--credits", "1000", "--rate-limit", "100000",
+              "--rate-period-ms", "1000", "--rate-burst", "100000")
+        s.cli("workspaces", "create", "other", "--credits", "100")
+        s.cli("workspaces", "create", "slow", "--credits", "100", "--rate-limit", "2",
+              "--rate-period-ms", "60000", "--rate-burst", "2")
+        s.keys = {w: s.key(w) for w in ("acme", "other", "slow")}
+        s.keys["cv_only"] = s.key("acme", "cvdeepmatch")
+        yield s
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def api(srv):
+    return Client(srv, srv.keys["acme"])
+
+
+def upload(api, path, name=None, as_body=False, expect=201):
+    with open(path, "rb") as f:
+        data = f.read()
+    if as_body:
+        r = api.post("/v1/matching/datasets", "linkage.dataset.response.json",
+                     params={"name": name or os.path.basename(path)}, data=data,
+                     headers={"Content-Type": "text/csv"})
+    else:
+        form = {"name": name} if name else {}
+        r = api.post("/v1/matching/datasets", "linkage.dataset.response.json",
+                     files={"file": (os.path.basename(path), data, "text/csv")}, data=form)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def febrl(api):
+    a = upload(api, FEBRL_A, "febrl4a")
+    b = upload(api, FEBRL_B, as_body=True)
+    return a, b
+
+
+def fields(names, **extra):
+    out = []
+    for n in names:
+        f = {"name": n, "input_column": n, "reference_column": n}
+        f.update(extra.get(n, {}))
+        out.append(f)
+    return out
+
+
+def make_config(api, ref_id, expect=201, **kw):
+    body = {"name": "cfg", "reference_dataset_id": ref_id}
+    body.update(kw)
+    r = api.post("/v1/matching/configs", "linkage.config.response.json", json=body)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def wait_run(api, run_id, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = api.get("/v1/matching/runs/" + run_id, "linkage.run.response.json")
+        assert r.status_code == 200, r.text
+        if r.json()["status"] in ("completed", "failed", "canceled"):
+            return r.json()
+        time.sleep(0.05)
+    raise AssertionError("run %s did not finish" % run_id)
+
+
+def all_results(api, run_id, limit=1000, **params):
+    rows, cursor = [], None
+    while True:
+        q = dict(params, limit=limit)
+        if cursor:
+            q["cursor"] = cursor
+        r = api.get("/v1/matching/runs/%s/results" % run_id, "linkage.results.response.json",
+                    params=q)
+        assert r.status_code == 200, r.text
+        rows += r.json()["data"]
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            return rows
+
+
+def rec_number(rec_id):
+    return rec_id.split("-")[1]
+
+
+def febrl_scores(rows):
+    tp = sum(1 for x in rows if x["match"] and
+             rec_number(x["input"]["rec_id"]) == rec_number(x["match"]["rec_id"]))
+    predicted = sum(1 for x in rows if x["match"])
+    return tp / max(predicted, 1), tp / 5000.0
+
+
+def test_febrl4_smart_run_people(api, febrl):
+    a, b = febrl
+    assert a["row_count"] == 5000 and b["row_count"] == 5000
+    assert a["columns"][:3] == ["rec_id", "given_name", "surname"]
+    assert a["name"] == "febrl4a" and b["name"] == "dataset4b.csv"
+    cfg = make_config(api, b["id"], fields=fields(PEOPLE), link_type="one_to_one",
+                      threshold=0.5)
+    t0 = time.time()
+    r = api.post("/v1/matching/configs/%s/smart-run" % cfg["id"], "linkage.run.response.json",
+                 json={"input_dataset_id": a["id"], "strategy_id": "people"})
+    assert r.status_code == 202, r.text
+    run = r.json()
+    assert run["status"] == "queued" and run["triggered_by"] == "manual"
+    for k in ("rows_processed", "rows_matched", "avg_confidence", "started_at", "completed_at",
+              "error"):
+        assert run[k] is None, k
+    assert run["matching_config_id"] == cfg["id"]
+    assert run["links"]["self"] == "/v1/matching/runs/" + run["id"]
+    assert run["links"]["config"] == "/v1/matching/configs/" + cfg["id"]
+    assert run["links"]["events"] == "/v1/jobs/%s/events" % run["id"]
+    done = wait_run(api, run["id"])
+    seconds = time.time() - t0
+    assert done["status"] == "completed", done
+    assert done["rows_processed"] == 5000 and done["rows_matched"] > 4800
+    assert 0.5 < done["avg_confidence"] <= 1
+    rows = all_results(api, run["id"])
+    assert [x["row"] for x in rows] == list(range(5000))
+    precision, recall = febrl_scores(rows)
+    f1 = 2 * precision * recall / (precision + recall)
+    print("FEBRL4 smart-run: %.2f s, precision %.4f recall %.4f F1 %.4f"
+          % (seconds, precision, recall, f1))
+    assert precision >= 0.98 and recall >= 0.98, (precision, recall)
+    one = next(x for x in rows if x["match"])
+    assert set(one["input"]) == set(a["columns"]) and set(one["match"]) == set(b["columns"])
+    assert [f["name"] for f in one["fields"]] == PEOPLE
+    assert all({"input_value", "reference_value", "level", "weight"} <= set(f)
+               for f in one["fields"])
+    # one_to_one: no reference row used twice
+    used = [x["match_row"] for x in rows if x["match"]]
+    assert len(used) == len(set(used))
+    # filters
+    hi = all_results(api, run["id"], min_confidence=0.99)
+    assert hi and all(x["confidence"] >= 0.99 for x in hi)
+    un = all_results(api, run["id"], status="unmatched")
+    assert all(x["status"] == "unmatched" and x["match"] is None for x in un)
+    # the model
+    m = api.get("/v1/matching/runs/%s/model" % run["id"], "linkage.model.response.json")
+    assert m.status_code == 200, m.text
+    model = m.json()
+    assert model["smart"] is True and model["strategy_id"] == "people"
+    assert model["blocking_rules"] and all(r["pairs"] >= 0 for r in model["blocking_rules"])
+    assert 0 < model["prior"] < 1 and 0 < model["estimated_recall"] <= 1
+    assert len(model["fields"]) == len(PEOPLE)
+    # CSV export: a header and one line per input row
+    c = api.get("/v1/matching/runs/%s/results" % run["id"], params={"format": "csv"})
+    assert c.status_code == 200 and c.headers["Content-Type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(c.text)))
+    assert lines[0][:5] == ["input_row", "status", "confidence", "match_weight", "match_row"]
+    assert len(lines) == 5001
+    # the job behind the run
+    j = api.get("/v1/jobs/" + run["id"], "jobs.get.response.json")
+    assert j.status_code == 200 and j.json()["status"] == "succeeded"
+
+
+def test_plain_run_with_explicit_blocking(api, febrl):
+    a, b = febrl
+    jw = {"comparator": "jaro_winkler", "normalize": ["nfkc_casefold", "trim"]}
+    spec = {n: jw for n in ("given_name", "surname", "address_1", "suburb")}
+    spec["postcode"] = {"comparator": "levenshtein", "levels": [1]}
+    spec["date_of_birth"] = {"comparator": "levenshtein", "levels": [1, 2]}
+    spec["soc_sec_id"] = {"comparator": "levenshtein", "levels": [1, 2]}
+    cfg = make_config(api, b["id"], fields=fields(PEOPLE, **spec), link_type="best_match",
+                      blocking=[["given_name"], ["surname"], ["date_of_birth"],
+                                ["soc_sec_id"]], threshold=0.5)
+    r = api.post("/v1/matching/configs/%s/run" % cfg["id"], "linkage.run.response.json",
+                 json={"input_dataset_id": a["id"], "triggered_by": "scheduled"})
+    assert r.status_code == 202, r.text
+    assert r.json()["triggered_by"] == "scheduled"
+    done = wait_run(api, r.json()["id"])
+    assert done["status"] == "completed", done
+    precision, recall = febrl_scores(all_results(api, done["id"]))
+    assert precision >= 0.95 and recall >= 0.95, (precision, recall)
+    m = api.get("/v1/matching/runs/%s/model" % done["id"], "linkage.model.response.json")
+    assert m.status_code == 200 and m.json()["smart"] is False
+    assert len(m.json()["blocking_rules"]) == 4
+
+
+def test_dedupe_fake_1000(api):
+    ds = upload(api, FAKE)
+    cfg = make_config(api, ds["id"], mode="dedupe", link_type="all_above_threshold",
+                      fields=fields(["first_name", "surname", "dob", "city", "email"]),
+                      threshold=0.5)
+    r = api.post("/v1/matching/configs/%s/smart-run" % cfg["id"], "linkage.run.response.json",
+                 json={"strategy_id": "auto"})
+    assert r.status_code == 202, r.text
+    done = wait_run(api, r.json()["id"])
+    assert done["status"] == "completed", done
+    rows = all_results(api, done["id"])
+    assert len(rows) == 1000
+    truth, pred = {}, {}
+    for x in rows:
+        truth.setdefault(x["input"]["cluster"], set()).add(x["row"])
+        pred.setdefault(x["cluster"], set()).add(x["row"])
+
+    def pairs(groups):
+        return {(i, j) for g in groups.values() for i in g for j in g if i < j}
+    t, p = pairs(truth), pairs(pred)
+    precision = len(t & p) / max(len(p), 1)
+    recall = len(t & p) / len(t)
+    print("fake_1000 dedupe: precision %.3f recall %.3f" % (precision, recall))
+    assert precision >= 0.8 and recall >= 0.6, (precision, recall)
+
+
+def test_online_rows(api, febrl):
+    a, b = febrl
+    cfg = make_config(api, b["id"], fields=fields(["given_name", "surname", "date_of_birth"]),
+                      blocking=[["surname"], ["date_of_birth"]])
+    with open(FEBRL_B) as f:
+        ref = list(csv.DictReader(f, skipinitialspace=True))
+    probe = [{k.strip(): v for k, v in ref[7].items()},
+             {"given_name": "zzyzx", "surname": "qwertyuiop", "date_of_birth": "17000101"}]
+    r = api.post("/v1/matching/configs/%s/run" % cfg["id"], "linkage.run.response.json",
+                 json={"rows": probe})
+    assert r.status_code == 202, r.text
+    done = wait_run(api, r.json()["id"])
+    assert done["status"] == "completed" and done["rows_processed"] == 2, done
+    rows = all_results(api, done["id"])
+    assert rows[0]["match"]["rec_id"] == probe[0]["rec_id"]
+    assert rows[1]["match"] is None and rows[1]["status"] != "matched"
+    too_many = [{"given_name": "x"}] * 1001
+    r = api.post("/v1/matching/configs/%s/run" % cfg["id"], json={"rows": too_many})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "validation_error"
+
+
+def test_seed_errors(srv, api, febrl):
+    a, b = febrl
+    cfg = make_config(api, b["id"], fields=fields(["surname"]), blocking=[["surname"]])
+    path = "/v1/matching/configs/%s/smart-run" % cfg["id"]
+    r = api.post(path, json={"input_dataset_id": a["id"]})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "validation_error"
+    assert r.json()["error"]["message"] == "strategy_id is required for smart-run."
+    r = api.post(path, json={"input_dataset_id": a["id"], "strategy_id": "astrology"})
+    assert r.status_code == 400 and "strategy_id" in r.text
+    r = Client(srv, None).post(path, json={"strategy_id": "people"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    r = Client(srv, "mk_bogus").post(path, json={"strategy_id": "people"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    r = Client(srv, srv.keys["cv_only"]).get("/v1/matching/strategies")
+    assert r.status_code == 403
+    unknown = "/v1/matching/configs/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/run"
+    r = api.post(unknown, json={"input_dataset_id": a["id"]})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    other = Client(srv, srv.keys["other"])
+    for p in (path, "/v1/matching/configs/%s/run" % cfg["id"]):
+        r = other.post(p, json={"input_dataset_id": a["id"], "strategy_id": "people"})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    assert other.get("/v1/matching/configs/" + cfg["id"]).status_code == 404
+    assert other.get("/v1/matching/datasets/" + a["id"]).status_code == 404
+    slow = Client(srv, srv.keys["slow"])
+    codes = [slow.get("/v1/matching/strategies").status_code for _ in range(4)]
+    assert codes[-1] == 429, codes
+    r = slow.get("/v1/matching/strategies")
+    assert r.json()["error"]["code"] == "rate_limited" and "Retry-After" in r.headers
+
+
+def test_config_validation(api, febrl):
+    a, b = febrl
+    bad = fields(["surname", "given_name"])
+    bad[1]["comparator"] = "soundex2000"
+    r = make_config(api, b["id"], expect=400, fields=bad)
+    assert r["error"]["code"] == "validation_error"
+    assert r["error"]["details"]["fields"][0]["field"] == "fields/1/comparator"
+    bad = fields(["surname"])
+    bad[0]["normalize"] = ["lowercase_everything"]
+    r = make_config(api, b["id"], expect=400, fields=bad)
+    assert r["error"]["details"]["fields"][0]["field"] == "fields/0/normalize/0"
+    bad = fields(["surname"])
+    bad[0]["reference_column"] = "shoe_size"
+    r = make_config(api, b["id"], expect=400, fields=bad)
+    assert r["error"]["details"]["fields"][0]["field"] == "fields/0/reference_column"
+    r = make_config(api, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", expect=400)
+    assert r["error"]["details"]["fields"][0]["field"] == "reference_dataset_id"
+    r = make_config(api, b["id"], expect=400, link_type="many_to_many")
+    assert r["error"]["details"]["fields"][0]["field"] == "link_type"
+    r = make_config(api, b["id"], expect=400, fields=fields(["surname"]), blocking=[["nope"]])
+    assert r["error"]["details"]["fields"][0]["field"] == "blocking/0/0"
+    # plain run without blocking rules: only smart-run chooses them
+    cfg = make_config(api, b["id"], fields=fields(["surname"]))
+    r = api.post("/v1/matching/configs/%s/run" % cfg["id"], json={"input_dataset_id": a["id"]})
+    assert r.status_code == 400 and r.json()["error"]["details"]["fields"][0]["field"] == \
+        "blocking"
+    # CRUD: get, patch, list, delete
+    got = api.get("/v1/matching/configs/" + cfg["id"], "linkage.config.response.json").json()
+    assert got["link_type"] == "best_match" and got["mode"] == "link"
+    r = api.request("PATCH", "/v1/matching/configs/" + cfg["id"],
+                    "linkage.config.response.json", json={"threshold": 0.8, "name": "renamed"})
+    assert r.status_code == 200 and r.json()["threshold"] == 0.8
+    assert r.json()["name"] == "renamed"
+    r = api.request("PATCH", "/v1/matching/configs/" + cfg["id"],
+                    json={"fields": [{"name": "x", "input_column": "surname",
+                                      "reference_column": "surname", "comparator": "bogus"}]})
+    assert r.status_code == 400
+    assert r.json()["error"]["details"]["fields"][0]["field"] == "fields/0/comparator"
+    page = api.get("/v1/matching/configs", "linkage.configs.list.response.json",
+                   params={"limit": 1}).json()
+    assert len(page["data"]) == 1 and page["next_cursor"]
+    assert api.request("DELETE", "/v1/matching/configs/" + cfg["id"]).status_code == 204
+    assert api.get("/v1/matching/configs/" + cfg["id"]).status_code == 404
+
+
+@pytest.mark.parametrize("body,line", [
+    (b"a,b,c\n1,2,3\n4,5\n", 3),                        # ragged row
+    (b"a,b\n1,2\n3,\"unterminated\n4,5\n", 3),          # unterminated quote
+    (b"a,b\n1,2\n\x00\x01\x02,\xff\xfe\n", 3),          # binary garbage
+    (b"", None),                                        # empty file
+])
+def test_bad_csv(api, body, line):
+    r = api.post("/v1/matching/datasets", files={"file": ("bad.csv", body, "text/csv")})
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert err["code"] == "validation_error"
+    assert err["details"]["fields"][0]["field"] == "file"
+    if line:
+        assert "line %d" % line in err["message"] and err["details"]["line"] == line
+
+
+def test_datasets_crud(api):
+    ds = api.post("/v1/matching/datasets", "linkage.dataset.response.json",
+                  params={"name": "empty"}, data=b"a,b,c\n",
+                  headers={"Content-Type": "text/csv"})
+    assert ds.status_code == 201 and ds.json()["row_count"] == 0, ds.text
+    assert ds.json()["columns"] == ["a", "b", "c"]
+    did = ds.json()["id"]
+    got = api.get("/v1/matching/datasets/" + did, "linkage.dataset.response.json")
+    assert got.status_code == 200 and got.json() == ds.json()
+    page = api.get("/v1/matching/datasets", "linkage.datasets.list.response.json",
+                   params={"limit": 100})
+    assert did in [d["id"] for d in page.json()["data"]]
+    assert api.request("DELETE", "/v1/matching/datasets/" + did).status_code == 204
+    assert api.get("/v1/matching/datasets/" + did).status_code == 404
+    assert api.request("DELETE", "/v1/matching/datasets/" + did).status_code == 404
+    assert api.get("/v1/matching/datasets/not-a-uuid").status_code == 404
+    st = api.get("/v1/matching/strategies", "linkage.strategies.response.json").json()
+    assert {"auto", "people", "organizations", "addresses", "products"} <= \
+        {s["id"] for s in st["data"]}
+
+
+def test_idempotent_run_and_cancel(api, febrl):
+    a, b = febrl
+    cfg = make_config(api, b["id"], fields=fields(PEOPLE))
+    path = "/v1/matching/configs/%s/smart-run" % cfg["id"]
+    body = {"input_dataset_id": a["id"], "strategy_id": "people"}
+    r1 = api.post(path, json=body, headers={"Idempotency-Key": "k-1"})
+    r2 = api.post(path, json=body, headers={"Idempotency-Key": "k-1"})
+    assert r1.status_code == 202 and r2.status_code == 202, r2.text
+    assert r1.json()["id"] == r2.json()["id"]
+    assert r2.headers.get("Idempotent-Replayed") == "true"
+    c = api.post("/v1/jobs/%s/cancel" % r1.json()["id"])
+    assert c.status_code in (200, 202, 409), c.text
+    done = wait_run(api, r1.json()["id"])
+    assert done["status"] in ("canceled", "completed")
+    if done["status"] == "canceled":
+        r = api.get("/v1/matching/runs/%s/results" % done["id"])
+        assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    other = Client(api.server, api.server.keys["other"])
+    assert other.get("/v1/matching/runs/" + r1.json()["id"]).status_code == 404

@@ -1,0 +1,271 @@
+/*
+ * test_store_linkage.c: the record-linkage operations of store.h (datasets, configs, run
+ * results) on a fresh store with workspaces "alpha" and "beta". SQLite unless
+ * MATCHD_TEST_PG_URL names a PostgreSQL server (each test then gets a new database).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include "base/common.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "store/store.h"
+
+static char l_dir[64];
+static char l_url[512];
+static struct store *l_st;
+static struct store_workspace l_ws, l_ws2;
+static int64_t LT;
+
+static void l_rm_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char p[512];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void l_pg_database(const char *pg)
+{
+	char name[64], sql[128];
+	snprintf(name, sizeof name, "lk_%s", strrchr(l_dir, '-') + 1);
+	for (char *c = name; *c; c++)
+		*c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
+	PGconn *c = PQconnectdb(pg);
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	PGresult *r = PQexec(c, sql);
+	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	const char *slash = strrchr(pg, '/');
+	snprintf(l_url, sizeof l_url, "%.*s/%s", (int)(slash - pg), pg, name);
+}
+
+static void l_setup(void)
+{
+	md_log_set_level(MD_LOG_OFF);
+	snprintf(l_dir, sizeof l_dir, "/tmp/matchd-lkstore-XXXXXX");
+	cr_assert_not_null(mkdtemp(l_dir), "mkdtemp failed");
+	snprintf(l_url, sizeof l_url, "sqlite:%s/t.db", l_dir);
+	const char *pg = getenv("MATCHD_TEST_PG_URL");
+	if (pg && *pg)
+		l_pg_database(pg);
+	char err[256] = "";
+	int rc = store_open(l_url, &l_st, err, sizeof err);
+	cr_assert_eq(rc, 0, "store_open: %d %s", rc, err);
+	cr_assert_eq(store_workspace_create(l_st, "alpha", 1000, "whsec_a", &l_ws), 0);
+	cr_assert_eq(store_workspace_create(l_st, "beta", 0, "whsec_b", &l_ws2), 0);
+	LT = md_now_ms();
+}
+
+static void l_teardown(void)
+{
+	store_free(l_st);
+	l_st = NULL;
+	l_rm_dir(l_dir);
+}
+
+TestSuite(store_linkage, .init = l_setup, .fini = l_teardown);
+
+static const char csv[] = "a,b\n1,2\n3,4\n";
+
+static void new_dataset(const char *name, int64_t now, struct store_lk_dataset *d)
+{
+	int rc = store_lk_dataset_create(l_st, l_ws.id, name, "[\"a\",\"b\"]", 2, csv,
+	                                 sizeof csv - 1, now, d);
+	cr_assert_eq(rc, 0, "dataset create: got %d want 0", rc);
+}
+
+Test(store_linkage, dataset_round_trip_blob_and_isolation)
+{
+	struct store_lk_dataset d, g;
+	new_dataset("people", LT, &d);
+	cr_assert_str_eq(d.name, "people");
+	int rc = store_lk_dataset_get(l_st, l_ws.id, d.id, &g);
+	cr_assert_eq(rc, 0, "get: %d", rc);
+	cr_assert_str_eq(g.columns, "[\"a\",\"b\"]", "columns %s", g.columns);
+	cr_assert_eq(g.row_count, 2, "row_count %lld", (long long)g.row_count);
+	cr_assert_eq(g.created_at, LT);
+	cr_assert_str_eq(g.blob_id, d.blob_id);
+	void *data = NULL;
+	size_t len = 0;
+	cr_assert_eq(store_blob_get(l_st, l_ws.id, g.blob_id, &data, &len), 0);
+	cr_assert_eq(len, sizeof csv - 1, "blob length %zu", len);
+	cr_assert(memcmp(data, csv, len) == 0, "blob bytes differ");
+	md_free(data);
+	rc = store_lk_dataset_get(l_st, l_ws2.id, d.id, &g);
+	cr_assert_eq(rc, MD_ENOTFOUND, "other workspace: got %d want %d", rc, MD_ENOTFOUND);
+	rc = store_lk_dataset_delete(l_st, l_ws2.id, d.id);
+	cr_assert_eq(rc, MD_ENOTFOUND, "other workspace delete: got %d", rc);
+	store_lk_dataset_release(&g);
+	cr_assert_eq(store_lk_dataset_delete(l_st, l_ws.id, d.id), 0);
+	rc = store_lk_dataset_get(l_st, l_ws.id, d.id, &g);
+	cr_assert_eq(rc, MD_ENOTFOUND, "after delete: got %d", rc);
+	rc = store_blob_get(l_st, l_ws.id, d.blob_id, &data, &len);
+	cr_assert_eq(rc, MD_ENOTFOUND, "the blob goes with the dataset: got %d", rc);
+	store_lk_dataset_release(&d);
+}
+
+static int count_ds(void *ctx, const struct store_lk_dataset *d)
+{
+	char(*last)[MD_UUID_LEN] = ctx;
+	cr_assert(last[0][0] == '\0' || strcmp(d->id, last[0]) < 0, "newest first");
+	snprintf(last[0], MD_UUID_LEN, "%s", d->id);
+	(*(int *)(last + 1))++;
+	return 0;
+}
+
+Test(store_linkage, dataset_list_newest_first_with_cursor)
+{
+	struct store_lk_dataset d[3];
+	for (int i = 0; i < 3; i++)
+		new_dataset("d", LT + i, &d[i]);
+	char state[2][MD_UUID_LEN] = { "", "" };
+	int *n = (int *)state[1];
+	*n = 0;
+	cr_assert_eq(store_lk_dataset_list(l_st, l_ws.id, "", 2, count_ds, state), 0);
+	cr_assert_eq(*n, 2, "first page %d", *n);
+	cr_assert_str_eq(state[0], d[1].id);
+	char cursor[MD_UUID_LEN];
+	snprintf(cursor, sizeof cursor, "%s", state[0]);
+	*n = 0;
+	state[0][0] = '\0';
+	cr_assert_eq(store_lk_dataset_list(l_st, l_ws.id, cursor, 2, count_ds, state), 0);
+	cr_assert_eq(*n, 1, "second page %d", *n);
+	cr_assert_str_eq(state[0], d[0].id);
+	*n = 0;
+	state[0][0] = '\0';
+	cr_assert_eq(store_lk_dataset_list(l_st, l_ws2.id, "", 10, count_ds, state), 0);
+	cr_assert_eq(*n, 0, "other workspace sees %d", *n);
+	for (int i = 0; i < 3; i++)
+		store_lk_dataset_release(&d[i]);
+}
+
+static int count_cfg(void *ctx, const struct store_lk_config *c)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+Test(store_linkage, config_crud_and_isolation)
+{
+	struct store_lk_config c, g;
+	cr_assert_eq(store_lk_config_create(l_st, l_ws.id, "{\"name\":\"x\"}", LT, &c), 0);
+	cr_assert_eq(store_lk_config_get(l_st, l_ws.id, c.id, &g), 0);
+	cr_assert_str_eq(g.body, "{\"name\":\"x\"}");
+	store_lk_config_release(&g);
+	int rc = store_lk_config_update(l_st, l_ws.id, c.id, "{\"name\":\"y\"}", LT + 5);
+	cr_assert_eq(rc, 0, "update: %d", rc);
+	cr_assert_eq(store_lk_config_get(l_st, l_ws.id, c.id, &g), 0);
+	cr_assert_str_eq(g.body, "{\"name\":\"y\"}");
+	cr_assert_eq(g.updated_at, LT + 5);
+	cr_assert_eq(g.created_at, LT);
+	store_lk_config_release(&g);
+	cr_assert_eq(store_lk_config_get(l_st, l_ws2.id, c.id, &g), MD_ENOTFOUND);
+	cr_assert_eq(store_lk_config_update(l_st, l_ws2.id, c.id, "{}", LT), MD_ENOTFOUND);
+	cr_assert_eq(store_lk_config_delete(l_st, l_ws2.id, c.id), MD_ENOTFOUND);
+	int n = 0;
+	cr_assert_eq(store_lk_config_list(l_st, l_ws.id, "", 10, count_cfg, &n), 0);
+	cr_assert_eq(n, 1, "list %d", n);
+	cr_assert_eq(store_lk_config_delete(l_st, l_ws.id, c.id), 0);
+	cr_assert_eq(store_lk_config_get(l_st, l_ws.id, c.id, &g), MD_ENOTFOUND);
+	store_lk_config_release(&c);
+}
+
+struct rows {
+	int n;
+	int64_t rows[8];
+	char status[8][16];
+	double conf[8];
+	char data[8][64];
+};
+
+static int collect(void *ctx, const struct store_lk_result *r)
+{
+	struct rows *s = ctx;
+	cr_assert_lt(s->n, 8);
+	s->rows[s->n] = r->row;
+	snprintf(s->status[s->n], 16, "%s", r->status);
+	s->conf[s->n] = r->confidence;
+	snprintf(s->data[s->n], 64, "%s", r->data);
+	s->n++;
+	return 0;
+}
+
+static const char rows3[] = "[{\"row\":0,\"status\":\"matched\",\"confidence\":0.9,"
+                            "\"data\":{\"row\":0}},"
+                            "{\"row\":1,\"status\":\"unmatched\",\"confidence\":0,"
+                            "\"data\":{\"row\":1}},"
+                            "{\"row\":2,\"status\":\"review\",\"confidence\":0.3,"
+                            "\"data\":{\"row\":2,\"x\":\"a\\\"b\"}}]";
+
+/* A linkage job claimed by a worker: its id and lease token. */
+static void running_job(char id[MD_UUID_LEN], struct store_job *j)
+{
+	struct store_job_new jn = { .workspace_id = l_ws.id,
+		                    .kind = "linkage",
+		                    .input_json = "{}",
+		                    .price = 1,
+		                    .max_attempts = 2 };
+	cr_assert_eq(store_job_submit(l_st, &jn, LT, id, NULL), 0);
+	int rc = store_job_claim(l_st, "w1", LT + 1, 30000, j);
+	cr_assert_eq(rc, 0, "claim: %d", rc);
+	cr_assert_str_eq(j->id, id);
+}
+
+Test(store_linkage, results_put_guarded_replaced_and_filtered)
+{
+	char id[MD_UUID_LEN];
+	struct store_job j;
+	running_job(id, &j);
+	int rc = store_lk_results_put(l_st, l_ws.id, id, "not-the-token", rows3);
+	cr_assert_eq(rc, MD_ECONFLICT, "wrong token: got %d want %d", rc, MD_ECONFLICT);
+	rc = store_lk_results_put(l_st, l_ws2.id, id, j.lease_token, rows3);
+	cr_assert_eq(rc, MD_ECONFLICT, "other workspace: got %d", rc);
+	/* A first attempt's rows are replaced by the next put, never added to. */
+	cr_assert_eq(store_lk_results_put(l_st, l_ws.id, id, j.lease_token,
+	                                  "[{\"row\":7,\"status\":\"matched\",\"confidence\":1,"
+	                                  "\"data\":{}}]"),
+	             0);
+	rc = store_lk_results_put(l_st, l_ws.id, id, j.lease_token, rows3);
+	cr_assert_eq(rc, 0, "put: %d", rc);
+	struct rows s = { 0 };
+	cr_assert_eq(store_lk_results_list(l_st, l_ws.id, id, -1, 0, 0, NULL, collect, &s), 0);
+	cr_assert_eq(s.n, 3, "rows %d want 3", s.n);
+	cr_assert_eq(s.rows[2], 2);
+	cr_assert_str_eq(s.status[2], "review");
+	cr_assert_float_eq(s.conf[0], 0.9, 1e-9);
+	cr_assert(strstr(s.data[2], "\"x\""), "data kept: %s", s.data[2]);
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_lk_results_list(l_st, l_ws.id, id, 0, 1, 0, NULL, collect, &s), 0);
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(s.rows[0], 1, "after cursor 0: row %lld", (long long)s.rows[0]);
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_lk_results_list(l_st, l_ws.id, id, -1, 0, 0.5, NULL, collect, &s), 0);
+	cr_assert_eq(s.n, 1, "min_conf: %d", s.n);
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_lk_results_list(l_st, l_ws.id, id, -1, 0, 0, "unmatched", collect, &s),
+	             0);
+	cr_assert_eq(s.n, 1, "status filter: %d", s.n);
+	cr_assert_eq(s.rows[0], 1);
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_lk_results_list(l_st, l_ws2.id, id, -1, 0, 0, NULL, collect, &s), 0);
+	cr_assert_eq(s.n, 0, "other workspace reads %d rows", s.n);
+	/* After the job succeeded, no worker can write its results any more. */
+	cr_assert_eq(store_job_succeed(l_st, id, j.lease_token, LT + 10, "{}"), 0);
+	rc = store_lk_results_put(l_st, l_ws.id, id, j.lease_token, rows3);
+	cr_assert_eq(rc, MD_ECONFLICT, "after success: got %d", rc);
+	store_job_release(&j);
+}

@@ -30,7 +30,8 @@ struct op {
 	struct pg_conn *c;
 	bool tx;
 	int err;
-	char notify[MD_UUID_LEN];
+	char notify[MD_UUID_LEN];       /* NOTIFY at commit, and tell the local listener */
+	char notify_local[MD_UUID_LEN]; /* the statement notified: tell the local listener */
 };
 
 static int op_begin(struct op *o, struct store *st, bool tx)
@@ -72,6 +73,8 @@ static int op_end(struct op *o, int rc, bool commit)
 	struct store *st = &o->s->base;
 	if (commit && !erc && o->notify[0] && st->listener)
 		st->listener(st->listener_ctx, o->notify);
+	if (commit && !erc && o->notify_local[0] && st->listener)
+		st->listener(st->listener_ctx, o->notify_local);
 	return rc ? rc : (commit ? erc : 0);
 }
 
@@ -983,6 +986,9 @@ static int finish(struct op *o, PGresult *r, bool has_price, const char *id, con
 static int pg_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
                           const char *result_json)
 {
+	char lid[MD_UUID_LEN];
+	if (new_id(lid, now))
+		return MD_EIO;
 	struct op o;
 	if (op_begin(&o, st, true))
 		return MD_EUNAVAIL;
@@ -991,21 +997,23 @@ static int pg_job_succeed(struct store *st, const char *id, const char *token, i
 	pg_text(&p, token);
 	pg_text(&p, result_json);
 	pg_i64(&p, now);
-	int64_t price = 0;
-	char ws[MD_UUID_LEN];
-	int rc = finish(&o, run(&o, SQL_JOB_SUCCEED, &p), true, id, "succeeded", now, &price, ws);
-	if (!rc && price > 0) {
-		char lid[MD_UUID_LEN];
-		rc = new_id(lid, now);
-		struct pg_params c = { 0 };
-		pg_text(&c, lid);
-		pg_text(&c, ws);
-		pg_i64(&c, -price);
-		pg_text(&c, id);
-		pg_i64(&c, now);
-		if (!rc)
-			rc = exec(&o, SQL_JOB_CHARGE, &c, NULL);
+	pg_text(&p, lid);
+	PGresult *r = run(&o, SQL_JOB_SUCCEED, &p);
+	int rc = r ? (PQntuples(r) == 1 ? 0 : MD_ECONFLICT) : o.err;
+	if (!rc && !PQgetisnull(r, 0, 3)) {
+		char ws[MD_UUID_LEN], kind[32];
+		bool oom = false;
+		pg_gets(r, 0, 0, ws, sizeof ws);
+		pg_gets(r, 0, 1, kind, sizeof kind);
+		char *url = pg_getdup(r, 0, 3, &oom);
+		rc = oom ? MD_ENOMEM : queue_delivery(&o, ws, id, kind, "succeeded", url, now);
+		md_free(url);
 	}
+	if (r)
+		PQclear(r);
+	/* The statement notified already; the local listener still hears it at once. */
+	if (!rc)
+		snprintf(o.notify_local, sizeof o.notify_local, "%s", id);
 	return op_end(&o, rc, rc == 0);
 }
 

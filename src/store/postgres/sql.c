@@ -104,11 +104,25 @@ static const char *const texts[SQL_COUNT] = {
 	                     "RETURNING cancel_requested",
 	[SQL_JOB_LEASE_CHECK] = "SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 "
 	                        "AND status = 'running'",
-	[SQL_JOB_SUCCEED] = "UPDATE jobs SET status = 'succeeded', stage = 'succeeded', "
-	                    "progress = 1, result = $3, finished_at = $4, updated_at = $4, "
-	                    "lease_token = NULL, lease_until = NULL WHERE id = $1 "
-	                    "AND lease_token = $2 AND status = 'running' "
-	                    "RETURNING workspace_id, kind, price, webhook_url",
+	/*
+	 * Success in one statement: the state, the terminal event (the text state_event()
+	 * writes), the charge (once per job: the partial unique index) and the NOTIFY. The
+	 * webhook delivery, whose payload is built in C, follows in the same transaction.
+	 */
+	[SQL_JOB_SUCCEED] =
+	    "WITH c AS (UPDATE jobs SET status = 'succeeded', stage = 'succeeded', "
+	    "progress = 1, result = $3, finished_at = $4, updated_at = $4, "
+	    "lease_token = NULL, lease_until = NULL WHERE id = $1 "
+	    "AND lease_token = $2 AND status = 'running' "
+	    "RETURNING id, workspace_id, kind, price, webhook_url), "
+	    "e AS (INSERT INTO job_events(job_id, type, data, created_at) SELECT id, 'succeeded', "
+	    "format('{\"jobId\":\"%s\",\"status\":\"succeeded\",\"stage\":\"succeeded\","
+	    "\"progress\":1.000}', id), $4 FROM c), "
+	    "l AS (INSERT INTO credit_ledger(id, workspace_id, amount, reason, job_id, created_at) "
+	    "SELECT $5, workspace_id, -price, 'charge', id, $4 FROM c WHERE price > 0 "
+	    "ON CONFLICT DO NOTHING), "
+	    "n AS (SELECT pg_notify('matchd_jobs', id) FROM c) "
+	    "SELECT workspace_id, kind, price, webhook_url, (SELECT count(*) FROM n) FROM c",
 	[SQL_JOB_CHARGE] = "INSERT INTO credit_ledger(id, workspace_id, amount, reason, job_id, "
 	                   "created_at) VALUES ($1, $2, $3, 'charge', $4, $5) "
 	                   "ON CONFLICT DO NOTHING",

@@ -69,7 +69,7 @@ bool ratelimit_allow(struct ratelimit *rl, const char *key_id, const struct gcra
 		for (const char *c = key_id; *c; c++)
 			h2 = h2 * 33 + (unsigned char)*c;
 		snprintf(hashed, sizeof hashed, "#%08x%08x%zu", hash_key(key_id), h2,
-			 strlen(key_id));
+		         strlen(key_id));
 		key_id = hashed;
 	}
 	pthread_mutex_lock(&rl->lock);

@@ -27,7 +27,7 @@ enum { NAME_PREFIX = 1, NAME_CTX = 2, NAME_CASED = 4 };
 /* ---- tokens ---- */
 
 struct tok {
-	size_t start, end; /* bytes in the text */
+	size_t start, end;           /* bytes in the text */
 	uint32_t fold_off, fold_len; /* case-folded token in the scratch buffer */
 	uint32_t stem_off, stem_len;
 };
@@ -358,7 +358,8 @@ static int add_name(struct cv_taxonomy *t, struct toklist *l, int skill, const c
 		return rc;
 	/* One-word group names ("Skills", "Knowledge", "Services") are headings, not skills. */
 	const char *sid = t->skills[skill].id;
-	if (l->n == 1 && (strncmp(sid, "esco-group:", 11) == 0 || strncmp(sid, "onet-cat:", 9) == 0))
+	if (l->n == 1 &&
+	    (strncmp(sid, "esco-group:", 11) == 0 || strncmp(sid, "onet-cat:", 9) == 0))
 		return 0;
 	uint8_t flags = 0;
 	if (in_pipe_list(ctx_list, name)) {
@@ -429,7 +430,8 @@ static int parse_rows(struct cv_taxonomy *t, struct row **rows_out, size_t *nrow
 			continue;
 		if (!header) {
 			if (strncmp(ln, "id\tlabel\t", 9) != 0) {
-				set_err(err, errcap, line, "expected the header line \"id\\tlabel\\t...\"");
+				set_err(err, errcap, line,
+				        "expected the header line \"id\\tlabel\\t...\"");
 				goto fail;
 			}
 			header = true;
@@ -525,8 +527,8 @@ static int build(struct cv_taxonomy *t, struct row *rows, size_t n, char *err, s
 		if (rc)
 			return rc;
 		if (existed) {
-			if (err && errcap && md_snprintf(err, errcap, "skills.tsv: duplicate id %.80s",
-			                                 s->id) != 0)
+			if (err && errcap &&
+			    md_snprintf(err, errcap, "skills.tsv: duplicate id %.80s", s->id) != 0)
 				err[0] = '\0';
 			return MD_EINVAL;
 		}
@@ -558,7 +560,8 @@ static int build(struct cv_taxonomy *t, struct row *rows, size_t n, char *err, s
 			if (*al)
 				rc = add_name(t, &l, (int)i, al, rows[i].col[COL_CTX]);
 			if (bar)
-				*bar = '|'; /* the ctx list compares whole names; keep aliases intact */
+				*bar =
+				    '|'; /* the ctx list compares whole names; keep aliases intact */
 			al = bar ? bar + 1 : al + strlen(al);
 		}
 	}
@@ -586,8 +589,7 @@ static int build(struct cv_taxonomy *t, struct row *rows, size_t n, char *err, s
 	return 0;
 }
 
-int cv_taxonomy_load(struct cv_taxonomy *t, const char *tsv, size_t len, char *err,
-                     size_t errcap)
+int cv_taxonomy_load(struct cv_taxonomy *t, const char *tsv, size_t len, char *err, size_t errcap)
 {
 	memset(t, 0, sizeof(*t));
 	if (err && errcap)
@@ -650,7 +652,8 @@ int cv_taxonomy_by_id(const struct cv_taxonomy *t, const char *id)
 	if (!t->ids_cap)
 		return -1;
 	size_t n = strlen(id);
-	const struct cv_tx_entry *e = slot_find(t->ids, t->ids_cap, t->keys, id, n, hash_bytes(id, n));
+	const struct cv_tx_entry *e =
+	    slot_find(t->ids, t->ids_cap, t->keys, id, n, hash_bytes(id, n));
 	return e->used ? e->skill : -1;
 }
 
@@ -780,8 +783,10 @@ static int scan(const struct cv_taxonomy *t, const char *s, size_t len, const st
 				bool cased_ok = !(e->flags & NAME_CASED) ||
 				                (s[a->start] >= 'A' && s[a->start] <= 'Z');
 				if (cased_ok && boundary_ok(s, len, a->start, z->end)) {
-					best = (struct cand){ e->skill, i, i + k - 1, a->start, z->end,
-						              (e->flags & NAME_CTX) != 0, false };
+					best = (struct cand){ e->skill,  i,
+						              i + k - 1, a->start,
+						              z->end,    (e->flags & NAME_CTX) != 0,
+						              false };
 				}
 			}
 			/* Continue only while the tokens so far begin a longer name. */
@@ -829,16 +834,18 @@ static bool ascii_icontains(const char *s, size_t n, const char *w)
 	return false;
 }
 
-static const char *const skill_heads[] = { "skill", "technolog", "tech stack", "stack", "tools",
-	                                   "languages", "competenc", "proficienc", "expertise",
-	                                   "programming", "frameworks", "software", "platforms",
-	                                   "toolbox", "technical", "requirement", "qualification",
-	                                   "must have", "nice to have", "you have", "we use" };
+static const char *const skill_heads[] = {
+	"skill",        "technolog",  "tech stack", "stack",       "tools",         "languages",
+	"competenc",    "proficienc", "expertise",  "programming", "frameworks",    "software",
+	"platforms",    "toolbox",    "technical",  "requirement", "qualification", "must have",
+	"nice to have", "you have",   "we use"
+};
 static const char *const other_heads[] = {
-	"experience", "education", "employment", "work history", "projects", "summary", "profile",
-	"publications", "awards", "certifications", "interests", "contact", "references",
-	"responsibilities", "about", "benefits", "volunteer", "objective", "how to apply", "hobbies",
-	"what you will do", "what you'll do", "honors", "achievements", "activities"
+	"experience",       "education",      "employment",   "work history",     "projects",
+	"summary",          "profile",        "publications", "awards",           "certifications",
+	"interests",        "contact",        "references",   "responsibilities", "about",
+	"benefits",         "volunteer",      "objective",    "how to apply",     "hobbies",
+	"what you will do", "what you'll do", "honors",       "achievements",     "activities"
 };
 
 static size_t count_words(const char *s, size_t n)
@@ -930,7 +937,8 @@ static bool list_gap(const char *s, size_t a, size_t b)
 			continue;
 		}
 		if ((ch == 'a' || ch == 'o') && i + 2 <= b) {
-			if (b - i >= 3 && memcmp(s + i, "and", 3) == 0 && (i + 3 == b || s[i + 3] == ' ')) {
+			if (b - i >= 3 && memcmp(s + i, "and", 3) == 0 &&
+			    (i + 3 == b || s[i + 3] == ' ')) {
 				i += 2;
 				sep = true;
 				continue;
@@ -959,8 +967,10 @@ static void resolve_context(const char *s, size_t len, bool skills_context, stru
 			struct cand *x = &c->v[i];
 			if (x->ok)
 				continue;
-			bool prev = i > 0 && c->v[i - 1].ok && list_gap(s, c->v[i - 1].end, x->start);
-			bool next = i + 1 < c->n && c->v[i + 1].ok && list_gap(s, x->end, c->v[i + 1].start);
+			bool prev =
+			    i > 0 && c->v[i - 1].ok && list_gap(s, c->v[i - 1].end, x->start);
+			bool next = i + 1 < c->n && c->v[i + 1].ok &&
+			            list_gap(s, x->end, c->v[i + 1].start);
 			if (prev || next) {
 				x->ok = true;
 				changed = true;
@@ -983,9 +993,8 @@ static int find_cands(const struct cv_taxonomy *t, const char *text, size_t len,
 	return rc;
 }
 
-int cv_taxonomy_find(const struct cv_taxonomy *t, const char *text, size_t len,
-                     bool skills_context, int (*cb)(void *ctx, const struct cv_skill_hit *hit),
-                     void *ctx)
+int cv_taxonomy_find(const struct cv_taxonomy *t, const char *text, size_t len, bool skills_context,
+                     int (*cb)(void *ctx, const struct cv_skill_hit *hit), void *ctx)
 {
 	struct candlist c = { 0 };
 	int rc = find_cands(t, text, len, skills_context, &c);
@@ -1002,15 +1011,18 @@ int cv_taxonomy_find(const struct cv_taxonomy *t, const char *text, size_t len,
 
 /* ---- job descriptions ---- */
 
-static const char *const nice_cues[] = { "nice to have", "nice-to-have", "a plus", "bonus",
-	                                 "preferred", "preferably", "ideally", "desirable",
-	                                 "desired", "advantage", "would be great", "pluses",
+static const char *const nice_cues[] = { "nice to have", "nice-to-have",   "a plus",
+	                                 "bonus",        "preferred",      "preferably",
+	                                 "ideally",      "desirable",      "desired",
+	                                 "advantage",    "would be great", "pluses",
 	                                 "good to have", "optional" };
-static const char *const must_cues[] = { "required", "require", "must", "you have",
-	                                 "you will have", "strong", "proficien", "essential",
-	                                 "mandatory", "solid", "expert" };
-static const char *const skip_heads[] = { "benefits", "about us", "how to apply", "perks",
-	                                  "what we offer", "about the company", "equal opportunity" };
+static const char *const must_cues[] = { "required",      "require", "must",      "you have",
+	                                 "you will have", "strong",  "proficien", "essential",
+	                                 "mandatory",     "solid",   "expert" };
+static const char *const skip_heads[] = { "benefits",         "about us",
+	                                  "how to apply",     "perks",
+	                                  "what we offer",    "about the company",
+	                                  "equal opportunity" };
 
 static bool is_unit_break(const char *s, size_t len, size_t i)
 {
@@ -1079,8 +1091,7 @@ static int section_at(const char *s, size_t pos)
 }
 
 int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *text, size_t len,
-                                     int (*cb)(void *ctx,
-                                               const struct cv_skill_requirement *req),
+                                     int (*cb)(void *ctx, const struct cv_skill_requirement *req),
                                      void *ctx)
 {
 	struct candlist c = { 0 };

@@ -47,7 +47,7 @@
 #define CV_TAXONOMY_MAX_TOKENS 12
 
 struct cv_skill {
-	const char *id;       /* "esco:<uuid>", "onet:docker", "ling:go", "matchd:relational-databases" */
+	const char *id; /* "esco:<uuid>", "onet:docker", "ling:go", "matchd:relational-databases" */
 	const char *label;    /* preferred label */
 	const char *type;     /* esco | onet | linguist | matchd */
 	const char *category; /* ESCO top group, O*NET commodity title or Linguist type */
@@ -76,9 +76,9 @@ struct cv_taxonomy {
 };
 
 struct cv_skill_hit {
-	int skill;     /* index into t->skills */
-	size_t offset; /* byte offset of the mention in the text */
-	size_t len;    /* byte length of the mention */
+	int skill;          /* index into t->skills */
+	size_t offset;      /* byte offset of the mention in the text */
+	size_t len;         /* byte length of the mention */
 	bool needs_context; /* matched through an ambiguous name, accepted by its context */
 };
 
@@ -159,10 +159,9 @@ double cv_taxonomy_rarity(const struct cv_taxonomy *t, int skill);
  * "About us", "How to apply" sections are ignored. Each skill is reported once, at its first
  * mention, MUST if any mention is MUST; in order of first mention. Returns as cv_taxonomy_find.
  */
-MD_WUR int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *text,
-                                            size_t len,
-                                            int (*cb)(void *ctx,
-                                                      const struct cv_skill_requirement *req),
-                                            void *ctx);
+MD_WUR int
+cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *text, size_t len,
+                                 int (*cb)(void *ctx, const struct cv_skill_requirement *req),
+                                 void *ctx);
 
 #endif

@@ -339,10 +339,12 @@ Test(contracts, platform_objects)
 	expect_valid(
 	    "webhooks.deliveries.response.json",
 	    "{\"data\": [{\"id\": \"d1\", \"jobId\": \"j1\", \"eventType\": \"job.succeeded\","
-	    " \"url\": \"https://hooks.example.com/x\", \"status\": \"failed\", \"attemptCount\": 1,"
+	    " \"url\": \"https://hooks.example.com/x\", \"status\": \"failed\", \"attemptCount\": "
+	    "1,"
 	    " \"nextAttemptAt\": null, \"lastHttpStatus\": 500,"
 	    " \"createdAt\": \"2024-10-02T14:00:00.000Z\", \"attempts\": [{\"attempt\": 1,"
-	    " \"at\": \"2024-10-02T14:00:01.000Z\", \"httpStatus\": 500, \"outcome\": \"http_error\","
+	    " \"at\": \"2024-10-02T14:00:01.000Z\", \"httpStatus\": 500, \"outcome\": "
+	    "\"http_error\","
 	    " \"error\": \"HTTP 500\", \"durationMs\": 12}]}],"
 	    " \"next_cursor\": null}");
 	expect_valid("common.error.json",

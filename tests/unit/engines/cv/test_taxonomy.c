@@ -162,7 +162,8 @@ Test(cv_taxonomy, java_is_not_javascript)
 
 Test(cv_taxonomy, multi_word_and_stemming)
 {
-	cr_assert(found("Excellent knowledge of Relational Databases.", false, "relational databases"));
+	cr_assert(
+	    found("Excellent knowledge of Relational Databases.", false, "relational databases"));
 	cr_assert(found("I enjoy managing staff in busy teams", false, "manage staff"));
 	cr_assert(found("React\nNative apps", false, "React Native"));
 	cr_assert_not(found("React Native apps", false, "React"), "leftmost-longest");
@@ -290,7 +291,8 @@ Test(cv_taxonomy, jd_real_java_developer)
 Test(cv_taxonomy, jd_real_front_end)
 {
 	size_t len;
-	char *jd = slurp("../shared/data/cv/jd/resume-matcher_job_desc_front_end_engineer.txt", &len);
+	char *jd =
+	    slurp("../shared/data/cv/jd/resume-matcher_job_desc_front_end_engineer.txt", &len);
 	cr_assert(jd);
 	struct reqs r = extract(jd, len);
 	cr_assert_eq(kind_of(&r, "React"), CV_REQ_MUST);

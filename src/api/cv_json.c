@@ -326,16 +326,168 @@ static json_t *req_to_json(const struct cv_req_result *q)
 		json_t *e = json_object();
 		if (e) {
 			put(e, "page", json_integer(q->evidence[k].page), &ok);
+			put(e, "section", json_string(cv_section_name(q->evidence[k].section)),
+			    &ok);
 			put(e, "text", json_string(q->evidence[k].text), &ok);
 		}
 		append(ev, e, &ok);
 	}
 	put(o, "evidence", ev, &ok);
+	if (q->change[0])
+		put(o, "to_change", json_string(q->change), &ok);
+	if (q->comparison)
+		put(o, "comparison", json_string(q->comparison), &ok);
+	put(o, "gain", json_real(round_to(q->gain, 0.01)), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;
 	}
 	return o;
+}
+
+/* A string, or null when empty. */
+static json_t *str_or_null(const char *s)
+{
+	return s && s[0] ? json_string(s) : json_null();
+}
+
+static json_t *contact_to_json(const struct cv_contact *c)
+{
+	json_t *o = json_object(), *links = json_object();
+	bool ok = o && links;
+	if (!ok) {
+		json_decref(o);
+		json_decref(links);
+		return NULL;
+	}
+	put(o, "name", str_or_null(c->name), &ok);
+	put(o, "email", str_or_null(c->email), &ok);
+	put(o, "phone", str_or_null(c->phone), &ok);
+	put(o, "phone_e164", str_or_null(c->phone_e164), &ok);
+	put(o, "location", str_or_null(c->location), &ok);
+	put(links, "linkedin", str_or_null(c->linkedin), &ok);
+	put(links, "github", str_or_null(c->github), &ok);
+	put(links, "website", str_or_null(c->website), &ok);
+	put(o, "links", links, &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *position_to_json(const struct cv_position *p)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+	char a[16], b[16];
+	if (!ok)
+		return NULL;
+	cv_date_point_format(p->start, a, sizeof a);
+	cv_date_point_format(p->end, b, sizeof b);
+	put(o, "title", str_or_null(p->title), &ok);
+	put(o, "organisation", str_or_null(p->organisation), &ok);
+	put(o, "location", str_or_null(p->location), &ok);
+	put(o, "start", str_or_null(a), &ok);
+	put(o, "end", p->current ? json_null() : str_or_null(b), &ok);
+	put(o, "current", json_boolean(p->current), &ok);
+	put(o, "kind", json_string(p->kind == CV_POS_WORK ? "work" : "volunteer"), &ok);
+	put(o, "years", json_real(round_to((double)(p->r.end - p->r.start) / 12.0, 0.1)), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *degree_to_json(const struct cv_degree *d)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+	if (!ok)
+		return NULL;
+	put(o, "degree", str_or_null(d->degree), &ok);
+	put(o, "isced", json_integer(d->isced), &ok);
+	put(o, "level", json_string(cv_isced_name(d->isced)), &ok);
+	put(o, "field", str_or_null(d->field), &ok);
+	put(o, "institution", str_or_null(d->institution), &ok);
+	put(o, "year", d->year ? json_integer(d->year) : json_null(), &ok);
+	put(o, "in_progress", json_boolean(d->in_progress), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *strings_to_json(const char (*list)[CV_POINT_MAX], size_t n, bool *ok)
+{
+	json_t *a = json_array();
+	if (!a) {
+		*ok = false;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		append(a, json_string(list[i]), ok);
+	return a;
+}
+
+/* Everything the CV says and the explanation, added to the result object o. */
+static void profile_to_json(json_t *o, const struct cv_result *r, bool *ok)
+{
+	put(o, "contact", contact_to_json(&r->contact), ok);
+	json_t *secs = json_array(), *pos = json_array(), *edu = json_array(),
+	       *langs = json_array(), *certs = json_array(), *terms = json_array();
+	if (!secs || !pos || !edu || !langs || !certs || !terms)
+		*ok = false;
+	for (size_t i = 0; secs && i < r->n_sections; i++) {
+		json_t *s = json_object();
+		if (s) {
+			put(s, "kind", json_string(cv_section_name(r->sections[i].kind)), ok);
+			put(s, "heading", json_string(r->sections[i].heading), ok);
+			put(s, "page", json_integer(r->sections[i].page), ok);
+		}
+		append(secs, s, ok);
+	}
+	put(o, "sections", secs, ok);
+	for (size_t i = 0; pos && i < r->n_positions; i++)
+		append(pos, position_to_json(&r->positions[i]), ok);
+	put(o, "positions", pos, ok);
+	put(o, "stated_years", r->has_stated_years ? json_real(r->stated_years) : json_null(), ok);
+	for (size_t i = 0; edu && i < r->n_degrees; i++)
+		append(edu, degree_to_json(&r->degrees[i]), ok);
+	put(o, "education", edu, ok);
+	put(o, "education_isced",
+	    r->education_isced >= 0 ? json_integer(r->education_isced) : json_null(), ok);
+	for (size_t i = 0; langs && i < r->n_languages; i++) {
+		json_t *l = json_object();
+		if (l) {
+			put(l, "name", json_string(r->languages[i].name), ok);
+			put(l, "level",
+			    r->languages[i].level == CV_LANG_UNSPECIFIED
+			        ? json_null()
+			        : json_string(cv_lang_level_name(r->languages[i].level)),
+			    ok);
+		}
+		append(langs, l, ok);
+	}
+	put(o, "languages", langs, ok);
+	for (size_t i = 0; certs && i < r->n_certifications; i++)
+		append(certs, json_string(r->certifications[i].name), ok);
+	put(o, "certifications", certs, ok);
+	for (size_t i = 0; terms && i < r->n_similarity_terms; i++) {
+		json_t *t = json_object();
+		if (t) {
+			put(t, "term", json_string(r->similarity_terms[i].term), ok);
+			put(t, "contribution",
+			    json_real(round_to(r->similarity_terms[i].contribution, 0.001)), ok);
+		}
+		append(terms, t, ok);
+	}
+	put(o, "similarity_terms", terms, ok);
+	put(o, "strengths", strings_to_json(r->strengths, r->n_strengths, ok), ok);
+	put(o, "gaps", strings_to_json(r->gaps, r->n_gaps, ok), ok);
+	put(o, "improvements", strings_to_json(r->improvements, r->n_improvements, ok), ok);
 }
 
 json_t *cv_result_to_json(const struct cv_result *r)
@@ -382,6 +534,7 @@ json_t *cv_result_to_json(const struct cv_result *r)
 	for (size_t i = 0; i < r->n_warnings; i++)
 		append(warn, json_string(r->warnings[i]), &ok);
 	put(o, "warnings", warn, &ok);
+	profile_to_json(o, r, &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;

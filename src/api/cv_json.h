@@ -30,7 +30,13 @@ MD_WUR int cv_requirements_from_json(const json_t *j, struct cv_requirements *r,
 /*
  * The result object: {score, tier, summary, requirements: [{id, category, requirement,
  * verdict, score, evidence: [{page, text}]}], categories: {skills: {score, weight}, ...},
- * skills_found: [{name, years}], experience_years, education_level, warnings: []}.
+ * skills_found: [{name, years}], experience_years, education_level, warnings: []}, and what
+ * the CV says: contact {name, email, phone, phone_e164, location, links}, sections, positions
+ * [{title, organisation, location, start, end, current, kind, years}], stated_years,
+ * education [{degree, isced, level, field, institution, year, in_progress}],
+ * education_isced, languages [{name, level}], certifications, similarity_terms; and the
+ * explanation: strengths, gaps, improvements; each requirement also gets to_change (unmet),
+ * comparison (education), gain and each evidence its section. Empty strings render as null.
  * Numbers are rounded to 2 decimals (years to 1). Returns NULL when out of memory.
  */
 json_t *cv_result_to_json(const struct cv_result *r);

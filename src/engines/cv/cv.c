@@ -3,6 +3,7 @@
 #include "base/common.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include "engines/cv/dates.h"
@@ -17,7 +18,8 @@
 enum section { SEC_NONE, SEC_EXPERIENCE, SEC_EDUCATION, SEC_SKILLS, SEC_PROJECTS, SEC_OTHER };
 
 struct line {
-	int page;                  /* 0-based */
+	int page; /* 0-based */
+	enum cv_section_kind kind;
 	size_t orig_off, orig_len; /* in the page's normalised text */
 	size_t fold_off, fold_len; /* in the page's folded text */
 	enum section section;
@@ -40,7 +42,9 @@ struct doc {
 	size_t *page_first_line; /* n_pages + 1 entries */
 	struct range *ranges;
 	size_t n_ranges;
-	size_t text_chars; /* non-space characters */
+	size_t text_chars;            /* non-space characters */
+	struct cv_line *cvl;          /* the lines as the extractors see them */
+	struct cv_dated_range *dated; /* n_ranges entries, page offsets in orig */
 };
 
 /* ---- small helpers ---- */
@@ -90,106 +94,18 @@ static bool find_kw(const char *text, size_t len, const char *kw, size_t *s, siz
 	return cv_skill_find_next(text, len, 0, kw, s, e);
 }
 
-static bool line_has_any(const struct doc *d, const struct line *l, const char *const *kws,
-                         size_t n)
-{
-	size_t s, e;
-	for (size_t i = 0; i < n; i++)
-		if (find_kw(line_fold(d, l), l->fold_len, kws[i], &s, &e))
-			return true;
-	return false;
-}
-
 /* ---- document: normalisation, lines, sections ---- */
 
-struct heading {
-	const char *text;
-	enum section sec;
-};
-
-static const struct heading headings[] = {
-	{ "experience", SEC_EXPERIENCE },
-	{ "work experience", SEC_EXPERIENCE },
-	{ "professional experience", SEC_EXPERIENCE },
-	{ "relevant experience", SEC_EXPERIENCE },
-	{ "employment", SEC_EXPERIENCE },
-	{ "employment history", SEC_EXPERIENCE },
-	{ "work history", SEC_EXPERIENCE },
-	{ "career", SEC_EXPERIENCE },
-	{ "expérience", SEC_EXPERIENCE },
-	{ "expériences", SEC_EXPERIENCE },
-	{ "expérience professionnelle", SEC_EXPERIENCE },
-	{ "expériences professionnelles", SEC_EXPERIENCE },
-	{ "berufserfahrung", SEC_EXPERIENCE },
-	{ "工作经历", SEC_EXPERIENCE },
-	{ "工作经验", SEC_EXPERIENCE },
-	{ "实习经历", SEC_EXPERIENCE },
-	{ "education", SEC_EDUCATION },
-	{ "academic background", SEC_EDUCATION },
-	{ "education and training", SEC_EDUCATION },
-	{ "formation", SEC_EDUCATION },
-	{ "formations", SEC_EDUCATION },
-	{ "études", SEC_EDUCATION },
-	{ "ausbildung", SEC_EDUCATION },
-	{ "教育背景", SEC_EDUCATION },
-	{ "教育经历", SEC_EDUCATION },
-	{ "skills", SEC_SKILLS },
-	{ "technical skills", SEC_SKILLS },
-	{ "skills & interests", SEC_SKILLS },
-	{ "skills and interests", SEC_SKILLS },
-	{ "core competencies", SEC_SKILLS },
-	{ "technologies", SEC_SKILLS },
-	{ "compétences", SEC_SKILLS },
-	{ "kenntnisse", SEC_SKILLS },
-	{ "技能", SEC_SKILLS },
-	{ "专业技能", SEC_SKILLS },
-	{ "projects", SEC_PROJECTS },
-	{ "project", SEC_PROJECTS },
-	{ "personal projects", SEC_PROJECTS },
-	{ "side projects", SEC_PROJECTS },
-	{ "academic projects", SEC_PROJECTS },
-	{ "projets", SEC_PROJECTS },
-	{ "项目经历", SEC_PROJECTS },
-	{ "summary", SEC_OTHER },
-	{ "objective", SEC_OTHER },
-	{ "profile", SEC_OTHER },
-	{ "about me", SEC_OTHER },
-	{ "awards", SEC_OTHER },
-	{ "honors", SEC_OTHER },
-	{ "honors & awards", SEC_OTHER },
-	{ "publications", SEC_OTHER },
-	{ "interests", SEC_OTHER },
-	{ "hobbies", SEC_OTHER },
-	{ "languages", SEC_OTHER },
-	{ "langues", SEC_OTHER },
-	{ "certifications", SEC_OTHER },
-	{ "certificates", SEC_OTHER },
-	{ "references", SEC_OTHER },
-	{ "volunteering", SEC_OTHER },
-	{ "volunteer experience", SEC_OTHER },
-	{ "activities", SEC_OTHER },
-	{ "leadership", SEC_OTHER },
-	{ "achievements", SEC_OTHER },
-	{ "coursework", SEC_OTHER },
-	{ "centres d'intérêt", SEC_OTHER },
-	{ "获奖情况", SEC_OTHER },
-};
-
-/* A heading is a short line equal to a known section name, an optional ':' after it. */
-static bool detect_heading(const char *s, size_t n, enum section *sec)
+static enum section old_section(enum cv_section_kind k)
 {
-	while (n > 0 && (s[n - 1] == ':' || s[n - 1] == ' '))
-		n--;
-	if (n == 0 || n > 40)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(headings); i++) {
-		size_t hl = strlen(headings[i].text);
-		if (hl == n && memcmp(s, headings[i].text, n) == 0) {
-			*sec = headings[i].sec;
-			return true;
-		}
+	switch (k) {
+	case CV_SEC_NONE: return SEC_NONE;
+	case CV_SEC_EXPERIENCE: return SEC_EXPERIENCE;
+	case CV_SEC_EDUCATION: return SEC_EDUCATION;
+	case CV_SEC_SKILLS: return SEC_SKILLS;
+	case CV_SEC_PROJECTS: return SEC_PROJECTS;
+	default: return SEC_OTHER;
 	}
-	return false;
 }
 
 static void doc_release(struct doc *d)
@@ -205,6 +121,8 @@ static void doc_release(struct doc *d)
 	md_free(d->lines);
 	md_free(d->page_first_line);
 	md_free(d->ranges);
+	md_free(d->cvl);
+	md_free(d->dated);
 	memset(d, 0, sizeof *d);
 }
 
@@ -226,7 +144,12 @@ static int push_line(struct doc *d, size_t *cap, const struct line *l)
 static int doc_add_page(struct doc *d, size_t p, const char *text, size_t *cap)
 {
 	struct buf *o = &d->orig[p], *f = &d->fold[p];
-	int rc = text_normalize(text, strlen(text), o);
+	struct buf cols;
+	buf_init(&cols, PAGE_TEXT_LIMIT);
+	int rc = cv_text_columns(text, strlen(text), &cols);
+	if (rc == 0)
+		rc = text_normalize(cols.data ? cols.data : "", cols.len, o);
+	buf_release(&cols);
 	if (rc == MD_ELIMIT)
 		rc = 0; /* a page beyond the limit is cut, not refused */
 	if (rc)
@@ -281,15 +204,24 @@ static int doc_build(struct doc *d, const struct cv_input *in)
 			return rc;
 	}
 	d->page_first_line[in->n_pages] = d->n_lines;
-	enum section sec = SEC_NONE;
+	d->cvl = md_calloc(d->n_lines ? d->n_lines : 1, sizeof *d->cvl);
+	if (!d->cvl)
+		return MD_ENOMEM;
 	for (size_t i = 0; i < d->n_lines; i++) {
 		struct line *l = &d->lines[i];
-		enum section s;
-		if (detect_heading(line_fold(d, l), l->fold_len, &s)) {
-			sec = s;
-			l->heading = true;
-		}
-		l->section = sec;
+		d->cvl[i] = (struct cv_line){ .text = line_orig(d, l),
+			                      .len = l->orig_len,
+			                      .fold = line_fold(d, l),
+			                      .fold_len = l->fold_len,
+			                      .off = l->orig_off,
+			                      .page = l->page + 1 };
+	}
+	cv_sections_assign(d->cvl, d->n_lines);
+	for (size_t i = 0; i < d->n_lines; i++) {
+		struct line *l = &d->lines[i];
+		l->heading = d->cvl[i].heading;
+		l->kind = d->cvl[i].section;
+		l->section = old_section(l->kind);
 	}
 	return 0;
 }
@@ -311,19 +243,6 @@ static size_t line_at(const struct doc *d, size_t p, size_t off, bool folded)
 
 /* ---- dates and experience ---- */
 
-static const char *const edu_line_words[] = {
-	"university", "université", "universität", "universidad",
-	"college",    "school",     "école",       "institute of technology",
-	"bachelor",   "master",     "degree",      "diploma",
-	"diplôme",    "b.sc",       "m.sc",        "bsc",
-	"msc",        "b.tech",     "m.tech",      "b.eng",
-	"beng",       "m.eng",      "meng",        "mba",
-	"b.s.",       "m.s.",       "b.a.",        "phd",
-	"ph.d",       "licence",    "gpa",         "diplômé",
-	"diplômée",   "education",  "大学",        "学院",
-	"学士",       "硕士",
-};
-
 static int doc_find_ranges(struct doc *d, const struct cv_input *in)
 {
 	struct cv_date_range *tmp = md_malloc(MAX_RANGES_PER_PAGE * sizeof *tmp);
@@ -332,7 +251,7 @@ static int doc_find_ranges(struct doc *d, const struct cv_input *in)
 	size_t cap = 0;
 	int rc = 0;
 	for (size_t p = 0; p < d->n_pages; p++) {
-		size_t n = cv_dates_find(d->fold[p].data, d->fold[p].len, in->as_of, tmp,
+		size_t n = cv_dates_find(d->orig[p].data, d->orig[p].len, in->as_of, tmp,
 		                         MAX_RANGES_PER_PAGE);
 		for (size_t k = 0; k < n; k++) {
 			if (d->n_ranges == cap) {
@@ -344,17 +263,43 @@ static int doc_find_ranges(struct doc *d, const struct cv_input *in)
 				}
 				d->ranges = nr;
 				cap = nc;
+				struct cv_dated_range *nd = md_realloc(d->dated, nc * sizeof *nd);
+				if (!nd) {
+					rc = MD_ENOMEM;
+					goto out;
+				}
+				d->dated = nd;
 			}
-			struct range *r = &d->ranges[d->n_ranges++];
+			struct range *r = &d->ranges[d->n_ranges];
 			r->r = tmp[k].r;
-			r->line = line_at(d, p, tmp[k].offset, true);
-			const struct line *l = &d->lines[r->line];
-			bool edu_sec = l->section == SEC_EDUCATION || l->section == SEC_PROJECTS ||
-			               l->section == SEC_OTHER;
-			r->experience = !edu_sec && !line_has_any(d, l, edu_line_words,
-			                                          ARRAY_SIZE(edu_line_words));
+			r->line = line_at(d, p, tmp[k].offset, false);
+			r->experience = false; /* decided by the positions */
+			d->dated[d->n_ranges].d = tmp[k];
+			d->dated[d->n_ranges++].line = r->line;
 		}
 	}
+out:
+	md_free(tmp);
+	return rc;
+}
+
+/* Finds the positions; the ranges that became work positions count as experience. */
+static int doc_positions(struct doc *d, const struct cv_input *in, struct cv_result *res)
+{
+	size_t cap = d->n_ranges + d->n_lines / 2 + 1;
+	res->positions = md_calloc(cap, sizeof *res->positions);
+	if (!res->positions)
+		return MD_ENOMEM;
+	res->n_positions = cv_positions_extract(d->cvl, d->n_lines, d->dated, d->n_ranges,
+	                                        in->as_of, res->positions, cap);
+	for (size_t i = 0; i < res->n_positions; i++)
+		if (res->positions[i].range >= 0 && res->positions[i].kind == CV_POS_WORK)
+			d->ranges[res->positions[i].range].experience = true;
+	return 0;
+}
+
+static void doc_blocks(struct doc *d)
+{
 	/* Blocks: each line belongs to the last experience range above it in its section. */
 	int block = -1;
 	size_t next = 0;
@@ -374,23 +319,6 @@ static int doc_find_ranges(struct doc *d, const struct cv_input *in)
 			block = -1;
 		d->lines[i].block = block;
 	}
-out:
-	md_free(tmp);
-	return rc;
-}
-
-static double experience_years(const struct doc *d)
-{
-	struct cv_month_range *v = md_malloc((d->n_ranges ? d->n_ranges : 1) * sizeof *v);
-	if (!v)
-		return 0;
-	size_t n = 0;
-	for (size_t i = 0; i < d->n_ranges; i++)
-		if (d->ranges[i].experience)
-			v[n++] = d->ranges[i].r;
-	double y = cv_ranges_years(v, n);
-	md_free(v);
-	return y;
 }
 
 /* ---- requirement results and evidence ---- */
@@ -439,6 +367,7 @@ static void add_evidence(struct cv_req_result *q, const struct doc *d, size_t li
 	}
 	struct cv_evidence *e = &q->evidence[q->n_evidence++];
 	e->page = l->page + 1;
+	e->section = l->kind;
 	copy_trunc(e->text, sizeof e->text, s + start, l->orig_len - start);
 }
 
@@ -761,6 +690,10 @@ static void do_education(struct cv_result *r, const struct doc *d, const struct 
 		}
 		has_section |= d->lines[i].section == SEC_EDUCATION;
 	}
+	if (r->education_isced < 0 && r->education_level != CV_EDU_NONE)
+		r->education_isced = cv_isced_from_level(r->education_level);
+	if (cv_level_from_isced(r->education_isced) > r->education_level)
+		r->education_level = cv_level_from_isced(r->education_isced);
 	if (req->edu_min_level == CV_EDU_NONE && req->n_edu_fields == 0)
 		return;
 	char name[96];
@@ -777,6 +710,9 @@ static void do_education(struct cv_result *r, const struct doc *d, const struct 
 		return;
 	}
 	bool level_ok = r->education_level >= req->edu_min_level;
+	if (req->edu_min_level != CV_EDU_NONE)
+		q->comparison = cv_edu_comparison_name(cv_education_compare(
+		    r->education_isced, cv_isced_from_level(req->edu_min_level)));
 	if (r->education_level != CV_EDU_NONE)
 		add_evidence(q, d, best_line, best_at);
 	bool field_ok = req->n_edu_fields == 0;
@@ -1018,127 +954,69 @@ static void do_location(struct cv_result *r, const struct doc *d, const struct c
 
 /* ---- similarity ---- */
 
-static const char *const stopwords[] = {
-	"a",      "about", "above", "after",  "all",   "also",    "am",   "an",    "and",   "any",
-	"are",    "as",    "at",    "be",     "been",  "being",   "both", "but",   "by",    "can",
-	"could",  "did",   "do",    "does",   "each",  "etc",     "for",  "from",  "had",   "has",
-	"have",   "he",    "her",   "his",    "how",   "i",       "if",   "in",    "into",  "is",
-	"it",     "its",   "just",  "like",   "may",   "me",      "more", "most",  "my",    "no",
-	"not",    "of",    "on",    "or",     "other", "our",     "out",  "over",  "per",   "she",
-	"should", "so",    "some",  "such",   "than",  "that",    "the",  "their", "them",  "then",
-	"there",  "these", "they",  "this",   "those", "through", "to",   "under", "up",    "us",
-	"using",  "very",  "was",   "we",     "were",  "what",    "when", "where", "which", "while",
-	"who",    "will",  "with",  "within", "would", "you",     "your", "au",    "aux",   "avec",
-	"ce",     "ces",   "dans",  "de",     "des",   "du",      "elle", "en",    "et",    "il",
-	"je",     "la",    "le",    "les",    "leur",  "lui",     "ma",   "mais",  "mes",   "nous",
-	"ou",     "par",   "pas",   "pour",   "qui",   "que",     "sa",   "se",    "ses",   "son",
-	"sur",    "un",    "une",   "vous",   "der",   "die",     "das",  "und",   "mit",   "für",
-	"von",    "zu",    "ist",
-};
-
-static bool is_stopword(struct slice w)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(stopwords); i++)
-		if (strlen(stopwords[i]) == w.len && memcmp(stopwords[i], w.ptr, w.len) == 0)
-			return true;
-	return false;
-}
-
-static int cmp_slice(const void *a, const void *b)
-{
-	const struct slice *x = a, *y = b;
-	int c = memcmp(x->ptr, y->ptr, MD_MIN(x->len, y->len));
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len ? 1 : 0;
-}
-
-struct terms {
-	struct slice *w;
-	size_t n;
-};
-
-static int terms_add_text(struct terms *t, const char *s, size_t len)
-{
-	struct slice rest = { s, len }, w;
-	while (t->n < MAX_SIM_TOKENS && text_next_word(&rest, &w)) {
-		bool digits = true;
-		for (size_t k = 0; k < w.len && digits; k++)
-			digits = w.ptr[k] >= '0' && w.ptr[k] <= '9';
-		if (w.len < 2 || digits || is_stopword(w))
-			continue;
-		t->w[t->n++] = w;
-	}
-	return 0;
-}
-
-/* Sum over distinct terms of (1 + ln tf)^2 or the dot product with another sorted list. */
-static double tf_weight(size_t count)
-{
-	return 1.0 + log((double)count);
-}
-
-static double cosine(struct terms *a, struct terms *b)
-{
-	qsort(a->w, a->n, sizeof *a->w, cmp_slice);
-	qsort(b->w, b->n, sizeof *b->w, cmp_slice);
-	double dot = 0, na = 0, nb = 0;
-	size_t i = 0, j = 0;
-	while (i < a->n || j < b->n) {
-		int c = i >= a->n ? 1 : j >= b->n ? -1 : cmp_slice(&a->w[i], &b->w[j]);
-		size_t ci = 0, cj = 0;
-		if (c <= 0) {
-			size_t s = i;
-			while (i < a->n && cmp_slice(&a->w[s], &a->w[i]) == 0)
-				i++;
-			ci = i - s;
-		}
-		if (c >= 0) {
-			size_t s = j;
-			while (j < b->n && cmp_slice(&b->w[s], &b->w[j]) == 0)
-				j++;
-			cj = j - s;
-		}
-		double wa = ci ? tf_weight(ci) : 0, wb = cj ? tf_weight(cj) : 0;
-		dot += wa * wb;
-		na += wa * wa;
-		nb += wb * wb;
-	}
-	return na > 0 && nb > 0 ? dot / (sqrt(na) * sqrt(nb)) : 0;
-}
-
 static int do_similarity(struct cv_result *r, const struct doc *d, const struct cv_input *in,
                          double *sim, bool *present)
 {
 	*present = false;
 	if (!in->job_description || !in->job_description[0])
 		return 0;
-	struct buf jd;
+	struct buf jd, cv;
 	buf_init(&jd, PAGE_TEXT_LIMIT);
+	buf_init(&cv, PAGE_TEXT_LIMIT * 4);
 	int rc = text_casefold(in->job_description, strlen(in->job_description), &jd);
 	if (rc == MD_ELIMIT)
 		rc = 0;
-	struct terms a = { md_malloc(MAX_SIM_TOKENS * sizeof(struct slice)), 0 };
-	struct terms b = { md_malloc(MAX_SIM_TOKENS * sizeof(struct slice)), 0 };
-	if (rc || !a.w || !b.w) {
-		rc = rc ? rc : MD_ENOMEM;
-		goto out;
+	for (size_t p = 0; p < d->n_pages && !rc; p++) {
+		rc = buf_append(&cv, d->fold[p].data, d->fold[p].len);
+		if (!rc)
+			rc = buf_puts(&cv, "\n\n");
 	}
-	for (size_t p = 0; p < d->n_pages; p++)
-		terms_add_text(&a, d->fold[p].data, d->fold[p].len);
-	if (jd.len)
-		terms_add_text(&b, jd.data, jd.len);
-	if (b.n == 0)
-		goto out;
-	*present = true;
-	double c = cosine(&a, &b);
-	*sim = MD_MIN(1.0, 2.0 * c);
-out:
-	md_free(a.w);
-	md_free(b.w);
+	if (rc == MD_ELIMIT)
+		rc = 0;
+	struct cv_bm25_result b;
+	if (!rc && jd.len &&
+	    (rc = cv_bm25(cv.data ? cv.data : "", cv.len, jd.data, jd.len, &b)) == 0 &&
+	    b.query_terms > 0) {
+		*present = true;
+		*sim = b.score;
+		memcpy(r->similarity_terms, b.terms, sizeof b.terms);
+		r->n_similarity_terms = b.n_terms;
+	}
 	buf_release(&jd);
-	(void)r;
+	buf_release(&cv);
 	return rc;
+}
+
+/* ---- what the CV says ---- */
+
+static int do_profile(struct cv_result *r, const struct doc *d)
+{
+	cv_contact_extract(d->cvl, d->n_lines, &r->contact);
+	for (size_t i = 0; i < d->n_lines && r->n_sections < CV_MAX_SECTIONS; i++) {
+		const struct cv_line *l = &d->cvl[i];
+		if (!l->heading)
+			continue;
+		struct cv_section_found *f = &r->sections[r->n_sections++];
+		f->kind = l->section;
+		f->page = l->page;
+		copy_trunc(f->heading, sizeof f->heading, l->text, l->len);
+	}
+	size_t at;
+	r->has_stated_years = cv_stated_years(d->cvl, d->n_lines, &r->stated_years, &at);
+	size_t cap = d->n_lines + 1;
+	r->degrees = md_calloc(cap, sizeof *r->degrees);
+	r->languages = md_calloc(32, sizeof *r->languages);
+	r->certifications = md_calloc(32, sizeof *r->certifications);
+	if (!r->degrees || !r->languages || !r->certifications)
+		return MD_ENOMEM;
+	r->n_degrees =
+	    cv_education_extract(d->cvl, d->n_lines, d->dated, d->n_ranges, r->degrees, cap);
+	r->education_isced = -1;
+	for (size_t i = 0; i < r->n_degrees; i++)
+		r->education_isced = MD_MAX(r->education_isced, r->degrees[i].isced);
+	r->n_languages = cv_languages_extract(d->cvl, d->n_lines, r->languages, 32);
+	r->n_certifications = cv_certifications_extract(d->cvl, d->n_lines, r->certifications, 32);
+	return 0;
 }
 
 /* ---- scoring and summary ---- */
@@ -1229,12 +1107,171 @@ static void summarize(struct cv_result *r, const struct cv_requirements *req)
 	buf_release(&b);
 }
 
+/* ---- explanation ---- */
+
+static const struct cv_skill_req *skill_req_of(const struct cv_requirements *req, const char *id)
+{
+	size_t i;
+	if (sscanf(id, "/skills/must_have/%zu", &i) == 1 && i < req->n_must_have)
+		return &req->must_have[i];
+	if (sscanf(id, "/skills/nice_to_have/%zu", &i) == 1 && i < req->n_nice_to_have)
+		return &req->nice_to_have[i];
+	return NULL;
+}
+
+static const struct cv_skill_found *found_skill(const struct cv_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_skills; i++)
+		if (strcasecmp(r->skills[i].name, name) == 0)
+			return &r->skills[i];
+	return NULL;
+}
+
+/* What would turn requirement q into "met", in one sentence. */
+static void change_text(struct cv_req_result *q, const struct cv_result *r,
+                        const struct cv_requirements *req)
+{
+	char *o = q->change;
+	size_t cap = sizeof q->change;
+	if (q->verdict == CV_MET) {
+		o[0] = '\0';
+		return;
+	}
+	if (q->verdict == CV_UNKNOWN) {
+		snprintf(o, cap,
+		         "Provide a CV with a text layer (or dates and degrees) so %s can be "
+		         "checked",
+		         q->name);
+		return;
+	}
+	const struct cv_skill_req *sr;
+	const struct cv_skill_found *f;
+	switch (q->category) {
+	case CV_CAT_SKILLS:
+		sr = skill_req_of(req, q->id);
+		f = found_skill(r, q->name);
+		if (q->verdict == CV_PARTIALLY_MET && sr && sr->min_years > 0)
+			snprintf(o, cap, "Show %g years of %s in dated positions (%.1f found%s)",
+			         sr->min_years, q->name, f ? f->years : 0.0,
+			         f && f->years == 0 ? ": named only outside dated jobs" : "");
+		else
+			snprintf(o, cap,
+			         "Add %s to the CV, inside the position where you used it%s",
+			         q->name, sr && sr->min_years > 0 ? " with its dates" : "");
+		break;
+	case CV_CAT_EXPERIENCE:
+		snprintf(o, cap,
+		         "Show %g years of dated work experience (%.1f found); give every job "
+		         "a start and end month",
+		         req->min_years, r->experience_years);
+		break;
+	case CV_CAT_EDUCATION:
+		snprintf(o, cap, "A %s degree%s%s is required (highest found: %s)",
+		         cv_edu_level_name(req->edu_min_level), req->n_edu_fields ? " in " : "",
+		         req->n_edu_fields ? req->edu_fields[0] : "",
+		         cv_isced_name(r->education_isced));
+		break;
+	case CV_CAT_LANGUAGES:
+		snprintf(o, cap, "State your %s level (CEFR, e.g. B2/C1) in a Languages section",
+		         q->name);
+		break;
+	case CV_CAT_CERTIFICATIONS:
+		snprintf(o, cap, "Add the %s certification, with its date", q->name);
+		break;
+	case CV_CAT_LOCATION:
+		snprintf(o, cap, "Say where you are based%s%s%s", req->city ? " (" : "",
+		         req->city ? req->city : "",
+		         req->city ? ") or that you will relocate or work remotely" : "");
+		break;
+	default: o[0] = '\0';
+	}
+}
+
+static int cmp_gain(const void *a, const void *b)
+{
+	const struct cv_req_result *x = *(const struct cv_req_result *const *)a;
+	const struct cv_req_result *y = *(const struct cv_req_result *const *)b;
+	if (x->gain != y->gain)
+		return x->gain > y->gain ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static void point(char (*list)[CV_POINT_MAX], size_t *n, const char *text)
+{
+	if (*n < CV_MAX_POINTS)
+		copy_trunc(list[(*n)++], CV_POINT_MAX, text, strlen(text));
+}
+
+static void explain(struct cv_result *r, const struct cv_requirements *req, double sim,
+                    bool sim_present)
+{
+	double wsum[CV_CAT_COUNT] = { 0 };
+	for (size_t i = 0; i < r->n_reqs; i++)
+		wsum[r->reqs[i].category] += r->reqs[i].weight;
+	const struct cv_req_result *order[64];
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_reqs; i++) {
+		struct cv_req_result *q = &r->reqs[i];
+		const struct cv_category_score *cs = &r->categories[q->category];
+		q->gain =
+		    cs->present && wsum[q->category] > 0
+		        ? 100.0 * cs->weight * q->weight / wsum[q->category] * (1.0 - q->score)
+		        : 0;
+		change_text(q, r, req);
+		if (n < ARRAY_SIZE(order))
+			order[n++] = q;
+	}
+	qsort(order, n, sizeof *order, cmp_gain);
+	char buf[CV_POINT_MAX];
+	for (size_t i = 0; i < n; i++) {
+		const struct cv_req_result *q = order[i];
+		if (q->verdict == CV_MET || !q->change[0] || q->gain <= 0)
+			continue;
+		snprintf(buf, sizeof buf, "%s (up to +%.0f points)", q->change, q->gain);
+		point(r->improvements, &r->n_improvements, buf);
+	}
+	if (sim_present && sim < 0.6) {
+		snprintf(buf, sizeof buf,
+		         "Describe your work with the job description's own terms "
+		         "where they are true (text similarity %.0f%%)",
+		         sim * 100);
+		point(r->improvements, &r->n_improvements, buf);
+	}
+	for (size_t i = n; i-- > 0;) {
+		const struct cv_req_result *q = order[i];
+		if (q->verdict != CV_MET)
+			continue;
+		snprintf(buf, sizeof buf, "%s%s%s", q->requirement, q->n_evidence ? ": " : "",
+		         q->n_evidence ? q->evidence[0].text : "");
+		point(r->strengths, &r->n_strengths, buf);
+	}
+	if (r->experience_years > 0) {
+		size_t jobs = 0;
+		for (size_t i = 0; i < r->n_positions; i++)
+			jobs += r->positions[i].kind == CV_POS_WORK;
+		snprintf(buf, sizeof buf, "%.1f years of dated work experience (%zu position%s)",
+		         r->experience_years, jobs, jobs == 1 ? "" : "s");
+		point(r->strengths, &r->n_strengths, buf);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cv_req_result *q = order[i];
+		if (q->verdict == CV_MET)
+			continue;
+		snprintf(buf, sizeof buf, "%s: %s", q->requirement, cv_verdict_name(q->verdict));
+		point(r->gaps, &r->n_gaps, buf);
+	}
+}
+
 /* ---- entry point ---- */
 
 void cv_result_release(struct cv_result *r)
 {
 	md_free(r->reqs);
 	md_free(r->skills);
+	md_free(r->positions);
+	md_free(r->degrees);
+	md_free(r->languages);
+	md_free(r->certifications);
 	memset(r, 0, sizeof *r);
 	r->tier = "weak";
 }
@@ -1251,6 +1288,7 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 {
 	memset(out, 0, sizeof *out);
 	out->tier = "weak";
+	out->education_isced = -1;
 	if (!in || !in->req || (in->n_pages && !in->pages))
 		return MD_EINVAL;
 	const struct cv_requirements *req = in->req;
@@ -1261,9 +1299,13 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 	int rc = out->reqs ? 0 : MD_ENOMEM;
 	if (rc || (rc = report(in, "normalize", 0)) || (rc = doc_build(&d, in)))
 		goto fail;
-	if ((rc = report(in, "dates", 0)) || (rc = doc_find_ranges(&d, in)))
+	if ((rc = report(in, "dates", 0)) || (rc = doc_find_ranges(&d, in)) ||
+	    (rc = doc_positions(&d, in, out)))
 		goto fail;
-	out->experience_years = experience_years(&d);
+	doc_blocks(&d);
+	out->experience_years = cv_positions_years(out->positions, out->n_positions);
+	if ((rc = do_profile(out, &d)))
+		goto fail;
 	if ((rc = report(in, "skills", 0)) || (rc = do_skills(out, &d, in)))
 		goto fail;
 	if ((rc = report(in, "requirements", 0)))
@@ -1289,6 +1331,7 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 		add_warning(out, "no job description: similarity not scored");
 	score(out, req, sim, sim_present);
 	summarize(out, req);
+	explain(out, req, sim, sim_present);
 	rc = report(in, "score", 1);
 	if (rc)
 		goto fail;

@@ -25,9 +25,13 @@
  *   - A category's score is the weighted mean of its requirements (must-have skills weigh 2,
  *     everything else 1); categories without requirements drop out and the remaining weights
  *     are re-normalised; score = round(100 * weighted mean of categories).
- *   - Similarity: cosine of sublinear term frequencies (1 + ln tf) of the CV and the job
- *     description after case folding and stop-word removal, scaled by 2 and capped at 1 (a
- *     cosine of 0.5 is already a very close text match for a CV against a job ad).
+ *   - Similarity: BM25 of the CV against the job description (bm25.h), with the terms that
+ *     carried it.
+ *   - Experience years are those of the work positions (positions.h): dated entries of
+ *     experience sections, volunteer roles apart.
+ *   - Each unmet requirement says what would change its verdict; improvements are those
+ *     changes ordered by the points they would add (category weight x requirement weight
+ *     share x missing score), ties by requirement id, so the output is deterministic.
  */
 #ifndef MATCHD_ENGINES_CV_CV_H
 #define MATCHD_ENGINES_CV_CV_H
@@ -37,17 +41,23 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "engines/cv/bm25.h"
+#include "engines/cv/contact.h"
+#include "engines/cv/education.h"
+#include "engines/cv/languages.h"
+#include "engines/cv/positions.h"
 #include "engines/cv/requirements.h"
+#include "engines/cv/sections.h"
 
 #define CV_EVIDENCE_MAX 200 /* bytes of quoted text, not counting the NUL */
 #define CV_MAX_EVIDENCE 3   /* quotes per requirement */
 #define CV_MAX_WARNINGS 8
 #define CV_WARNING_MAX 160
+#define CV_MAX_POINTS 8    /* strengths, gaps, improvements */
+#define CV_POINT_MAX 240   /* bytes per point, with the NUL */
+#define CV_MAX_SECTIONS 24 /* headings reported */
 
 /* The text of a document, one UTF-8 string per page (page i + 1 is text[i]). */
-#define CV_MAX_WARNINGS 8
-#define CV_WARNING_MAX 160
-
 struct cv_pages {
 	char **text;
 	size_t n;
@@ -83,6 +93,7 @@ enum cv_verdict { CV_MET, CV_PARTIALLY_MET, CV_NOT_MET, CV_UNKNOWN };
 
 struct cv_evidence {
 	int page; /* 1-based */
+	enum cv_section_kind section;
 	char text[CV_EVIDENCE_MAX + 1];
 };
 
@@ -96,6 +107,9 @@ struct cv_req_result {
 	double weight; /* within the category */
 	struct cv_evidence evidence[CV_MAX_EVIDENCE];
 	size_t n_evidence;
+	char change[CV_POINT_MAX]; /* unmet ones: what would change the verdict; else "" */
+	const char *comparison;    /* education: "does_not_meet", "meets", "exceeds"; else NULL */
+	double gain;               /* points of the total score a full match would add */
 };
 
 struct cv_category_score {
@@ -107,6 +121,12 @@ struct cv_category_score {
 struct cv_skill_found {
 	char name[64];
 	double years; /* 0 when no dated experience mentions it */
+};
+
+struct cv_section_found {
+	enum cv_section_kind kind;
+	int page;
+	char heading[64];
 };
 
 struct cv_result {
@@ -122,6 +142,32 @@ struct cv_result {
 	enum cv_edu_level education_level; /* highest degree detected */
 	char warnings[CV_MAX_WARNINGS][CV_WARNING_MAX];
 	size_t n_warnings;
+
+	/* What the CV says, requirement or not. */
+	struct cv_contact contact;
+	struct cv_section_found sections[CV_MAX_SECTIONS];
+	size_t n_sections;
+	struct cv_position *positions; /* text order; work and volunteer roles */
+	size_t n_positions;
+	bool has_stated_years;
+	double stated_years; /* "8+ years of experience" */
+	struct cv_degree *degrees;
+	size_t n_degrees;
+	int education_isced; /* highest ISCED 2011 level, -1 when none */
+	struct cv_language *languages;
+	size_t n_languages;
+	struct cv_certification *certifications;
+	size_t n_certifications;
+	struct cv_bm25_term similarity_terms[CV_BM25_TERMS];
+	size_t n_similarity_terms;
+
+	/* The explanation. */
+	char strengths[CV_MAX_POINTS][CV_POINT_MAX];
+	size_t n_strengths;
+	char gaps[CV_MAX_POINTS][CV_POINT_MAX];
+	size_t n_gaps;
+	char improvements[CV_MAX_POINTS][CV_POINT_MAX]; /* largest gain first */
+	size_t n_improvements;
 };
 
 /*

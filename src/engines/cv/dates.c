@@ -10,6 +10,7 @@
 struct date {
 	int32_t year;
 	int32_t month; /* 0..11, or -1 when only the year is known */
+	bool season;
 };
 
 struct cursor {
@@ -65,32 +66,40 @@ struct name_month {
 
 /* Longest names first where one is a prefix of another in the same language. */
 static const struct name_month month_names[] = {
-	{ "january", 0 },   { "janvier", 0 },   { "januar", 0 },    { "jänner", 0 },
-	{ "janv", 0 },      { "jan", 0 },       { "february", 1 },  { "février", 1 },
-	{ "fevrier", 1 },   { "februar", 1 },   { "févr", 1 },      { "fevr", 1 },
-	{ "feb", 1 },       { "fév", 1 },       { "march", 2 },     { "mars", 2 },
-	{ "märz", 2 },      { "maerz", 2 },     { "mar", 2 },       { "april", 3 },
-	{ "avril", 3 },     { "apr", 3 },       { "avr", 3 },       { "may", 4 },
-	{ "mai", 4 },       { "june", 5 },      { "juin", 5 },      { "juni", 5 },
-	{ "jun", 5 },       { "july", 6 },      { "juillet", 6 },   { "juil", 6 },
-	{ "juli", 6 },      { "jul", 6 },       { "august", 7 },    { "août", 7 },
-	{ "aout", 7 },      { "aug", 7 },       { "september", 8 }, { "septembre", 8 },
-	{ "sept", 8 },      { "sep", 8 },       { "october", 9 },   { "octobre", 9 },
-	{ "oktober", 9 },   { "oct", 9 },       { "okt", 9 },       { "november", 10 },
-	{ "novembre", 10 }, { "nov", 10 },      { "december", 11 }, { "décembre", 11 },
-	{ "decembre", 11 }, { "dezember", 11 }, { "déc", 11 },      { "dec", 11 },
-	{ "dez", 11 },
+	{ "january", 0 },    { "janvier", 0 },   { "januar", 0 },    { "jänner", 0 },
+	{ "janv", 0 },       { "jan", 0 },       { "february", 1 },  { "février", 1 },
+	{ "fevrier", 1 },    { "februar", 1 },   { "févr", 1 },      { "fevr", 1 },
+	{ "feb", 1 },        { "fév", 1 },       { "march", 2 },     { "mars", 2 },
+	{ "märz", 2 },       { "maerz", 2 },     { "mar", 2 },       { "april", 3 },
+	{ "avril", 3 },      { "apr", 3 },       { "avr", 3 },       { "may", 4 },
+	{ "mai", 4 },        { "june", 5 },      { "juin", 5 },      { "juni", 5 },
+	{ "jun", 5 },        { "july", 6 },      { "juillet", 6 },   { "juil", 6 },
+	{ "juli", 6 },       { "jul", 6 },       { "august", 7 },    { "août", 7 },
+	{ "aout", 7 },       { "aug", 7 },       { "september", 8 }, { "septembre", 8 },
+	{ "sept", 8 },       { "sep", 8 },       { "october", 9 },   { "octobre", 9 },
+	{ "oktober", 9 },    { "oct", 9 },       { "okt", 9 },       { "november", 10 },
+	{ "novembre", 10 },  { "nov", 10 },      { "december", 11 }, { "décembre", 11 },
+	{ "decembre", 11 },  { "dezember", 11 }, { "déc", 11 },      { "dec", 11 },
+	{ "dez", 11 },       { "enero", 0 },     { "ene", 0 },       { "febrero", 1 },
+	{ "marzo", 2 },      { "abril", 3 },     { "abr", 3 },       { "mayo", 4 },
+	{ "junio", 5 },      { "julio", 6 },     { "agosto", 7 },    { "ago", 7 },
+	{ "septiembre", 8 }, { "setiembre", 8 }, { "octubre", 9 },   { "noviembre", 10 },
+	{ "diciembre", 11 }, { "dic", 11 },      { "jän", 0 },       { "sept", 8 },
 };
 
 static const struct name_month season_names[] = {
-	{ "spring", 2 }, { "printemps", 2 }, { "summer", 5 },  { "été", 5 },    { "fall", 8 },
-	{ "autumn", 8 }, { "automne", 8 },   { "winter", 11 }, { "hiver", 11 },
+	{ "spring", 2 },    { "printemps", 2 }, { "summer", 5 },   { "été", 5 },
+	{ "fall", 8 },      { "autumn", 8 },    { "automne", 8 },  { "winter", 11 },
+	{ "hiver", 11 },    { "primavera", 2 }, { "verano", 5 },   { "otoño", 8 },
+	{ "invierno", 11 }, { "frühling", 2 },  { "frühjahr", 2 }, { "sommer", 5 },
+	{ "herbst", 8 },
 };
 
 static const char *const present_words[] = {
-	"present", "current",   "currently",   "now",         "today",   "ongoing",
-	"to date", "till date", "aujourd'hui", "aujourd’hui", "ce jour", "en cours",
-	"actuel",  "heute",     "jetzt",       "至今",        "现在",    "今",
+	"present",    "current",   "currently",   "now",         "today",     "ongoing",
+	"to date",    "till date", "aujourd'hui", "aujourd’hui", "ce jour",   "en cours",
+	"actuel",     "heute",     "jetzt",       "至今",        "现在",      "今",
+	"actualidad", "presente",  "hoy",         "aktuell",     "bis heute", "laufend",
 };
 
 /* Reads exactly n digits at i, not followed by another digit. */
@@ -133,6 +142,7 @@ static bool parse_named(const struct cursor *c, size_t i, struct date *d, size_t
 			e = skip_ws(c, e);
 			if (read_year(c, e, &d->year, end)) {
 				d->month = tables[t][k].month;
+				d->season = t == 1;
 				return true;
 			}
 		}
@@ -210,6 +220,7 @@ static bool parse_year_first(const struct cursor *c, size_t i, struct date *d, s
 
 static bool parse_date(const struct cursor *c, size_t i, struct date *d, size_t *end)
 {
+	d->season = false;
 	if (i >= c->len)
 		return false;
 	if (is_digit(c->s[i]))
@@ -252,7 +263,7 @@ static bool parse_separator(const struct cursor *c, size_t i, size_t *end)
  * When the dash is followed by text, the end date may start the next line.
  */
 static bool parse_dangling(const struct cursor *c, size_t j, struct date *b, bool *open,
-                           size_t *end)
+                           size_t *end, size_t *to_off)
 {
 	size_t k = j;
 	while (k < c->len && c->s[k] != '\n' && k - j < 240)
@@ -260,6 +271,7 @@ static bool parse_dangling(const struct cursor *c, size_t j, struct date *b, boo
 	if (k >= c->len || c->s[k] != '\n')
 		return false;
 	k = skip_ws(c, k);
+	*to_off = k;
 	if (parse_present(c, k, end)) {
 		*open = true;
 		return true;
@@ -292,9 +304,9 @@ static bool resolve(struct date a, struct date b, bool open, int32_t now, struct
 static bool parse_range(const struct cursor *c, size_t i, int32_t now, struct cv_date_range *out,
                         size_t *end)
 {
-	struct date a, b = { 0, -1 };
-	size_t e, j;
-	bool since = false;
+	struct date a, b = { 0, -1, false };
+	size_t e, j, from_end = 0, to_off = 0;
+	bool since = false, expected = false;
 	if ((match_word(c, i, "since", &j) || match_word(c, i, "depuis", &j) ||
 	     match_word(c, i, "seit", &j)) &&
 	    (i == 0 || !is_alpha_byte(c->s[i - 1]))) {
@@ -302,6 +314,7 @@ static bool parse_range(const struct cursor *c, size_t i, int32_t now, struct cv
 		if (!parse_date(c, j, &a, &e))
 			return false;
 		since = true;
+		from_end = to_off = e;
 	} else if (!parse_date(c, i, &a, &e)) {
 		return false;
 	}
@@ -311,17 +324,28 @@ static bool parse_range(const struct cursor *c, size_t i, int32_t now, struct cv
 		if (j >= c->len || !parse_separator(c, j, &j))
 			return false;
 		j = skip_ws(c, j);
+		from_end = j;
 		size_t k;
 		if (match_word(c, j, "expected", &k) || match_word(c, j, "prévu", &k) ||
-		    match_word(c, j, "anticipated", &k))
+		    match_word(c, j, "anticipated", &k) ||
+		    match_word(c, j, "voraussichtlich", &k) || match_word(c, j, "预计", &k)) {
 			j = skip_ws(c, k);
+			expected = true;
+		}
+		to_off = j;
 		if (parse_present(c, j, &e))
 			open = true;
 		else if (!parse_date(c, j, &b, &e) &&
-		         !(a.month >= 0 && parse_dangling(c, j, &b, &open, &e)))
+		         !(a.month >= 0 && parse_dangling(c, j, &b, &open, &e, &to_off)))
 			return false;
 	}
 	out->offset = i;
+	out->expected = expected;
+	out->from = (struct cv_date_point){ a.year, a.month, a.season };
+	out->to = open ? (struct cv_date_point){ 0, -1, false }
+	               : (struct cv_date_point){ b.year, b.month, b.season };
+	out->from_end = from_end;
+	out->to_off = to_off;
 	out->len = e - i;
 	out->open = open;
 	*end = e;
@@ -380,6 +404,44 @@ bool cv_dates_has_date(const char *text, size_t len)
 			return true;
 	}
 	return false;
+}
+
+size_t cv_dates_find_points(const char *text, size_t len, struct cv_date_at *out, size_t cap)
+{
+	struct cursor c = { text, len, 0 };
+	size_t n = 0;
+	for (size_t i = 0; i < len && n < cap;) {
+		struct date d;
+		size_t end;
+		if (parse_date(&c, i, &d, &end) && end > i) {
+			out[n].d = (struct cv_date_point){ d.year, d.month, d.season };
+			out[n].offset = i;
+			out[n++].len = end - i;
+			i = end;
+			continue;
+		}
+		i++;
+		while (i < len && ((unsigned char)text[i] & 0xC0) == 0x80)
+			i++;
+	}
+	return n;
+}
+
+bool cv_date_point_span(struct cv_date_point d, int64_t as_of, struct cv_month_range *r)
+{
+	int32_t now = cv_month_from_days(as_of) + 1;
+	if (d.year <= 0)
+		return false;
+	if (d.month < 0) {
+		r->start = d.year * 12;
+		r->end = r->start + 12;
+	} else {
+		r->start = d.year * 12 + d.month;
+		r->end = r->start + (d.season ? 3 : 1);
+	}
+	if (r->end > now)
+		r->end = now;
+	return r->start < now && r->end > r->start;
 }
 
 static int cmp_range(const void *a, const void *b)

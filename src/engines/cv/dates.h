@@ -29,11 +29,28 @@ struct cv_month_range {
 	int32_t end;   /* month after the last, exclusive */
 };
 
+/* One date as written, with its precision: month is -1 when only the year is given. */
+struct cv_date_point {
+	int32_t year;  /* 0: none (an open end) */
+	int32_t month; /* 0..11, or -1 for a bare year */
+	bool season;   /* written as a season ("Fall 2013"); month is the season's first month */
+};
+
 struct cv_date_range {
 	struct cv_month_range r;
 	size_t offset; /* byte offset of the range's first character in the text */
 	size_t len;    /* bytes from the first character to the end of the second date */
 	bool open;     /* ended with "present" or similar */
+	bool expected; /* the end was announced ("Expected Jun 2023"): a plan, not a fact */
+	struct cv_date_point from, to; /* to.year == 0 when open */
+	size_t from_end;               /* offset just past the first date and the dash after it */
+	size_t to_off;                 /* offset of the second date (or the "present" word) */
+};
+
+/* A lone date found by cv_dates_find_points(). */
+struct cv_date_at {
+	struct cv_date_point d;
+	size_t offset, len;
 };
 
 /* The month index (year * 12 + month - 1) of a day counted from 1970-01-01. */
@@ -52,6 +69,19 @@ size_t cv_dates_find(const char *text, size_t len, int64_t as_of, struct cv_date
  * or not it is part of a range. The engine uses it to notice a new dated entry.
  */
 bool cv_dates_has_date(const char *text, size_t len);
+
+/*
+ * Scans text[0..len) for single dates ("Summer 2022", "May 2021", "2019-03", "2020") and
+ * stores the first cap of them, in text order, with their spans; returns how many it stored.
+ * Dates inside ranges are reported too: callers that want lone dates skip those.
+ */
+size_t cv_dates_find_points(const char *text, size_t len, struct cv_date_at *out, size_t cap);
+
+/*
+ * The months a lone date stands for: a month is one month, a season three, a year twelve.
+ * Returns false when the span starts after as_of (days since the epoch); clamps its end.
+ */
+bool cv_date_point_span(struct cv_date_point d, int64_t as_of, struct cv_month_range *r);
 
 /* Sorts r and merges overlapping or touching ranges in place; returns the new count. */
 size_t cv_ranges_merge(struct cv_month_range *r, size_t n);

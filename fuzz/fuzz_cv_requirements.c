@@ -18,8 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cv_requirements_from_json(j, &r, ptr, sizeof ptr, msg, sizeof msg) == 0) {
 		const char *page = "Experience\nJan 2015 - Dec 2019 Go, Kubernetes, Python\n"
 		                   "Education\nMSc Computer Science\nFrench (B2), English native\n";
-		struct cv_input in = { &page, 1,   "Go engineer", &r, r.has_as_of ? r.as_of : 19889,
-			               NULL,  NULL };
+		struct cv_input in = {
+			&page, 1, "Go engineer", &r, r.has_as_of ? r.as_of : 19889, NULL, NULL, NULL
+		};
 		struct cv_result res;
 		if (cv_match(&in, &res) == 0) {
 			json_t *o = cv_result_to_json(&res);

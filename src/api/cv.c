@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "api/contracts.h"
 #include "api/cv_json.h"
+#include "api/taxonomy_loader.h"
 #include "base/common.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -561,7 +562,8 @@ static int run_engine(struct job_run *r, const json_t *in, struct cv_pages *page
 		               .req = &req,
 		               .as_of = as_of,
 		               .progress = engine_progress,
-		               .progress_ctx = &p };
+		               .progress_ctx = &p,
+		               .taxonomy = api_cv_taxonomy() };
 	struct cv_result res;
 	memset(&res, 0, sizeof res);
 	rc = cv_match(&ci, &res);

@@ -337,6 +337,10 @@ static json_t *req_to_json(const struct cv_req_result *q)
 		put(o, "to_change", json_string(q->change), &ok);
 	if (q->comparison)
 		put(o, "comparison", json_string(q->comparison), &ok);
+	if (q->matched[0]) {
+		put(o, "matched_by", json_string(q->matched), &ok);
+		put(o, "match", json_string(q->related ? "related" : "exact"), &ok);
+	}
 	put(o, "gain", json_real(round_to(q->gain, 0.01)), &ok);
 	if (!ok) {
 		json_decref(o);
@@ -524,6 +528,8 @@ json_t *cv_result_to_json(const struct cv_result *r)
 		json_t *s = json_object();
 		if (s) {
 			put(s, "name", json_string(r->skills[i].name), &ok);
+			if (r->skills[i].id[0])
+				put(s, "id", json_string(r->skills[i].id), &ok);
 			put(s, "years", json_real(round_to(r->skills[i].years, 0.1)), &ok);
 		}
 		append(skills, s, &ok);
@@ -534,6 +540,9 @@ json_t *cv_result_to_json(const struct cv_result *r)
 	for (size_t i = 0; i < r->n_warnings; i++)
 		append(warn, json_string(r->warnings[i]), &ok);
 	put(o, "warnings", warn, &ok);
+	put(o, "taxonomy", json_string(r->taxonomy ? r->taxonomy : "builtin"), &ok);
+	put(o, "requirements_source",
+	    json_string(r->requirements_source ? r->requirements_source : "requirements"), &ok);
 	profile_to_json(o, r, &ok);
 	if (!ok) {
 		json_decref(o);

@@ -36,7 +36,11 @@ MD_WUR int cv_requirements_from_json(const json_t *j, struct cv_requirements *r,
  * education [{degree, isced, level, field, institution, year, in_progress}],
  * education_isced, languages [{name, level}], certifications, similarity_terms; and the
  * explanation: strengths, gaps, improvements; each requirement also gets to_change (unmet),
- * comparison (education), gain and each evidence its section. Empty strings render as null.
+ * comparison (education), gain and each evidence its section; skill requirements matched
+ * through the taxonomy get matched_by (the skill found) and match ("exact" or "related"), and
+ * skills_found entries an id. taxonomy ("esco-onet-linguist" or "builtin") and
+ * requirements_source ("requirements", "job_description" or "none") say where the skills and
+ * the skill requirements came from. Empty strings render as null.
  * Numbers are rounded to 2 decimals (years to 1). Returns NULL when out of memory.
  */
 json_t *cv_result_to_json(const struct cv_result *r);

@@ -576,6 +576,409 @@ out:
 	return rc;
 }
 
+/* ---- skills through the taxonomy ---- */
+
+#define MAX_TAX_HITS 20000 /* mentions kept per CV; more add nothing a recruiter reads */
+#define MAX_JD_REQS 40     /* skill requirements taken from a job description */
+
+struct tax_hit {
+	int skill;
+	size_t line;
+	size_t off; /* in the line's normalised text */
+};
+
+struct tax_scan {
+	const struct doc *d;
+	size_t page, base; /* the segment starts at byte base of page's normalised text */
+	struct tax_hit *v;
+	size_t n, cap;
+};
+
+struct tax_cand {
+	int skill;
+	double years;
+	size_t ev_line[CV_MAX_EVIDENCE];
+	size_t ev_off[CV_MAX_EVIDENCE];
+	size_t n_ev;
+};
+
+/* A skill requirement, from the caller or from the job description. */
+struct tax_req {
+	const char *name;
+	double min_years;
+	bool must;
+	int skill; /* taxonomy index, -1 when the name is unknown */
+	char id[64];
+	const struct cv_skill_req *sr; /* the caller's, NULL for job-description ones */
+};
+
+static int tax_collect(void *ctx, const struct cv_skill_hit *h)
+{
+	struct tax_scan *s = ctx;
+	if (s->n == s->cap) {
+		if (s->cap >= MAX_TAX_HITS)
+			return 0;
+		size_t nc = s->cap ? s->cap * 2 : 128;
+		struct tax_hit *nv = md_realloc(s->v, nc * sizeof *nv);
+		if (!nv)
+			return MD_ENOMEM;
+		s->v = nv;
+		s->cap = nc;
+	}
+	size_t off = s->base + h->offset;
+	size_t li = line_at(s->d, s->page, off, false);
+	s->v[s->n++] = (struct tax_hit){ h->skill, li, off - s->d->lines[li].orig_off };
+	return 0;
+}
+
+/*
+ * Runs the taxonomy matcher over each page in runs of lines of one kind: the lines of a Skills
+ * section are matched in skills context (where "Go" and "R" are accepted), the others not.
+ */
+static int tax_scan_doc(const struct cv_taxonomy *t, const struct doc *d, struct tax_scan *s)
+{
+	for (size_t p = 0; p < d->n_pages; p++) {
+		size_t first = d->page_first_line[p], end = d->page_first_line[p + 1];
+		while (first < end) {
+			bool skills = d->lines[first].kind == CV_SEC_SKILLS;
+			size_t last = first;
+			while (last + 1 < end &&
+			       (d->lines[last + 1].kind == CV_SEC_SKILLS) == skills)
+				last++;
+			s->page = p;
+			s->base = d->lines[first].orig_off;
+			size_t stop = d->lines[last].orig_off + d->lines[last].orig_len;
+			int rc = cv_taxonomy_find(t, d->orig[p].data + s->base, stop - s->base,
+			                          skills, tax_collect, s);
+			if (rc)
+				return rc;
+			first = last + 1;
+		}
+	}
+	return 0;
+}
+
+static int cmp_tax_hit(const void *a, const void *b)
+{
+	const struct tax_hit *x = a, *y = b;
+	if (x->skill != y->skill)
+		return x->skill < y->skill ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Groups the hits (sorted) into one candidate per skill, with evidence lines and years. */
+static size_t tax_cands(const struct doc *d, const struct tax_hit *h, size_t n, struct tax_cand *c,
+                        bool *blocks, struct cv_month_range *tmp)
+{
+	size_t nc = 0;
+	for (size_t i = 0; i < n;) {
+		struct tax_cand *x = &c[nc++];
+		memset(x, 0, sizeof *x);
+		x->skill = h[i].skill;
+		memset(blocks, 0, (d->n_ranges ? d->n_ranges : 1) * sizeof *blocks);
+		for (; i < n && h[i].skill == x->skill; i++) {
+			if (d->lines[h[i].line].block >= 0)
+				blocks[d->lines[h[i].line].block] = true;
+			if (x->n_ev < CV_MAX_EVIDENCE &&
+			    (x->n_ev == 0 || x->ev_line[x->n_ev - 1] != h[i].line)) {
+				x->ev_line[x->n_ev] = h[i].line;
+				x->ev_off[x->n_ev++] = h[i].off;
+			}
+		}
+		size_t k = 0;
+		for (size_t j = 0; j < d->n_ranges; j++)
+			if (blocks[j])
+				tmp[k++] = d->ranges[j].r;
+		x->years = cv_ranges_years(tmp, k);
+	}
+	return nc;
+}
+
+/* The label a recruiter reads: ESCO's "Python (computer programming)" is "Python". */
+static void display_name(const struct cv_taxonomy *t, int skill, char *out, size_t cap)
+{
+	static const char qual[] = " (computer programming)";
+	const char *l = t->skills[skill].label;
+	size_t n = strlen(l);
+	if (n > sizeof qual - 1 && strcmp(l + n - (sizeof qual - 1), qual) == 0)
+		n -= sizeof qual - 1;
+	copy_trunc(out, cap, l, n);
+}
+
+static int collect_jd_req(void *ctx, const struct cv_skill_requirement *q)
+{
+	struct cv_skill_requirement *v = ctx;
+	size_t *n = (size_t *)(v + MAX_JD_REQS);
+	if (*n < MAX_JD_REQS)
+		v[(*n)++] = *q;
+	return 0;
+}
+
+/*
+ * The skill requirements to judge: the caller's, or when they name none and a taxonomy and a
+ * job description are given, the skills the job description asks for (musts first). Sets
+ * *from_jd. The array (md_free it) has *n entries.
+ */
+static int tax_reqs(const struct cv_input *in, struct tax_req **out, size_t *n, bool *from_jd)
+{
+	const struct cv_requirements *req = in->req;
+	const struct cv_taxonomy *t = in->taxonomy;
+	*out = NULL;
+	*n = 0;
+	*from_jd = false;
+	size_t nr = req->n_must_have + req->n_nice_to_have;
+	struct cv_skill_requirement *jd = NULL;
+	size_t njd = 0;
+	if (nr == 0 && t && in->job_description && in->job_description[0]) {
+		/* The count lives right after the array: one allocation, one free. */
+		jd = md_calloc(1, MAX_JD_REQS * sizeof *jd + sizeof(size_t));
+		if (!jd)
+			return MD_ENOMEM;
+		int rc = cv_taxonomy_extract_requirements(
+		    t, in->job_description, strlen(in->job_description), collect_jd_req, jd);
+		if (rc) {
+			md_free(jd);
+			return rc;
+		}
+		njd = *(size_t *)(jd + MAX_JD_REQS);
+		*from_jd = njd > 0;
+		nr = njd;
+	}
+	struct tax_req *v = md_calloc(nr ? nr : 1, sizeof *v);
+	if (!v) {
+		md_free(jd);
+		return MD_ENOMEM;
+	}
+	size_t k = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		bool must = pass == 0;
+		size_t idx = 0;
+		for (size_t i = 0; i < njd; i++) {
+			if ((jd[i].kind == CV_REQ_MUST) != must)
+				continue;
+			struct tax_req *q = &v[k++];
+			q->name = t->skills[jd[i].skill].label;
+			q->must = must;
+			q->skill = jd[i].skill;
+			snprintf(q->id, sizeof q->id, "/job_description/%s/%zu",
+			         must ? "must_have" : "nice_to_have", idx++);
+		}
+		size_t m = must ? req->n_must_have : req->n_nice_to_have;
+		for (size_t i = 0; i < m; i++) {
+			struct tax_req *q = &v[k++];
+			q->sr = must ? &req->must_have[i] : &req->nice_to_have[i];
+			q->name = q->sr->name;
+			q->min_years = q->sr->min_years;
+			q->must = must;
+			q->skill = t ? cv_taxonomy_lookup(t, q->name) : -1;
+			snprintf(q->id, sizeof q->id, "/skills/%s/%zu",
+			         must ? "must_have" : "nice_to_have", i);
+		}
+	}
+	md_free(jd);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/*
+ * The best candidate for requirement skill req: the highest credit, then the most years, then
+ * the lowest skill index, so the choice is deterministic. Returns its index or -1.
+ */
+static int best_cand(const struct cv_taxonomy *t, int req, const struct tax_cand *c, size_t n,
+                     double *credit)
+{
+	int best = -1;
+	*credit = 0;
+	for (size_t i = 0; i < n; i++) {
+		double cr = cv_taxonomy_credit(t, req, c[i].skill);
+		if (cr <= 0)
+			continue;
+		if (best < 0 || cr > *credit + 1e-12 ||
+		    (fabs(cr - *credit) <= 1e-12 && c[i].years > c[best].years)) {
+			best = (int)i;
+			*credit = cr;
+		}
+	}
+	return best;
+}
+
+static void judge_tax(struct cv_result *r, const struct doc *d, const struct cv_taxonomy *t,
+                      const struct tax_req *tq, const struct tax_cand *c, size_t nc,
+                      const struct skill_cand *literal)
+{
+	struct cv_skill_req sr = { (char *)tq->name, tq->min_years };
+	char label[192];
+	double w = tq->must ? 2.0 : 1.0;
+	if (tq->skill >= 0)
+		w *= cv_taxonomy_rarity(t, tq->skill);
+	struct cv_req_result *q = new_req(r, CV_CAT_SKILLS, tq->id, tq->name, w);
+	skill_req_label(&sr, tq->must, label, sizeof label);
+	copy_trunc(q->requirement, sizeof q->requirement, label, strlen(label));
+	double credit = 0;
+	int b = tq->skill >= 0 ? best_cand(t, tq->skill, c, nc, &credit) : -1;
+	if (b >= 0) {
+		const struct tax_cand *x = &c[b];
+		for (size_t k = 0; k < x->n_ev; k++)
+			add_evidence(q, d, x->ev_line[k], x->ev_off[k]);
+		display_name(t, x->skill, q->matched, sizeof q->matched);
+		bool short_years = tq->min_years > 0 && x->years + 1e-9 < tq->min_years;
+		if (credit >= 1.0) {
+			set_verdict(q, short_years ? CV_PARTIALLY_MET : CV_MET);
+			return;
+		}
+		/* Through the hierarchy: a related skill proves part of the requirement. */
+		set_verdict(q, CV_PARTIALLY_MET);
+		q->related = true;
+		q->score = credit * (short_years ? 0.5 : 1.0);
+		return;
+	}
+	if (!literal || !literal->found) {
+		set_verdict(q, CV_NOT_MET);
+		return;
+	}
+	for (size_t k = 0; k < literal->n_ev; k++)
+		add_evidence(q, d, literal->ev_line[k], literal->ev_off[k]);
+	copy_trunc(q->matched, sizeof q->matched, tq->name, strlen(tq->name));
+	set_verdict(q, tq->min_years > 0 && literal->years + 1e-9 < tq->min_years ? CV_PARTIALLY_MET
+	                                                                          : CV_MET);
+}
+
+/*
+ * The literal fallback of a requirement: an unknown name is searched case-folded, as without a
+ * taxonomy; a known name the matcher did not accept (an ambiguous "Go" outside a skills
+ * context) is searched with its exact case, since the job asks for it by that name.
+ */
+static int literal_cand(struct skill_cand *c, const struct tax_req *tq)
+{
+	memset(c, 0, sizeof *c);
+	c->name = tq->name;
+	buf_init(&c->own, 512);
+	const struct cv_skill_def *def = tq->skill < 0 ? cv_skill_lookup(tq->name) : NULL;
+	if (def) {
+		/* A skill of the built-in table the taxonomy lacks ("Redux"): its aliases. */
+		c->def = def;
+		c->name = def->name;
+		return 0;
+	}
+	if (tq->skill >= 0) {
+		int rc = buf_putc(&c->own, '=');
+		return rc ? rc : buf_puts(&c->own, tq->name);
+	}
+	int rc = text_casefold(tq->name, strlen(tq->name), &c->own);
+	if (rc == MD_ELIMIT) {
+		buf_release(&c->own);
+		buf_init(&c->own, 0); /* too long to be found: searched for nothing */
+		return 0;
+	}
+	return rc;
+}
+
+/*
+ * The skills of the built-in table that the taxonomy does not know by any of their names
+ * (Redux, Next.js, gRPC, Jest, ...), searched the built-in way so that no skill the engine
+ * found before is lost. *n receives how many; they are in s[0..n).
+ */
+static void builtin_extra(const struct cv_taxonomy *t, const struct doc *d, struct skill_cand *s,
+                          size_t *n, bool *blocks, struct cv_month_range *tmp)
+{
+	size_t tn;
+	const struct cv_skill_def *table = cv_skill_table(&tn);
+	*n = 0;
+	for (size_t i = 0; i < tn; i++) {
+		bool known = cv_taxonomy_lookup(t, table[i].name) >= 0;
+		for (size_t k = 0; !known && k < CV_SKILL_MAX_ALIASES && table[i].aliases[k]; k++) {
+			const char *a = table[i].aliases[k];
+			known = cv_taxonomy_lookup(t, a[0] == '=' ? a + 1 : a) >= 0;
+		}
+		if (known)
+			continue;
+		struct skill_cand *c = &s[(*n)++];
+		memset(c, 0, sizeof *c);
+		c->name = table[i].name;
+		c->def = &table[i];
+		search_cand(c, d, blocks, tmp);
+	}
+}
+
+static int put_found(struct cv_result *r, const struct cv_taxonomy *t, const struct tax_cand *c,
+                     size_t nc, const struct skill_cand *lit, size_t nl)
+{
+	r->skills = md_calloc(nc + nl + 1, sizeof *r->skills);
+	if (!r->skills)
+		return MD_ENOMEM;
+	for (size_t i = 0; i < nc; i++) {
+		struct cv_skill_found *f = &r->skills[r->n_skills++];
+		display_name(t, c[i].skill, f->name, sizeof f->name);
+		const char *id = t->skills[c[i].skill].id;
+		copy_trunc(f->id, sizeof f->id, id, strlen(id));
+		f->years = c[i].years;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		if (!lit[i].found)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < r->n_skills && !dup; k++)
+			dup = strcasecmp(r->skills[k].name, lit[i].name) == 0;
+		if (dup)
+			continue;
+		struct cv_skill_found *f = &r->skills[r->n_skills++];
+		copy_trunc(f->name, sizeof f->name, lit[i].name, strlen(lit[i].name));
+		f->years = lit[i].years;
+	}
+	qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
+	return 0;
+}
+
+static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct cv_input *in,
+                         const struct tax_req *tq, size_t nq)
+{
+	const struct cv_taxonomy *t = in->taxonomy;
+	struct tax_scan s = { .d = d };
+	struct tax_cand *c = NULL;
+	size_t tn, nb = 0;
+	(void)cv_skill_table(&tn);
+	/* The requirements' literal candidates, then the built-in extras. */
+	struct skill_cand *lit = md_calloc(nq + tn + 1, sizeof *lit);
+	bool *blocks = md_calloc(d->n_ranges ? d->n_ranges : 1, sizeof *blocks);
+	struct cv_month_range *tmp = md_calloc(d->n_ranges ? d->n_ranges : 1, sizeof *tmp);
+	int rc = MD_ENOMEM;
+	if (!lit || !blocks || !tmp)
+		goto out;
+	if ((rc = tax_scan_doc(t, d, &s)) || (rc = report(in, "skills", 0.5)))
+		goto out;
+	qsort(s.v, s.n, sizeof *s.v, cmp_tax_hit);
+	c = md_calloc(s.n ? s.n : 1, sizeof *c);
+	rc = MD_ENOMEM;
+	if (!c)
+		goto out;
+	size_t nc = tax_cands(d, s.v, s.n, c, blocks, tmp);
+	for (size_t i = 0; i < nq; i++) {
+		double credit;
+		if (tq[i].skill >= 0 && best_cand(t, tq[i].skill, c, nc, &credit) >= 0)
+			continue;
+		if ((rc = literal_cand(&lit[i], &tq[i])))
+			goto out;
+		if (lit[i].own.len || lit[i].def)
+			search_cand(&lit[i], d, blocks, tmp);
+	}
+	for (size_t i = 0; i < nq; i++)
+		judge_tax(r, d, t, &tq[i], c, nc, lit[i].own.len || lit[i].def ? &lit[i] : NULL);
+	builtin_extra(t, d, lit + nq, &nb, blocks, tmp);
+	rc = put_found(r, t, c, nc, lit, nq + nb);
+out:
+	for (size_t i = 0; lit && i < nq + nb; i++)
+		buf_release(&lit[i].own);
+	md_free(lit);
+	md_free(s.v);
+	md_free(c);
+	md_free(blocks);
+	md_free(tmp);
+	return rc;
+}
+
 /* ---- experience ---- */
 
 static void do_experience(struct cv_result *r, const struct doc *d, const struct cv_input *in)
@@ -1150,7 +1553,12 @@ static void change_text(struct cv_req_result *q, const struct cv_result *r,
 	case CV_CAT_SKILLS:
 		sr = skill_req_of(req, q->id);
 		f = found_skill(r, q->name);
-		if (q->verdict == CV_PARTIALLY_MET && sr && sr->min_years > 0)
+		if (q->verdict == CV_PARTIALLY_MET && q->related)
+			snprintf(o, cap,
+			         "Name %s itself where you used it, if you did: the CV shows the "
+			         "related %s",
+			         q->name, q->matched);
+		else if (q->verdict == CV_PARTIALLY_MET && sr && sr->min_years > 0)
 			snprintf(o, cap, "Show %g years of %s in dated positions (%.1f found%s)",
 			         sr->min_years, q->name, f ? f->years : 0.0,
 			         f && f->years == 0 ? ": named only outside dated jobs" : "");
@@ -1293,10 +1701,17 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 		return MD_EINVAL;
 	const struct cv_requirements *req = in->req;
 	struct doc d = { 0 };
-	size_t max_reqs =
-	    req->n_must_have + req->n_nice_to_have + req->n_languages + req->n_certifications + 3;
+	struct tax_req *tq = NULL;
+	size_t nq = req->n_must_have + req->n_nice_to_have;
+	bool from_jd = false;
+	int rc = in->taxonomy ? tax_reqs(in, &tq, &nq, &from_jd) : 0;
+	if (rc)
+		goto fail;
+	out->taxonomy = in->taxonomy ? "esco-onet-linguist" : "builtin";
+	out->requirements_source = from_jd ? "job_description" : nq ? "requirements" : "none";
+	size_t max_reqs = nq + req->n_languages + req->n_certifications + 3;
 	out->reqs = md_calloc(max_reqs, sizeof *out->reqs);
-	int rc = out->reqs ? 0 : MD_ENOMEM;
+	rc = out->reqs ? 0 : MD_ENOMEM;
 	if (rc || (rc = report(in, "normalize", 0)) || (rc = doc_build(&d, in)))
 		goto fail;
 	if ((rc = report(in, "dates", 0)) || (rc = doc_find_ranges(&d, in)) ||
@@ -1306,7 +1721,8 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 	out->experience_years = cv_positions_years(out->positions, out->n_positions);
 	if ((rc = do_profile(out, &d)))
 		goto fail;
-	if ((rc = report(in, "skills", 0)) || (rc = do_skills(out, &d, in)))
+	if ((rc = report(in, "skills", 0)) ||
+	    (rc = in->taxonomy ? do_skills_tax(out, &d, in, tq, nq) : do_skills(out, &d, in)))
 		goto fail;
 	if ((rc = report(in, "requirements", 0)))
 		goto fail;
@@ -1336,9 +1752,11 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 	if (rc)
 		goto fail;
 	doc_release(&d);
+	md_free(tq);
 	return 0;
 fail:
 	doc_release(&d);
+	md_free(tq);
 	cv_result_release(out);
 	return rc;
 }

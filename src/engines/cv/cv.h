@@ -48,6 +48,7 @@
 #include "engines/cv/positions.h"
 #include "engines/cv/requirements.h"
 #include "engines/cv/sections.h"
+#include "engines/cv/taxonomy.h"
 
 #define CV_EVIDENCE_MAX 200 /* bytes of quoted text, not counting the NUL */
 #define CV_MAX_EVIDENCE 3   /* quotes per requirement */
@@ -87,6 +88,18 @@ struct cv_input {
 	int64_t as_of;           /* days since 1970-01-01: "present" in a CV means this day */
 	cv_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
+	/*
+	 * The skills taxonomy (taxonomy.h), shared read-only; NULL: the built-in table of
+	 * skills.h. With it: skills are found with cv_taxonomy_find (in skills context inside a
+	 * Skills section), requirement names are resolved to taxonomy skills (unknown names are
+	 * matched literally), a requirement is met through the hierarchy with partial credit
+	 * (cv_taxonomy_credit: PostgreSQL for "relational databases" is partially_met with score
+	 * 0.8), a skill requirement weighs (must 2, nice 1) x cv_taxonomy_rarity, and when the
+	 * requirements name no skills the skills the job description asks for become the skill
+	 * requirements (ids "/job_description/must_have/<i>", "/job_description/nice_to_have/<i>").
+	 * Last member, so positional initialisers written before it stay valid.
+	 */
+	const struct cv_taxonomy *taxonomy;
 };
 
 enum cv_verdict { CV_MET, CV_PARTIALLY_MET, CV_NOT_MET, CV_UNKNOWN };
@@ -110,6 +123,8 @@ struct cv_req_result {
 	char change[CV_POINT_MAX]; /* unmet ones: what would change the verdict; else "" */
 	const char *comparison;    /* education: "does_not_meet", "meets", "exceeds"; else NULL */
 	double gain;               /* points of the total score a full match would add */
+	char matched[64];          /* skills: the skill found that gave the credit; else "" */
+	bool related; /* skills: partially met through a related skill of the taxonomy */
 };
 
 struct cv_category_score {
@@ -120,6 +135,7 @@ struct cv_category_score {
 
 struct cv_skill_found {
 	char name[64];
+	char id[64];  /* taxonomy id ("onet:docker"); "" with the built-in table */
 	double years; /* 0 when no dated experience mentions it */
 };
 
@@ -142,6 +158,9 @@ struct cv_result {
 	enum cv_edu_level education_level; /* highest degree detected */
 	char warnings[CV_MAX_WARNINGS][CV_WARNING_MAX];
 	size_t n_warnings;
+	/* "requirements" (the caller's), "job_description" (extracted from it) or "none". */
+	const char *requirements_source;
+	const char *taxonomy; /* "esco-onet-linguist" or "builtin" */
 
 	/* What the CV says, requirement or not. */
 	struct cv_contact contact;

@@ -129,7 +129,7 @@ Test(cv_json, result_rendering)
 	             0);
 	int64_t d;
 	cr_assert_eq(md_parse_date("2024-01-01", &d), 0);
-	struct cv_input in = { &page, 1, NULL, &q, d, NULL, NULL };
+	struct cv_input in = { &page, 1, NULL, &q, d, NULL, NULL, NULL };
 	struct cv_result r;
 	cr_assert_eq(cv_match(&in, &r), 0);
 	json_t *j = cv_result_to_json(&r);

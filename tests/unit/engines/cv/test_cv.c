@@ -94,9 +94,14 @@ Test(cv_engine, barry_allen_moderncv)
 	cr_assert_eq(pages.n, 1);
 	struct cv_requirements q;
 	barry_requirements(&q);
-	struct cv_input in = {
-		(const char *const *)pages.text, pages.n, NULL, &q, day("2025-01-01"), NULL, NULL
-	};
+	struct cv_input in = { (const char *const *)pages.text,
+		               pages.n,
+		               NULL,
+		               &q,
+		               day("2025-01-01"),
+		               NULL,
+		               NULL,
+		               NULL };
 	struct cv_result r;
 	cr_assert_eq(cv_match(&in, &r), 0);
 
@@ -187,9 +192,14 @@ Test(cv_engine, john_doe_react_pdf)
 	static char jd[16384];
 	jd[fread(jd, 1, sizeof jd - 1, f)] = '\0';
 	fclose(f);
-	struct cv_input in = {
-		(const char *const *)pages.text, pages.n, jd, &q, day("2025-01-01"), NULL, NULL
-	};
+	struct cv_input in = { (const char *const *)pages.text,
+		               pages.n,
+		               jd,
+		               &q,
+		               day("2025-01-01"),
+		               NULL,
+		               NULL,
+		               NULL };
 	struct cv_result r;
 	cr_assert_eq(cv_match(&in, &r), 0);
 
@@ -246,7 +256,7 @@ Test(cv_engine, synthetic_years_and_summary)
 	cr_assert_eq(cv_requirements_add_skill(&q, true, "golang", 6), 0);
 	q.has_min_years = true;
 	q.min_years = 5;
-	struct cv_input in = { &page, 1, NULL, &q, day("2024-01-01"), NULL, NULL };
+	struct cv_input in = { &page, 1, NULL, &q, day("2024-01-01"), NULL, NULL, NULL };
 	struct cv_result r;
 	cr_assert_eq(cv_match(&in, &r), 0);
 	/* Union of Jan 2015..Dec 2019 and Mar 2018..Feb 2021: Jan 2015..Feb 2021 = 74 months. */
@@ -271,7 +281,7 @@ Test(cv_engine, no_text_layer)
 	struct cv_requirements q;
 	cv_requirements_init(&q);
 	cr_assert_eq(cv_requirements_add_skill(&q, true, "C", 0), 0);
-	struct cv_input in = { &page, 1, "We want C.", &q, day("2024-01-01"), NULL, NULL };
+	struct cv_input in = { &page, 1, "We want C.", &q, day("2024-01-01"), NULL, NULL, NULL };
 	struct cv_result r;
 	cr_assert_eq(cv_match(&in, &r), 0);
 	cr_assert_eq(r.reqs[0].verdict, CV_UNKNOWN);
@@ -296,7 +306,9 @@ Test(cv_engine, cancel)
 	struct cv_requirements q;
 	cv_requirements_init(&q);
 	int calls = 0;
-	struct cv_input in = { &page, 1, NULL, &q, day("2024-01-01"), cancel_at_skills, &calls };
+	struct cv_input in = {
+		&page, 1, NULL, &q, day("2024-01-01"), cancel_at_skills, &calls, NULL
+	};
 	struct cv_result r;
 	cr_assert_eq(cv_match(&in, &r), MD_ECANCELED);
 	cr_assert_geq(calls, 2);
@@ -313,7 +325,7 @@ Test(cv_engine, out_of_memory_never_crashes)
 	cr_assert_eq(cv_requirements_add_skill(&q, true, "Kubernetes", 3), 0);
 	cr_assert_eq(cv_requirements_add_skill(&q, false, "Underwater welding", 0), 0);
 	cr_assert_eq(cv_requirements_add_language(&q, "French", CV_LANG_B2), 0);
-	struct cv_input in = { &page, 1, "Go Kubernetes", &q, day("2024-01-01"), NULL, NULL };
+	struct cv_input in = { &page, 1, "Go Kubernetes", &q, day("2024-01-01"), NULL, NULL, NULL };
 	for (long n = 0; n < 400; n++) {
 		struct cv_result r;
 		md_alloc_fail_after(n);

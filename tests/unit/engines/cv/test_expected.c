@@ -5,7 +5,8 @@
  *
  * Fields per CV: name, email, positions (title and organisation compared loosely: case,
  * punctuation, one containing the other, or 85% similar; dates exactly), total years (within
- * 0.1), degree levels (ISCED), languages (name, level when given), top skills. Every
+ * 0.1), degree levels (ISCED), languages (name, level when given), top skills (found through
+ * the taxonomy of data/skills.tsv, so named by its preferred labels). Every
  * mismatch is logged with both values; the test asserts that at least 8 of the 10 CVs have
  * every field right and that every CV has at least 5 of its 7 fields right. Mismatches are
  * logged at info level ("MISMATCH ..."): Criterion exits non-zero on any warning.
@@ -100,6 +101,20 @@ static char *read_all(const char *path, size_t *n)
 	size_t cap = 1 << 20;
 	char *data = malloc(cap);
 	*n = fread(data, 1, cap - 1, f);
+	data[*n] = '\0';
+	fclose(f);
+	return data;
+}
+
+static char *read_all_big(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot open %s (run from the repository root)", path);
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *data = malloc((size_t)size + 1);
+	*n = fread(data, 1, (size_t)size, f);
 	data[*n] = '\0';
 	fclose(f);
 	return data;
@@ -227,6 +242,23 @@ static void check_skills(struct check *c, const json_t *want, const struct cv_re
 	field(c, missing[0] == '\0', "top skills", "all found", missing);
 }
 
+/* The taxonomy of data/skills.tsv (the tests run from the repository root), loaded once. */
+static const struct cv_taxonomy *taxonomy(void)
+{
+	static struct cv_taxonomy t;
+	static bool loaded;
+	if (loaded)
+		return &t;
+	size_t n;
+	char *tsv = read_all_big("data/skills.tsv", &n);
+	char err[200] = "";
+	int rc = cv_taxonomy_load(&t, tsv, n, err, sizeof err);
+	free(tsv);
+	cr_assert_eq(rc, 0, "data/skills.tsv: %s %s", md_strerror(rc), err);
+	loaded = true;
+	return &t;
+}
+
 /* Runs the engine on one CV and returns how many of its fields are right. */
 static struct check run_cv(const char *name)
 {
@@ -254,7 +286,7 @@ static struct check run_cv(const char *name)
 	cr_assert_eq(md_parse_date(or_empty(json_object_get(exp, "as_of")), &as_of), 0);
 	struct cv_requirements q;
 	cv_requirements_init(&q);
-	struct cv_input in = { pages, np, NULL, &q, as_of, NULL, NULL };
+	struct cv_input in = { pages, np, NULL, &q, as_of, NULL, NULL, taxonomy() };
 	struct cv_result r;
 	cr_assert_eq(cv_match(&in, &r), 0, "%s: cv_match failed", name);
 

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Precision and recall of the CV engine on the 50 labelled test CVs of dotin-resume-ner.
+
+Usage: bench/cv_eval.py DRIVER ZIP [skills.tsv]
+
+Each CV of the zip is an XML file whose text carries inline labels
+(<label type="Tech Tools">SAP</label>). The text without the tags goes to the engine (DRIVER =
+build/cv_eval_driver, one JSON result per file); the labels are the gold sets:
+  skills        "Tech Tools" + "Job Specific Skills"  vs  result.skills_found[].name
+  designations  "Designation"                          vs  result.positions[].title
+  companies     "Companies worked at"                  vs  result.positions[].organisation
+  degrees       "Degree"                               vs  result.education[].degree
+Per CV, both sides are sets of normalised strings (case-folded, punctuation as spaces). A
+predicted item is right when some gold item matches it, a gold item is found when some
+predicted item matches it; two items match when they are equal or the token sequence of one
+occurs inside the other ("Microsoft Excel" ~ "Excel", "AWS" ~ "Amazon Web Services AWS
+software"). Precision and recall are micro-averaged over the 50 CVs.
+"""
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+FIELDS = {
+    "skills": ("Tech Tools", "Job Specific Skills"),
+    "designations": ("Designation",),
+    "companies": ("Companies worked at",),
+    "degrees": ("Degree",),
+}
+LABEL = re.compile(r'<label type="([^"]*)">(.*?)</label>', re.S)
+TAG = re.compile(r"<[^>]+>")
+
+
+def norm(s):
+    return tuple(re.sub(r"[^\w+#]+", " ", s.casefold()).split())
+
+
+def inside(a, b):
+    """Token sequence a occurs in b."""
+    n = len(a)
+    return n > 0 and any(b[i:i + n] == a for i in range(len(b) - n + 1))
+
+
+def match(a, b):
+    return a == b or inside(a, b) or inside(b, a)
+
+
+def predicted(res, field):
+    if field == "skills":
+        return [s["name"] for s in res["skills_found"]]
+    if field == "designations":
+        return [p["title"] for p in res["positions"] if p.get("title")]
+    if field == "companies":
+        return [p["organisation"] for p in res["positions"] if p.get("organisation")]
+    return [d["degree"] for d in res["education"] if d.get("degree")]
+
+
+def main():
+    driver, zpath = sys.argv[1], sys.argv[2]
+    tsv = sys.argv[3] if len(sys.argv) > 3 else None
+    gold, files = {}, []
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(zpath) as z:
+        for name in sorted(n for n in z.namelist()
+                           if n.endswith(".xml") and "__MACOSX" not in n):
+            xml = z.read(name).decode("utf-8", errors="replace")
+            body = xml.split("<cv>", 1)[-1].rsplit("</cv>", 1)[0]
+            g = {f: set() for f in FIELDS}
+            for typ, text in LABEL.findall(body):
+                for f, types in FIELDS.items():
+                    if typ in types and norm(html.unescape(TAG.sub("", text))):
+                        g[f].add(norm(html.unescape(TAG.sub("", text))))
+            path = os.path.join(tmp, os.path.basename(name)[:-4] + ".txt")
+            with open(path, "w") as out:
+                out.write(html.unescape(TAG.sub("", body)))
+            gold[path] = g
+            files.append(path)
+        cmd = [driver] + (["-t", tsv] if tsv else []) + files
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    results = {o["file"]: o["result"] for o in map(json.loads, out.splitlines())}
+    report = {"cvs": len(files), "taxonomy": "builtin" if not tsv else tsv}
+    for f in FIELDS:
+        tp_p = n_p = tp_g = n_g = 0
+        for path in files:
+            pred = {norm(s) for s in predicted(results[path], f) if norm(s)}
+            g = gold[path][f]
+            tp_p += sum(any(match(p, x) for x in g) for p in pred)
+            n_p += len(pred)
+            tp_g += sum(any(match(x, p) for p in pred) for x in g)
+            n_g += len(g)
+        report[f] = {"precision": round(tp_p / n_p, 3) if n_p else None,
+                     "recall": round(tp_g / n_g, 3) if n_g else None,
+                     "predicted": n_p, "gold": n_g}
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+/*
+ * The engine with the skills taxonomy of data/skills.tsv (struct cv_input.taxonomy): skills
+ * through the hierarchy with partial credit, the result shape of that credit in JSON, rare
+ * skills weighing more, unknown names matched literally, and skill requirements taken from a
+ * real job description (../shared/data/cv/jd/) matched against a real CV. Run from the
+ * repository root.
+ */
+#include <criterion/criterion.h>
+
+#include "base/common.h"
+#include "base/timeutil.h"
+
+#include <jansson.h>
+
+#include "api/cv_json.h"
+#include "engines/cv/cv.h"
+
+#define PDFS "../shared/data/cv/pdfs/"
+#define JDS "../shared/data/cv/jd/"
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot open %s (run from the repository root)", path);
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *data = malloc((size_t)size + 1);
+	size_t n = fread(data, 1, (size_t)size, f);
+	data[n] = '\0';
+	fclose(f);
+	return data;
+}
+
+static const struct cv_taxonomy *taxonomy(void)
+{
+	static struct cv_taxonomy t;
+	static bool loaded;
+	if (!loaded) {
+		char *tsv = slurp("data/skills.tsv");
+		char err[200] = "";
+		int rc = cv_taxonomy_load(&t, tsv, strlen(tsv), err, sizeof err);
+		free(tsv);
+		cr_assert_eq(rc, 0, "data/skills.tsv: %s %s", md_strerror(rc), err);
+		loaded = true;
+	}
+	return &t;
+}
+
+static int64_t day(const char *s)
+{
+	int64_t d;
+	cr_assert_eq(md_parse_date(s, &d), 0);
+	return d;
+}
+
+static const struct cv_req_result *req(const struct cv_result *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_reqs; i++)
+		if (strcmp(r->reqs[i].id, id) == 0)
+			return &r->reqs[i];
+	cr_assert_fail("no requirement %s", id);
+	return NULL;
+}
+
+static void match(const char *page, const char *jd, const struct cv_requirements *q,
+                  struct cv_result *r)
+{
+	struct cv_input in = { .pages = &page,
+		               .n_pages = 1,
+		               .job_description = jd,
+		               .req = q,
+		               .as_of = day("2025-01-01"),
+		               .taxonomy = taxonomy() };
+	cr_assert_eq(cv_match(&in, r), 0);
+}
+
+static const char *const cv_text = "Jane Doe\n"
+                                   "Experience\n"
+                                   "Backend Engineer, Acme, Jan 2019 - Dec 2023\n"
+                                   "Built billing services on PostgreSQL and Kubernetes.\n"
+                                   "Skills\n"
+                                   "Go, Rust, Haskell, Docker\n";
+
+Test(cv_engine_taxonomy, hierarchy_credit_in_result)
+{
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	cr_assert_eq(cv_requirements_add_skill(&q, true, "relational databases", 0), 0);
+	cr_assert_eq(cv_requirements_add_skill(&q, true, "PostgreSQL", 3), 0);
+	cr_assert_eq(cv_requirements_add_skill(&q, true, "MySQL", 0), 0);
+	cr_assert_eq(cv_requirements_add_skill(&q, false, "Go", 0), 0);
+	cr_assert_eq(cv_requirements_add_skill(&q, false, "billing services", 0), 0);
+	struct cv_result r;
+	match(cv_text, NULL, &q, &r);
+	cr_assert_str_eq(r.taxonomy, "esco-onet-linguist");
+	cr_assert_str_eq(r.requirements_source, "requirements");
+
+	const struct cv_req_result *rel = req(&r, "/skills/must_have/0");
+	cr_assert_eq(rel->verdict, CV_PARTIALLY_MET, "verdict %s", cv_verdict_name(rel->verdict));
+	cr_assert_float_eq(rel->score, 0.8, 1e-9, "score %f", rel->score);
+	cr_assert(rel->related);
+	cr_assert_str_eq(rel->matched, "PostgreSQL");
+	cr_assert_geq(rel->n_evidence, 1);
+	cr_assert_not_null(strstr(rel->evidence[0].text, "PostgreSQL"), "%s",
+	                   rel->evidence[0].text);
+	cr_assert_not_null(strstr(rel->change, "PostgreSQL"), "%s", rel->change);
+
+	const struct cv_req_result *pg = req(&r, "/skills/must_have/1");
+	cr_assert_eq(pg->verdict, CV_MET, "5 years of PostgreSQL: %s",
+	             cv_verdict_name(pg->verdict));
+	cr_assert(!pg->related);
+	/* MySQL is a sibling of PostgreSQL, but a specific requirement wants the skill itself. */
+	const struct cv_req_result *my = req(&r, "/skills/must_have/2");
+	cr_assert_lt(my->score, 1.0);
+	cr_assert_eq(req(&r, "/skills/nice_to_have/0")->verdict, CV_MET); /* in the Skills list */
+	/* A name the taxonomy does not know is matched literally, as without a taxonomy. */
+	cr_assert_eq(req(&r, "/skills/nice_to_have/1")->verdict, CV_MET);
+
+	json_t *o = cv_result_to_json(&r);
+	cr_assert_not_null(o);
+	cr_assert_str_eq(json_string_value(json_object_get(o, "taxonomy")), "esco-onet-linguist");
+	json_t *jr = json_array_get(json_object_get(o, "requirements"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(jr, "verdict")), "partially_met");
+	cr_assert_str_eq(json_string_value(json_object_get(jr, "matched_by")), "PostgreSQL");
+	cr_assert_str_eq(json_string_value(json_object_get(jr, "match")), "related");
+	cr_assert_geq(json_array_size(json_object_get(jr, "evidence")), 1);
+	json_t *sf = json_object_get(o, "skills_found");
+	bool has_id = false;
+	for (size_t i = 0; i < json_array_size(sf); i++)
+		has_id |= json_string_value(json_object_get(json_array_get(sf, i), "id")) &&
+		          strcmp(json_string_value(json_object_get(json_array_get(sf, i), "id")),
+		                 "onet:kubernetes") == 0;
+	cr_assert(has_id, "Kubernetes found with its taxonomy id");
+	json_decref(o);
+	cv_result_release(&r);
+	cv_requirements_release(&q);
+}
+
+Test(cv_engine_taxonomy, rare_skills_weigh_more)
+{
+	const struct cv_taxonomy *t = taxonomy();
+	int hs = cv_taxonomy_lookup(t, "Haskell"), js = cv_taxonomy_lookup(t, "JavaScript");
+	cr_assert_geq(hs, 0);
+	cr_assert_geq(js, 0);
+	cr_assert_gt(cv_taxonomy_rarity(t, hs), cv_taxonomy_rarity(t, js));
+
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	cr_assert_eq(cv_requirements_add_skill(&q, true, "Haskell", 0), 0);
+	cr_assert_eq(cv_requirements_add_skill(&q, true, "JavaScript", 0), 0);
+	struct cv_result r;
+	match(cv_text, NULL, &q, &r);
+	const struct cv_req_result *h = req(&r, "/skills/must_have/0");
+	const struct cv_req_result *j = req(&r, "/skills/must_have/1");
+	cr_assert_gt(h->weight, j->weight, "Haskell %f, JavaScript %f", h->weight, j->weight);
+	cr_assert_eq(h->verdict, CV_MET);
+	cr_assert_eq(j->verdict, CV_NOT_MET);
+	/* The rare skill met outweighs the common one missed: above a plain half. */
+	cr_assert_gt(r.categories[CV_CAT_SKILLS].score, 0.5, "skills %f",
+	             r.categories[CV_CAT_SKILLS].score);
+	cv_result_release(&r);
+	cv_requirements_release(&q);
+}
+
+Test(cv_engine_taxonomy, requirements_from_a_real_job_description)
+{
+	char *jd = slurp(JDS "resume-matcher_job_desc_front_end_engineer.txt");
+	char *cv = slurp(PDFS "11_resume-matcher_barry-allen_moderncv.txt");
+	char *ff = strchr(cv, '\f');
+	if (ff)
+		*ff = '\0';
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	struct cv_result r;
+	match(cv, jd, &q, &r);
+	cr_assert_str_eq(r.requirements_source, "job_description");
+	size_t n_skills = 0, met = 0;
+	bool react = false, html = false;
+	for (size_t i = 0; i < r.n_reqs; i++) {
+		const struct cv_req_result *x = &r.reqs[i];
+		if (x->category != CV_CAT_SKILLS)
+			continue;
+		n_skills++;
+		cr_assert(strncmp(x->id, "/job_description/", 17) == 0, "%s", x->id);
+		met += x->verdict == CV_MET;
+		if (strcmp(x->matched, "React") == 0 && x->verdict == CV_MET) {
+			react = true;
+			cr_assert_geq(x->n_evidence, 1);
+		}
+		html |= strcmp(x->name, "HTML") == 0 && x->verdict == CV_MET;
+	}
+	cr_assert_geq(n_skills, 5, "%zu skills from the JD", n_skills);
+	cr_assert(react, "React asked by the JD and met by the CV");
+	cr_assert(html, "HTML asked by the JD and met by the CV");
+	cr_assert_geq(met * 2, n_skills, "%zu of %zu met", met, n_skills);
+	cr_assert(r.categories[CV_CAT_SKILLS].present);
+	cv_result_release(&r);
+
+	/* The same CV without a taxonomy: no skill requirements, nothing extracted. */
+	const char *page = cv;
+	struct cv_input in = { .pages = &page,
+		               .n_pages = 1,
+		               .job_description = jd,
+		               .req = &q,
+		               .as_of = day("2025-01-01") };
+	cr_assert_eq(cv_match(&in, &r), 0);
+	cr_assert_str_eq(r.requirements_source, "none");
+	cr_assert_str_eq(r.taxonomy, "builtin");
+	cr_assert(!r.categories[CV_CAT_SKILLS].present);
+	cv_result_release(&r);
+	cv_requirements_release(&q);
+	free(cv);
+	free(jd);
+}
+
+Test(cv_engine_taxonomy, deterministic)
+{
+	char *jd = slurp(JDS "resume-matcher_job_desc_java_developer.txt");
+	char *cv = slurp(PDFS "12_resume-matcher_two-column_chromium.txt");
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	struct cv_result a, b;
+	match(cv, jd, &q, &a);
+	match(cv, jd, &q, &b);
+	json_t *ja = cv_result_to_json(&a), *jb = cv_result_to_json(&b);
+	char *sa = json_dumps(ja, JSON_COMPACT), *sb = json_dumps(jb, JSON_COMPACT);
+	cr_assert_str_eq(sa, sb);
+	free(sa);
+	free(sb);
+	json_decref(ja);
+	json_decref(jb);
+	cv_result_release(&a);
+	cv_result_release(&b);
+	cv_requirements_release(&q);
+	free(cv);
+	free(jd);
+}

@@ -121,6 +121,14 @@ json_t *api_json_body(struct http_request *req, struct http_response *resp);
 void api_json(struct http_response *resp, int status, json_t *v);
 /* Copies a route parameter into out; false when it does not fit (then: not found). */
 bool api_param(struct http_request *req, const char *name, char *out, size_t cap);
+/*
+ * Reads ?limit= (1..max, default def) and ?cursor= (into cursor, cap bytes; "" when absent) of
+ * a list request; false after writing the 400 that names the parameter.
+ */
+bool api_page_params(struct http_request *req, struct http_response *resp, int def, int max,
+                     int *limit, char *cursor, size_t cap);
+/* Sends {data, next_cursor}: next_cursor is last when the page is full, else null. */
+void api_send_page(struct http_response *resp, json_t *data, int limit, const char *last);
 /* RFC 3339 text of a store time, or JSON null for 0. */
 json_t *api_ts(int64_t ms);
 

@@ -253,3 +253,41 @@ json_t *api_json_body(struct http_request *req, struct http_response *resp)
 	}
 	return v;
 }
+
+bool api_page_params(struct http_request *req, struct http_response *resp, int def, int max,
+                     int *limit, char *cursor, size_t cap)
+{
+	char v[32];
+	*limit = def;
+	int rc = query_param(req->query, "limit", v, sizeof v);
+	if (rc == 0) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (!v[0] || *end || n < 1 || n > max) {
+			char msg[64];
+			snprintf(msg, sizeof msg, "limit must be an integer from 1 to %d", max);
+			api_error(req, resp, E_VALIDATION, msg, "limit", NULL);
+			return false;
+		}
+		*limit = (int)n;
+	} else if (rc != MD_ENOTFOUND) {
+		api_error(req, resp, E_VALIDATION, "invalid limit", "limit", NULL);
+		return false;
+	}
+	rc = query_param(req->query, "cursor", cursor, cap);
+	if (rc && rc != MD_ENOTFOUND) {
+		api_error(req, resp, E_VALIDATION, "invalid cursor", "cursor", NULL);
+		return false;
+	}
+	if (rc)
+		cursor[0] = '\0';
+	return true;
+}
+
+void api_send_page(struct http_response *resp, json_t *data, int limit, const char *last)
+{
+	bool more = (int)json_array_size(data) == limit && last && last[0];
+	api_json(resp, 200,
+	         json_pack("{s:o,s:o}", "data", data, "next_cursor",
+	                   more ? json_string(last) : json_null()));
+}

@@ -31,25 +31,14 @@ static void get_credits(struct http_request *req, struct http_response *resp)
 	struct store_key key;
 	if (!api_auth(req, resp, &key))
 		return;
-	char cursor[MD_UUID_LEN] = "", v[16];
-	int limit = 50;
-	if (query_param(req->query, "limit", v, sizeof v) == 0) {
-		char *end;
-		long n = strtol(v, &end, 10);
-		if (*end || n < 1 || n > 100) {
-			api_error(req, resp, E_VALIDATION, "limit must be an integer from 1 to 100",
-			          "limit", NULL);
-			return;
-		}
-		limit = (int)n;
-	}
-	int qc = query_param(req->query, "cursor", cursor, sizeof cursor);
-	if ((qc == 0 && !md_uuid_valid(cursor)) || (qc && qc != MD_ENOTFOUND)) {
+	char cursor[MD_UUID_LEN];
+	int limit;
+	if (!api_page_params(req, resp, 50, 100, &limit, cursor, sizeof cursor))
+		return;
+	if (cursor[0] && !md_uuid_valid(cursor)) {
 		api_error(req, resp, E_VALIDATION, "invalid cursor", "cursor", NULL);
 		return;
 	}
-	if (qc)
-		cursor[0] = '\0';
 	int64_t balance = 0;
 	struct ledger_ctx l = { .data = json_array() };
 	if (store_credits_balance(the_app->st, key.workspace_id, &balance) ||

@@ -193,34 +193,16 @@ static bool valid_status(const char *s)
 	return false;
 }
 
-/* Reads ?limit= (1..100, default 20) and ?cursor= (a job id); false after writing a 400. */
+/* The list parameters; the cursor is a job id. */
 static bool page_params(struct http_request *req, struct http_response *resp, int *limit,
                         char cursor[MD_UUID_LEN])
 {
-	char v[32];
-	*limit = 20;
-	cursor[0] = '\0';
-	int rc = query_param(req->query, "limit", v, sizeof v);
-	if (rc == 0) {
-		char *end;
-		long n = strtol(v, &end, 10);
-		if (*end || end == v || n < 1 || n > 100) {
-			api_error(req, resp, E_VALIDATION, "limit must be an integer from 1 to 100",
-			          "limit", NULL);
-			return false;
-		}
-		*limit = (int)n;
-	} else if (rc != MD_ENOTFOUND) {
-		api_error(req, resp, E_VALIDATION, "invalid limit", "limit", NULL);
+	if (!api_page_params(req, resp, 20, 100, limit, cursor, MD_UUID_LEN))
 		return false;
-	}
-	rc = query_param(req->query, "cursor", cursor, MD_UUID_LEN);
-	if ((rc == 0 && !md_uuid_valid(cursor)) || (rc && rc != MD_ENOTFOUND)) {
+	if (cursor[0] && !md_uuid_valid(cursor)) {
 		api_error(req, resp, E_VALIDATION, "invalid cursor", "cursor", NULL);
 		return false;
 	}
-	if (rc)
-		cursor[0] = '\0';
 	return true;
 }
 

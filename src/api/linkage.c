@@ -112,44 +112,6 @@ static json_t *body_or_empty(struct http_request *req, struct http_response *res
 }
 
 /* Reads ?limit= (1..max, default def) and ?cursor= (an id); false after writing a 400. */
-static bool page_params(struct http_request *req, struct http_response *resp, int def, int max,
-                        int *limit, char *cursor, size_t cap)
-{
-	char v[32];
-	*limit = def;
-	int rc = query_param(req->query, "limit", v, sizeof v);
-	if (rc == 0) {
-		char *end;
-		long n = strtol(v, &end, 10);
-		if (!v[0] || *end || n < 1 || n > max) {
-			char msg[64];
-			snprintf(msg, sizeof msg, "limit must be an integer from 1 to %d", max);
-			api_error(req, resp, E_VALIDATION, msg, "limit", NULL);
-			return false;
-		}
-		*limit = (int)n;
-	} else if (rc != MD_ENOTFOUND) {
-		api_error(req, resp, E_VALIDATION, "invalid limit", "limit", NULL);
-		return false;
-	}
-	rc = query_param(req->query, "cursor", cursor, cap);
-	if (rc && rc != MD_ENOTFOUND) {
-		api_error(req, resp, E_VALIDATION, "invalid cursor", "cursor", NULL);
-		return false;
-	}
-	if (rc)
-		cursor[0] = '\0';
-	return true;
-}
-
-static void send_page(struct http_response *resp, json_t *data, int limit, const char *last)
-{
-	bool more = (int)json_array_size(data) == limit && last && last[0];
-	api_json(resp, 200,
-	         json_pack("{s:o,s:o}", "data", data, "next_cursor",
-	                   more ? json_string(last) : json_null()));
-}
-
 /* ---- datasets ---- */
 
 static json_t *dataset_json(const struct store_lk_dataset *d)
@@ -298,7 +260,7 @@ static void dataset_list(struct http_request *req, struct http_response *resp)
 		return;
 	int limit;
 	char cursor[MD_UUID_LEN];
-	if (!page_params(req, resp, 20, 100, &limit, cursor, sizeof cursor))
+	if (!api_page_params(req, resp, 20, 100, &limit, cursor, sizeof cursor))
 		return;
 	struct list_ctx l = { json_array(), "" };
 	if (store_lk_dataset_list(the_app->st, key.workspace_id, cursor, limit, dataset_list_one,
@@ -307,7 +269,7 @@ static void dataset_list(struct http_request *req, struct http_response *resp)
 		unavailable(req, resp);
 		return;
 	}
-	send_page(resp, l.data, limit, l.last);
+	api_send_page(resp, l.data, limit, l.last);
 }
 
 static void dataset_delete(struct http_request *req, struct http_response *resp)
@@ -858,7 +820,7 @@ static void config_list(struct http_request *req, struct http_response *resp)
 		return;
 	int limit;
 	char cursor[MD_UUID_LEN];
-	if (!page_params(req, resp, 20, 100, &limit, cursor, sizeof cursor))
+	if (!api_page_params(req, resp, 20, 100, &limit, cursor, sizeof cursor))
 		return;
 	struct list_ctx l = { json_array(), "" };
 	if (store_lk_config_list(the_app->st, key.workspace_id, cursor, limit, config_list_one,
@@ -867,7 +829,7 @@ static void config_list(struct http_request *req, struct http_response *resp)
 		unavailable(req, resp);
 		return;
 	}
-	send_page(resp, l.data, limit, l.last);
+	api_send_page(resp, l.data, limit, l.last);
 }
 
 static void config_delete(struct http_request *req, struct http_response *resp)
@@ -1400,7 +1362,7 @@ static void run_results(struct http_request *req, struct http_response *resp)
 	char cursor[32], v[32], status[16] = "", format[16] = "json";
 	double min_conf = 0;
 	int64_t after = -1;
-	if (!page_params(req, resp, 100, RESULTS_PAGE_MAX, &limit, cursor, sizeof cursor))
+	if (!api_page_params(req, resp, 100, RESULTS_PAGE_MAX, &limit, cursor, sizeof cursor))
 		goto out;
 	if (cursor[0]) {
 		char *end;

@@ -491,9 +491,11 @@ static void infer_from_values(const struct lk_table *t, int col, struct lk_field
 	f->nthresholds = 0;
 	f->normalize = N_NAME;
 	if (seen && dates * 10 >= seen * 9) {
-		f->cmp = LK_CMP_LEVENSHTEIN;
-		f->normalize = N_DIGITS;
-		f->thresholds[0] = 1, f->thresholds[1] = 2, f->nthresholds = 2;
+		/* Event dates drift by days (bookings, settlements): compare them as dates. */
+		f->cmp = LK_CMP_DATE;
+		f->normalize = LK_NORM_TRIM;
+		f->thresholds[0] = 1, f->thresholds[1] = 4, f->thresholds[2] = 14;
+		f->nthresholds = 3;
 	} else if (seen && digits * 10 >= seen * 9) {
 		f->cmp = total_len / seen >= 5 ? LK_CMP_LEVENSHTEIN : LK_CMP_EXACT;
 		f->normalize = N_DIGITS;

@@ -16,5 +16,13 @@ void md_log_set_level(enum md_log_level level);
 void md_log(enum md_log_level level, const char *msg, const char *fields);
 /* printf-style convenience: the formatted text becomes "msg". */
 void md_logf(enum md_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * An info line that may wait in a shared buffer (at most 32 KiB or 100 ms) before it is
+ * written: the access log, one line per request, would otherwise cost a write(2) each.
+ * Lines are never split; any other log call flushes first, so order is kept.
+ */
+void md_log_buffered(const char *msg, const char *fields);
+/* Writes out what md_log_buffered holds (called periodically and at shutdown). */
+void md_log_flush(void);
 
 #endif

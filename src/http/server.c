@@ -308,12 +308,15 @@ static void wake_all_streams(struct http_server *s, bool closing)
 static void *ticker_main(void *arg)
 {
 	struct http_server *s = arg;
+	/* Buffered access-log lines wait at most this long; streams are woken every tick_ms. */
+	int64_t period = MD_MIN(s->o.tick_ms, (int64_t)250);
+	int64_t next_wake = md_mono_ms() + s->o.tick_ms;
 	pthread_mutex_lock(&s->tick_lock);
 	while (!atomic_load(&s->stopping)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += s->o.tick_ms / 1000;
-		ts.tv_nsec += (s->o.tick_ms % 1000) * 1000000;
+		ts.tv_sec += period / 1000;
+		ts.tv_nsec += (period % 1000) * 1000000;
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
@@ -322,7 +325,11 @@ static void *ticker_main(void *arg)
 		if (atomic_load(&s->stopping))
 			break;
 		pthread_mutex_unlock(&s->tick_lock);
-		wake_all_streams(s, false);
+		md_log_flush();
+		if (md_mono_ms() >= next_wake) {
+			next_wake = md_mono_ms() + s->o.tick_ms;
+			wake_all_streams(s, false);
+		}
 		pthread_mutex_lock(&s->tick_lock);
 	}
 	pthread_mutex_unlock(&s->tick_lock);
@@ -677,7 +684,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	               ms, (unsigned long long)rc->bytes_in, rc->req.request_id,
 	               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ",\"aborted\":true"))
 		buf_reset(&f); /* a line without fields beats a broken one */
-	md_log(MD_LOG_INFO, "request", f.data);
+	md_log_buffered("request", f.data);
 	buf_release(&f);
 	if (rc->mp_active)
 		multipart_release(&rc->mp);
@@ -838,6 +845,7 @@ void http_server_stop(struct http_server *s, int64_t grace_ms)
 	}
 	if (s->d)
 		MHD_stop_daemon(s->d);
+	md_log_flush();
 	router_release(&s->router);
 	md_free(s);
 }

@@ -285,7 +285,8 @@ struct store_attempt {
 };
 /*
  * Records an attempt. next_status is "pending" (with next_at), "succeeded", "failed" (gave up)
- * or "gone" (the receiver answered 410).
+ * or "gone" (the receiver answered 410). a->attempt must be the attempt number of the claim:
+ * MD_ECONFLICT (nothing written) when the delivery was claimed again since.
  */
 MD_WUR int store_delivery_record(struct store *st, const char *id, const struct store_attempt *a,
                                  const char *next_status, int64_t next_at);

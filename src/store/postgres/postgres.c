@@ -1278,7 +1278,11 @@ static int pg_delivery_record(struct store *st, const char *id, const struct sto
 			pg_text(&q, NULL);
 		pg_text(&q, a->error);
 		pg_i64(&q, a->at);
-		rc = exec(&o, SQL_DELIVERY_RECORD, &q, NULL);
+		pg_i64(&q, a->attempt);
+		int changed = 0;
+		rc = exec(&o, SQL_DELIVERY_RECORD, &q, &changed);
+		if (!rc && !changed)
+			rc = MD_ECONFLICT; /* another node owns this delivery now */
 	}
 	return op_end(&o, rc, rc == 0);
 }

@@ -171,9 +171,14 @@ static const char *const texts[SQL_COUNT] = {
 	                       "OR (status = 'delivering' AND lease_until < $1) "
 	                       "ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
 	                       "RETURNING " DELIVERY_COLS,
+	/*
+	 * The attempt number is the fencing token: a node whose delivery lease expired and was
+	 * claimed again (attempts + 1) can no longer record its late outcome.
+	 */
 	[SQL_DELIVERY_RECORD] = "UPDATE webhook_deliveries SET status = $2, next_attempt_at = $3, "
 	                        "last_status = $4, last_error = $5, lease_until = NULL, "
-	                        "updated_at = $6 WHERE id = $1",
+	                        "updated_at = $6 WHERE id = $1 AND attempts = $7 "
+	                        "AND status = 'delivering'",
 	[SQL_ATTEMPT_INSERT] = "INSERT INTO webhook_attempts(delivery_id, attempt, at, "
 	                       "http_status, outcome, error, duration_ms) "
 	                       "VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -1267,7 +1267,10 @@ static int sq_delivery_record(struct store *st, const char *id, const struct sto
 			sqlite3_bind_int(s, 4, a->http_status);
 		bind_text(s, 5, a->error);
 		sqlite3_bind_int64(s, 6, a->at);
+		sqlite3_bind_int(s, 7, a->attempt);
 		rc = step_done(c, s);
+		if (!rc && sqlite3_changes(c->db) == 0)
+			rc = MD_ECONFLICT; /* another node owns this delivery now */
 	}
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;

@@ -1120,6 +1120,16 @@ Test(store, webhook_claim_record_redeliver_attempts)
 	cr_assert_eq(d.attempts, 3);
 	store_delivery_release(&d);
 
+	/* The node that held attempt 2 lost its lease: its late outcome is refused. */
+	struct store_attempt late = { .attempt = 2,
+		                      .at = T + 20002,
+		                      .http_status = 200,
+		                      .outcome = "success",
+		                      .error = NULL,
+		                      .duration_ms = 9 };
+	rc = store_delivery_record(g_st, did, &late, "succeeded", 0);
+	cr_assert_eq(rc, MD_ECONFLICT, "a stale attempt recorded: got %d", rc);
+
 	struct store_attempt a2 = { .attempt = 3,
 		                    .at = T + 20002,
 		                    .http_status = 0,

@@ -3,7 +3,11 @@
  * smart = true), on the labelled FEBRL datasets of ../shared/data/linkage. No labels reach the
  * engine; they only score its output. Prints name=value lines.
  *
- *   linkage_engine febrl4|febrl3|febrl2|febrl1 [threads] [datadir]
+ *   linkage_engine febrl4|febrl3|febrl2|febrl1|transactions [threads] [datadir]
+ *
+ * transactions: splink's transactions_origin -> transactions_destination one_to_one (memo
+ * jaro_winkler, transaction_date date, amount numeric); truth: equal ground_truth; datadir
+ * defaults to ../shared/data/linkage/splink_datasets.
  *
  * FEBRL4 links dataset4a -> dataset4b one_to_one (truth: rec-N-org <-> rec-N-dup-0); the others
  * are dedupe runs scored pairwise (truth: every pair of rows with the same N; predicted: every
@@ -99,6 +103,17 @@ static void febrl_config(struct lk_config *c, const struct lk_table *a, const st
 	c->threshold = 0.5;
 }
 
+/* splink transactions; levels, blocking and the model are left to the smart run. */
+static void transactions_config(struct lk_config *c, const struct lk_table *a,
+                                const struct lk_table *b)
+{
+	memset(c, 0, sizeof(*c));
+	add_field(c, a, b, "memo", LK_CMP_JARO_WINKLER, true);
+	add_field(c, a, b, "transaction_date", LK_CMP_DATE, false);
+	add_field(c, a, b, "amount", LK_CMP_NUMERIC, false);
+	c->threshold = 0.5;
+}
+
 static size_t choose2(size_t n)
 {
 	return n * (n - 1) / 2;
@@ -132,7 +147,18 @@ static void score(const char *name, const struct lk_table *a, const struct lk_ta
 {
 	int ida = lk_table_col(a, "rec_id"), idb = lk_table_col(b, "rec_id");
 	size_t tp = 0, pred = 0, truth = 0;
-	if (!dedupe) {
+	int gta = lk_table_col(a, "ground_truth"), gtb = lk_table_col(b, "ground_truth");
+	if (!dedupe && ida < 0 && gta >= 0 && gtb >= 0) {
+		truth = a->nrows;
+		for (size_t i = 0; i < res->nrows; i++) {
+			const struct lk_row_result *row = &res->rows[i];
+			if (!row->matched)
+				continue;
+			pred++;
+			tp += strcmp(a->cells[i * a->ncols + gta],
+			             b->cells[row->best.ref_row * b->ncols + gtb]) == 0;
+		}
+	} else if (!dedupe) {
 		for (size_t i = 0; i < a->nrows; i++)
 			truth += rec_num(a->cells[i * a->ncols + ida]) >= 0;
 		for (size_t i = 0; i < res->nrows; i++) {
@@ -175,10 +201,16 @@ int main(int argc, char **argv)
 {
 	const char *which = argc > 1 ? argv[1] : "febrl4";
 	int threads = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 1;
-	const char *dir = argc > 3 ? argv[3] : "../shared/data/linkage/febrl";
-	bool dedupe = strcmp(which, "febrl4") != 0;
+	bool trans = strcmp(which, "transactions") == 0;
+	const char *dir = argc > 3 ? argv[3]
+	                  : trans  ? "../shared/data/linkage/splink_datasets"
+	                           : "../shared/data/linkage/febrl";
+	bool dedupe = strcmp(which, "febrl4") != 0 && !trans;
 	char pa[512], pb[512];
-	if (dedupe) {
+	if (trans) {
+		snprintf(pa, sizeof(pa), "%s/transactions_origin.csv", dir);
+		snprintf(pb, sizeof(pb), "%s/transactions_destination.csv", dir);
+	} else if (dedupe) {
 		snprintf(pa, sizeof(pa), "%s/dataset%s.csv", dir, which + 5);
 		snprintf(pb, sizeof(pb), "%s", pa);
 	} else {
@@ -191,7 +223,10 @@ int main(int argc, char **argv)
 		return 1;
 	t_load = now() - t_load;
 	struct lk_config cfg;
-	febrl_config(&cfg, &a, &b);
+	if (trans)
+		transactions_config(&cfg, &a, &b);
+	else
+		febrl_config(&cfg, &a, &b);
 	cfg.mode = dedupe ? LK_MODE_DEDUPE : LK_MODE_LINK;
 	cfg.link_type = LK_ONE_TO_ONE;
 	struct timing tm = { 0 };
@@ -218,7 +253,11 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < m->nrules; k++) {
 		printf("%s_rule_%zu=", which, k + 1);
 		for (int j = 0; j < m->rules[k].ncols; j++)
-			printf("%s%s", j ? "+" : "", a.colnames[m->rules[k].in_cols[j]]);
+			printf("%s%s%s%s", j ? "+" : "", a.colnames[m->rules[k].in_cols[j]],
+			       m->rules[k].key_kind[j] ? ":" : "",
+			       m->rules[k].key_kind[j]
+			           ? lk_key_kind_name((enum lk_key_kind)m->rules[k].key_kind[j])
+			           : "");
 		printf(" (%llu new pairs)\n", (unsigned long long)m->rule_pairs[k]);
 	}
 	printf("%s_prior=%.3g\n%s_em_iterations=%d\n%s_em_converged=%d\n", which, m->prior, which,

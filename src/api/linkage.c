@@ -1893,9 +1893,10 @@ static json_t *model_json(const struct lk_job *lj, const struct lk_result *res)
 		json_t *cols = json_array();
 		for (int c = 0; c < m->rules[k].ncols; c++)
 			json_array_append_new(
-			    cols, json_pack("{s:s,s:s}", "input",
+			    cols, json_pack("{s:s,s:s,s:s}", "input",
 			                    lj->input.colnames[m->rules[k].in_cols[c]], "reference",
-			                    ref->colnames[m->rules[k].ref_cols[c]]));
+			                    ref->colnames[m->rules[k].ref_cols[c]], "key",
+			                    lk_key_kind_name(m->rules[k].key_kind[c])));
 		json_array_append_new(rules, json_pack("{s:o,s:I}", "columns", cols, "pairs",
 		                                       (json_int_t)m->rule_pairs[k]));
 	}

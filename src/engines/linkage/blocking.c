@@ -13,25 +13,178 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-uint64_t lk_row_key(const struct lk_table *t, size_t row, const int *cols, int ncols)
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The first number's integer part, leading zeros dropped ("-0.5" -> "0"). */
+static size_t derive_number(const unsigned char *s, char *buf)
+{
+	const unsigned char *p = s;
+	while (*p && !is_digit(*p))
+		p++;
+	if (!*p)
+		return 0;
+	bool neg = p > s && p[-1] == '-';
+	bool frac_only = p > s && p[-1] == '.'; /* ".5": integer part 0 */
+	if (frac_only)
+		neg = p - 1 > s && p[-2] == '-';
+	size_t n = 0;
+	if (!frac_only) {
+		while (*p == '0' && is_digit(p[1]))
+			p++;
+		for (; is_digit(*p) && n < LK_KEY_DERIVED_MAX - 1; p++)
+			buf[n++] = (char)*p;
+	} else {
+		buf[n++] = '0';
+	}
+	if (neg && !(n == 1 && buf[0] == '0')) {
+		memmove(buf + 1, buf, n);
+		buf[0] = '-';
+		n++;
+	}
+	return n;
+}
+
+/* YYYY-MM (any separators, month 1 or 2 digits) or the first 6 of 8+ digits -> "YYYYMM". */
+static size_t derive_year_month(const unsigned char *s, char *buf)
+{
+	const unsigned char *p = s;
+	while (*p && !is_digit(*p))
+		p++;
+	size_t run = 0;
+	while (is_digit(p[run]))
+		run++;
+	if (run >= 8) {
+		memcpy(buf, p, 6);
+		return 6;
+	}
+	if (run != 4)
+		return 0;
+	const unsigned char *q = p + 4;
+	if (!*q || is_digit(*q))
+		return 0;
+	q++;
+	size_t m = 0;
+	while (is_digit(q[m]))
+		m++;
+	if (m < 1 || m > 2)
+		return 0;
+	memcpy(buf, p, 4);
+	buf[4] = m == 1 ? '0' : (char)q[0];
+	buf[5] = (char)q[m - 1];
+	return 6;
+}
+
+size_t lk_key_derive(const char *str, int kind, char *buf)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = 0;
+	switch (kind) {
+	case LK_KEY_FIRST_TOKEN:
+		while (is_space(*s))
+			s++;
+		for (; *s && !is_space(*s) && n < LK_KEY_DERIVED_MAX; s++)
+			buf[n++] = (char)*s;
+		return n;
+	case LK_KEY_FIRST2_TOKENS:
+		while (is_space(*s))
+			s++;
+		for (int tok = 0; *s && n < LK_KEY_DERIVED_MAX; tok++) {
+			if (tok)
+				buf[n++] = ' ';
+			for (; *s && !is_space(*s) && n < LK_KEY_DERIVED_MAX; s++)
+				buf[n++] = (char)*s;
+			while (is_space(*s))
+				s++;
+			if (tok == 1)
+				break;
+		}
+		return n;
+	case LK_KEY_PREFIX4: {
+		while (is_space(*s))
+			s++;
+		int cps = 0;
+		for (; *s && n < LK_KEY_DERIVED_MAX; s++) {
+			if ((*s & 0xC0) != 0x80 && cps++ == 4)
+				break;
+			buf[n++] = (char)*s;
+		}
+		return n;
+	}
+	case LK_KEY_NUMBER_ROUNDED: return derive_number(s, buf);
+	case LK_KEY_YEAR_MONTH: return derive_year_month(s, buf);
+	default: return 0;
+	}
+}
+
+uint64_t lk_row_key_kind(const struct lk_table *t, size_t row, const int *cols,
+                         const unsigned char *kinds, int ncols)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL;
 	for (int k = 0; k < ncols; k++) {
 		const unsigned char *s = (const unsigned char *)t->cells[row * t->ncols + cols[k]];
 		if (!*s)
 			return 0;
-		for (; *s; s++)
-			h = (h ^ *s) * 0x100000001b3ULL;
+		int kind = kinds ? kinds[k] : LK_KEY_EXACT;
+		if (kind == LK_KEY_EXACT) {
+			for (; *s; s++)
+				h = (h ^ *s) * 0x100000001b3ULL;
+		} else {
+			char buf[LK_KEY_DERIVED_MAX];
+			size_t n = lk_key_derive((const char *)s, kind, buf);
+			if (!n)
+				return 0;
+			h = mix64(h ^ (0x51ULL * (uint64_t)kind));
+			for (size_t i = 0; i < n; i++)
+				h = (h ^ (unsigned char)buf[i]) * 0x100000001b3ULL;
+		}
 		h = mix64(h ^ 0x1f);
 	}
 	h = mix64(h);
 	return h ? h : 1;
 }
 
-void lk_rule_keys(const struct lk_table *t, const int *cols, int ncols, uint64_t *keys)
+uint64_t lk_row_key(const struct lk_table *t, size_t row, const int *cols, int ncols)
+{
+	return lk_row_key_kind(t, row, cols, NULL, ncols);
+}
+
+void lk_rule_keys_kind(const struct lk_table *t, const int *cols, const unsigned char *kinds,
+                       int ncols, uint64_t *keys)
 {
 	for (size_t r = 0; r < t->nrows; r++)
-		keys[r] = lk_row_key(t, r, cols, ncols);
+		keys[r] = lk_row_key_kind(t, r, cols, kinds, ncols);
+}
+
+void lk_rule_keys(const struct lk_table *t, const int *cols, int ncols, uint64_t *keys)
+{
+	lk_rule_keys_kind(t, cols, NULL, ncols, keys);
+}
+
+static const char *const key_kind_names[LK_KEY_COUNT] = {
+	"exact", "first_token", "prefix4", "number_rounded", "year_month", "first2_tokens",
+};
+
+const char *lk_key_kind_name(enum lk_key_kind k)
+{
+	return (unsigned)k < LK_KEY_COUNT ? key_kind_names[k] : "?";
+}
+
+bool lk_key_kind_parse(const char *name, enum lk_key_kind *out)
+{
+	for (int k = 0; k < LK_KEY_COUNT; k++)
+		if (!strcmp(name, key_kind_names[k])) {
+			*out = (enum lk_key_kind)k;
+			return true;
+		}
+	return false;
 }
 
 /*

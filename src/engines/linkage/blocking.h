@@ -67,6 +67,25 @@ uint64_t lk_row_key(const struct lk_table *t, size_t row, const int *cols, int n
 /* Fills keys[row] = lk_row_key(t, row, cols, ncols) for every row of t. */
 void lk_rule_keys(const struct lk_table *t, const int *cols, int ncols, uint64_t *keys);
 
+/* The longest derived key lk_key_derive writes (bytes, no terminator). */
+#define LK_KEY_DERIVED_MAX 64
+
+/*
+ * Writes the key of kind (enum lk_key_kind, not LK_KEY_EXACT) of the value s to buf (at least
+ * LK_KEY_DERIVED_MAX bytes, not terminated) and returns its length; 0 when the value has no
+ * such key (missing). A first token or prefix longer than LK_KEY_DERIVED_MAX is cut.
+ */
+size_t lk_key_derive(const char *s, int kind, char *buf);
+
+/*
+ * lk_row_key with a key kind per column (kinds NULL: all exact). With every kind
+ * LK_KEY_EXACT the key equals lk_row_key's.
+ */
+uint64_t lk_row_key_kind(const struct lk_table *t, size_t row, const int *cols,
+                         const unsigned char *kinds, int ncols);
+void lk_rule_keys_kind(const struct lk_table *t, const int *cols, const unsigned char *kinds,
+                       int ncols, uint64_t *keys);
+
 /*
  * Returns, for keys (n_in) against ref_keys (n_ref), the number of pairs sharing a non-missing
  * key: sum over keys of count_in * count_ref, or count * (count - 1) / 2 when dedupe (ref_keys

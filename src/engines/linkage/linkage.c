@@ -187,7 +187,8 @@ static int validate(struct run *r)
 		}
 		for (int j = 0; j < ru->ncols; j++) {
 			if (ru->in_cols[j] < 0 || (size_t)ru->in_cols[j] >= in_cols ||
-			    ru->ref_cols[j] < 0 || (size_t)ru->ref_cols[j] >= ref_cols) {
+			    ru->ref_cols[j] < 0 || (size_t)ru->ref_cols[j] >= ref_cols ||
+			    ru->key_kind[j] >= LK_KEY_COUNT) {
 				errf(r, "blocking rule %zu: column out of range", k + 1);
 				return MD_EINVAL;
 			}
@@ -311,8 +312,8 @@ static int choose_rules(struct run *r)
 	uint64_t budget = r->opts->max_pairs ? r->opts->max_pairs : 50 * (uint64_t)r->n_in;
 	struct lk_smart_rule sr[LK_MAX_RULES];
 	size_t nsr = 0;
-	int rc = lk_smart_rules(r->tin, r->tref, wi, wr, n, r->dedupe, budget, sr, &nsr,
-	                        &r->recall_guess);
+	int rc = lk_smart_rules_derived(r->tin, r->tref, wi, wr, n, r->dedupe, budget, sr, &nsr,
+	                                &r->recall_guess);
 	if (rc)
 		return rc;
 	if (nsr == 0) {
@@ -328,6 +329,7 @@ static int choose_rules(struct run *r)
 				continue;
 			ru->in_cols[ru->ncols] = ic[c];
 			ru->ref_cols[ru->ncols] = rc_[c];
+			ru->key_kind[ru->ncols] = sr[k].kinds[c];
 			r->rin[k][ru->ncols] = wi[c];
 			r->rref[k][ru->ncols] = wr[c];
 			ru->ncols++;
@@ -1025,9 +1027,11 @@ static int make_keys(struct run *r)
 		r->ref_keys[k] = md_malloc((n_ref + 1) * sizeof(uint64_t));
 		if (!r->in_keys[k] || !r->ref_keys[k])
 			return MD_ENOMEM;
-		lk_rule_keys(r->tin, r->rin[k], r->rules[k].ncols, r->in_keys[k]);
+		lk_rule_keys_kind(r->tin, r->rin[k], r->rules[k].key_kind, r->rules[k].ncols,
+		                  r->in_keys[k]);
 		if (!r->dedupe)
-			lk_rule_keys(r->tref, r->rref[k], r->rules[k].ncols, r->ref_keys[k]);
+			lk_rule_keys_kind(r->tref, r->rref[k], r->rules[k].key_kind,
+			                  r->rules[k].ncols, r->ref_keys[k]);
 	}
 	int rc = lk_blocker_init(&r->blk, (const uint64_t *const *)r->in_keys,
 	                         (const uint64_t *const *)r->ref_keys, r->nrules, r->n_in, r->n_ref,

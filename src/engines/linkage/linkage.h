@@ -84,11 +84,30 @@ struct lk_field {
 	bool tf_adjust; /* term-frequency adjustment on exact agreement */
 };
 
-/* A blocking rule: pairs agreeing exactly on every listed (normalised) column pair. */
+/*
+ * The key a blocking rule takes from one (normalised) column value. LK_KEY_EXACT (0, the
+ * default of a zeroed rule) is the value itself; the others are derived, coarser keys (a
+ * value with no such key, e.g. no digit for LK_KEY_NUMBER_ROUNDED, is missing).
+ */
+enum lk_key_kind {
+	LK_KEY_EXACT = 0,
+	LK_KEY_FIRST_TOKEN, /* the first whitespace-separated token: "MATTHIAS C paym" -> "MATTHIAS" */
+	LK_KEY_PREFIX4,     /* the first 4 characters (code points) after leading whitespace */
+	LK_KEY_NUMBER_ROUNDED, /* the integer part of the first number: "-36.36" -> "-36" */
+	LK_KEY_YEAR_MONTH,     /* "2022-03-28", "2022/3/28", "20220328" -> "202203" */
+	LK_KEY_FIRST2_TOKENS,  /* the first two tokens: "MATTHIAS C paym" -> "MATTHIAS C" */
+	LK_KEY_COUNT
+};
+
+/*
+ * A blocking rule: pairs whose keys agree on every listed (normalised) column pair; the key of
+ * column j is key_kind[j] (enum lk_key_kind; 0 = exact agreement).
+ */
 struct lk_rule {
 	int in_cols[LK_MAX_RULE_COLS];
 	int ref_cols[LK_MAX_RULE_COLS];
 	int ncols;
+	unsigned char key_kind[LK_MAX_RULE_COLS];
 };
 
 enum lk_link_type { LK_ONE_TO_ONE, LK_BEST_MATCH, LK_ALL_ABOVE_THRESHOLD };
@@ -184,5 +203,11 @@ MD_WUR int lk_run(const struct lk_config *cfg, const struct lk_table *in,
 bool lk_comparator_parse(const char *name, enum lk_comparator *out);
 const char *lk_comparator_name(enum lk_comparator c);
 bool lk_norm_parse(const char *name, unsigned *bit);
+/*
+ * "exact", "first_token", "prefix4", "number_rounded", "year_month", "first2_tokens" <->
+ * enum lk_key_kind.
+ */
+bool lk_key_kind_parse(const char *name, enum lk_key_kind *out);
+const char *lk_key_kind_name(enum lk_key_kind k);
 
 #endif

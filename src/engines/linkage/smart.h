@@ -26,6 +26,7 @@
 struct lk_smart_rule {
 	uint32_t cols; /* bit set over the candidate columns */
 	uint64_t pairs;
+	unsigned char kinds[LK_SMART_MAX_COLS]; /* key kind of each column in cols (0: exact) */
 };
 
 /*
@@ -42,6 +43,24 @@ double lk_rules_recall(const double *p, size_t ncols, const uint32_t *rules, siz
 MD_WUR int lk_smart_rules(const struct lk_table *in, const struct lk_table *ref, const int *in_cols,
                           const int *ref_cols, size_t ncols, bool dedupe, uint64_t max_pairs,
                           struct lk_smart_rule *out, size_t *nout, double *recall);
+
+/*
+ * lk_smart_rules that also considers derived keys (enum lk_key_kind) of the candidate columns:
+ * first_token for multi-word text, number_rounded for decimal numbers, year_month for dates
+ * (by the shape of the input column's values). A derived key's agreement probability is
+ * estimated on anchor pairs: pairs that are alone in their block, on both sides, for the
+ * exact/derived keys of two other columns (nearly all true matches). If the derived key fixes
+ * a large share of the exact key's disagreements there (d = derived disagreements / exact
+ * ones <= 0.35, at least 30 anchors), it becomes a candidate with p = 1 - (1 - p_exact) * d.
+ * The recall model then treats a column's keys as nested (agreeing on a stricter key implies
+ * agreeing on a more lenient one), single keys and pairs of keys of two columns are the
+ * candidate rules, and the greedy choice is lk_smart_rules'. When no derived key qualifies
+ * the result is exactly lk_smart_rules'. out[k].kinds says which key each column uses.
+ */
+MD_WUR int lk_smart_rules_derived(const struct lk_table *in, const struct lk_table *ref,
+                                  const int *in_cols, const int *ref_cols, size_t ncols,
+                                  bool dedupe, uint64_t max_pairs, struct lk_smart_rule *out,
+                                  size_t *nout, double *recall);
 
 /* Fills default thresholds for a field that has none: jaro_winkler {0.92, 0.8} and so on. */
 void lk_smart_default_levels(struct lk_field *f);

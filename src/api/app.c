@@ -112,6 +112,20 @@ static int register_routes(struct http_server *s)
 	return rc;
 }
 
+/* Idempotency keys older than their 24 h window are deleted, at most once a minute. */
+static void housekeeping(void *ctx)
+{
+	struct app *a = ctx;
+	static int64_t last;
+	int64_t now = md_now_ms();
+	if (now - last < 60000)
+		return;
+	last = now;
+	int n = 0;
+	if (store_idem_sweep(a->st, now - a->cfg.idem_ttl_ms, &n) == 0 && n > 0)
+		md_logf(MD_LOG_INFO, "swept %d expired idempotency keys", n);
+}
+
 int app_start(struct app *a, char *err, size_t errcap)
 {
 	the_app = a;
@@ -141,7 +155,9 @@ int app_start(struct app *a, char *err, size_t errcap)
 		struct worker_opts wo = { .threads = a->cfg.workers,
 			                  .lease_ms = a->cfg.lease_ms,
 			                  .retry_base_ms = a->cfg.retry_base_ms,
-			                  .node_name = a->cfg.node_name };
+			                  .node_name = a->cfg.node_name,
+			                  .maintenance = housekeeping,
+			                  .maintenance_ctx = a };
 		if ((rc = worker_pool_start(a->st, a->hub, &wo, &a->workers))) {
 			snprintf(err, errcap, "cannot start workers");
 			return rc;

@@ -260,6 +260,8 @@ static void *heartbeat_main(void *arg)
 			continue;
 		}
 		next = md_mono_ms() + period;
+		if (p->o.maintenance)
+			p->o.maintenance(p->o.maintenance_ctx);
 		/* Jobs whose worker died (anywhere) go back to the queue, or fail when spent. */
 		int requeued = 0, failed = 0;
 		if (store_job_rescue(p->st, md_now_ms(), &requeued, &failed) == 0 &&

@@ -41,6 +41,9 @@ struct worker_opts {
 	int64_t poll_ms;       /* longest idle wait between claims, default 1000 */
 	int64_t retry_base_ms; /* first retry delay, doubled per attempt, default 2000 */
 	const char *node_name;
+	/* Called from the pool's timer thread every lease/3 (housekeeping of other modules). */
+	void (*maintenance)(void *ctx);
+	void *maintenance_ctx;
 };
 
 struct worker_pool;

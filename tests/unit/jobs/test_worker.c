@@ -339,3 +339,27 @@ Test(worker, progress_events_never_decrease)
 	cr_assert_eq(nprogress, 6, "one progress event per stage: %d", nprogress);
 	cr_assert_float_eq(last, 0.9, 1e-9, "last progress %.3f", last);
 }
+
+static atomic_int maintenance_calls;
+
+static void count_maintenance(void *ctx)
+{
+	atomic_fetch_add(&maintenance_calls, 1);
+}
+
+Test(worker, maintenance_runs_on_the_pool_timer)
+{
+	atomic_store(&maintenance_calls, 0);
+	struct worker_opts o = { .threads = 1,
+		                 .lease_ms = 300, /* the timer runs every lease/3 = 100 ms */
+		                 .poll_ms = 50,
+		                 .node_name = "test-node",
+		                 .maintenance = count_maintenance };
+	cr_assert_eq(worker_pool_start(g_st, g_hub, &o, &g_pool), 0);
+	struct timespec ts = { 0, 450 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	worker_pool_stop(g_pool);
+	g_pool = NULL;
+	int n = atomic_load(&maintenance_calls);
+	cr_assert(n >= 2 && n <= 6, "maintenance ran %d times in 450 ms at a 100 ms period", n);
+}

@@ -232,7 +232,9 @@ def check_after(load, nodes, wait=60):
     s = requests.Session()
     s.headers["Authorization"] = "Bearer " + key
     for idem in load.enqueue_failed:
-        for _ in range(50):
+        # A key whose first request died with the database keeps its in-flight marker for
+        # 15 s (src/api/cv.c IDEM_INFLIGHT_MS): a client retrying a 409 gets through after it.
+        for _ in range(100):
             r = load.submit(s, api, idem)
             if r.status_code != 409:
                 break

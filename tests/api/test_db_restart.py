@@ -298,8 +298,14 @@ def test_postgres_down_for_seconds_under_load(nodes):
     gap = [a for a in load.answers if t_down + 0.5 < a[0] < t_up - 0.2]
     assert gap, "requests were made during the outage"
     assert any(a[3] == 503 for a in gap), "no 503 during the outage: %r" % gap[:10]
-    assert all(a[3] in (503, 500) for a in gap if a[0] < t_up - 0.5 and a[0] > t_down + 1.0), \
-        [a for a in gap if a[3] not in (503, 500)][:5]
+    # A finished job is answered from the server's memory (src/api/jobs.c), database or not:
+    # a 200 for GET /v1/jobs/:id is correct during the outage; everything else is 503 (or the
+    # documented 500 STEP_FUNCTIONS_FAILED for a submit whose enqueue failed).
+    def refused_or_cached(a):
+        return a[3] in (503, 500) or (a[3] == 200 and a[2] == "job")
+    assert all(refused_or_cached(a) for a in gap
+               if a[0] < t_up - 0.5 and a[0] > t_down + 1.0), \
+        [a for a in gap if not refused_or_cached(a)][:5]
     probes = dict(probes)
     assert probes["api"][0] == 503 and probes["api"][1], probes
     assert probes["full"][0] == 503 and probes["full"][1], probes

@@ -17,6 +17,14 @@
 #include "base/buf.h"
 #include "base/err.h"
 
+/* qsort for arrays that may be empty and NULL, which qsort itself must not be given. */
+static inline void md_qsort(void *base, size_t n, size_t size,
+                            int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MD_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MD_MAX(a, b) ((a) > (b) ? (a) : (b))

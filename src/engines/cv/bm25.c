@@ -104,7 +104,7 @@ static void keep_top(struct cv_bm25_result *out, struct slice w, double c)
 	} else {
 		return;
 	}
-	qsort(out->terms, out->n_terms, sizeof *out->terms, cmp_term);
+	md_qsort(out->terms, out->n_terms, sizeof *out->terms, cmp_term);
 }
 
 int cv_bm25(const char *cv, size_t cv_len, const char *jd, size_t jd_len,
@@ -120,7 +120,7 @@ int cv_bm25(const char *cv, size_t cv_len, const char *jd, size_t jd_len,
 	size_t cv_tokens = n;
 	tokenize(jd, jd_len, true, &para, t, &n);
 	size_t jd_tokens = n - cv_tokens;
-	qsort(t, n, sizeof *t, cmp_tok);
+	md_qsort(t, n, sizeof *t, cmp_tok);
 	double N = para, dl = (double)cv_tokens;
 	double avgdl = ((double)cv_tokens + (double)jd_tokens) / 2.0;
 	double score = 0, ideal = 0;

@@ -565,7 +565,7 @@ static int do_skills(struct cv_result *r, const struct doc *d, const struct cv_i
 		copy_trunc(f->name, sizeof f->name, s.c[i].name, strlen(s.c[i].name));
 		f->years = s.c[i].years;
 	}
-	qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
+	md_qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
 	rc = 0;
 out:
 	skills_release(&s);
@@ -928,7 +928,7 @@ static int put_found(struct cv_result *r, const struct cv_taxonomy *t, const str
 		copy_trunc(f->name, sizeof f->name, lit[i].name, strlen(lit[i].name));
 		f->years = lit[i].years;
 	}
-	qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
+	md_qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
 	return 0;
 }
 
@@ -949,7 +949,7 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 		goto out;
 	if ((rc = tax_scan_doc(t, d, &s)) || (rc = report(in, "skills", 0.5)))
 		goto out;
-	qsort(s.v, s.n, sizeof *s.v, cmp_tax_hit);
+	md_qsort(s.v, s.n, sizeof *s.v, cmp_tax_hit);
 	c = md_calloc(s.n ? s.n : 1, sizeof *c);
 	rc = MD_ENOMEM;
 	if (!c)
@@ -1629,7 +1629,7 @@ static void explain(struct cv_result *r, const struct cv_requirements *req, doub
 		if (n < ARRAY_SIZE(order))
 			order[n++] = q;
 	}
-	qsort(order, n, sizeof *order, cmp_gain);
+	md_qsort(order, n, sizeof *order, cmp_gain);
 	char buf[CV_POINT_MAX];
 	for (size_t i = 0; i < n; i++) {
 		const struct cv_req_result *q = order[i];

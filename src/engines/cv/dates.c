@@ -458,7 +458,7 @@ size_t cv_ranges_merge(struct cv_month_range *r, size_t n)
 {
 	if (n == 0)
 		return 0;
-	qsort(r, n, sizeof *r, cmp_range);
+	md_qsort(r, n, sizeof *r, cmp_range);
 	size_t w = 0;
 	for (size_t k = 1; k < n; k++) {
 		if (r[k].start <= r[w].end) {

@@ -256,7 +256,7 @@ static int fix_sizes(struct page *p)
 		if (is_letter(p->g[i].cp) && p->g[i].x1 > p->g[i].x0)
 			v[m++] = (struct szw){ p->g[i].sz, p->g[i].x1 - p->g[i].x0, i };
 	if (m)
-		qsort(v, m, sizeof *v, cmp_szw);
+		md_qsort(v, m, sizeof *v, cmp_szw);
 	for (size_t i = 0; i < m;) {
 		size_t j = i;
 		while (j < m && v[j].sz == v[i].sz)
@@ -314,7 +314,7 @@ static double median_size(const struct page *p)
 		return p->g[0].sz;
 	for (size_t i = 0; i < p->ng; i++)
 		v[i] = p->g[i].sz;
-	qsort(v, p->ng, sizeof *v, cmp_double);
+	md_qsort(v, p->ng, sizeof *v, cmp_double);
 	double m = v[p->ng / 2];
 	md_free(v);
 	return m;
@@ -354,7 +354,7 @@ static int add_seg(struct page *p, size_t *cap, size_t first, size_t row)
 static int build_segments(struct page *p)
 {
 	if (p->ng)
-		qsort(p->g, p->ng, sizeof *p->g, cmp_yc);
+		md_qsort(p->g, p->ng, sizeof *p->g, cmp_yc);
 	size_t cap = 0, row = 0, w = 0;
 	for (size_t i = 0; i < p->ng; row++) {
 		double sum = p->g[i].yc, hmax = p->g[i].h;
@@ -368,7 +368,7 @@ static int build_segments(struct page *p)
 			hmax = fmax(hmax, p->g[j].h);
 			j++;
 		}
-		qsort(p->g + i, j - i, sizeof *p->g, cmp_x);
+		md_qsort(p->g + i, j - i, sizeof *p->g, cmp_x);
 		size_t k = dedupe_row(p->g + i, j - i);
 		memmove(p->g + w, p->g + i, k * sizeof *p->g);
 		for (size_t t = w; t < w + k; t++) {

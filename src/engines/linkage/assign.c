@@ -17,7 +17,7 @@ static int scored_cmp(const void *a, const void *b)
 
 void lk_scored_sort(struct lk_scored *p, size_t n)
 {
-	qsort(p, n, sizeof(*p), scored_cmp);
+	md_qsort(p, n, sizeof(*p), scored_cmp);
 }
 
 int lk_assign_one_to_one(const struct lk_scored *p, size_t n, size_t n_in, size_t n_ref, bool *take)

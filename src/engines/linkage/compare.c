@@ -253,7 +253,7 @@ static bool tokenize(const char *s, size_t n, struct tokens *out)
 		}
 		t->n = (size_t)(out->cp + k - t->v);
 	}
-	qsort(out->t, out->n, sizeof(struct token), token_cmp);
+	md_qsort(out->t, out->n, sizeof(struct token), token_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < out->n; i++)
 		if (u == 0 || token_cmp(&out->t[u - 1], &out->t[i]) != 0)
@@ -392,7 +392,7 @@ static bool grams(const char *s, size_t n, int q, uint64_t **out, size_t *count)
 			             : c.v[i - (size_t)(q - 1)];
 		for (size_t i = 0; i < ng; i++)
 			h[i] = gram_hash(pad + i, q);
-		qsort(h, ng, sizeof(uint64_t), u64_cmp);
+		md_qsort(h, ng, sizeof(uint64_t), u64_cmp);
 		*out = h;
 		*count = ng;
 	} else {

@@ -908,7 +908,7 @@ static int assign(struct run *r, struct topk *top, struct scored_vec *above, str
 			return MD_ENOMEM;
 		rc = lk_assign_one_to_one(above->a, above->n, n, r->n_ref, take);
 	} else if (r->cfg->link_type == LK_ALL_ABOVE_THRESHOLD) {
-		qsort(above->a, above->n, sizeof(*above->a), in_then_weight);
+		md_qsort(above->a, above->n, sizeof(*above->a), in_then_weight);
 	}
 	if (rc)
 		goto out;

@@ -110,7 +110,7 @@ struct lk_pattern *lk_pattern_set_take_sorted(struct lk_pattern_set *s, size_t *
 	for (size_t i = 0; i < s->cap; i++)
 		if (s->slots[i].count)
 			out[k++] = s->slots[i];
-	qsort(out, k, sizeof(*out), pattern_cmp);
+	md_qsort(out, k, sizeof(*out), pattern_cmp);
 	*n = k;
 	lk_pattern_set_release(s);
 	return out;

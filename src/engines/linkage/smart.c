@@ -383,7 +383,7 @@ static int choose_derived(struct variant *v, size_t nv, size_t ncols, size_t n_i
                           bool dedupe, uint64_t max_pairs, uint64_t *ti, uint64_t *tr,
                           struct lk_smart_rule *out, size_t *nout, double *recall)
 {
-	qsort(v, nv, sizeof(*v), cmp_variant);
+	md_qsort(v, nv, sizeof(*v), cmp_variant);
 	/* bits and per-column ranges */
 	size_t first[LK_SMART_MAX_COLS + 1] = { 0 }, m[LK_SMART_MAX_COLS] = { 0 };
 	for (size_t k = 0; k < nv; k++) {

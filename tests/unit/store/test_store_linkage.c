@@ -118,12 +118,17 @@ Test(store_linkage, dataset_round_trip_blob_and_isolation)
 	store_lk_dataset_release(&d);
 }
 
+struct ds_page {
+	char last[MD_UUID_LEN];
+	int n;
+};
+
 static int count_ds(void *ctx, const struct store_lk_dataset *d)
 {
-	char(*last)[MD_UUID_LEN] = ctx;
-	cr_assert(last[0][0] == '\0' || strcmp(d->id, last[0]) < 0, "newest first");
-	snprintf(last[0], MD_UUID_LEN, "%s", d->id);
-	(*(int *)(last + 1))++;
+	struct ds_page *pg = ctx;
+	cr_assert(pg->last[0] == '\0' || strcmp(d->id, pg->last) < 0, "newest first");
+	snprintf(pg->last, MD_UUID_LEN, "%s", d->id);
+	pg->n++;
 	return 0;
 }
 
@@ -132,23 +137,19 @@ Test(store_linkage, dataset_list_newest_first_with_cursor)
 	struct store_lk_dataset d[3];
 	for (int i = 0; i < 3; i++)
 		new_dataset("d", LT + i, &d[i]);
-	char state[2][MD_UUID_LEN] = { "", "" };
-	int *n = (int *)state[1];
-	*n = 0;
-	cr_assert_eq(store_lk_dataset_list(l_st, l_ws.id, "", 2, count_ds, state), 0);
-	cr_assert_eq(*n, 2, "first page %d", *n);
-	cr_assert_str_eq(state[0], d[1].id);
+	struct ds_page pg = { "", 0 };
+	cr_assert_eq(store_lk_dataset_list(l_st, l_ws.id, "", 2, count_ds, &pg), 0);
+	cr_assert_eq(pg.n, 2, "first page %d", pg.n);
+	cr_assert_str_eq(pg.last, d[1].id);
 	char cursor[MD_UUID_LEN];
-	snprintf(cursor, sizeof cursor, "%s", state[0]);
-	*n = 0;
-	state[0][0] = '\0';
-	cr_assert_eq(store_lk_dataset_list(l_st, l_ws.id, cursor, 2, count_ds, state), 0);
-	cr_assert_eq(*n, 1, "second page %d", *n);
-	cr_assert_str_eq(state[0], d[0].id);
-	*n = 0;
-	state[0][0] = '\0';
-	cr_assert_eq(store_lk_dataset_list(l_st, l_ws2.id, "", 10, count_ds, state), 0);
-	cr_assert_eq(*n, 0, "other workspace sees %d", *n);
+	snprintf(cursor, sizeof cursor, "%s", pg.last);
+	pg = (struct ds_page){ "", 0 };
+	cr_assert_eq(store_lk_dataset_list(l_st, l_ws.id, cursor, 2, count_ds, &pg), 0);
+	cr_assert_eq(pg.n, 1, "second page %d", pg.n);
+	cr_assert_str_eq(pg.last, d[0].id);
+	pg = (struct ds_page){ "", 0 };
+	cr_assert_eq(store_lk_dataset_list(l_st, l_ws2.id, "", 10, count_ds, &pg), 0);
+	cr_assert_eq(pg.n, 0, "other workspace sees %d", pg.n);
 	for (int i = 0; i < 3; i++)
 		store_lk_dataset_release(&d[i]);
 }

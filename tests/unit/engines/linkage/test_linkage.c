@@ -223,6 +223,7 @@ Test(lk_model, dedupe_clusters_and_names)
 	struct lk_table ref, in;
 	make_tables(&ref, &in, 10);
 	lk_table_release(&in);
+	lk_table_release(&ref);
 	/* Dedupe the reference table with 10 corrupted copies appended: rows r and NREF + r. */
 	struct lk_table both;
 	make_tables(&ref, &in, 300);

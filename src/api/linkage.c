@@ -272,20 +272,27 @@ static void dataset_list(struct http_request *req, struct http_response *resp)
 	api_send_page(resp, l.data, limit, l.last);
 }
 
-static void dataset_delete(struct http_request *req, struct http_response *resp)
+/* DELETE of a workspace's object by id: 204, or 404 naming what was not found. */
+static void delete_by_id(struct http_request *req, struct http_response *resp,
+                         int (*del)(struct store *, const char *, const char *), const char *what)
 {
 	struct store_key key;
 	if (!api_auth(req, resp, &key))
 		return;
 	char id[MD_UUID_LEN];
 	id_param(req, id);
-	int rc = id[0] ? store_lk_dataset_delete(the_app->st, key.workspace_id, id) : MD_ENOTFOUND;
+	int rc = id[0] ? del(the_app->st, key.workspace_id, id) : MD_ENOTFOUND;
 	if (rc) {
-		lookup_error(req, resp, rc, "dataset");
+		lookup_error(req, resp, rc, what);
 		return;
 	}
 	resp->status = 204;
 	buf_reset(&resp->body);
+}
+
+static void dataset_delete(struct http_request *req, struct http_response *resp)
+{
+	delete_by_id(req, resp, store_lk_dataset_delete, "dataset");
 }
 
 /* ---- strategies: what a column is, and how to compare it ---- */
@@ -836,18 +843,7 @@ static void config_list(struct http_request *req, struct http_response *resp)
 
 static void config_delete(struct http_request *req, struct http_response *resp)
 {
-	struct store_key key;
-	if (!api_auth(req, resp, &key))
-		return;
-	char id[MD_UUID_LEN];
-	id_param(req, id);
-	int rc = id[0] ? store_lk_config_delete(the_app->st, key.workspace_id, id) : MD_ENOTFOUND;
-	if (rc) {
-		lookup_error(req, resp, rc, "matching config");
-		return;
-	}
-	resp->status = 204;
-	buf_reset(&resp->body);
+	delete_by_id(req, resp, store_lk_config_delete, "matching config");
 }
 
 /* ---- runs ---- */

@@ -82,6 +82,31 @@ char *store_input_with_blob(const char *input, const char *blob_id)
 	return buf_take(&b);
 }
 
+void store_queue_stats_add(struct store_queue_stats *s, const char *status, int64_t n)
+{
+	if (!strcmp(status, "queued"))
+		s->queued = n;
+	else if (!strcmp(status, "running"))
+		s->running = n;
+	else if (!strcmp(status, "succeeded"))
+		s->succeeded = n;
+	else if (!strcmp(status, "failed"))
+		s->failed = n;
+	else if (!strcmp(status, "canceled"))
+		s->canceled = n;
+}
+
+void store_delivery_counts_add(const char *status, int64_t n, int64_t *pending, int64_t *succeeded,
+                               int64_t *failed)
+{
+	if (!strcmp(status, "succeeded"))
+		*succeeded += n;
+	else if (!strcmp(status, "failed") || !strcmp(status, "gone"))
+		*failed += n;
+	else
+		*pending += n;
+}
+
 void store_job_release(struct store_job *j)
 {
 	md_free(j->input);

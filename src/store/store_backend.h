@@ -130,6 +130,12 @@ char *store_input_with_blob(const char *input, const char *blob_id);
 	"{\"code\":\"WORKER_LOST\",\"message\":\"the worker running this job stopped "             \
 	"responding on every attempt; the job was given up\"}"
 
+/* For backends: adds the count n of jobs in status to the queue statistics. */
+void store_queue_stats_add(struct store_queue_stats *s, const char *status, int64_t n);
+/* For backends: adds n deliveries in status to the pending/succeeded/failed tallies. */
+void store_delivery_counts_add(const char *status, int64_t n, int64_t *pending, int64_t *succeeded,
+                               int64_t *failed);
+
 /* For backends: true when a fault-injected submission failure is due (and consumes it). */
 bool store_fault_submit(struct store *st);
 

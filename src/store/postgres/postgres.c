@@ -1149,16 +1149,7 @@ static int pg_queue_stats(struct store *st, struct store_queue_stats *out)
 	for (int i = 0; r && i < PQntuples(r); i++) {
 		const char *status = PQgetvalue(r, i, 0);
 		int64_t n = pg_geti(r, i, 1);
-		if (!strcmp(status, "queued"))
-			out->queued = n;
-		else if (!strcmp(status, "running"))
-			out->running = n;
-		else if (!strcmp(status, "succeeded"))
-			out->succeeded = n;
-		else if (!strcmp(status, "failed"))
-			out->failed = n;
-		else if (!strcmp(status, "canceled"))
-			out->canceled = n;
+		store_queue_stats_add(out, status, n);
 	}
 	if (r)
 		PQclear(r);
@@ -1357,12 +1348,7 @@ static int pg_delivery_counts(struct store *st, int64_t *pending, int64_t *succe
 	for (int i = 0; r && i < PQntuples(r); i++) {
 		const char *status = PQgetvalue(r, i, 0);
 		int64_t n = pg_geti(r, i, 1);
-		if (!strcmp(status, "succeeded"))
-			*succeeded += n;
-		else if (!strcmp(status, "failed") || !strcmp(status, "gone"))
-			*failed += n;
-		else
-			*pending += n;
+		store_delivery_counts_add(status, n, pending, succeeded, failed);
 	}
 	if (r)
 		PQclear(r);

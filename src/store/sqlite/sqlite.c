@@ -1120,16 +1120,7 @@ static int sq_queue_stats(struct store *st, struct store_queue_stats *out)
 	while (s && sqlite3_step(s) == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(s, 0);
 		int64_t n = sqlite3_column_int64(s, 1);
-		if (!strcmp(status, "queued"))
-			out->queued = n;
-		else if (!strcmp(status, "running"))
-			out->running = n;
-		else if (!strcmp(status, "succeeded"))
-			out->succeeded = n;
-		else if (!strcmp(status, "failed"))
-			out->failed = n;
-		else if (!strcmp(status, "canceled"))
-			out->canceled = n;
+		store_queue_stats_add(out, status, n);
 	}
 	if (s)
 		sqlite3_reset(s);
@@ -1345,12 +1336,7 @@ static int sq_delivery_counts(struct store *st, int64_t *pending, int64_t *succe
 	while (s && sqlite3_step(s) == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(s, 0);
 		int64_t n = sqlite3_column_int64(s, 1);
-		if (!strcmp(status, "succeeded"))
-			*succeeded += n;
-		else if (!strcmp(status, "failed") || !strcmp(status, "gone"))
-			*failed += n;
-		else
-			*pending += n;
+		store_delivery_counts_add(status, n, pending, succeeded, failed);
 	}
 	if (s)
 		sqlite3_reset(s);

@@ -644,37 +644,70 @@ int lk_date_diff_days(const char *a, const char *b, bool *swapped_dm, bool *ok)
 
 /* ---- levels ---- */
 
+/* Whether f has the prefix level: only string comparators have it. */
+static int prefix_level(const struct lk_field *f)
+{
+	return f->prefix_level && (f->cmp == LK_CMP_JARO_WINKLER || f->cmp == LK_CMP_LEVENSHTEIN ||
+	                           f->cmp == LK_CMP_TOKEN_SET || f->cmp == LK_CMP_QGRAM_COSINE);
+}
+
+/* The number of threshold levels (between exact and else, without the prefix level). */
+static int nthr(const struct lk_field *f)
+{
+	int k = f->nthresholds, max = LK_MAX_LEVELS - 2 - prefix_level(f);
+	return k < 0 ? 0 : k > max ? max : k;
+}
+
 int lk_field_nlevels(const struct lk_field *f)
 {
-	int k = f->nthresholds;
-	if (k < 0)
-		k = 0;
-	if (k > LK_MAX_LEVELS - 2)
-		k = LK_MAX_LEVELS - 2;
-	return k + 2;
+	return nthr(f) + 2 + prefix_level(f);
 }
 
 static int level_sim(const struct lk_field *f, double s)
 {
-	int nl = lk_field_nlevels(f);
-	for (int k = 0; k < nl - 2; k++)
+	int n = nthr(f);
+	for (int k = 0; k < n; k++)
 		if (s >= f->thresholds[k])
-			return nl - 2 - k;
+			return n - k;
 	return 0;
 }
 
 static int level_dist(const struct lk_field *f, double d)
 {
-	int nl = lk_field_nlevels(f);
-	for (int k = 0; k < nl - 2; k++)
+	int n = nthr(f);
+	for (int k = 0; k < n; k++)
 		if (d <= f->thresholds[k])
-			return nl - 2 - k;
+			return n - k;
 	return 0;
+}
+
+static size_t count_cps(const char *s, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return k;
+}
+
+/*
+ * Whether two different values share a prefix of at least LK_PREFIX_MIN code points that
+ * covers at least two thirds of the shorter one: one side cut to a width, or both cut after
+ * the same leading words ("filippino l bgc" / "filippino l mon").
+ */
+static bool shares_prefix(const char *a, const char *b)
+{
+	size_t an = strlen(a), bn = strlen(b), n = 0;
+	while (n < an && n < bn && a[n] == b[n])
+		n++;
+	while (n > 0 && ((unsigned char)a[n] & 0xC0) == 0x80 && n < an)
+		n--; /* do not split a code point */
+	size_t common = count_cps(a, n), shorter = count_cps(an <= bn ? a : b, MD_MIN(an, bn));
+	return common >= LK_PREFIX_MIN && 3 * common >= 2 * shorter;
 }
 
 static int level_osa(const struct lk_field *f, const char *a, const char *b)
 {
-	int nl = lk_field_nlevels(f);
+	int nl = nthr(f) + 2;
 	double tmax = 0;
 	for (int k = 0; k < nl - 2; k++)
 		tmax = MD_MAX(tmax, f->thresholds[k]);
@@ -722,6 +755,9 @@ int lk_compare_level(const struct lk_field *f, const char *a, const char *b,
 	int nl = lk_field_nlevels(f);
 	if (strcmp(a, b) == 0)
 		return nl - 1;
+	if (prefix_level(f) && shares_prefix(a, b))
+		return nl - 2;
+	nl -= prefix_level(f); /* the levels below */
 	bool ok;
 	switch (f->cmp) {
 	case LK_CMP_JARO_WINKLER: return level_sim(f, lk_jaro_winkler(a, strlen(a), b, strlen(b)));

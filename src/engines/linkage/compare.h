@@ -96,7 +96,8 @@ int lk_field_nlevels(const struct lk_field *f);
  * get at least level nlevels - 2; unparsable numbers and dates are level 0. phonetic: the top
  * level when the primary Double Metaphone keys agree, nlevels - 2 when any key of one equals
  * any key of the other, else 0 (its thresholds only set the number of levels). ix is the
- * q-gram index for qgram_cosine (may be NULL).
+ * q-gram index for qgram_cosine (may be NULL). With f->prefix_level (string comparators),
+ * values sharing a long prefix get nlevels - 2 and the thresholds' levels are one lower.
  */
 int lk_compare_level(const struct lk_field *f, const char *a, const char *b,
                      const struct lk_qgram_index *ix);

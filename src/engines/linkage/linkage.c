@@ -986,6 +986,7 @@ static void fill_model(struct run *r, struct lk_model *m, const struct lk_patter
 			m->levels[f][l].u = r->em.u[f][l];
 		}
 	}
+	memcpy(m->fields, r->fields, sizeof(m->fields));
 	m->nrules = r->nrules;
 	for (size_t k = 0; k < r->nrules; k++) {
 		m->rules[k] = r->rules[k];
@@ -1046,6 +1047,8 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 		return rc;
 	if ((rc = progress(r, "normalize", 0, r->n_in, 0)))
 		return rc;
+	for (size_t f = 0; f < r->nfields && r->opts->smart; f++)
+		lk_smart_refine_levels(&r->fields[f]);
 	if ((rc = prepare_columns(r)))
 		return rc;
 	if (r->cfg->nrules == 0 && (rc = choose_rules(r)))

@@ -82,7 +82,15 @@ struct lk_field {
 	double thresholds[LK_MAX_LEVELS - 2];
 	int nthresholds;
 	bool tf_adjust; /* term-frequency adjustment on exact agreement */
+	/*
+	 * One more level just below exact agreement (string comparators only): the values
+	 * share a prefix of at least LK_PREFIX_MIN code points and two thirds of the shorter
+	 * one, as when free text was cut to a width. Smart runs set it on multi-word text.
+	 */
+	bool prefix_level;
 };
+
+#define LK_PREFIX_MIN 6
 
 /*
  * The key a blocking rule takes from one (normalised) column value. LK_KEY_EXACT (0, the
@@ -177,6 +185,8 @@ struct lk_model {
 	int em_iterations;
 	bool em_converged;
 	double estimated_recall; /* of the blocking, from the model */
+	/* The fields as compared: a smart run may refine levels (labels must use these). */
+	struct lk_field fields[LK_MAX_FIELDS];
 };
 
 struct lk_result {

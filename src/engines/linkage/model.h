@@ -9,8 +9,10 @@
  * those columns would otherwise look like perfect evidence and drag EM to "all match".
  *
  * Guards against the degenerate fixed points: probabilities are clamped to [1e-6, 1 - 1e-6];
- * an estimate whose exact-agreement level weighs against a match is reset to the starting m;
- * and m/u is made non-decreasing in the level (more agreement never weighs less).
+ * an estimate whose exact-agreement level weighs against a match is reset to the starting m,
+ * unless "else" weighs against and a level between weighs for one (near agreement is the
+ * evidence: event dates a day or two apart); and m/u is made non-decreasing in the level
+ * (more agreement never weighs less).
  */
 #ifndef MATCHD_ENGINES_LINKAGE_MODEL_H
 #define MATCHD_ENGINES_LINKAGE_MODEL_H

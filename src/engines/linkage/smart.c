@@ -620,3 +620,17 @@ void lk_smart_default_levels(struct lk_field *f)
 		f->nthresholds = defaults[k].n;
 	}
 }
+
+void lk_smart_refine_levels(struct lk_field *f)
+{
+	if ((f->cmp == LK_CMP_TOKEN_SET || f->cmp == LK_CMP_QGRAM_COSINE) &&
+	    f->nthresholds <= LK_MAX_LEVELS - 3)
+		f->prefix_level = true;
+	if (f->cmp == LK_CMP_NUMERIC && f->nthresholds == 2 && f->thresholds[0] == 0.01 &&
+	    f->thresholds[1] == 0.1) {
+		static const double t[] = { 0.01, 0.03, 0.05, 0.1 };
+		for (size_t k = 0; k < ARRAY_SIZE(t); k++)
+			f->thresholds[k] = t[k];
+		f->nthresholds = (int)ARRAY_SIZE(t);
+	}
+}

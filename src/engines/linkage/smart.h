@@ -65,4 +65,15 @@ MD_WUR int lk_smart_rules_derived(const struct lk_table *in, const struct lk_tab
 /* Fills default thresholds for a field that has none: jaro_winkler {0.92, 0.8} and so on. */
 void lk_smart_default_levels(struct lk_field *f);
 
+/*
+ * Refines a field's levels for a smart run. Multi-word text (token_set, qgram_cosine) gets the
+ * prefix level (struct lk_field): free text is often cut to a width on one side ("MATTHIAS C
+ * paym" for "MATTHIAS C payment BGC"), which a token or q-gram overlap scores as barely
+ * similar while a shared prefix of 6+ characters is nearly never chance. Numeric fields with
+ * the two default relative levels {0.01, 0.1} get {0.01, 0.03, 0.05, 0.1}: amounts that
+ * differ by fees or exchange rates spread over a few percent, and EM can only weigh what the
+ * levels separate.
+ */
+void lk_smart_refine_levels(struct lk_field *f);
+
 #endif

@@ -125,3 +125,25 @@ Test(lk_model, rules_recall_union)
 	cr_assert(fabs(lk_rules_recall(p, 2, r2, 2) - (1 - 0.1 * 0.2)) < 1e-12);
 	cr_assert(fabs(lk_rules_recall(p, 2, r3, 1) - 0.72) < 1e-12);
 }
+
+Test(lk_model, em_guard_keeps_near_agreement_evidence)
+{
+	/*
+	 * An event date: true pairs are one to four days apart and never on the same day, so
+	 * m(exact) < u(exact), but EM found the matches. The guard keeps that estimate (made
+	 * monotone) instead of restoring the start values, which would pay most for exact.
+	 */
+	struct lk_em_params p = { .nfields = 1, .nlevels = { 4 } };
+	double m[4] = { 0.05, 0.45, 0.49, 0.01 }, u[4] = { 0.9, 0.07, 0.02, 0.01 };
+	double start[4] = { 0.0333, 0.0333, 0.0333, 0.9 };
+	for (int l = 0; l < 4; l++) {
+		p.m[0][l] = m[l];
+		p.u[0][l] = u[l];
+	}
+	lk_em_guard(&p, 0, start);
+	cr_assert(p.m[0][3] < 0.5, "reset to the start: m exact %f", p.m[0][3]);
+	cr_assert(lk_level_weight(&p, 0, 2) > 4, "1-day weight %f", lk_level_weight(&p, 0, 2));
+	cr_assert(lk_level_weight(&p, 0, 0) < -3);
+	for (int l = 1; l < 4; l++)
+		cr_assert(lk_level_weight(&p, 0, l) >= lk_level_weight(&p, 0, l - 1) - 1e-9);
+}

@@ -82,6 +82,51 @@ static size_t derive_year_month(const unsigned char *s, char *buf)
 	return 6;
 }
 
+/* The day of a date derive_year_month accepted (1 when it has none), 0 when unparsable. */
+static int derive_day(const unsigned char *s)
+{
+	const unsigned char *p = s;
+	while (*p && !is_digit(*p))
+		p++;
+	size_t run = 0;
+	while (is_digit(p[run]))
+		run++;
+	if (run >= 8)
+		return (p[6] - '0') * 10 + (p[7] - '0');
+	p += run;
+	if (!*p)
+		return 0;
+	p++; /* the separator after the year */
+	while (is_digit(*p))
+		p++;
+	if (!*p)
+		return 1;
+	p++; /* the separator after the month */
+	int d = 0, n = 0;
+	for (; is_digit(*p) && n < 2; p++, n++)
+		d = d * 10 + (*p - '0');
+	return n ? d : 1;
+}
+
+/* The year_month of the month starting on the 16th that holds the date. */
+static size_t derive_year_month_mid(const unsigned char *s, char *buf)
+{
+	if (derive_year_month(s, buf) != 6)
+		return 0;
+	int day = derive_day(s);
+	if (day <= 0 || day >= 16)
+		return day > 0 ? 6 : 0;
+	int year = 0, month = (buf[4] - '0') * 10 + (buf[5] - '0');
+	for (int i = 0; i < 4; i++)
+		year = year * 10 + (buf[i] - '0');
+	if (--month < 1) {
+		month = 12;
+		year = year > 0 ? year - 1 : 9999;
+	}
+	snprintf(buf, LK_KEY_DERIVED_MAX, "%04d%02d", year, month);
+	return 6;
+}
+
 size_t lk_key_derive(const char *str, int kind, char *buf)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -120,6 +165,7 @@ size_t lk_key_derive(const char *str, int kind, char *buf)
 	}
 	case LK_KEY_NUMBER_ROUNDED: return derive_number(s, buf);
 	case LK_KEY_YEAR_MONTH: return derive_year_month(s, buf);
+	case LK_KEY_YEAR_MONTH_MID: return derive_year_month_mid(s, buf);
 	default: return 0;
 	}
 }
@@ -169,7 +215,8 @@ void lk_rule_keys(const struct lk_table *t, const int *cols, int ncols, uint64_t
 }
 
 static const char *const key_kind_names[LK_KEY_COUNT] = {
-	"exact", "first_token", "prefix4", "number_rounded", "year_month", "first2_tokens",
+	"exact",      "first_token",   "prefix4",        "number_rounded",
+	"year_month", "first2_tokens", "year_month_mid",
 };
 
 const char *lk_key_kind_name(enum lk_key_kind k)

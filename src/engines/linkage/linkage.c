@@ -314,6 +314,9 @@ static int choose_rules(struct run *r)
 	size_t nsr = 0;
 	int rc = lk_smart_rules_derived(r->tin, r->tref, wi, wr, n, r->dedupe, budget, sr, &nsr,
 	                                &r->recall_guess);
+	if (!rc)
+		rc = lk_smart_mid_month_rules(r->tin, r->tref, wi, wr, n, r->dedupe, budget, sr,
+		                              &nsr);
 	if (rc)
 		return rc;
 	if (nsr == 0) {

@@ -104,6 +104,12 @@ enum lk_key_kind {
 	LK_KEY_NUMBER_ROUNDED, /* the integer part of the first number: "-36.36" -> "-36" */
 	LK_KEY_YEAR_MONTH,     /* "2022-03-28", "2022/3/28", "20220328" -> "202203" */
 	LK_KEY_FIRST2_TOKENS,  /* the first two tokens: "MATTHIAS C paym" -> "MATTHIAS C" */
+	/*
+	 * The month that runs from the 16th to the 15th: "2022-03-31" and "2022-04-01" ->
+	 * "202203", "2022-03-15" -> "202202". Dates a few days apart across a month's end
+	 * share it; smart blocking pairs it with every year_month rule.
+	 */
+	LK_KEY_YEAR_MONTH_MID,
 	LK_KEY_COUNT
 };
 
@@ -214,7 +220,8 @@ bool lk_comparator_parse(const char *name, enum lk_comparator *out);
 const char *lk_comparator_name(enum lk_comparator c);
 bool lk_norm_parse(const char *name, unsigned *bit);
 /*
- * "exact", "first_token", "prefix4", "number_rounded", "year_month", "first2_tokens" <->
+ * "exact", "first_token", "prefix4", "number_rounded", "year_month", "first2_tokens",
+ * "year_month_mid" <->
  * enum lk_key_kind.
  */
 bool lk_key_kind_parse(const char *name, enum lk_key_kind *out);

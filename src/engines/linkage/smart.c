@@ -594,6 +594,56 @@ out:
 	return rc;
 }
 
+int lk_smart_mid_month_rules(const struct lk_table *in, const struct lk_table *ref,
+                             const int *in_cols, const int *ref_cols, size_t ncols, bool dedupe,
+                             uint64_t max_pairs, struct lk_smart_rule *rules, size_t *n)
+{
+	size_t n0 = *n, n_in = in->nrows, n_ref = dedupe ? 0 : ref->nrows;
+	uint64_t total = 0;
+	for (size_t k = 0; k < n0; k++)
+		total += rules[k].pairs;
+	uint64_t *ki = md_malloc((n_in + 1) * sizeof(*ki));
+	uint64_t *kr = md_malloc((n_ref + 1) * sizeof(*kr));
+	int rc = MD_ENOMEM;
+	if (!ki || !kr)
+		goto out;
+	for (size_t k = 0; k < n0 && *n < LK_MAX_RULES; k++) {
+		struct lk_smart_rule ru = rules[k];
+		int ic[LK_SMART_MAX_COLS], rc_[LK_SMART_MAX_COLS];
+		unsigned char kinds[LK_SMART_MAX_COLS];
+		int nc = 0;
+		bool month = false;
+		for (size_t c = 0; c < ncols && c < LK_SMART_MAX_COLS; c++) {
+			if (!((ru.cols >> c) & 1))
+				continue;
+			if (ru.kinds[c] == LK_KEY_YEAR_MONTH) {
+				ru.kinds[c] = LK_KEY_YEAR_MONTH_MID;
+				month = true;
+			}
+			ic[nc] = in_cols[c];
+			rc_[nc] = dedupe ? in_cols[c] : ref_cols[c];
+			kinds[nc++] = ru.kinds[c];
+		}
+		if (!month)
+			continue;
+		lk_rule_keys_kind(in, ic, kinds, nc, ki);
+		if (!dedupe)
+			lk_rule_keys_kind(ref, rc_, kinds, nc, kr);
+		ru.pairs = lk_key_pair_count(ki, n_in, kr, n_ref, dedupe);
+		if (ru.pairs == UINT64_MAX)
+			goto out;
+		if (total + ru.pairs > max_pairs)
+			continue;
+		total += ru.pairs;
+		rules[(*n)++] = ru;
+	}
+	rc = 0;
+out:
+	md_free(ki);
+	md_free(kr);
+	return rc;
+}
+
 void lk_smart_default_levels(struct lk_field *f)
 {
 	if (f->nthresholds > 0)

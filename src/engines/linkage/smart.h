@@ -62,6 +62,19 @@ MD_WUR int lk_smart_rules_derived(const struct lk_table *in, const struct lk_tab
                                   bool dedupe, uint64_t max_pairs, struct lk_smart_rule *out,
                                   size_t *nout, double *recall);
 
+/*
+ * Month buckets split dates a day apart across a month's end (31 March / 1 April): every rule
+ * of rules[0..*n) with a year_month key gets a companion with year_month_mid (the month that
+ * starts on the 16th) in its place, so that dates up to about two weeks apart share a bucket
+ * in at least one of the two, when the companion's pairs fit in what max_pairs leaves (the
+ * rules' summed pairs) and LK_MAX_RULES allows. Columns as for lk_smart_rules. Returns 0,
+ * MD_ENOMEM.
+ */
+MD_WUR int lk_smart_mid_month_rules(const struct lk_table *in, const struct lk_table *ref,
+                                    const int *in_cols, const int *ref_cols, size_t ncols,
+                                    bool dedupe, uint64_t max_pairs, struct lk_smart_rule *rules,
+                                    size_t *n);
+
 /* Fills default thresholds for a field that has none: jaro_winkler {0.92, 0.8} and so on. */
 void lk_smart_default_levels(struct lk_field *f);
 

@@ -146,6 +146,15 @@ Test(lk_model, blocking_derived_keys)
 	derive_is("2022/3/1", LK_KEY_YEAR_MONTH, "202203");
 	derive_is("20220328", LK_KEY_YEAR_MONTH, "202203");
 	derive_is("28/03/2022", LK_KEY_YEAR_MONTH, "");
+	/* The month from the 16th to the 15th. */
+	derive_is("2022-03-31", LK_KEY_YEAR_MONTH_MID, "202203");
+	derive_is("2022-04-01", LK_KEY_YEAR_MONTH_MID, "202203");
+	derive_is("2022-04-15", LK_KEY_YEAR_MONTH_MID, "202203");
+	derive_is("2022-04-16", LK_KEY_YEAR_MONTH_MID, "202204");
+	derive_is("20220105", LK_KEY_YEAR_MONTH_MID, "202112");
+	derive_is("2022/1/5", LK_KEY_YEAR_MONTH_MID, "202112");
+	derive_is("2022-03", LK_KEY_YEAR_MONTH_MID, "202202");
+	derive_is("n/a", LK_KEY_YEAR_MONTH_MID, "");
 	derive_is("   ", LK_KEY_FIRST_TOKEN, "");
 
 	enum lk_key_kind k;

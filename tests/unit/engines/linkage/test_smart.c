@@ -5,8 +5,10 @@
 #include <criterion/criterion.h>
 
 #include "base/common.h"
+#include "engines/linkage/blocking.h"
 #include "engines/linkage/compare.h"
 #include "engines/linkage/smart.h"
+#include "engines/linkage/table.h"
 
 Test(lk_smart, text_fields_get_the_prefix_level)
 {
@@ -76,4 +78,89 @@ Test(lk_smart, numeric_default_levels_refined)
 	struct lk_field g = { .cmp = LK_CMP_NUMERIC, .thresholds = { 0.2 }, .nthresholds = 1 };
 	lk_smart_refine_levels(&g);
 	cr_assert_eq(g.nthresholds, 1);
+}
+
+/* Transfers booked a day later, a third of them across a month's end. */
+static void transfer_tables(struct lk_table *a, struct lk_table *b, size_t n)
+{
+	lk_table_init(a);
+	lk_table_init(b);
+	cr_assert_eq(lk_table_new(a, 2, n), 0);
+	cr_assert_eq(lk_table_new(b, 2, n), 0);
+	char s[64];
+	for (size_t i = 0; i < n; i++) {
+		int len = snprintf(s, sizeof(s), "p%zu", i % 10);
+		cr_assert_eq(lk_table_set(a, i, 0, s, (size_t)len), 0);
+		cr_assert_eq(lk_table_set(b, i, 0, s, (size_t)len), 0);
+		static const size_t m30[] = { 4, 6, 9, 11 };
+		size_t m = i % 3 ? 1 + i % 11 : m30[i % 4];
+		len = i % 3 ? snprintf(s, sizeof(s), "2021-%02zu-%02zu", m, 1 + i % 20)
+		            : snprintf(s, sizeof(s), "2021-%02zu-30", m);
+		cr_assert_eq(lk_table_set(a, i, 1, s, (size_t)len), 0);
+		len = i % 3 ? snprintf(s, sizeof(s), "2021-%02zu-%02zu", m, 2 + i % 20)
+		            : snprintf(s, sizeof(s), "2021-%02zu-01", m + 1);
+		cr_assert_eq(lk_table_set(b, i, 1, s, (size_t)len), 0);
+	}
+}
+
+/* Whether rule r joins every row i of a with row i of b. */
+static size_t joined(const struct lk_smart_rule *r, const struct lk_table *a,
+                     const struct lk_table *b, size_t n)
+{
+	int cols[2] = { 0, 1 };
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = lk_row_key_kind(a, i, cols, r->kinds, 2);
+		k += x && x == lk_row_key_kind(b, i, cols, r->kinds, 2);
+	}
+	return k;
+}
+
+Test(lk_smart, month_rules_get_a_mid_month_companion)
+{
+	struct lk_table a, b;
+	size_t n = 900;
+	transfer_tables(&a, &b, n);
+	int cols[2] = { 0, 1 };
+	struct lk_smart_rule rules[LK_MAX_RULES] = {
+		{ .cols = 3, .kinds = { LK_KEY_EXACT, LK_KEY_YEAR_MONTH } },
+		{ .cols = 1, .kinds = { LK_KEY_EXACT } },
+	};
+	int kc[2] = { 0, 1 };
+	uint64_t ki[900], kr[900];
+	lk_rule_keys_kind(&a, kc, rules[0].kinds, 2, ki);
+	lk_rule_keys_kind(&b, kc, rules[0].kinds, 2, kr);
+	rules[0].pairs = lk_key_pair_count(ki, n, kr, n, false);
+	size_t nr = 1;
+	/* The month rule misses the month-end third. */
+	cr_assert_eq(joined(&rules[0], &a, &b, n), n - n / 3);
+	cr_assert_eq(lk_smart_mid_month_rules(&a, &b, cols, cols, 2, false, 50 * n, rules, &nr), 0);
+	cr_assert_eq(nr, 2);
+	cr_assert_eq(rules[1].cols, 3);
+	cr_assert_eq(rules[1].kinds[0], LK_KEY_EXACT);
+	cr_assert_eq(rules[1].kinds[1], LK_KEY_YEAR_MONTH_MID);
+	cr_assert_gt(rules[1].pairs, 0);
+	cr_assert_leq(rules[0].pairs + rules[1].pairs, 50 * n);
+	/* Together they join every pair. */
+	size_t both = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool any = false;
+		for (size_t k = 0; k < 2; k++) {
+			uint64_t x = lk_row_key_kind(&a, i, cols, rules[k].kinds, 2);
+			any |= x && x == lk_row_key_kind(&b, i, cols, rules[k].kinds, 2);
+		}
+		both += any;
+	}
+	cr_assert_eq(both, n);
+	/* No budget left: no companion; rules without a month key get none. */
+	nr = 1;
+	cr_assert_eq(
+	    lk_smart_mid_month_rules(&a, &b, cols, cols, 2, false, rules[0].pairs, rules, &nr), 0);
+	cr_assert_eq(nr, 1);
+	struct lk_smart_rule plain[LK_MAX_RULES] = { { .cols = 1, .pairs = 10 } };
+	nr = 1;
+	cr_assert_eq(lk_smart_mid_month_rules(&a, &b, cols, cols, 2, false, 50 * n, plain, &nr), 0);
+	cr_assert_eq(nr, 1);
+	lk_table_release(&a);
+	lk_table_release(&b);
 }

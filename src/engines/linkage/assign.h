@@ -6,7 +6,8 @@
  * It is optimal when every row's best partner prefers it back (the common case in record
  * linkage) and never uses a row twice; the exact maximum-weight matching (Hungarian) costs
  * O(n^3) and rarely changes a link. Dedupe clusters are the connected components of the pairs
- * above the threshold (union-find), each named by its smallest row.
+ * above the threshold (union-find), each named by its smallest row, with sparse components
+ * split (lk_clusters_guarded).
  */
 #ifndef MATCHD_ENGINES_LINKAGE_ASSIGN_H
 #define MATCHD_ENGINES_LINKAGE_ASSIGN_H
@@ -39,5 +40,17 @@ MD_WUR int lk_assign_one_to_one(const struct lk_scored *p, size_t n, size_t n_in
  * r's component (r itself when alone). Returns 0 or MD_ENOMEM.
  */
 MD_WUR int lk_clusters(const struct lk_scored *p, size_t n, size_t nrows, size_t *cluster);
+
+/*
+ * lk_clusters with a guard against chaining: a few false links above the threshold join
+ * whole true clusters into one giant component (historical_figures_50k: 1,987 rows). A
+ * component of 3+ rows whose links are sparse (fewer than min_density of its row pairs are
+ * links) is split by dropping its links below its weakest one + step (log2 units) and taking
+ * the components again, until every component is dense or a single row. Real duplicates link
+ * to most of each other; a chain through one chance agreement does not. p must be sorted by
+ * lk_scored_sort. Returns 0 or MD_ENOMEM.
+ */
+MD_WUR int lk_clusters_guarded(const struct lk_scored *p, size_t n, size_t nrows,
+                               double min_density, double step, size_t *cluster);
 
 #endif

@@ -101,7 +101,8 @@ struct run {
 	size_t stride;
 	struct lk_pattern_set patterns;
 	struct lk_em_params em;
-	double *tf[LK_MAX_FIELDS];                   /* per reference row: its value's frequency */
+	double *tf[LK_MAX_FIELDS]; /* per reference row: its value's frequency */
+	bool dep[LK_MAX_FIELDS];   /* smart: derived from another field, weighs nothing */
 	double wt[LK_MAX_FIELDS][LK_MAX_LEVELS + 1]; /* weight by lv (level + 1) */
 	double prior_logit;
 	double recall_guess;
@@ -647,7 +648,7 @@ static int estimate_m(struct run *r, const struct lk_pattern *pats, size_t npats
 			if (pats[i].rules & (1u << k))
 				rp += pats[i].count;
 		for (size_t f = 0; f < r->nfields; f++) {
-			excl[f] = field_in_rule(&r->fields[f], &r->rules[k]);
+			excl[f] = field_in_rule(&r->fields[f], &r->rules[k]) || r->dep[f];
 			any |= !excl[f];
 		}
 		if (!any || rp == 0)
@@ -677,7 +678,7 @@ static int estimate_m(struct run *r, const struct lk_pattern *pats, size_t npats
 		all.lambda = MD_MAX(
 		    1e-4, MD_MIN(0.5, (double)guess / (double)MD_MAX(1, model->pairs_compared)));
 		bool conv;
-		int it = lk_em_run(&all, pats, npats, 0, NULL, false, &conv);
+		int it = lk_em_run(&all, pats, npats, 0, r->dep, false, &conv);
 		model->em_iterations = MD_MAX(model->em_iterations, it);
 		model->em_converged &= conv;
 	}
@@ -711,6 +712,15 @@ static int estimate_m(struct run *r, const struct lk_pattern *pats, size_t npats
 		nest = 1;
 	}
 	model->estimated_recall = recall;
+	/* Derived fields weigh nothing (m = u) now that the rules' shares are known. */
+	for (size_t f = 0; f < r->nfields; f++) {
+		if (!r->dep[f])
+			continue;
+		for (int l = 0; l < r->nlevels[f]; l++)
+			r->em.m[f][l] = r->em.u[f][l];
+		md_free(r->tf[f]);
+		r->tf[f] = NULL;
+	}
 	double prior = est / nest / MD_MAX(total, 1.0);
 	prior = MD_MAX(LK_PROB_MIN * LK_PROB_MIN, MD_MIN(0.5, prior));
 	model->prior = prior;
@@ -888,6 +898,13 @@ static int in_then_weight(const void *a, const void *b)
 	return better(x, y) ? -1 : better(y, x);
 }
 
+/*
+ * Smart dedupe splits clusters whose rows link to fewer than this share of each other, by
+ * dropping their weakest links (below the weakest + LK_CLUSTER_STEP bits) until they are dense.
+ */
+#define LK_CLUSTER_DENSITY 0.3
+#define LK_CLUSTER_STEP 2.0
+
 static int assign(struct run *r, struct topk *top, struct scored_vec *above, struct lk_result *out)
 {
 	size_t n = r->n_in, K = r->opts->max_candidates ? r->opts->max_candidates : 3;
@@ -904,7 +921,9 @@ static int assign(struct run *r, struct topk *top, struct scored_vec *above, str
 		cluster = md_malloc((n ? n : 1) * sizeof(*cluster));
 		if (!cluster)
 			return MD_ENOMEM;
-		rc = lk_clusters(above->a, above->n, n, cluster);
+		rc = r->opts->smart ? lk_clusters_guarded(above->a, above->n, n, LK_CLUSTER_DENSITY,
+		                                          LK_CLUSTER_STEP, cluster)
+		                    : lk_clusters(above->a, above->n, n, cluster);
 	} else if (r->cfg->link_type == LK_ONE_TO_ONE) {
 		take = md_calloc(above->n ? above->n : 1, sizeof(*take));
 		if (!take)
@@ -960,7 +979,7 @@ static int assign(struct run *r, struct topk *top, struct scored_vec *above, str
 		} else if (tn) {
 			bool m = t[0].w >= tw && !take;
 			if (r->dedupe)
-				m = cluster[i] != i || t[0].w >= tw;
+				m = cluster[i] != i || (t[0].w >= tw && !r->opts->smart);
 			rc = set_best(r, row, &t[0], m);
 			if (!rc)
 				rc = add_candidates(r, row, t, tn, t[0].idx, K);
@@ -1054,6 +1073,8 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 		lk_smart_refine_levels(&r->fields[f]);
 	if ((rc = prepare_columns(r)))
 		return rc;
+	if (r->opts->smart)
+		lk_smart_dependent_fields(r->tin, r->fin, r->nfields, r->dep);
 	if (r->cfg->nrules == 0 && (rc = choose_rules(r)))
 		return rc;
 	if ((rc = progress(r, "blocking", 0, r->n_in, 0)))

@@ -684,3 +684,70 @@ void lk_smart_refine_levels(struct lk_field *f)
 		f->nthresholds = (int)ARRAY_SIZE(t);
 	}
 }
+
+static bool word_byte(unsigned char c)
+{
+	return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+/* Whether every word of a (split at spaces and ASCII punctuation) is a word of b. */
+static bool words_within(const char *a, const char *b)
+{
+	bool any = false;
+	for (const char *p = a; *p;) {
+		while (*p && !word_byte((unsigned char)*p))
+			p++;
+		const char *w = p;
+		while (*p && word_byte((unsigned char)*p))
+			p++;
+		size_t n = (size_t)(p - w);
+		if (!n)
+			break;
+		any = true;
+		bool found = false;
+		for (const char *q = b; *q && !found;) {
+			while (*q && !word_byte((unsigned char)*q))
+				q++;
+			const char *v = q;
+			while (*q && word_byte((unsigned char)*q))
+				q++;
+			found = (size_t)(q - v) == n && memcmp(v, w, n) == 0;
+		}
+		if (!found)
+			return false;
+	}
+	return any;
+}
+
+void lk_smart_dependent_fields(const struct lk_table *t, const int *cols, size_t n, bool *dep)
+{
+	enum { SAMPLE = 2000, MIN_ROWS = 50 };
+	size_t step = t->nrows > SAMPLE ? t->nrows / SAMPLE : 1;
+	for (size_t f = 0; f < n; f++)
+		dep[f] = false;
+	if (n > LK_MAX_FIELDS)
+		n = LK_MAX_FIELDS;
+	/* within[f][g]: f's words are g's in 90% of the rows with both */
+	static const double share = 0.9;
+	bool within[LK_MAX_FIELDS][LK_MAX_FIELDS] = { { false } };
+	for (size_t f = 0; f < n; f++) {
+		for (size_t g = 0; g < n; g++) {
+			if (cols[f] == cols[g])
+				continue;
+			size_t both = 0, in = 0;
+			for (size_t r = 0; r < t->nrows; r += step) {
+				const char *a = t->cells[r * t->ncols + (size_t)cols[f]];
+				const char *b = t->cells[r * t->ncols + (size_t)cols[g]];
+				if (!*a || !*b)
+					continue;
+				both++;
+				in += words_within(a, b);
+			}
+			within[f][g] = both >= MIN_ROWS && (double)in >= share * (double)both;
+		}
+	}
+	for (size_t f = 0; f < n; f++)
+		for (size_t g = 0; g < n && !dep[f]; g++)
+			dep[f] = within[f][g] && (!within[g][f] || g < f);
+}

@@ -75,6 +75,17 @@ MD_WUR int lk_smart_mid_month_rules(const struct lk_table *in, const struct lk_t
                                     bool dedupe, uint64_t max_pairs, struct lk_smart_rule *rules,
                                     size_t *n);
 
+/*
+ * Marks the fields whose values are derived from another field's: on a sample of t's rows
+ * where both are present, every word of field f's value (cols[f], a column of t) is a word of
+ * field g's in at least 90% of them ("thomas" in "thomas chudleigh" in "thomas clifford,
+ * 1st baron clifford of chudleigh"). Fellegi-Sunter adds field weights as if independent, so
+ * the same name agreeing in three columns would count three times; the containing field is
+ * kept (of two that contain each other, the first). Fields on the same column are never
+ * marked. dep[f] gets the answer for f < n.
+ */
+void lk_smart_dependent_fields(const struct lk_table *t, const int *cols, size_t n, bool *dep);
+
 /* Fills default thresholds for a field that has none: jaro_winkler {0.92, 0.8} and so on. */
 void lk_smart_default_levels(struct lk_field *f);
 

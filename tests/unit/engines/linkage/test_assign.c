@@ -71,3 +71,41 @@ Test(lk_model, dedupe_clusters_are_connected_components)
 	for (size_t r = 0; r < 10; r++)
 		cr_assert_eq(cl[r], want[r], "row %zu: cluster %zu want %zu", r, cl[r], want[r]);
 }
+
+Test(lk_model, guarded_clusters_split_a_chain_keep_dense_groups)
+{
+	/*
+	 * Two true groups, {0, 1, 2} and {3, 4, 5}, each fully linked with strong weights, and
+	 * {6, 7} with a weak link; one weak chance link 2-3 chains the groups and 5-6 chains
+	 * the pair. Plain components make one cluster of 8 (9 links of 28 row pairs); the guard
+	 * drops the links below the weakest + 2 of that sparse component and keeps the groups.
+	 */
+	struct lk_scored p[] = {
+		{ 0, 1, 20, 0 }, { 0, 2, 19, 0 },  { 1, 2, 18, 0 },
+		{ 3, 4, 20, 0 }, { 3, 5, 17, 0 },  { 4, 5, 16, 0 },
+		{ 2, 3, 1, 0 },  { 5, 6, 1.5, 0 }, { 6, 7, 2, 0 },
+	};
+	size_t n = ARRAY_SIZE(p);
+	lk_scored_sort(p, n);
+	size_t plain[9], cl[9];
+	cr_assert_eq(lk_clusters(p, n, 9, plain), 0);
+	for (size_t r = 0; r < 8; r++)
+		cr_assert_eq(plain[r], 0);
+	cr_assert_eq(lk_clusters_guarded(p, n, 9, 0.4, 2.0, cl), 0);
+	size_t want[9] = { 0, 0, 0, 3, 3, 3, 6, 7, 8 };
+	for (size_t r = 0; r < 9; r++)
+		cr_assert_eq(cl[r], want[r], "row %zu: cluster %zu want %zu", r, cl[r], want[r]);
+	/* At 0.3 the same component counts as dense: plain components. */
+	cr_assert_eq(lk_clusters_guarded(p, n, 9, 0.3, 2.0, cl), 0);
+	cr_assert(memcmp(cl, plain, sizeof cl) == 0);
+	/* Dense components are exactly the plain ones. */
+	struct lk_scored q[] = { { 0, 1, 5, 0 }, { 1, 2, 5, 0 }, { 3, 4, 1, 0 } };
+	size_t a[5], b[5];
+	cr_assert_eq(lk_clusters(q, 3, 5, a), 0);
+	cr_assert_eq(lk_clusters_guarded(q, 3, 5, 0.3, 2.0, b), 0);
+	cr_assert(memcmp(a, b, sizeof a) == 0);
+	/* No links: every row alone. */
+	cr_assert_eq(lk_clusters_guarded(q, 0, 5, 0.3, 2.0, b), 0);
+	for (size_t r = 0; r < 5; r++)
+		cr_assert_eq(b[r], r);
+}

@@ -164,3 +164,40 @@ Test(lk_smart, month_rules_get_a_mid_month_companion)
 	lk_table_release(&a);
 	lk_table_release(&b);
 }
+
+Test(lk_smart, derived_name_columns_are_dependent)
+{
+	/* full name, first + surname, first name, surname, city, occupation */
+	struct lk_table t;
+	lk_table_init(&t);
+	size_t n = 200;
+	cr_assert_eq(lk_table_new(&t, 6, n), 0);
+	char s[96];
+	for (size_t i = 0; i < n; i++) {
+		int len = snprintf(s, sizeof s, "f%zu m%zu, s%zu of x", i % 37, i % 5, i % 41);
+		cr_assert_eq(lk_table_set(&t, i, 0, s, (size_t)len), 0);
+		len = snprintf(s, sizeof s, "f%zu s%zu", i % 37, i % 41);
+		cr_assert_eq(lk_table_set(&t, i, 1, s, (size_t)len), 0);
+		len = snprintf(s, sizeof s, "f%zu", i % 37);
+		cr_assert_eq(lk_table_set(&t, i, 2, s, (size_t)len), 0);
+		len = snprintf(s, sizeof s, "s%zu", i % 41);
+		cr_assert_eq(lk_table_set(&t, i, 3, s, (size_t)len), 0);
+		/* a city that happens to be a surname in a few rows only */
+		len = i % 20 ? snprintf(s, sizeof s, "c%zu", i % 13)
+		             : snprintf(s, sizeof s, "s%zu", i % 41);
+		cr_assert_eq(lk_table_set(&t, i, 4, s, (size_t)len), 0);
+		/* the same words in another column both ways: the first is kept */
+		len = snprintf(s, sizeof s, "o%zu", i % 7);
+		cr_assert_eq(lk_table_set(&t, i, 5, s, (size_t)len), 0);
+	}
+	int cols[7] = { 0, 1, 2, 3, 4, 5, 2 };
+	bool dep[7];
+	lk_smart_dependent_fields(&t, cols, 6, dep);
+	cr_assert(!dep[0], "the full name contains the others");
+	cr_assert(dep[1] && dep[2] && dep[3]);
+	cr_assert(!dep[4] && !dep[5]);
+	/* Two fields on one column are both kept. */
+	lk_smart_dependent_fields(&t, cols + 2, 5, dep);
+	cr_assert(!dep[0] && !dep[4]);
+	lk_table_release(&t);
+}

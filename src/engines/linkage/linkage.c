@@ -299,6 +299,12 @@ static int choose_rules(struct run *r)
 	    wr[LK_SMART_MAX_COLS];
 	size_t n = 0;
 	for (size_t f = 0; f < r->nfields && n < LK_SMART_MAX_COLS; f++) {
+		/*
+		 * A derived column agrees whenever the column it comes from does: the recall
+		 * model, which takes columns as independent, would overrate rules on both.
+		 */
+		if (r->dep[f])
+			continue;
 		bool dup = false;
 		for (size_t k = 0; k < n; k++)
 			dup |= ic[k] == r->fields[f].in_col && rc_[k] == r->fields[f].ref_col;

@@ -174,6 +174,19 @@ void lk_em_guard(struct lk_em_params *p, int f, const double *m_start)
 		for (int l = 0; l < L; l++)
 			m[l] = m_start[l];
 	}
+	if (m_start) {
+		/*
+		 * No level of an estimated m is impossible for a match: EM drives m to 0 where
+		 * its blocks never saw a level (a column that is nearly always empty), and a
+		 * -20 bit weight then vetoes any true pair that meets it. The floor is u where
+		 * u is smaller: a level random pairs never show either weighs nothing.
+		 */
+		double sum = 0;
+		for (int l = 0; l < L; l++)
+			sum += m[l] = MD_MAX(m[l], MD_MIN(LK_M_FLOOR, u[l]));
+		for (int l = 0; l < L; l++)
+			m[l] /= sum;
+	}
 	/* More agreement never weighs less: raise m where m/u dips, then renormalise. */
 	double sum = m[0];
 	for (int l = 1; l < L; l++) {

@@ -12,7 +12,7 @@
  * an estimate whose exact-agreement level weighs against a match is reset to the starting m,
  * unless "else" weighs against and a level between weighs for one (near agreement is the
  * evidence: event dates a day or two apart); and m/u is made non-decreasing in the level
- * (more agreement never weighs less).
+ * (more agreement never weighs less); estimated m is at least min(LK_M_FLOOR, u) at every level.
  */
 #ifndef MATCHD_ENGINES_LINKAGE_MODEL_H
 #define MATCHD_ENGINES_LINKAGE_MODEL_H
@@ -27,6 +27,8 @@
 #define LK_PROB_MIN 1e-6
 #define LK_PROB_MAX (1.0 - 1e-6)
 #define LK_EM_MAX_ITER 50
+/* The least m of a level after EM (or u if smaller): a level costs at most log2(1/0.01) bits. */
+#define LK_M_FLOOR 0.01
 
 /* A comparison pattern: lv[f] = level + 1 (0 = a value missing), rules = rule bits. */
 struct lk_pattern {

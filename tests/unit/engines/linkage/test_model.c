@@ -147,3 +147,30 @@ Test(lk_model, em_guard_keeps_near_agreement_evidence)
 	for (int l = 1; l < 4; l++)
 		cr_assert(lk_level_weight(&p, 0, l) >= lk_level_weight(&p, 0, l - 1) - 1e-9);
 }
+
+Test(lk_model, em_guard_floors_estimated_m)
+{
+	/* EM never saw a match disagree: "else" must not become a -20 bit veto. */
+	struct lk_em_params p = { .nfields = 1, .nlevels = { 4 } };
+	double m[4] = { 1e-9, 1e-9, 1e-9, 1.0 }, u[4] = { 0.85, 0.01, 1e-6, 0.14 };
+	double start[4] = { 0.02, 0.04, 0.04, 0.9 };
+	for (int l = 0; l < 4; l++) {
+		p.m[0][l] = m[l];
+		p.u[0][l] = u[l];
+	}
+	lk_em_guard(&p, 0, start);
+	double sum = 0;
+	for (int l = 0; l < 4; l++)
+		sum += p.m[0][l];
+	cr_assert(fabs(sum - 1) < 1e-5, "sum %g", sum);
+	cr_assert_gt(lk_level_weight(&p, 0, 0), -7.0, "else %f", lk_level_weight(&p, 0, 0));
+	cr_assert_gt(lk_level_weight(&p, 0, 1), -7.0);
+	/* A level random pairs never show weighs about nothing, not a bonus. */
+	cr_assert_lt(fabs(lk_level_weight(&p, 0, 2)), 0.5, "unseen %f", lk_level_weight(&p, 0, 2));
+	cr_assert_gt(lk_level_weight(&p, 0, 3), 2.0);
+	/* u alone (no start: not an EM estimate) is only clamped. */
+	struct lk_em_params q = { .nfields = 1, .nlevels = { 2 } };
+	q.m[0][0] = 1e-9, q.m[0][1] = 1.0, q.u[0][0] = 0.5, q.u[0][1] = 0.5;
+	lk_em_guard(&q, 0, NULL);
+	cr_assert_lt(q.m[0][0], 1e-5);
+}

@@ -101,8 +101,9 @@ struct run {
 	size_t stride;
 	struct lk_pattern_set patterns;
 	struct lk_em_params em;
-	double *tf[LK_MAX_FIELDS]; /* per reference row: its value's frequency */
-	bool dep[LK_MAX_FIELDS];   /* smart: derived from another field, weighs nothing */
+	double *tf[LK_MAX_FIELDS];     /* per reference row: its value's frequency */
+	bool dep[LK_MAX_FIELDS];       /* smart: derived from another field, weighs nothing */
+	bool composite[LK_MAX_FIELDS]; /* smart: contains a derived field, not a blocking key */
 	double wt[LK_MAX_FIELDS][LK_MAX_LEVELS + 1]; /* weight by lv (level + 1) */
 	double prior_logit;
 	double recall_guess;
@@ -301,9 +302,10 @@ static int choose_rules(struct run *r)
 	for (size_t f = 0; f < r->nfields && n < LK_SMART_MAX_COLS; f++) {
 		/*
 		 * A derived column agrees whenever the column it comes from does: the recall
-		 * model, which takes columns as independent, would overrate rules on both.
+		 * model, which takes columns as independent, would overrate rules on both. The
+		 * parts block (a surname is a sharp key), the columns made of them do not.
 		 */
-		if (r->dep[f])
+		if (r->composite[f])
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < n; k++)
@@ -1080,7 +1082,7 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 	if ((rc = prepare_columns(r)))
 		return rc;
 	if (r->opts->smart)
-		lk_smart_dependent_fields(r->tin, r->fin, r->nfields, r->dep);
+		lk_smart_dependent_fields(r->tin, r->fin, r->nfields, r->dep, r->composite);
 	if (r->cfg->nrules == 0 && (rc = choose_rules(r)))
 		return rc;
 	if ((rc = progress(r, "blocking", 0, r->n_in, 0)))

@@ -720,12 +720,13 @@ static bool words_within(const char *a, const char *b)
 	return any;
 }
 
-void lk_smart_dependent_fields(const struct lk_table *t, const int *cols, size_t n, bool *dep)
+void lk_smart_dependent_fields(const struct lk_table *t, const int *cols, size_t n, bool *dep,
+                               bool *contains)
 {
 	enum { SAMPLE = 2000, MIN_ROWS = 50 };
 	size_t step = t->nrows > SAMPLE ? t->nrows / SAMPLE : 1;
 	for (size_t f = 0; f < n; f++)
-		dep[f] = false;
+		dep[f] = contains[f] = false;
 	if (n > LK_MAX_FIELDS)
 		n = LK_MAX_FIELDS;
 	/* within[f][g]: f's words are g's in 90% of the rows with both */
@@ -750,4 +751,7 @@ void lk_smart_dependent_fields(const struct lk_table *t, const int *cols, size_t
 	for (size_t f = 0; f < n; f++)
 		for (size_t g = 0; g < n && !dep[f]; g++)
 			dep[f] = within[f][g] && (!within[g][f] || g < f);
+	for (size_t f = 0; f < n; f++)
+		for (size_t g = 0; g < n; g++)
+			contains[f] |= dep[g] && within[g][f];
 }

@@ -82,9 +82,10 @@ MD_WUR int lk_smart_mid_month_rules(const struct lk_table *in, const struct lk_t
  * 1st baron clifford of chudleigh"). Fellegi-Sunter adds field weights as if independent, so
  * the same name agreeing in three columns would count three times; the containing field is
  * kept (of two that contain each other, the first). Fields on the same column are never
- * marked. dep[f] gets the answer for f < n.
+ * marked. dep[f] gets the answer for f < n, contains[f] whether f contains a marked field.
  */
-void lk_smart_dependent_fields(const struct lk_table *t, const int *cols, size_t n, bool *dep);
+void lk_smart_dependent_fields(const struct lk_table *t, const int *cols, size_t n, bool *dep,
+                               bool *contains);
 
 /* Fills default thresholds for a field that has none: jaro_winkler {0.92, 0.8} and so on. */
 void lk_smart_default_levels(struct lk_field *f);

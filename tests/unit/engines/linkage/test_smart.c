@@ -191,13 +191,17 @@ Test(lk_smart, derived_name_columns_are_dependent)
 		cr_assert_eq(lk_table_set(&t, i, 5, s, (size_t)len), 0);
 	}
 	int cols[7] = { 0, 1, 2, 3, 4, 5, 2 };
-	bool dep[7];
-	lk_smart_dependent_fields(&t, cols, 6, dep);
+	bool dep[7], comp[7];
+	lk_smart_dependent_fields(&t, cols, 6, dep, comp);
 	cr_assert(!dep[0], "the full name contains the others");
 	cr_assert(dep[1] && dep[2] && dep[3]);
 	cr_assert(!dep[4] && !dep[5]);
+	/* The full name and first + surname are made of parts; the parts and the rest not. */
+	cr_assert(comp[0] && comp[1]);
+	cr_assert(!comp[2] && !comp[3] && !comp[4] && !comp[5]);
 	/* Two fields on one column are both kept. */
-	lk_smart_dependent_fields(&t, cols + 2, 5, dep);
+	lk_smart_dependent_fields(&t, cols + 2, 5, dep, comp);
 	cr_assert(!dep[0] && !dep[4]);
+	cr_assert(!comp[0] && !comp[4]);
 	lk_table_release(&t);
 }

@@ -396,13 +396,31 @@ static void blank_dates(const struct cv_line *l, const struct cv_dated_range *r,
 		if (r->d.to_off >= l->off && r->d.to_off - l->off < l->len)
 			blank(buf, l->len, r->d.to_off - l->off, r->d.offset + r->d.len - l->off);
 	}
-	/* Labels left by templates: "Date:", "Location:". */
-	static const char *const labels[] = { "Date:", "Location:" };
-	for (size_t k = 0; k < ARRAY_SIZE(labels); k++) {
-		char *at = strstr(buf, labels[k]);
-		if (at)
-			memset(at, ' ', strlen(labels[k]));
-	}
+	/* A label left by templates: "Date:". */
+	char *at = strstr(buf, "Date:");
+	if (at)
+		memset(at, ' ', strlen("Date:"));
+}
+
+/*
+ * A labelled location on the dated line ("Location: Berlin", altacv's template): the value,
+ * up to a column gap or the end of the line, is the location, and both label and value leave
+ * buf so that they are not taken for a title or an organisation.
+ */
+static void take_location_label(char *buf, size_t len, struct cv_position *p)
+{
+	char *at = strstr(buf, "Location:");
+	if (!at)
+		return;
+	size_t from = (size_t)(at - buf), v = from + strlen("Location:");
+	while (v < len && buf[v] == ' ')
+		v++;
+	size_t e = v;
+	while (e < len && !(buf[e] == ' ' && e + 2 < len && buf[e + 1] == ' ' && buf[e + 2] == ' '))
+		e++;
+	if (!p->location[0])
+		trim_into(p->location, sizeof p->location, buf + v, e - v);
+	blank(buf, len, from, e);
 }
 
 static bool lone_date_ok(const struct cv_line *l, const struct cv_date_at *d)
@@ -490,6 +508,7 @@ size_t cv_positions_extract(const struct cv_line *lines, size_t n,
 				return np;
 		}
 		blank_dates(l, first, buf);
+		take_location_label(buf, l->len, &p);
 		size_t lead = 0;
 		while (lead < l->len && l->text[lead] == ' ')
 			lead++;

@@ -1,0 +1,781 @@
+/*
+ * linkage_results.c: a run's results, see linkage_results.h. A run stores per input row a
+ * compact record (about 170 bytes for nine fields and three candidates) instead of the
+ * rendered JSON (about 2 KB, with every cell of the input row, the match and the candidates),
+ * so a million-row run writes ~200 MB in batches instead of building a 2 GB array. The cell
+ * values are put back at read time from the run's tables, parsed again from the stored
+ * datasets (a small cache keeps the last few, so paging through a run does not parse them
+ * for every page); the tables are immutable, so the rendering is the same as at run time.
+ *
+ * The record, little-endian, version 1:
+ *   u8 version, u8 flags (1 has_best, 2 matched, 4 has cluster)
+ *   [u64 cluster]
+ *   has_best: u32 ref_row, f64 probability, f64 match_weight, u8 nfields,
+ *             nfields x (i8 level, f64 weight)
+ *   u8 ncandidates, ncandidates x (u32 ref_row, f64 probability, f64 match_weight)
+ */
+#include "api/linkage_results.h"
+
+#include <pthread.h>
+
+#include "api/api.h"
+#include "base/common.h"
+#include "base/log.h"
+#include "engines/linkage/csv.h"
+#include "engines/linkage/table.h"
+
+#define REC_VERSION 1
+#define REC_HAS_BEST 1
+#define REC_MATCHED 2
+#define REC_CLUSTER 4
+#define REC_MAX_CANDIDATES 255
+/* The same cap the upload and the runner use for a dataset's CSV. */
+#define TABLE_CSV_LIMIT ((size_t)256 << 20)
+/* Rows fetched from the store per step of the CSV export. */
+#define CSV_STEP_ROWS 2000
+/* What one fill() of the CSV stream hands over (the server's stream buffer is 1 MiB). */
+#define CSV_CHUNK ((size_t)256 << 10)
+/* Tables from CSVs up to this size stay cached after a read; larger ones are parsed per read. */
+#define CACHE_MAX_CSV ((size_t)64 << 20)
+#define CACHE_SLOTS 4
+
+const char *lkr_row_status(const struct lk_row_result *row, double threshold)
+{
+	if (row->matched)
+		return "matched";
+	if (row->has_best && row->best.probability >= threshold / 2)
+		return "review";
+	return "unmatched";
+}
+
+/* ---- the record ---- */
+
+static int put_u8(struct buf *b, unsigned v)
+{
+	char c = (char)(unsigned char)v;
+	return buf_append(b, &c, 1);
+}
+
+static int put_u64(struct buf *b, uint64_t v, int nbytes)
+{
+	unsigned char o[8];
+	for (int i = 0; i < nbytes; i++)
+		o[i] = (unsigned char)(v >> (8 * i));
+	return buf_append(b, o, (size_t)nbytes);
+}
+
+static int put_f64(struct buf *b, double d)
+{
+	uint64_t v;
+	memcpy(&v, &d, sizeof v);
+	return put_u64(b, v, 8);
+}
+
+static int put_pair(struct buf *b, const struct lk_pair *p)
+{
+	if (p->ref_row > UINT32_MAX)
+		return MD_ELIMIT;
+	int rc = put_u64(b, p->ref_row, 4);
+	rc = rc ? rc : put_f64(b, p->probability);
+	return rc ? rc : put_f64(b, p->match_weight);
+}
+
+static int encode_row(struct buf *b, const struct lk_row_result *row, size_t nfields, bool dedupe)
+{
+	unsigned flags = (row->has_best ? REC_HAS_BEST : 0) | (row->matched ? REC_MATCHED : 0) |
+	                 (dedupe ? REC_CLUSTER : 0);
+	int rc = put_u8(b, REC_VERSION);
+	rc = rc ? rc : put_u8(b, flags);
+	if (!rc && dedupe)
+		rc = put_u64(b, row->cluster, 8);
+	if (!rc && row->has_best) {
+		rc = put_pair(b, &row->best);
+		rc = rc ? rc : put_u8(b, (unsigned)nfields);
+		for (size_t f = 0; !rc && f < nfields; f++) {
+			rc = put_u8(b, (unsigned)(signed char)row->best.fields[f].level);
+			rc = rc ? rc : put_f64(b, row->best.fields[f].weight);
+		}
+	}
+	size_t nc = MD_MIN(row->ncandidates, (size_t)REC_MAX_CANDIDATES);
+	rc = rc ? rc : put_u8(b, (unsigned)nc);
+	for (size_t k = 0; !rc && k < nc; k++)
+		rc = put_pair(b, &row->candidates[k]);
+	return rc;
+}
+
+struct rec_pair {
+	size_t ref_row;
+	double probability, match_weight;
+};
+
+struct rec {
+	bool has_best, matched, has_cluster;
+	uint64_t cluster;
+	struct rec_pair best;
+	int nfields;
+	int level[LK_MAX_FIELDS];
+	double weight[LK_MAX_FIELDS];
+	int ncand;
+	struct rec_pair cand[REC_MAX_CANDIDATES];
+};
+
+struct reader {
+	const unsigned char *p;
+	size_t left;
+	bool bad;
+};
+
+static uint64_t get_u64(struct reader *r, int nbytes)
+{
+	if (r->left < (size_t)nbytes) {
+		r->bad = true;
+		return 0;
+	}
+	uint64_t v = 0;
+	for (int i = 0; i < nbytes; i++)
+		v |= (uint64_t)r->p[i] << (8 * i);
+	r->p += nbytes;
+	r->left -= (size_t)nbytes;
+	return v;
+}
+
+static double get_f64(struct reader *r)
+{
+	uint64_t v = get_u64(r, 8);
+	double d;
+	memcpy(&d, &v, sizeof d);
+	return d;
+}
+
+static void get_pair(struct reader *r, struct rec_pair *p)
+{
+	p->ref_row = (size_t)get_u64(r, 4);
+	p->probability = get_f64(r);
+	p->match_weight = get_f64(r);
+}
+
+/* Decodes a stored record; MD_EIO when it is not one this version wrote. */
+static int decode_row(const void *data, size_t len, struct rec *o)
+{
+	struct reader r = { data, len, false };
+	memset(o, 0, sizeof *o);
+	if (get_u64(&r, 1) != REC_VERSION)
+		return MD_EIO;
+	unsigned flags = (unsigned)get_u64(&r, 1);
+	o->has_best = flags & REC_HAS_BEST;
+	o->matched = flags & REC_MATCHED;
+	o->has_cluster = flags & REC_CLUSTER;
+	if (o->has_cluster)
+		o->cluster = get_u64(&r, 8);
+	if (o->has_best) {
+		get_pair(&r, &o->best);
+		o->nfields = (int)get_u64(&r, 1);
+		if (o->nfields > LK_MAX_FIELDS)
+			return MD_EIO;
+		for (int f = 0; f < o->nfields; f++) {
+			o->level[f] = (signed char)(unsigned char)get_u64(&r, 1);
+			o->weight[f] = get_f64(&r);
+		}
+	}
+	o->ncand = (int)get_u64(&r, 1);
+	for (int k = 0; k < o->ncand; k++)
+		get_pair(&r, &o->cand[k]);
+	return r.bad || r.left ? MD_EIO : 0;
+}
+
+/* ---- writing ---- */
+
+int lkr_write(struct store *st, const struct store_job *j, const struct lk_result *res,
+              double threshold, bool dedupe, int (*progress)(void *ctx, size_t done), void *ctx)
+{
+	struct store_lk_row *rows = md_calloc(LKR_BATCH_ROWS, sizeof *rows);
+	size_t *ends = md_calloc(LKR_BATCH_ROWS, sizeof *ends);
+	struct buf recs;
+	/* A batch's records: ~170 bytes a row, at most ~2.7 KB with 32 fields and 255 candidates. */
+	buf_init(&recs, (size_t)LKR_BATCH_ROWS * 8192);
+	int rc = rows && ends ? 0 : MD_ENOMEM;
+	size_t start = 0;
+	do {
+		size_t n = MD_MIN((size_t)LKR_BATCH_ROWS, res->nrows - start);
+		buf_reset(&recs);
+		for (size_t k = 0; !rc && k < n; k++) {
+			rc = encode_row(&recs, &res->rows[start + k], res->nfields, dedupe);
+			ends[k] = recs.len;
+		}
+		/* The records are addressed once the batch's buffer no longer moves. */
+		for (size_t k = 0; !rc && k < n; k++) {
+			const struct lk_row_result *row = &res->rows[start + k];
+			size_t from = k ? ends[k - 1] : 0;
+			rows[k] = (struct store_lk_row){
+				.row = (int64_t)(start + k),
+				.confidence = row->has_best ? row->best.probability : 0,
+				.rec = recs.data + from,
+				.rec_len = ends[k] - from,
+			};
+			snprintf(rows[k].status, sizeof rows[k].status, "%s",
+			         lkr_row_status(row, threshold));
+		}
+		rc = rc ? rc
+		        : store_lk_rows_put(st, j->workspace_id, j->id, j->lease_token, start == 0,
+		                            rows, n);
+		start += n;
+		if (!rc && progress)
+			rc = progress(ctx, start);
+	} while (!rc && start < res->nrows);
+	buf_release(&recs);
+	md_free(rows);
+	md_free(ends);
+	return rc;
+}
+
+/* ---- the tables, cached ---- */
+
+struct cached_table {
+	char ws[MD_UUID_LEN], blob[MD_UUID_LEN];
+	struct lk_table t;
+	int refs;
+	bool cached; /* in the cache (else freed when the last reference goes) */
+	uint64_t used;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct cached_table *slot[CACHE_SLOTS];
+	uint64_t clock;
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void table_put(struct cached_table *ct)
+{
+	if (!ct)
+		return;
+	pthread_mutex_lock(&cache.lock);
+	bool last = --ct->refs == 0 && !ct->cached;
+	pthread_mutex_unlock(&cache.lock);
+	if (last) {
+		lk_table_release(&ct->t);
+		md_free(ct);
+	}
+}
+
+/* Keeps ct in the cache, evicting the least recently used unreferenced entry if full. */
+static void cache_insert(struct cached_table *ct)
+{
+	struct cached_table *evict = NULL;
+	pthread_mutex_lock(&cache.lock);
+	int free_slot = -1, lru = -1;
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		struct cached_table *s = cache.slot[i];
+		if (!s) {
+			free_slot = free_slot < 0 ? i : free_slot;
+		} else if (!strcmp(s->ws, ct->ws) && !strcmp(s->blob, ct->blob)) {
+			free_slot = -2; /* another reader parsed it meanwhile */
+			break;
+		} else if (s->refs == 0 && (lru < 0 || s->used < cache.slot[lru]->used)) {
+			lru = i;
+		}
+	}
+	if (free_slot == -1 && lru >= 0) {
+		evict = cache.slot[lru];
+		cache.slot[lru] = NULL;
+		free_slot = lru;
+	}
+	if (free_slot >= 0) {
+		ct->cached = true;
+		ct->used = ++cache.clock;
+		cache.slot[free_slot] = ct;
+	}
+	pthread_mutex_unlock(&cache.lock);
+	if (evict) {
+		lk_table_release(&evict->t);
+		md_free(evict);
+	}
+}
+
+/* The parsed CSV of blob_id (a dataset of the run), referenced; table_put() when done. */
+static int table_get(struct store *st, const char *ws, const char *blob_id,
+                     struct cached_table **out)
+{
+	*out = NULL;
+	pthread_mutex_lock(&cache.lock);
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		struct cached_table *s = cache.slot[i];
+		if (s && !strcmp(s->ws, ws) && !strcmp(s->blob, blob_id)) {
+			s->refs++;
+			s->used = ++cache.clock;
+			*out = s;
+		}
+	}
+	pthread_mutex_unlock(&cache.lock);
+	if (*out)
+		return 0;
+	void *data = NULL;
+	size_t len = 0;
+	int rc = store_blob_get(st, ws, blob_id, &data, &len);
+	if (rc)
+		return rc;
+	struct cached_table *ct = md_calloc(1, sizeof *ct);
+	if (!ct) {
+		md_free(data);
+		return MD_ENOMEM;
+	}
+	snprintf(ct->ws, sizeof ct->ws, "%s", ws);
+	snprintf(ct->blob, sizeof ct->blob, "%s", blob_id);
+	ct->refs = 1;
+	lk_table_init(&ct->t);
+	struct lk_csv_error cerr = { 0 };
+	struct lk_csv_limits lim = { .max_bytes = TABLE_CSV_LIMIT };
+	rc = lk_csv_parse(data, len, &lim, &ct->t, &cerr);
+	md_free(data);
+	if (rc) {
+		md_logf(MD_LOG_ERROR, "linkage results: dataset blob %s does not parse: %s",
+		        blob_id, cerr.message);
+		lk_table_release(&ct->t);
+		md_free(ct);
+		return MD_EIO;
+	}
+	if (len <= CACHE_MAX_CSV)
+		cache_insert(ct);
+	*out = ct;
+	return 0;
+}
+
+/* ---- rendering ---- */
+
+struct render_field {
+	const char *name;
+	int in_col, ref_col;
+	int nlevels;
+	const char *labels[LK_MAX_LEVELS];
+};
+
+/* Everything a row needs to be rendered: the tables and the fields of the run. */
+struct render {
+	json_t *input_json; /* the job input (online rows), when the input was not a dataset */
+	struct cached_table *in_ct, *ref_ct;
+	struct lk_table rows_t; /* the online rows' table */
+	const struct lk_table *in, *ref;
+	size_t nfields;
+	struct render_field f[LK_MAX_FIELDS];
+	const json_t *in_cols, *ref_cols;
+};
+
+static void render_release(struct render *r)
+{
+	table_put(r->in_ct);
+	table_put(r->ref_ct);
+	lk_table_release(&r->rows_t);
+	json_decref(r->input_json);
+	memset(r, 0, sizeof *r);
+	lk_table_init(&r->rows_t);
+}
+
+int lkr_rows_table(const json_t *rows, const json_t *cols, struct lk_table *t)
+{
+	size_t nc = json_array_size(cols), nr = json_array_size(rows);
+	int rc = lk_table_new(t, nc, nr);
+	for (size_t c = 0; !rc && c < nc; c++) {
+		const char *name = json_string_value(json_array_get(cols, c));
+		rc = name ? lk_table_set_colname(t, c, name, strlen(name)) : MD_EIO;
+	}
+	for (size_t r = 0; !rc && r < nr; r++) {
+		const json_t *row = json_array_get(rows, r);
+		for (size_t c = 0; !rc && c < nc; c++) {
+			const json_t *v =
+			    json_object_get(row, json_string_value(json_array_get(cols, c)));
+			if (!v || json_is_null(v))
+				continue;
+			if (json_is_string(v)) {
+				rc = lk_table_set(t, r, c, json_string_value(v),
+				                  json_string_length(v));
+			} else {
+				char *s = json_dumps(v, JSON_ENCODE_ANY);
+				rc = s ? lk_table_set(t, r, c, s, strlen(s)) : MD_ENOMEM;
+				free(s);
+			}
+		}
+	}
+	return rc;
+}
+
+/*
+ * Prepares r from the job and its result's "render" object. MD_ENOTFOUND when a dataset of
+ * the run was deleted since, MD_EIO when the stored description does not fit the tables.
+ */
+static int render_init(struct render *r, struct store *st, const struct store_job *j,
+                       const json_t *result)
+{
+	memset(r, 0, sizeof *r);
+	lk_table_init(&r->rows_t);
+	const json_t *ri = json_object_get(result, "render");
+	const char *in_blob = json_string_value(json_object_get(ri, "input_blob"));
+	const char *ref_blob = json_string_value(json_object_get(ri, "reference_blob"));
+	bool dedupe = json_is_true(json_object_get(ri, "dedupe"));
+	r->in_cols = json_object_get(result, "input_columns");
+	r->ref_cols = json_object_get(result, "reference_columns");
+	int rc = 0;
+	if (in_blob) {
+		rc = table_get(st, j->workspace_id, in_blob, &r->in_ct);
+		r->in = rc ? NULL : &r->in_ct->t;
+	} else {
+		r->input_json = json_loads(j->input, 0, NULL);
+		rc = r->input_json ? lkr_rows_table(json_object_get(r->input_json, "rows"),
+		                                    json_object_get(r->input_json, "input_columns"),
+		                                    &r->rows_t)
+		                   : MD_EIO;
+		r->in = &r->rows_t;
+	}
+	if (!rc && dedupe) {
+		r->ref = r->in;
+	} else if (!rc) {
+		rc = ref_blob ? table_get(st, j->workspace_id, ref_blob, &r->ref_ct) : MD_EIO;
+		r->ref = rc ? NULL : &r->ref_ct->t;
+	}
+	const json_t *fields = json_object_get(ri, "fields");
+	r->nfields = json_array_size(fields);
+	if (!rc && r->nfields > LK_MAX_FIELDS)
+		rc = MD_EIO;
+	for (size_t k = 0; !rc && k < r->nfields; k++) {
+		const json_t *f = json_array_get(fields, k);
+		struct render_field *rf = &r->f[k];
+		rf->name = json_string_value(json_object_get(f, "name"));
+		rf->in_col = (int)json_integer_value(json_object_get(f, "in_col"));
+		rf->ref_col = (int)json_integer_value(json_object_get(f, "ref_col"));
+		const json_t *labels = json_object_get(f, "labels");
+		rf->nlevels = (int)json_array_size(labels);
+		if (!rf->name || rf->in_col < 0 || (size_t)rf->in_col >= r->in->ncols ||
+		    rf->ref_col < 0 || (size_t)rf->ref_col >= r->ref->ncols ||
+		    rf->nlevels > LK_MAX_LEVELS) {
+			rc = MD_EIO;
+			break;
+		}
+		for (int l = 0; l < rf->nlevels; l++)
+			rf->labels[l] = json_string_value(json_array_get(labels, (size_t)l));
+	}
+	if (rc)
+		render_release(r);
+	return rc;
+}
+
+static json_t *row_object(const struct lk_table *t, size_t row)
+{
+	json_t *o = json_object();
+	for (size_t c = 0; c < t->ncols; c++)
+		json_object_set_new(o, t->colnames[c], json_string(t->cells[row * t->ncols + c]));
+	return o;
+}
+
+static json_t *candidate_json(const struct render *r, const struct rec_pair *p)
+{
+	return json_pack("{s:I,s:f,s:f,s:o}", "row", (json_int_t)p->ref_row, "confidence",
+	                 p->probability, "match_weight", p->match_weight, "reference",
+	                 row_object(r->ref, p->ref_row));
+}
+
+static json_t *waterfall(const struct render *r, size_t in_row, const struct rec *rec)
+{
+	json_t *a = json_array();
+	for (int f = 0; f < rec->nfields && (size_t)f < r->nfields; f++) {
+		const struct render_field *rf = &r->f[f];
+		int l = rec->level[f];
+		const char *label = l < 0 ? "null" : l < rf->nlevels ? rf->labels[l] : NULL;
+		json_array_append_new(
+		    a,
+		    json_pack(
+		        "{s:s,s:s,s:s,s:i,s:s,s:f}", "name", rf->name, "input_value",
+		        r->in->cells[in_row * r->in->ncols + (size_t)rf->in_col], "reference_value",
+		        r->ref->cells[rec->best.ref_row * r->ref->ncols + (size_t)rf->ref_col],
+		        "level", l, "label", label ? label : "", "weight", rec->weight[f]));
+	}
+	return a;
+}
+
+/* Every row id in rec indexes the tables; false for a record that does not fit them. */
+static bool rec_fits(const struct render *r, size_t in_row, const struct rec *rec)
+{
+	if (in_row >= r->in->nrows || (rec->has_best && rec->best.ref_row >= r->ref->nrows))
+		return false;
+	for (int k = 0; k < rec->ncand; k++)
+		if (rec->cand[k].ref_row >= r->ref->nrows)
+			return false;
+	return true;
+}
+
+/* The public JSON of one row: exactly what runs before migration 0004 stored. */
+static json_t *row_json(const struct render *r, const struct store_lk_row *row,
+                        const struct rec *rec)
+{
+	size_t in_row = (size_t)row->row;
+	json_t *cands = json_array();
+	if (rec->has_best && !rec->matched)
+		json_array_append_new(cands, candidate_json(r, &rec->best));
+	for (int k = 0; k < rec->ncand; k++)
+		json_array_append_new(cands, candidate_json(r, &rec->cand[k]));
+	json_t *o = json_pack(
+	    "{s:I,s:s,s:f,s:o,s:o,s:o,s:o,s:o,s:o}", "row", (json_int_t)in_row, "status",
+	    row->status, "confidence", rec->has_best ? rec->best.probability : 0.0, "match_weight",
+	    rec->has_best ? json_real(rec->best.match_weight) : json_null(), "match_row",
+	    rec->matched ? json_integer((json_int_t)rec->best.ref_row) : json_null(), "input",
+	    row_object(r->in, in_row), "match",
+	    rec->matched ? row_object(r->ref, rec->best.ref_row) : json_null(), "fields",
+	    rec->has_best ? waterfall(r, in_row, rec) : json_array(), "candidates", cands);
+	if (o && rec->has_cluster)
+		json_object_set_new(o, "cluster", json_integer((json_int_t)rec->cluster));
+	return o;
+}
+
+static int csv_cell(struct buf *b, const char *s)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+	int rc = quote ? buf_putc(b, '"') : 0;
+	for (const char *p = s; !rc && *p; p++)
+		rc = *p == '"' ? buf_puts(b, "\"\"") : buf_putc(b, *p);
+	return rc ? rc : quote ? buf_putc(b, '"') : 0;
+}
+
+/*
+ * A real as the export always wrote it (jansson's encoding at 6 significant digits): "%.6g",
+ * with ".0" added to an integral value and the exponent without '+' or leading zeros.
+ */
+static int csv_real(struct buf *b, double v)
+{
+	char t[40], o[48];
+	snprintf(t, sizeof t, "%.6g", v);
+	size_t n = 0;
+	bool frac = false;
+	for (const char *p = t; *p; p++) {
+		if (*p == '.' || *p == 'e')
+			frac = true;
+		if (*p == 'e') {
+			o[n++] = 'e';
+			p++;
+			if (*p == '+')
+				p++;
+			else if (*p == '-')
+				o[n++] = *p++;
+			while (*p == '0' && p[1])
+				p++;
+			while (*p)
+				o[n++] = *p++;
+			break;
+		}
+		o[n++] = *p;
+	}
+	if (!frac) {
+		o[n++] = '.';
+		o[n++] = '0';
+	}
+	o[n] = '\0';
+	return buf_puts(b, o);
+}
+
+static int csv_header(struct buf *b, const struct render *r)
+{
+	int rc = buf_puts(b, "input_row,status,confidence,match_weight,match_row");
+	size_t i;
+	const json_t *col;
+	json_array_foreach(r->in_cols, i, col)
+	{
+		rc = rc ? rc : buf_putc(b, ',');
+		char name[300];
+		snprintf(name, sizeof name, "input_%s", json_string_value(col));
+		rc = rc ? rc : csv_cell(b, name);
+	}
+	json_array_foreach(r->ref_cols, i, col)
+	{
+		rc = rc ? rc : buf_putc(b, ',');
+		char name[300];
+		snprintf(name, sizeof name, "match_%s", json_string_value(col));
+		rc = rc ? rc : csv_cell(b, name);
+	}
+	return rc ? rc : buf_puts(b, "\r\n");
+}
+
+static int csv_line(struct buf *b, const struct render *r, const struct store_lk_row *row,
+                    const struct rec *rec)
+{
+	size_t in_row = (size_t)row->row;
+	int rc = buf_printf(b, "%lld,%s,%.6f,", (long long)row->row, row->status, row->confidence);
+	if (!rc && rec->has_best)
+		rc = csv_real(b, rec->best.match_weight);
+	rc = rc ? rc : buf_putc(b, ',');
+	if (!rc && rec->matched)
+		rc = buf_printf(b, "%zu", rec->best.ref_row);
+	for (size_t c = 0; !rc && c < r->in->ncols; c++) {
+		rc = buf_putc(b, ',');
+		rc = rc ? rc : csv_cell(b, r->in->cells[in_row * r->in->ncols + c]);
+	}
+	for (size_t c = 0; !rc && c < r->ref->ncols; c++) {
+		rc = buf_putc(b, ',');
+		if (!rc && rec->matched)
+			rc = csv_cell(b, r->ref->cells[rec->best.ref_row * r->ref->ncols + c]);
+	}
+	return rc ? rc : buf_puts(b, "\r\n");
+}
+
+/* ---- serving ---- */
+
+struct page_ctx {
+	const struct render *r;
+	struct buf *out;
+	bool csv;
+	int64_t last;
+	int count;
+};
+
+static int page_row(void *ctx, const struct store_lk_row *row)
+{
+	struct page_ctx *c = ctx;
+	struct rec rec;
+	int rc = decode_row(row->rec, row->rec_len, &rec);
+	if (!rc && (row->row < 0 || !rec_fits(c->r, (size_t)row->row, &rec)))
+		rc = MD_EIO;
+	if (rc) {
+		md_logf(MD_LOG_ERROR, "linkage results: row %lld has an unreadable record",
+		        (long long)row->row);
+		return rc;
+	}
+	c->last = row->row;
+	c->count++;
+	if (c->csv)
+		return csv_line(c->out, c->r, row, &rec);
+	json_t *o = row_json(c->r, row, &rec);
+	char *t = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+	json_decref(o);
+	rc = t ? (c->count > 1 ? buf_putc(c->out, ',') : 0) : MD_ENOMEM;
+	rc = rc ? rc : buf_puts(c->out, t);
+	free(t);
+	return rc;
+}
+
+/* The CSV export as a stream: a step of rows from the store at a time, rendered on demand. */
+struct csv_stream {
+	struct store *st;
+	char ws[MD_UUID_LEN], run[MD_UUID_LEN];
+	char status[16];
+	double min_conf;
+	int64_t after;
+	bool done;
+	struct render r;
+	struct buf pend;
+	size_t off;
+};
+
+static int csv_fill(void *ctx, struct buf *out)
+{
+	struct csv_stream *s = ctx;
+	for (;;) {
+		if (s->off < s->pend.len) {
+			size_t n = MD_MIN(CSV_CHUNK, s->pend.len - s->off);
+			if (buf_append(out, s->pend.data + s->off, n))
+				return -1;
+			s->off += n;
+			return 1;
+		}
+		if (s->done)
+			return -1;
+		buf_reset(&s->pend);
+		s->off = 0;
+		struct page_ctx pc = { .r = &s->r, .out = &s->pend, .csv = true, .last = s->after };
+		int rc =
+		    store_lk_rows_list(s->st, s->ws, s->run, s->after, CSV_STEP_ROWS, s->min_conf,
+		                       s->status[0] ? s->status : NULL, page_row, &pc);
+		if (rc) {
+			/* The status line is sent: all a client can see is the cut-short body. */
+			md_logf(MD_LOG_ERROR, "linkage results: CSV export of run %s stopped: %s",
+			        s->run, md_strerror(rc));
+			return -1;
+		}
+		s->after = pc.last;
+		s->done = pc.count < CSV_STEP_ROWS;
+	}
+}
+
+static void csv_done(void *ctx)
+{
+	struct csv_stream *s = ctx;
+	render_release(&s->r);
+	buf_release(&s->pend);
+	md_free(s);
+}
+
+static const struct http_stream_ops csv_ops = { csv_fill, csv_done };
+
+static void render_error(struct http_request *req, struct http_response *resp, int rc)
+{
+	if (rc == MD_ENOTFOUND) {
+		api_error(req, resp, E_CONFLICT,
+		          "a dataset of this run was deleted; its results can no longer be shown",
+		          NULL, NULL);
+	} else if (rc == MD_EUNAVAIL) {
+		(void)http_response_header(resp, "Retry-After", "1");
+		api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL,
+		          NULL);
+	} else {
+		api_error(req, resp, E_INTERNAL, "the results of this run could not be read", NULL,
+		          NULL);
+	}
+}
+
+void lkr_serve(struct http_request *req, struct http_response *resp, struct store *st,
+               const struct store_job *j, const json_t *result, int64_t after, int limit,
+               double min_conf, const char *status, bool csv)
+{
+	if (csv) {
+		struct csv_stream *s = md_calloc(1, sizeof *s);
+		if (!s) {
+			render_error(req, resp, MD_ENOMEM);
+			return;
+		}
+		int rc = render_init(&s->r, st, j, result);
+		if (rc) {
+			md_free(s);
+			render_error(req, resp, rc);
+			return;
+		}
+		s->st = st;
+		snprintf(s->ws, sizeof s->ws, "%s", j->workspace_id);
+		snprintf(s->run, sizeof s->run, "%s", j->id);
+		snprintf(s->status, sizeof s->status, "%s", status ? status : "");
+		s->min_conf = min_conf;
+		s->after = -1;
+		/* One step's lines: bounded by the rows' cells, which the dataset cap bounds. */
+		buf_init(&s->pend, TABLE_CSV_LIMIT * 2);
+		if (csv_header(&s->pend, &s->r)) {
+			csv_done(s);
+			render_error(req, resp, MD_ENOMEM);
+			return;
+		}
+		resp->status = 200;
+		resp->content_type = "text/csv; charset=utf-8";
+		resp->stream_ops = &csv_ops;
+		resp->stream_ctx = s;
+		return;
+	}
+	struct render r;
+	int rc = render_init(&r, st, j, result);
+	if (rc) {
+		render_error(req, resp, rc);
+		return;
+	}
+	struct buf b;
+	buf_init(&b, (size_t)1 << 30);
+	struct page_ctx pc = { .r = &r, .out = &b, .last = -1 };
+	rc = buf_puts(&b, "{\"data\":[");
+	rc = rc ? rc
+	        : store_lk_rows_list(st, j->workspace_id, j->id, after, limit, min_conf, status,
+	                             page_row, &pc);
+	if (!rc && pc.count == limit)
+		rc = buf_printf(&b, "],\"next_cursor\":\"%lld\"}", (long long)pc.last);
+	else if (!rc)
+		rc = buf_puts(&b, "],\"next_cursor\":null}");
+	render_release(&r);
+	if (rc) {
+		buf_release(&b);
+		render_error(req, resp, rc);
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "application/json";
+	buf_release(&resp->body);
+	resp->body = b;
+}

@@ -1858,8 +1858,11 @@ static int write_progress(void *ctx, size_t done)
 static int finish_run(struct lk_job *lj, const struct lk_result *res, double seconds)
 {
 	const struct store_job *j = job_run_job(lj->run);
+	int64_t t0 = md_mono_ms();
 	int rc = lkr_write(job_run_store(lj->run), j, res, lj->threshold, lj->dedupe,
 	                   write_progress, lj);
+	md_logf(MD_LOG_INFO, "linkage run %s: %zu result rows written in %lld ms (rc %d)", j->id,
+	        res->nrows, (long long)(md_mono_ms() - t0), rc);
 	if (rc == MD_ECONFLICT || rc == MD_ECANCELED)
 		return rc; /* the lease is gone (another attempt owns the run) or canceled */
 	if (rc == MD_ENOMEM || rc == MD_ELIMIT) {

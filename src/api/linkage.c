@@ -1514,8 +1514,8 @@ struct lk_job {
 	struct lk_config lc;
 	int progress_rc;
 	double threshold;
-	/* The blobs of the tables (empty for online rows): results are rendered from them. */
-	char in_blob[MD_UUID_LEN], ref_blob[MD_UUID_LEN];
+	/* The datasets of the tables (empty for online rows): results are rendered from them. */
+	char in_ds[MD_UUID_LEN], ref_ds[MD_UUID_LEN];
 };
 
 /* Maps the engine's stages onto the job's progress: comparing is 0.1 .. 0.9. */
@@ -1539,9 +1539,9 @@ static int lk_progress(void *ctx, const char *stage, size_t done, size_t total, 
 	return rc ? 1 : 0;
 }
 
-/* Loads and parses a dataset of the job's workspace; blob gets the id of its CSV. */
+/* Loads and parses a dataset of the job's workspace; ds gets its id. */
 static int load_table(struct lk_job *lj, const char *dataset_id, struct lk_table *t,
-                      char blob[MD_UUID_LEN])
+                      char ds[MD_UUID_LEN])
 {
 	const struct store_job *j = job_run_job(lj->run);
 	struct store *st = job_run_store(lj->run);
@@ -1558,7 +1558,7 @@ static int load_table(struct lk_job *lj, const char *dataset_id, struct lk_table
 	}
 	void *data = NULL;
 	size_t len = 0;
-	snprintf(blob, MD_UUID_LEN, "%s", d.blob_id);
+	snprintf(ds, MD_UUID_LEN, "%s", d.id);
 	rc = store_blob_get(st, j->workspace_id, d.blob_id, &data, &len);
 	store_lk_dataset_release(&d);
 	if (rc) {
@@ -1814,7 +1814,7 @@ static json_t *model_json(const struct lk_job *lj, const struct lk_result *res)
 }
 
 /*
- * How the results are rendered at read time (linkage_results.c): the tables' blobs and, per
+ * How the results are rendered at read time (linkage_results.c): the tables' datasets and, per
  * field, its columns and the labels of its levels (index = level).
  */
 static json_t *render_json(const struct lk_job *lj, const struct lk_result *res)
@@ -1832,9 +1832,9 @@ static json_t *render_json(const struct lk_job *lj, const struct lk_result *res)
 		                                        "in_col", fl->in_col, "ref_col",
 		                                        fl->ref_col, "labels", labels));
 	}
-	return json_pack("{s:b,s:s?,s:s?,s:o}", "dedupe", lj->dedupe, "input_blob",
-	                 lj->in_blob[0] ? lj->in_blob : NULL, "reference_blob",
-	                 lj->ref_blob[0] ? lj->ref_blob : NULL, "fields", fields);
+	return json_pack("{s:b,s:s?,s:s?,s:o}", "dedupe", lj->dedupe, "input_dataset_id",
+	                 lj->in_ds[0] ? lj->in_ds : NULL, "reference_dataset_id",
+	                 lj->ref_ds[0] ? lj->ref_ds : NULL, "fields", fields);
 }
 
 /* Writing the rows is the last 4 % of the job's progress. */
@@ -1901,10 +1901,10 @@ static int load_tables(struct lk_job *lj)
 			job_run_set_error(lj->run, "validation_error", "the rows could not be read",
 			                  false);
 	} else {
-		rc = load_table(lj, in_id ? in_id : ref_id, &lj->input, lj->in_blob);
+		rc = load_table(lj, in_id ? in_id : ref_id, &lj->input, lj->in_ds);
 	}
 	if (!rc && !lj->dedupe)
-		rc = load_table(lj, ref_id, &lj->ref, lj->ref_blob);
+		rc = load_table(lj, ref_id, &lj->ref, lj->ref_ds);
 	return rc;
 }
 

@@ -291,11 +291,22 @@ static void cache_insert(struct cached_table *ct)
 	}
 }
 
-/* The parsed CSV of blob_id (a dataset of the run), referenced; table_put() when done. */
-static int table_get(struct store *st, const char *ws, const char *blob_id,
+/*
+ * The parsed table of dataset dataset_id, referenced; table_put() when done. MD_ENOTFOUND
+ * once the dataset was deleted. The dataset row is read every time (a deleted dataset must
+ * not be served from the cache); its blob, immutable, is the cache key.
+ */
+static int table_get(struct store *st, const char *ws, const char *dataset_id,
                      struct cached_table **out)
 {
 	*out = NULL;
+	struct store_lk_dataset d;
+	int rc = store_lk_dataset_get(st, ws, dataset_id, &d);
+	if (rc)
+		return rc;
+	char blob_id[MD_UUID_LEN];
+	snprintf(blob_id, sizeof blob_id, "%s", d.blob_id);
+	store_lk_dataset_release(&d);
 	pthread_mutex_lock(&cache.lock);
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		struct cached_table *s = cache.slot[i];
@@ -310,7 +321,7 @@ static int table_get(struct store *st, const char *ws, const char *blob_id,
 		return 0;
 	void *data = NULL;
 	size_t len = 0;
-	int rc = store_blob_get(st, ws, blob_id, &data, &len);
+	rc = store_blob_get(st, ws, blob_id, &data, &len);
 	if (rc)
 		return rc;
 	struct cached_table *ct = md_calloc(1, sizeof *ct);
@@ -407,14 +418,14 @@ static int render_init(struct render *r, struct store *st, const struct store_jo
 	memset(r, 0, sizeof *r);
 	lk_table_init(&r->rows_t);
 	const json_t *ri = json_object_get(result, "render");
-	const char *in_blob = json_string_value(json_object_get(ri, "input_blob"));
-	const char *ref_blob = json_string_value(json_object_get(ri, "reference_blob"));
+	const char *in_ds = json_string_value(json_object_get(ri, "input_dataset_id"));
+	const char *ref_ds = json_string_value(json_object_get(ri, "reference_dataset_id"));
 	bool dedupe = json_is_true(json_object_get(ri, "dedupe"));
 	r->in_cols = json_object_get(result, "input_columns");
 	r->ref_cols = json_object_get(result, "reference_columns");
 	int rc = 0;
-	if (in_blob) {
-		rc = table_get(st, j->workspace_id, in_blob, &r->in_ct);
+	if (in_ds) {
+		rc = table_get(st, j->workspace_id, in_ds, &r->in_ct);
 		r->in = rc ? NULL : &r->in_ct->t;
 	} else {
 		r->input_json = json_loads(j->input, 0, NULL);
@@ -427,7 +438,7 @@ static int render_init(struct render *r, struct store *st, const struct store_jo
 	if (!rc && dedupe) {
 		r->ref = r->in;
 	} else if (!rc) {
-		rc = ref_blob ? table_get(st, j->workspace_id, ref_blob, &r->ref_ct) : MD_EIO;
+		rc = ref_ds ? table_get(st, j->workspace_id, ref_ds, &r->ref_ct) : MD_EIO;
 		r->ref = rc ? NULL : &r->ref_ct->t;
 	}
 	const json_t *fields = json_object_get(ri, "fields");

@@ -1,8 +1,9 @@
 /*
- * linkage.c: the record-linkage tables of the SQLite backend (migration 0003): datasets (the
- * CSV in blobs), matching configs and per-row run results. These statements are prepared per
- * call rather than cached in the connection: they run a few times per request, not per row,
- * and the results insert is one statement over json_each() for the whole run.
+ * linkage.c: the record-linkage tables of the SQLite backend (migrations 0003, 0004): datasets
+ * (the CSV in blobs), matching configs and per-row run results (0004: compact rows written in
+ * batches; 0003: the rendered JSON of runs that finished before). These statements are
+ * prepared per call rather than cached in the connection: they run a few times per request or
+ * per batch of rows, and a batch steps one prepared insert per row in one transaction.
  */
 #include <sqlite3.h>
 

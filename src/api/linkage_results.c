@@ -35,9 +35,12 @@
 #define CSV_STEP_ROWS 2000
 /* What one fill() of the CSV stream hands over (the server's stream buffer is 1 MiB). */
 #define CSV_CHUNK ((size_t)256 << 10)
-/* Tables from CSVs up to this size stay cached after a read; larger ones are parsed per read. */
-#define CACHE_MAX_CSV ((size_t)64 << 20)
-#define CACHE_SLOTS 4
+/*
+ * Parsed tables stay cached after a read, up to this many bytes of their CSVs (a parsed table
+ * takes about twice its CSV): paging through a million-row run parses its tables once.
+ */
+#define CACHE_BUDGET ((size_t)512 << 20)
+#define CACHE_SLOTS 8
 
 const char *lkr_row_status(const struct lk_row_result *row, double threshold)
 {
@@ -233,6 +236,7 @@ int lkr_write(struct store *st, const struct store_job *j, const struct lk_resul
 struct cached_table {
 	char ws[MD_UUID_LEN], blob[MD_UUID_LEN];
 	struct lk_table t;
+	size_t csv_len;
 	int refs;
 	bool cached; /* in the cache (else freed when the last reference goes) */
 	uint64_t used;
@@ -257,37 +261,53 @@ static void table_put(struct cached_table *ct)
 	}
 }
 
-/* Keeps ct in the cache, evicting the least recently used unreferenced entry if full. */
+/*
+ * Keeps ct in the cache when it fits the budget, evicting the least recently used entries no
+ * request holds. A table is kept only if it was not cached meanwhile by another request.
+ */
 static void cache_insert(struct cached_table *ct)
 {
-	struct cached_table *evict = NULL;
+	struct cached_table *evict[CACHE_SLOTS];
+	int nevict = 0;
 	pthread_mutex_lock(&cache.lock);
-	int free_slot = -1, lru = -1;
+	bool dup = false;
+	size_t used = 0;
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		struct cached_table *s = cache.slot[i];
-		if (!s) {
-			free_slot = free_slot < 0 ? i : free_slot;
-		} else if (!strcmp(s->ws, ct->ws) && !strcmp(s->blob, ct->blob)) {
-			free_slot = -2; /* another reader parsed it meanwhile */
-			break;
-		} else if (s->refs == 0 && (lru < 0 || s->used < cache.slot[lru]->used)) {
-			lru = i;
+		if (s && !strcmp(s->ws, ct->ws) && !strcmp(s->blob, ct->blob))
+			dup = true;
+		used += s ? s->csv_len : 0;
+	}
+	int free_slot = -1;
+	while (!dup) {
+		free_slot = -1;
+		int lru = -1;
+		for (int i = 0; i < CACHE_SLOTS; i++) {
+			struct cached_table *s = cache.slot[i];
+			if (!s && free_slot < 0)
+				free_slot = i;
+			else if (s && s->refs == 0 && (lru < 0 || s->used < cache.slot[lru]->used))
+				lru = i;
 		}
-	}
-	if (free_slot == -1 && lru >= 0) {
-		evict = cache.slot[lru];
+		if (free_slot >= 0 && used + ct->csv_len <= CACHE_BUDGET)
+			break;
+		if (lru < 0) {
+			free_slot = -1; /* everything cached is in use: parse per request */
+			break;
+		}
+		used -= cache.slot[lru]->csv_len;
+		evict[nevict++] = cache.slot[lru];
 		cache.slot[lru] = NULL;
-		free_slot = lru;
 	}
-	if (free_slot >= 0) {
+	if (!dup && free_slot >= 0) {
 		ct->cached = true;
 		ct->used = ++cache.clock;
 		cache.slot[free_slot] = ct;
 	}
 	pthread_mutex_unlock(&cache.lock);
-	if (evict) {
-		lk_table_release(&evict->t);
-		md_free(evict);
+	for (int i = 0; i < nevict; i++) {
+		lk_table_release(&evict[i]->t);
+		md_free(evict[i]);
 	}
 }
 
@@ -344,8 +364,8 @@ static int table_get(struct store *st, const char *ws, const char *dataset_id,
 		md_free(ct);
 		return MD_EIO;
 	}
-	if (len <= CACHE_MAX_CSV)
-		cache_insert(ct);
+	ct->csv_len = len;
+	cache_insert(ct);
 	*out = ct;
 	return 0;
 }

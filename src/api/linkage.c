@@ -13,6 +13,7 @@
 
 #include "api/api.h"
 #include "api/contracts.h"
+#include "api/linkage_config.h"
 #include "api/linkage_results.h"
 #include "base/common.h"
 #include "base/log.h"
@@ -65,9 +66,7 @@ struct field_errors {
 
 static void field_error(struct field_errors *fe, const char *field, const char *msg)
 {
-	if (!fe->fields)
-		fe->fields = json_array();
-	json_array_append_new(fe->fields, json_pack("{s:s,s:s}", "field", field, "message", msg));
+	linkage_config_error(&fe->fields, field, msg);
 }
 
 /* Writes the 400 of collected errors: "<field>: <message>" of the first as the message. */
@@ -86,19 +85,15 @@ static void field_errors_send(struct http_request *req, struct http_response *re
 static bool check_contract(struct http_request *req, struct http_response *resp, const char *schema,
                            const json_t *body)
 {
-	struct jsonschema_errors errs;
-	int rc = contracts_validate(schema, body, &errs);
+	struct field_errors fe = { NULL };
+	int rc = linkage_config_contract(schema, body, &fe.fields);
 	if (rc == 0)
 		return true;
 	if (rc != 1) {
+		json_decref(fe.fields);
 		api_error(req, resp, E_INTERNAL, "the request contract could not be loaded", NULL,
 		          NULL);
 		return false;
-	}
-	struct field_errors fe = { NULL };
-	for (size_t i = 0; i < errs.count; i++) {
-		const char *p = errs.items[i].pointer;
-		field_error(&fe, p[0] == '/' ? p + 1 : (p[0] ? p : "body"), errs.items[i].message);
 	}
 	field_errors_send(req, resp, &fe);
 	return false;
@@ -598,99 +593,6 @@ static json_t *config_json(const struct store_lk_config *c)
 	return o;
 }
 
-/* Fills the defaults of optional members so a stored config is complete. */
-static void config_defaults(json_t *body)
-{
-	if (!json_object_get(body, "fields"))
-		json_object_set_new(body, "fields", json_array());
-	if (!json_object_get(body, "blocking"))
-		json_object_set_new(body, "blocking", json_array());
-	if (!json_object_get(body, "threshold"))
-		json_object_set_new(body, "threshold", json_real(0.5));
-	if (!json_object_get(body, "link_type"))
-		json_object_set_new(body, "link_type", json_string("best_match"));
-	if (!json_object_get(body, "mode"))
-		json_object_set_new(body, "mode", json_string("link"));
-}
-
-static bool in_columns(const json_t *cols, const char *name)
-{
-	size_t i;
-	json_t *c;
-	json_array_foreach(cols, i, c)
-	{
-		if (!strcmp(json_string_value(c), name))
-			return true;
-	}
-	return false;
-}
-
-static bool is_field_name(const json_t *fields, const char *name)
-{
-	size_t i;
-	json_t *f;
-	json_array_foreach(fields, i, f)
-	{
-		if (!strcmp(json_string_value(json_object_get(f, "name")), name))
-			return true;
-	}
-	return false;
-}
-
-/* The checks the schema cannot make: names the engine knows, columns the reference has. */
-static void check_config_fields(const json_t *body, const json_t *cols, bool dedupe,
-                                struct field_errors *fe)
-{
-	const json_t *fields = json_object_get(body, "fields");
-	size_t i, j;
-	json_t *f, *v;
-	char ptr[96];
-	json_array_foreach(fields, i, f)
-	{
-		const char *cmp = json_string_value(json_object_get(f, "comparator"));
-		enum lk_comparator c;
-		snprintf(ptr, sizeof ptr, "fields/%zu/comparator", i);
-		if (cmp && !lk_comparator_parse(cmp, &c))
-			field_error(fe, ptr, "unknown comparator");
-		json_array_foreach(json_object_get(f, "normalize"), j, v)
-		{
-			unsigned bit;
-			snprintf(ptr, sizeof ptr, "fields/%zu/normalize/%zu", i, j);
-			if (!lk_norm_parse(json_string_value(v), &bit))
-				field_error(fe, ptr, "unknown normalizer");
-		}
-		const char *rc = json_string_value(json_object_get(f, "reference_column"));
-		snprintf(ptr, sizeof ptr, "fields/%zu/reference_column", i);
-		if (!in_columns(cols, rc))
-			field_error(fe, ptr, "no such column in the reference dataset");
-		const char *ic = json_string_value(json_object_get(f, "input_column"));
-		snprintf(ptr, sizeof ptr, "fields/%zu/input_column", i);
-		if (dedupe && !in_columns(cols, ic))
-			field_error(fe, ptr, "no such column in the dataset (dedupe mode)");
-		const char *nm = json_string_value(json_object_get(f, "name"));
-		for (size_t k = 0; k < i; k++) {
-			const json_t *o = json_array_get(fields, k);
-			if (!strcmp(json_string_value(json_object_get(o, "name")), nm)) {
-				snprintf(ptr, sizeof ptr, "fields/%zu/name", i);
-				field_error(fe, ptr, "field names must be unique");
-				break;
-			}
-		}
-	}
-	json_array_foreach(json_object_get(body, "blocking"), i, f)
-	{
-		json_array_foreach(f, j, v)
-		{
-			const char *col = json_string_value(v);
-			snprintf(ptr, sizeof ptr, "blocking/%zu/%zu", i, j);
-			if (!is_field_name(fields, col) && !in_columns(cols, col))
-				field_error(
-				    fe, ptr,
-				    "neither a field name nor a column of the reference dataset");
-		}
-	}
-}
-
 /*
  * Validates a complete config body: the contract, then the reference dataset and the names.
  * False after writing the 400 (or 503).
@@ -700,7 +602,7 @@ static bool validate_config(struct http_request *req, struct http_response *resp
 {
 	if (!check_contract(req, resp, "linkage.config.request.json", body))
 		return false;
-	config_defaults(body);
+	linkage_config_defaults(body);
 	const char *ref = json_string_value(json_object_get(body, "reference_dataset_id"));
 	struct store_lk_dataset d;
 	int rc = md_uuid_valid(ref) ? store_lk_dataset_get(the_app->st, ws, ref, &d) : MD_ENOTFOUND;
@@ -717,8 +619,7 @@ static bool validate_config(struct http_request *req, struct http_response *resp
 	}
 	json_t *cols = json_loads(d.columns, 0, NULL);
 	store_lk_dataset_release(&d);
-	bool dedupe = !strcmp(json_string_value(json_object_get(body, "mode")), "dedupe");
-	check_config_fields(body, cols, dedupe, &fe);
+	linkage_config_names(body, cols, &fe.fields);
 	json_decref(cols);
 	if (fe.fields) {
 		field_errors_send(req, resp, &fe);
@@ -946,7 +847,7 @@ static json_t *rows_columns(const json_t *rows)
 		json_t *v;
 		json_object_foreach((json_t *)row, k, v)
 		{
-			if (!in_columns(cols, k))
+			if (!linkage_config_has_column(cols, k))
 				json_array_append_new(cols, json_string(k));
 		}
 	}
@@ -1010,7 +911,7 @@ static bool check_run_input(struct http_request *req, struct http_response *resp
 	{
 		const char *ic = json_string_value(json_object_get(f, "input_column"));
 		snprintf(ptr, sizeof ptr, "fields/%zu/input_column", i);
-		if (rr->input_cols && !in_columns(rr->input_cols, ic))
+		if (rr->input_cols && !linkage_config_has_column(rr->input_cols, ic))
 			field_error(&fe, ptr, "no such column in the input");
 	}
 	if (!rr->smart && json_array_size(json_object_get(rr->cfg_body, "blocking")) == 0)

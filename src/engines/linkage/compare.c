@@ -13,38 +13,57 @@
 
 /* A decoded string: code points on the stack when short, on the heap when long. */
 struct cps {
-	uint32_t *v;
+	const uint32_t *v;
 	size_t n;
+	uint32_t *heap; /* freed by cps_release; NULL when v is on the stack or borrowed */
 	uint32_t stack[STACK_CPS];
 };
 
-static bool cps_decode(struct cps *c, const char *s, size_t n)
+/* Decodes s[0..n) into dst (room for n code points); returns the count. */
+static size_t decode_into(uint32_t *dst, const char *s, size_t n)
 {
-	c->v = c->stack;
-	if (n > STACK_CPS && !(c->v = md_malloc(n * sizeof(uint32_t)))) {
-		c->n = 0;
-		return false;
-	}
 	size_t k = 0;
 	for (size_t i = 0; i < n;) {
 		unsigned char b = (unsigned char)s[i];
 		if (b < 0x80) {
-			c->v[k++] = b;
+			dst[k++] = b;
 			i++;
 			continue;
 		}
 		int32_t cp;
 		i += text_decode(s + i, n - i, &cp);
-		c->v[k++] = cp < 0 ? 0xFFFD : (uint32_t)cp;
+		dst[k++] = cp < 0 ? 0xFFFD : (uint32_t)cp;
 	}
-	c->n = k;
+	return k;
+}
+
+/* Room for n code points in c: its stack when they fit, else the heap. */
+static uint32_t *cps_room(struct cps *c, size_t n)
+{
+	c->heap = NULL;
+	c->n = 0;
+	if (n <= STACK_CPS) {
+		c->v = c->stack;
+		return c->stack;
+	}
+	c->heap = md_malloc(n * sizeof(uint32_t));
+	c->v = c->heap;
+	return c->heap;
+}
+
+static bool cps_decode(struct cps *c, const char *s, size_t n)
+{
+	uint32_t *dst = cps_room(c, n);
+	if (!dst)
+		return false;
+	c->n = decode_into(dst, s, n);
 	return true;
 }
 
 static void cps_release(struct cps *c)
 {
-	if (c->v != c->stack)
-		md_free(c->v);
+	md_free(c->heap);
+	c->heap = NULL;
 }
 
 /* Scratch memory: on the stack when small. */
@@ -66,6 +85,13 @@ static void scratch_release(struct scratch *s)
 }
 
 /* ---- Jaro, Jaro-Winkler ---- */
+
+/* Jaro from m matching characters with t half-transpositions; every kernel ends here. */
+static double jaro_of(size_t m, size_t t, size_t an, size_t bn)
+{
+	double md = (double)m;
+	return (md / (double)an + md / (double)bn + (md - (double)t / 2.0) / md) / 3.0;
+}
 
 static double jaro_cps(const uint32_t *a, size_t an, const uint32_t *b, size_t bn)
 {
@@ -104,8 +130,7 @@ static double jaro_cps(const uint32_t *a, size_t an, const uint32_t *b, size_t b
 				t++;
 			k++;
 		}
-		double md = (double)m;
-		r = (md / (double)an + md / (double)bn + (md - (double)t / 2.0) / md) / 3.0;
+		r = jaro_of(m, t, an, bn);
 	}
 	scratch_release(&sc);
 	return r;
@@ -123,21 +148,88 @@ double lk_jaro(const char *a, size_t an, const char *b, size_t bn)
 	return r;
 }
 
+/* Winkler's prefix bonus on the Jaro similarity r of a and b (code points). */
+static double winkler_cps(double r, const uint32_t *a, size_t an, const uint32_t *b, size_t bn)
+{
+	if (r > 0.7) {
+		size_t l = 0, lmax = MD_MIN(MD_MIN(an, bn), 4);
+		while (l < lmax && a[l] == b[l])
+			l++;
+		r += (double)l * 0.1 * (1.0 - r);
+	}
+	return r;
+}
+
 double lk_jaro_winkler(const char *a, size_t an, const char *b, size_t bn)
 {
 	struct cps ca, cb;
 	double r = 0.0;
 	if (cps_decode(&ca, a, an) && cps_decode(&cb, b, bn)) {
-		r = jaro_cps(ca.v, ca.n, cb.v, cb.n);
-		if (r > 0.7) {
-			size_t l = 0, lmax = MD_MIN(MD_MIN(ca.n, cb.n), 4);
-			while (l < lmax && ca.v[l] == cb.v[l])
-				l++;
-			r += (double)l * 0.1 * (1.0 - r);
-		}
+		r = winkler_cps(jaro_cps(ca.v, ca.n, cb.v, cb.n), ca.v, ca.n, cb.v, cb.n);
 		cps_release(&cb);
 	}
 	cps_release(&ca);
+	return r;
+}
+
+/*
+ * Jaro of two ASCII strings of at most 64 characters, bit-parallel: bit j of pm[c] says
+ * b[j] == c, so the first free b position in a's window that matches is the lowest bit of
+ * pm[a[i]] & window & ~taken, the one the scalar loop of jaro_cps finds first. The same
+ * matches in the same order give the same transpositions and, through jaro_of, the same
+ * double.
+ */
+static double jaro_ascii64(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+	if (an == 0 && bn == 0)
+		return 1.0;
+	if (an == 0 || bn == 0)
+		return 0.0;
+	uint64_t pm[128];
+	/* Only the entries a and b use are cleared: a full memset would cost more than Jaro. */
+	for (size_t i = 0; i < an; i++)
+		pm[a[i]] = 0;
+	for (size_t j = 0; j < bn; j++)
+		pm[b[j]] = 0;
+	for (size_t j = 0; j < bn; j++)
+		pm[b[j]] |= 1ull << j;
+	size_t window = MD_MAX(an, bn) / 2;
+	window = window ? window - 1 : 0;
+	uint64_t aflag = 0, bflag = 0;
+	size_t m = 0;
+	for (size_t i = 0; i < an; i++) {
+		size_t lo = i > window ? i - window : 0, hi = MD_MIN(i + window + 1, bn);
+		if (lo >= hi)
+			break; /* lo only grows and hi stays at bn from here on */
+		uint64_t win = (hi == 64 ? ~0ull : (1ull << hi) - 1) & ~((1ull << lo) - 1);
+		uint64_t cand = pm[a[i]] & win & ~bflag;
+		if (cand) {
+			bflag |= cand & (0 - cand);
+			aflag |= 1ull << i;
+			m++;
+		}
+	}
+	if (!m)
+		return 0.0;
+	size_t t = 0;
+	while (aflag) {
+		t += a[__builtin_ctzll(aflag)] != b[__builtin_ctzll(bflag)];
+		aflag &= aflag - 1;
+		bflag &= bflag - 1;
+	}
+	return jaro_of(m, t, an, bn);
+}
+
+static double jaro_winkler_ascii64(const unsigned char *a, size_t an, const unsigned char *b,
+                                   size_t bn)
+{
+	double r = jaro_ascii64(a, an, b, bn);
+	if (r > 0.7) {
+		size_t l = 0, lmax = MD_MIN(MD_MIN(an, bn), 4);
+		while (l < lmax && a[l] == b[l])
+			l++;
+		r += (double)l * 0.1 * (1.0 - r);
+	}
 	return r;
 }
 
@@ -672,15 +764,21 @@ static int level_dist(const struct lk_field *f, double d)
 	return 0;
 }
 
-static int level_osa(const struct lk_field *f, const char *a, const char *b)
+/* The bound of a levenshtein field's distance: its largest threshold. */
+static int osa_bound(const struct lk_field *f)
 {
 	int nl = lk_field_nlevels(f);
 	double tmax = 0;
 	for (int k = 0; k < nl - 2; k++)
 		tmax = MD_MAX(tmax, f->thresholds[k]);
-	if (nl == 2)
+	return (int)MD_MIN(tmax, 1e6);
+}
+
+static int level_osa(const struct lk_field *f, const char *a, const char *b)
+{
+	if (lk_field_nlevels(f) == 2)
 		return 0;
-	int d = lk_osa_distance(a, strlen(a), b, strlen(b), (int)MD_MIN(tmax, 1e6));
+	int d = lk_osa_distance(a, strlen(a), b, strlen(b), osa_bound(f));
 	return level_dist(f, d);
 }
 
@@ -737,5 +835,151 @@ int lk_compare_level(const struct lk_field *f, const char *a, const char *b,
 	case LK_CMP_PHONETIC: return level_phonetic(f, a, b);
 	case LK_CMP_EXACT:
 	default: return 0;
+	}
+}
+
+/* ---- prepared columns ---- */
+
+void lk_pcol_init(struct lk_pcol *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+void lk_pcol_release(struct lk_pcol *c)
+{
+	md_free(c->cells);
+	md_free(c->cps);
+	lk_pcol_init(c);
+}
+
+/* Room for more code points in c->cps; offsets must stay below LK_PCELL_ASCII. */
+static int pcol_reserve(struct lk_pcol *c, size_t more)
+{
+	if (more >= (size_t)LK_PCELL_ASCII - c->ncps)
+		return MD_ELIMIT;
+	size_t need = c->ncps + more;
+	if (need <= c->cpscap)
+		return 0;
+	size_t cap = MD_MAX(need, c->cpscap ? 2 * c->cpscap : 1024);
+	uint32_t *v = md_realloc(c->cps, cap * sizeof(*v));
+	if (!v)
+		return MD_ENOMEM;
+	c->cps = v;
+	c->cpscap = cap;
+	return 0;
+}
+
+static bool is_ascii(const char *s, size_t n)
+{
+	unsigned char any = 0;
+	for (size_t k = 0; k < n; k++)
+		any |= (unsigned char)s[k];
+	return any < 0x80;
+}
+
+int lk_pcol_build(struct lk_pcol *c, const struct lk_table *t, int col)
+{
+	lk_pcol_init(c);
+	if (col < 0 || (size_t)col >= t->ncols)
+		return MD_EINVAL;
+	c->cells = md_malloc((t->nrows ? t->nrows : 1) * sizeof(*c->cells));
+	if (!c->cells)
+		return MD_ENOMEM;
+	c->nrows = t->nrows;
+	int rc = 0;
+	for (size_t r = 0; r < t->nrows; r++) {
+		const char *s = t->cells[r * t->ncols + (size_t)col];
+		size_t n = strlen(s);
+		if (n >= UINT32_MAX) {
+			rc = MD_ELIMIT;
+			break;
+		}
+		c->cells[r] = (struct lk_pcell){ s, (uint32_t)n, LK_PCELL_ASCII };
+		if (is_ascii(s, n))
+			continue;
+		if ((rc = pcol_reserve(c, n + 1)))
+			break;
+		uint32_t *v = c->cps + c->ncps;
+		v[0] = (uint32_t)decode_into(v + 1, s, n);
+		c->cells[r].cp = (uint32_t)c->ncps;
+		c->ncps += 1 + (size_t)v[0];
+	}
+	if (rc)
+		lk_pcol_release(c);
+	return rc;
+}
+
+/* The code points of a prepared cell: borrowed when decoded, widened into c when ASCII. */
+static bool pcell_cps(const struct lk_pcol *col, size_t row, struct cps *c)
+{
+	const struct lk_pcell *p = &col->cells[row];
+	if (p->cp != LK_PCELL_ASCII) {
+		c->heap = NULL;
+		c->v = col->cps + p->cp + 1;
+		c->n = col->cps[p->cp];
+		return true;
+	}
+	uint32_t *dst = cps_room(c, p->n);
+	if (!dst)
+		return false;
+	for (size_t k = 0; k < p->n; k++)
+		dst[k] = (unsigned char)p->s[k];
+	c->n = p->n;
+	return true;
+}
+
+double lk_pcol_jaro_winkler(const struct lk_pcol *a, size_t i, const struct lk_pcol *b, size_t j)
+{
+	const struct lk_pcell *x = &a->cells[i], *y = &b->cells[j];
+	if (x->cp == LK_PCELL_ASCII && y->cp == LK_PCELL_ASCII && x->n <= 64 && y->n <= 64)
+		return jaro_winkler_ascii64((const unsigned char *)x->s, x->n,
+		                            (const unsigned char *)y->s, y->n);
+	struct cps ca, cb;
+	double r = 0.0;
+	if (pcell_cps(a, i, &ca) && pcell_cps(b, j, &cb)) {
+		r = winkler_cps(jaro_cps(ca.v, ca.n, cb.v, cb.n), ca.v, ca.n, cb.v, cb.n);
+		cps_release(&cb);
+	}
+	cps_release(&ca);
+	return r;
+}
+
+int lk_pcol_osa_distance(const struct lk_pcol *a, size_t i, const struct lk_pcol *b, size_t j,
+                         int max)
+{
+	const struct lk_pcell *x = &a->cells[i], *y = &b->cells[j];
+	/* The bound is clamped by byte lengths, exactly as lk_osa_distance() does. */
+	size_t an = x->n, bn = y->n;
+	if (max < 0 || (size_t)max > an + bn)
+		max = (int)MD_MIN(an + bn, (size_t)INT32_MAX - 1);
+	/* ASCII lengths are code point counts: most pairs end here, before any copy. */
+	if (x->cp == LK_PCELL_ASCII && y->cp == LK_PCELL_ASCII &&
+	    (an > bn ? an - bn : bn - an) > (size_t)max)
+		return max + 1;
+	struct cps ca, cb;
+	int r = max + 1;
+	if (pcell_cps(a, i, &ca) && pcell_cps(b, j, &cb)) {
+		r = osa_cps(ca.v, ca.n, cb.v, cb.n, max);
+		cps_release(&cb);
+	}
+	cps_release(&ca);
+	return r;
+}
+
+int lk_pcol_level(const struct lk_field *f, const struct lk_pcol *a, size_t i,
+                  const struct lk_pcol *b, size_t j, const struct lk_qgram_index *ix)
+{
+	const struct lk_pcell *x = &a->cells[i], *y = &b->cells[j];
+	if (!x->n || !y->n)
+		return -1;
+	int nl = lk_field_nlevels(f);
+	if (x->n == y->n && memcmp(x->s, y->s, x->n) == 0)
+		return nl - 1;
+	switch (f->cmp) {
+	case LK_CMP_EXACT: return 0;
+	case LK_CMP_JARO_WINKLER: return level_sim(f, lk_pcol_jaro_winkler(a, i, b, j));
+	case LK_CMP_LEVENSHTEIN:
+		return nl == 2 ? 0 : level_dist(f, lk_pcol_osa_distance(a, i, b, j, osa_bound(f)));
+	default: return lk_compare_level(f, x->s, y->s, ix);
 	}
 }

@@ -101,4 +101,46 @@ int lk_field_nlevels(const struct lk_field *f);
 int lk_compare_level(const struct lk_field *f, const char *a, const char *b,
                      const struct lk_qgram_index *ix);
 
+/*
+ * A table column prepared once for many comparisons, so that comparing a pair neither
+ * measures nor decodes its strings: every cell's length, and the code points of the cells
+ * that are not pure ASCII (an ASCII cell's bytes are its code points). The cells stay borrowed
+ * from the table, which must outlive the column. Read-only once built: threads may share it.
+ */
+struct lk_pcell {
+	const char *s; /* the cell */
+	uint32_t n;    /* strlen(s) */
+	uint32_t cp;   /* LK_PCELL_ASCII, or the offset in cps of [count, code points...] */
+};
+
+#define LK_PCELL_ASCII UINT32_MAX
+
+struct lk_pcol {
+	struct lk_pcell *cells; /* one per row */
+	size_t nrows;
+	uint32_t *cps; /* the decoded non-ASCII cells */
+	size_t ncps, cpscap;
+};
+
+void lk_pcol_init(struct lk_pcol *c);
+/*
+ * Prepares column col of t. Returns 0, MD_EINVAL for a bad column, MD_ENOMEM, or MD_ELIMIT
+ * when a cell is 4 GiB or longer or the non-ASCII cells hold 4 Gi code points or more.
+ */
+MD_WUR int lk_pcol_build(struct lk_pcol *c, const struct lk_table *t, int col);
+void lk_pcol_release(struct lk_pcol *c);
+
+/*
+ * lk_compare_level() of row i of a and row j of b, the same value for every input, faster:
+ * nothing is decoded, equality is a length check and a memcmp, and Jaro-Winkler of ASCII
+ * values up to 64 characters is bit-parallel.
+ */
+int lk_pcol_level(const struct lk_field *f, const struct lk_pcol *a, size_t i,
+                  const struct lk_pcol *b, size_t j, const struct lk_qgram_index *ix);
+
+/* lk_jaro_winkler() and lk_osa_distance() of prepared cells (the same values, for tests). */
+double lk_pcol_jaro_winkler(const struct lk_pcol *a, size_t i, const struct lk_pcol *b, size_t j);
+int lk_pcol_osa_distance(const struct lk_pcol *a, size_t i, const struct lk_pcol *b, size_t j,
+                         int max);
+
 #endif

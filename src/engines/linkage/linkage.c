@@ -95,6 +95,9 @@ struct run {
 	int rin[LK_MAX_RULES][LK_MAX_RULE_COLS], rref[LK_MAX_RULES][LK_MAX_RULE_COLS];
 	struct lk_qgram_index qix[LK_MAX_FIELDS];
 	bool has_qix[LK_MAX_FIELDS];
+	/* The compared work columns, prepared once (compare.h); pf* point into them. */
+	struct lk_pcol pwin[LK_MAX_WCOLS], pwref[LK_MAX_WCOLS];
+	const struct lk_pcol *pfin[LK_MAX_FIELDS], *pfref[LK_MAX_FIELDS];
 	uint64_t *in_keys[LK_MAX_RULES], *ref_keys[LK_MAX_RULES];
 	struct lk_blocker blk;
 	struct chunk_out *chunks;
@@ -279,6 +282,18 @@ static int prepare_columns(struct run *r)
 		return rc;
 	r->tin = &r->win.t;
 	r->tref = r->dedupe ? &r->win.t : &r->wref.t;
+	struct lk_pcol *pref = r->dedupe ? r->pwin : r->pwref;
+	for (size_t f = 0; f < r->nfields; f++) {
+		/* Fields that share a work column share its prepared form. */
+		if (!r->pwin[r->fin[f]].cells &&
+		    (rc = lk_pcol_build(&r->pwin[r->fin[f]], r->tin, r->fin[f])))
+			return rc;
+		if (!pref[r->fref[f]].cells &&
+		    (rc = lk_pcol_build(&pref[r->fref[f]], r->tref, r->fref[f])))
+			return rc;
+		r->pfin[f] = &r->pwin[r->fin[f]];
+		r->pfref[f] = &pref[r->fref[f]];
+	}
 	for (size_t f = 0; f < r->nfields; f++) {
 		if (r->fields[f].cmp != LK_CMP_QGRAM_COSINE)
 			continue;
@@ -341,20 +356,11 @@ static int choose_rules(struct run *r)
 
 /* ---- comparison (threaded) ---- */
 
-static inline const char *cell(const struct lk_table *t, size_t row, int col)
-{
-	return t->cells[row * t->ncols + (size_t)col];
-}
-
 static void compare_pair(const struct run *r, uint32_t i, uint32_t j, uint8_t *lv)
 {
 	for (size_t f = 0; f < r->nfields; f++) {
-		const char *a = cell(r->tin, i, r->fin[f]), *b = cell(r->tref, j, r->fref[f]);
-		if (!*a || !*b) {
-			lv[f] = 0;
-			continue;
-		}
-		int l = lk_compare_level(&r->fields[f], a, b, r->has_qix[f] ? &r->qix[f] : NULL);
+		int l = lk_pcol_level(&r->fields[f], r->pfin[f], i, r->pfref[f], j,
+		                      r->has_qix[f] ? &r->qix[f] : NULL);
 		lv[f] = (uint8_t)(l < 0 ? 0 : l + 1);
 	}
 }
@@ -1014,6 +1020,10 @@ static void run_release(struct run *r)
 	md_free(r->chunks);
 	lk_blocker_release(&r->blk);
 	lk_pattern_set_release(&r->patterns);
+	for (size_t k = 0; k < LK_MAX_WCOLS; k++) {
+		lk_pcol_release(&r->pwin[k]);
+		lk_pcol_release(&r->pwref[k]);
+	}
 	lk_table_release(&r->win.t);
 	lk_table_release(&r->wref.t);
 	pthread_mutex_destroy(&r->mu);

@@ -288,6 +288,40 @@ out:
 	return result;
 }
 
+/*
+ * The OSA distance of two non-empty ASCII strings, a at most 64 characters, bit-parallel
+ * (Hyyrö, "A bit-vector algorithm for computing Levenshtein and Damerau edit distances",
+ * 2003): a column of the matrix is kept as two bit vectors of its +1 and -1 vertical steps,
+ * and a transposition is a match of a[i] with b[j - 1] right after one of a[i - 1] with b[j].
+ * Unbounded: the caller caps it as osa_cps would.
+ */
+static int osa_ascii64(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+	uint64_t pm[128];
+	for (size_t i = 0; i < an; i++)
+		pm[a[i]] = 0;
+	for (size_t j = 0; j < bn; j++)
+		pm[b[j]] = 0;
+	for (size_t i = 0; i < an; i++)
+		pm[a[i]] |= 1ull << i;
+	uint64_t vp = ~0ull, vn = 0, d0 = 0, pm_prev = 0, last = 1ull << (an - 1);
+	int d = (int)an;
+	for (size_t j = 0; j < bn; j++) {
+		uint64_t pmj = pm[b[j]];
+		uint64_t tr = ((~d0 & pmj) << 1) & pm_prev;
+		d0 = ((((pmj & vp) + vp) ^ vp) | pmj | vn) | tr;
+		uint64_t hp = vn | ~(d0 | vp), hn = d0 & vp;
+		d += (hp & last) != 0;
+		d -= (hn & last) != 0;
+		hp = (hp << 1) | 1;
+		hn <<= 1;
+		vp = hn | ~(d0 | hp);
+		vn = hp & d0;
+		pm_prev = pmj;
+	}
+	return d;
+}
+
 int lk_osa_distance(const char *a, size_t an, const char *b, size_t bn, int max)
 {
 	struct cps ca, cb;
@@ -952,10 +986,18 @@ int lk_pcol_osa_distance(const struct lk_pcol *a, size_t i, const struct lk_pcol
 	size_t an = x->n, bn = y->n;
 	if (max < 0 || (size_t)max > an + bn)
 		max = (int)MD_MIN(an + bn, (size_t)INT32_MAX - 1);
-	/* ASCII lengths are code point counts: most pairs end here, before any copy. */
-	if (x->cp == LK_PCELL_ASCII && y->cp == LK_PCELL_ASCII &&
-	    (an > bn ? an - bn : bn - an) > (size_t)max)
-		return max + 1;
+	/* ASCII lengths are code point counts: osa_cps's first two answers, then Hyyrö's. */
+	if (x->cp == LK_PCELL_ASCII && y->cp == LK_PCELL_ASCII) {
+		if ((an > bn ? an - bn : bn - an) > (size_t)max)
+			return max + 1;
+		if (an == 0 || bn == 0)
+			return (int)MD_MAX(an, bn);
+		if (an <= 64) {
+			int d = osa_ascii64((const unsigned char *)x->s, an,
+			                    (const unsigned char *)y->s, bn);
+			return d > max ? max + 1 : d;
+		}
+	}
 	struct cps ca, cb;
 	int r = max + 1;
 	if (pcell_cps(a, i, &ca) && pcell_cps(b, j, &cb)) {
@@ -966,6 +1008,19 @@ int lk_pcol_osa_distance(const struct lk_pcol *a, size_t i, const struct lk_pcol
 	return r;
 }
 
+/* Equal cells; short ones compared inline, as a libc call costs more than most values. */
+static inline bool same_bytes(const struct lk_pcell *x, const struct lk_pcell *y)
+{
+	if (x->n != y->n || x->s[0] != y->s[0])
+		return false;
+	if (x->n > 16)
+		return memcmp(x->s, y->s, x->n) == 0;
+	for (uint32_t k = 1; k < x->n; k++)
+		if (x->s[k] != y->s[k])
+			return false;
+	return true;
+}
+
 int lk_pcol_level(const struct lk_field *f, const struct lk_pcol *a, size_t i,
                   const struct lk_pcol *b, size_t j, const struct lk_qgram_index *ix)
 {
@@ -973,7 +1028,7 @@ int lk_pcol_level(const struct lk_field *f, const struct lk_pcol *a, size_t i,
 	if (!x->n || !y->n)
 		return -1;
 	int nl = lk_field_nlevels(f);
-	if (x->n == y->n && memcmp(x->s, y->s, x->n) == 0)
+	if (same_bytes(x, y))
 		return nl - 1;
 	switch (f->cmp) {
 	case LK_CMP_EXACT: return 0;

@@ -874,33 +874,16 @@ int lk_compare_level(const struct lk_field *f, const char *a, const char *b,
 
 /* ---- prepared columns ---- */
 
-void lk_pcol_init(struct lk_pcol *c)
+void lk_prep_init(struct lk_prep *p)
 {
-	memset(c, 0, sizeof *c);
+	memset(p, 0, sizeof *p);
 }
 
-void lk_pcol_release(struct lk_pcol *c)
+void lk_prep_release(struct lk_prep *p)
 {
-	md_free(c->cells);
-	md_free(c->cps);
-	lk_pcol_init(c);
-}
-
-/* Room for more code points in c->cps; offsets must stay below LK_PCELL_ASCII. */
-static int pcol_reserve(struct lk_pcol *c, size_t more)
-{
-	if (more >= (size_t)LK_PCELL_ASCII - c->ncps)
-		return MD_ELIMIT;
-	size_t need = c->ncps + more;
-	if (need <= c->cpscap)
-		return 0;
-	size_t cap = MD_MAX(need, c->cpscap ? 2 * c->cpscap : 1024);
-	uint32_t *v = md_realloc(c->cps, cap * sizeof(*v));
-	if (!v)
-		return MD_ENOMEM;
-	c->cps = v;
-	c->cpscap = cap;
-	return 0;
+	md_free(p->cells);
+	md_free(p->pool);
+	lk_prep_init(p);
 }
 
 static bool is_ascii(const char *s, size_t n)
@@ -911,46 +894,74 @@ static bool is_ascii(const char *s, size_t n)
 	return any < 0x80;
 }
 
-int lk_pcol_build(struct lk_pcol *c, const struct lk_table *t, int col)
+static size_t align4(size_t n)
 {
-	lk_pcol_init(c);
-	if (col < 0 || (size_t)col >= t->ncols)
+	return (n + 3) & ~(size_t)3;
+}
+
+/* The pool bytes a value takes: itself, its NUL, and its code points when not ASCII. */
+static size_t pool_need(size_t used, const char *s, size_t n)
+{
+	used += n + 1;
+	return is_ascii(s, n) ? used : align4(used) + (n + 1) * sizeof(uint32_t);
+}
+
+int lk_prep_build(struct lk_prep *p, const struct lk_table *t, const int *cols, size_t ncols)
+{
+	lk_prep_init(p);
+	if (ncols == 0)
 		return MD_EINVAL;
-	c->cells = md_malloc((t->nrows ? t->nrows : 1) * sizeof(*c->cells));
-	if (!c->cells)
-		return MD_ENOMEM;
-	c->nrows = t->nrows;
-	int rc = 0;
+	for (size_t k = 0; k < ncols; k++)
+		if (cols[k] < 0 || (size_t)cols[k] >= t->ncols)
+			return MD_EINVAL;
+	/* Sizes first, so the pool is one allocation and its pointers never move. */
+	size_t used = 0;
 	for (size_t r = 0; r < t->nrows; r++) {
-		const char *s = t->cells[r * t->ncols + (size_t)col];
-		size_t n = strlen(s);
-		if (n >= UINT32_MAX) {
-			rc = MD_ELIMIT;
-			break;
+		for (size_t k = 0; k < ncols; k++) {
+			const char *s = t->cells[r * t->ncols + (size_t)cols[k]];
+			size_t n = strlen(s);
+			if (n >= UINT32_MAX || n > (SIZE_MAX - used) / 8)
+				return MD_ELIMIT;
+			used = pool_need(used, s, n);
 		}
-		c->cells[r] = (struct lk_pcell){ s, (uint32_t)n, LK_PCELL_ASCII };
-		if (is_ascii(s, n))
-			continue;
-		if ((rc = pcol_reserve(c, n + 1)))
-			break;
-		uint32_t *v = c->cps + c->ncps;
-		v[0] = (uint32_t)decode_into(v + 1, s, n);
-		c->cells[r].cp = (uint32_t)c->ncps;
-		c->ncps += 1 + (size_t)v[0];
 	}
-	if (rc)
-		lk_pcol_release(c);
-	return rc;
+	if (t->nrows > SIZE_MAX / sizeof(struct lk_pcell) / ncols)
+		return MD_ELIMIT;
+	p->cells = md_malloc((t->nrows ? t->nrows * ncols : 1) * sizeof(*p->cells));
+	p->pool = md_malloc(used ? used : 1);
+	if (!p->cells || !p->pool) {
+		lk_prep_release(p);
+		return MD_ENOMEM;
+	}
+	p->nrows = t->nrows;
+	p->ncols = ncols;
+	size_t at = 0;
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t k = 0; k < ncols; k++) {
+			const char *s = t->cells[r * t->ncols + (size_t)cols[k]];
+			size_t n = strlen(s), end = pool_need(at, s, n);
+			struct lk_pcell *c = &p->cells[r * ncols + k];
+			memcpy(p->pool + at, s, n + 1);
+			*c = (struct lk_pcell){ p->pool + at, (uint32_t)n, LK_PCELL_ASCII };
+			if (!is_ascii(s, n)) {
+				uint32_t *v = (uint32_t *)(void *)(p->pool + align4(at + n + 1));
+				c->ncp = (uint32_t)decode_into(v, s, n);
+			}
+			at = end;
+		}
+	}
+	return 0;
 }
 
 /* The code points of a prepared cell: borrowed when decoded, widened into c when ASCII. */
-static bool pcell_cps(const struct lk_pcol *col, size_t row, struct cps *c)
+static bool pcell_cps(const struct lk_pcell *p, struct cps *c)
 {
-	const struct lk_pcell *p = &col->cells[row];
-	if (p->cp != LK_PCELL_ASCII) {
+	if (p->ncp != LK_PCELL_ASCII) {
 		c->heap = NULL;
-		c->v = col->cps + p->cp + 1;
-		c->n = col->cps[p->cp];
+		/* The pool is malloc-aligned, so pool offsets aligned to 4 are addresses so too. */
+		uintptr_t at = ((uintptr_t)(p->s + p->n + 1) + 3) & ~(uintptr_t)3;
+		c->v = (const uint32_t *)at;
+		c->n = p->ncp;
 		return true;
 	}
 	uint32_t *dst = cps_room(c, p->n);
@@ -962,15 +973,14 @@ static bool pcell_cps(const struct lk_pcol *col, size_t row, struct cps *c)
 	return true;
 }
 
-double lk_pcol_jaro_winkler(const struct lk_pcol *a, size_t i, const struct lk_pcol *b, size_t j)
+double lk_pcell_jaro_winkler(const struct lk_pcell *a, const struct lk_pcell *b)
 {
-	const struct lk_pcell *x = &a->cells[i], *y = &b->cells[j];
-	if (x->cp == LK_PCELL_ASCII && y->cp == LK_PCELL_ASCII && x->n <= 64 && y->n <= 64)
-		return jaro_winkler_ascii64((const unsigned char *)x->s, x->n,
-		                            (const unsigned char *)y->s, y->n);
+	if (a->ncp == LK_PCELL_ASCII && b->ncp == LK_PCELL_ASCII && a->n <= 64 && b->n <= 64)
+		return jaro_winkler_ascii64((const unsigned char *)a->s, a->n,
+		                            (const unsigned char *)b->s, b->n);
 	struct cps ca, cb;
 	double r = 0.0;
-	if (pcell_cps(a, i, &ca) && pcell_cps(b, j, &cb)) {
+	if (pcell_cps(a, &ca) && pcell_cps(b, &cb)) {
 		r = winkler_cps(jaro_cps(ca.v, ca.n, cb.v, cb.n), ca.v, ca.n, cb.v, cb.n);
 		cps_release(&cb);
 	}
@@ -978,29 +988,27 @@ double lk_pcol_jaro_winkler(const struct lk_pcol *a, size_t i, const struct lk_p
 	return r;
 }
 
-int lk_pcol_osa_distance(const struct lk_pcol *a, size_t i, const struct lk_pcol *b, size_t j,
-                         int max)
+int lk_pcell_osa_distance(const struct lk_pcell *a, const struct lk_pcell *b, int max)
 {
-	const struct lk_pcell *x = &a->cells[i], *y = &b->cells[j];
 	/* The bound is clamped by byte lengths, exactly as lk_osa_distance() does. */
-	size_t an = x->n, bn = y->n;
+	size_t an = a->n, bn = b->n;
 	if (max < 0 || (size_t)max > an + bn)
 		max = (int)MD_MIN(an + bn, (size_t)INT32_MAX - 1);
 	/* ASCII lengths are code point counts: osa_cps's first two answers, then Hyyrö's. */
-	if (x->cp == LK_PCELL_ASCII && y->cp == LK_PCELL_ASCII) {
+	if (a->ncp == LK_PCELL_ASCII && b->ncp == LK_PCELL_ASCII) {
 		if ((an > bn ? an - bn : bn - an) > (size_t)max)
 			return max + 1;
 		if (an == 0 || bn == 0)
 			return (int)MD_MAX(an, bn);
 		if (an <= 64) {
-			int d = osa_ascii64((const unsigned char *)x->s, an,
-			                    (const unsigned char *)y->s, bn);
+			int d = osa_ascii64((const unsigned char *)a->s, an,
+			                    (const unsigned char *)b->s, bn);
 			return d > max ? max + 1 : d;
 		}
 	}
 	struct cps ca, cb;
 	int r = max + 1;
-	if (pcell_cps(a, i, &ca) && pcell_cps(b, j, &cb)) {
+	if (pcell_cps(a, &ca) && pcell_cps(b, &cb)) {
 		r = osa_cps(ca.v, ca.n, cb.v, cb.n, max);
 		cps_release(&cb);
 	}
@@ -1008,33 +1016,79 @@ int lk_pcol_osa_distance(const struct lk_pcol *a, size_t i, const struct lk_pcol
 	return r;
 }
 
-/* Equal cells; short ones compared inline, as a libc call costs more than most values. */
-static inline bool same_bytes(const struct lk_pcell *x, const struct lk_pcell *y)
+/*
+ * An upper bound of the Jaro-Winkler similarity of two ASCII strings, cheaper than the
+ * similarity: a character of a can only match one that occurs in b, so the matches are at
+ * most the characters of either string that occur in the other; no transposition and the
+ * largest prefix bonus.
+ */
+static double jaro_winkler_bound_ascii(const unsigned char *a, size_t an, const unsigned char *b,
+                                       size_t bn)
 {
-	if (x->n != y->n || x->s[0] != y->s[0])
+	uint64_t sa[2] = { 0, 0 }, sb[2] = { 0, 0 };
+	for (size_t i = 0; i < an; i++)
+		sa[a[i] >> 6] |= 1ull << (a[i] & 63);
+	for (size_t j = 0; j < bn; j++)
+		sb[b[j] >> 6] |= 1ull << (b[j] & 63);
+	size_t ca = 0, cb = 0;
+	for (size_t i = 0; i < an; i++)
+		ca += (sb[a[i] >> 6] >> (a[i] & 63)) & 1;
+	for (size_t j = 0; j < bn; j++)
+		cb += (sa[b[j] >> 6] >> (b[j] & 63)) & 1;
+	size_t m = MD_MIN(ca, cb);
+	if (m == 0)
+		return 0.0;
+	double r = jaro_of(m, 0, an, bn);
+	return r > 0.7 ? r + 0.4 * (1.0 - r) : r;
+}
+
+/*
+ * The level of a Jaro-Winkler field. Most blocked pairs disagree: when even the bound is
+ * below the lowest threshold (by a margin far above rounding) the level is 0 whatever the
+ * similarity, which is then not computed.
+ */
+static int level_jw_pcell(const struct lk_field *f, const struct lk_pcell *a,
+                          const struct lk_pcell *b)
+{
+	int nl = lk_field_nlevels(f);
+	if (nl > 2 && a->ncp == LK_PCELL_ASCII && b->ncp == LK_PCELL_ASCII) {
+		double tmin = f->thresholds[0];
+		for (int k = 1; k < nl - 2; k++)
+			tmin = MD_MIN(tmin, f->thresholds[k]);
+		double ub = jaro_winkler_bound_ascii((const unsigned char *)a->s, a->n,
+		                                     (const unsigned char *)b->s, b->n);
+		if (ub < tmin - 1e-9)
+			return 0;
+	}
+	return level_sim(f, lk_pcell_jaro_winkler(a, b));
+}
+
+/* Equal cells; short ones compared inline, as a libc call costs more than most values. */
+static inline bool same_bytes(const struct lk_pcell *a, const struct lk_pcell *b)
+{
+	if (a->n != b->n || a->s[0] != b->s[0])
 		return false;
-	if (x->n > 16)
-		return memcmp(x->s, y->s, x->n) == 0;
-	for (uint32_t k = 1; k < x->n; k++)
-		if (x->s[k] != y->s[k])
+	if (a->n > 16)
+		return memcmp(a->s, b->s, a->n) == 0;
+	for (uint32_t k = 1; k < a->n; k++)
+		if (a->s[k] != b->s[k])
 			return false;
 	return true;
 }
 
-int lk_pcol_level(const struct lk_field *f, const struct lk_pcol *a, size_t i,
-                  const struct lk_pcol *b, size_t j, const struct lk_qgram_index *ix)
+int lk_pcell_level(const struct lk_field *f, const struct lk_pcell *a, const struct lk_pcell *b,
+                   const struct lk_qgram_index *ix)
 {
-	const struct lk_pcell *x = &a->cells[i], *y = &b->cells[j];
-	if (!x->n || !y->n)
+	if (!a->n || !b->n)
 		return -1;
 	int nl = lk_field_nlevels(f);
-	if (same_bytes(x, y))
+	if (same_bytes(a, b))
 		return nl - 1;
 	switch (f->cmp) {
 	case LK_CMP_EXACT: return 0;
-	case LK_CMP_JARO_WINKLER: return level_sim(f, lk_pcol_jaro_winkler(a, i, b, j));
+	case LK_CMP_JARO_WINKLER: return level_jw_pcell(f, a, b);
 	case LK_CMP_LEVENSHTEIN:
-		return nl == 2 ? 0 : level_dist(f, lk_pcol_osa_distance(a, i, b, j, osa_bound(f)));
-	default: return lk_compare_level(f, x->s, y->s, ix);
+		return nl == 2 ? 0 : level_dist(f, lk_pcell_osa_distance(a, b, osa_bound(f)));
+	default: return lk_compare_level(f, a->s, b->s, ix);
 	}
 }

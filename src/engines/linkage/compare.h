@@ -102,45 +102,51 @@ int lk_compare_level(const struct lk_field *f, const char *a, const char *b,
                      const struct lk_qgram_index *ix);
 
 /*
- * A table column prepared once for many comparisons, so that comparing a pair neither
- * measures nor decodes its strings: every cell's length, and the code points of the cells
- * that are not pure ASCII (an ASCII cell's bytes are its code points). The cells stay borrowed
- * from the table, which must outlive the column. Read-only once built: threads may share it.
+ * Columns of a table prepared once for many comparisons, so that comparing a pair neither
+ * measures nor decodes a string: each cell's length, and the code points of the cells that
+ * are not pure ASCII (an ASCII cell's bytes are its code points). Row-major, with the values
+ * of a row copied next to each other, so that comparing a pair of rows touches a few cache
+ * lines instead of two per field. Read-only once built: threads may share it.
  */
 struct lk_pcell {
-	const char *s; /* the cell */
+	const char *s; /* the value, NUL-terminated, in the pool */
 	uint32_t n;    /* strlen(s) */
-	uint32_t cp;   /* LK_PCELL_ASCII, or the offset in cps of [count, code points...] */
+	uint32_t ncp;  /* LK_PCELL_ASCII, or the code points stored right after s (4-aligned) */
 };
 
 #define LK_PCELL_ASCII UINT32_MAX
 
-struct lk_pcol {
-	struct lk_pcell *cells; /* one per row */
-	size_t nrows;
-	uint32_t *cps; /* the decoded non-ASCII cells */
-	size_t ncps, cpscap;
+struct lk_prep {
+	size_t nrows, ncols;
+	struct lk_pcell *cells; /* cells[row * ncols + k] is column cols[k] of the build */
+	char *pool;
 };
 
-void lk_pcol_init(struct lk_pcol *c);
+void lk_prep_init(struct lk_prep *p);
 /*
- * Prepares column col of t. Returns 0, MD_EINVAL for a bad column, MD_ENOMEM, or MD_ELIMIT
- * when a cell is 4 GiB or longer or the non-ASCII cells hold 4 Gi code points or more.
+ * Prepares columns cols[0..ncols) of t (ncols >= 1). Returns 0, MD_EINVAL for a bad column,
+ * MD_ENOMEM, or MD_ELIMIT when a value is 4 GiB or longer.
  */
-MD_WUR int lk_pcol_build(struct lk_pcol *c, const struct lk_table *t, int col);
-void lk_pcol_release(struct lk_pcol *c);
+MD_WUR int lk_prep_build(struct lk_prep *p, const struct lk_table *t, const int *cols,
+                         size_t ncols);
+void lk_prep_release(struct lk_prep *p);
+
+/* The prepared cells of row (ncols of them). */
+static inline const struct lk_pcell *lk_prep_row(const struct lk_prep *p, size_t row)
+{
+	return p->cells + row * p->ncols;
+}
 
 /*
- * lk_compare_level() of row i of a and row j of b, the same value for every input, faster:
- * nothing is decoded, equality is a length check and a memcmp, and Jaro-Winkler of ASCII
- * values up to 64 characters is bit-parallel.
+ * lk_compare_level() of two prepared cells, the same value for every input, faster: nothing
+ * is measured or decoded, equality is a length check and a byte compare, and Jaro-Winkler and
+ * OSA of ASCII values up to 64 characters are bit-parallel.
  */
-int lk_pcol_level(const struct lk_field *f, const struct lk_pcol *a, size_t i,
-                  const struct lk_pcol *b, size_t j, const struct lk_qgram_index *ix);
+int lk_pcell_level(const struct lk_field *f, const struct lk_pcell *a, const struct lk_pcell *b,
+                   const struct lk_qgram_index *ix);
 
-/* lk_jaro_winkler() and lk_osa_distance() of prepared cells (the same values, for tests). */
-double lk_pcol_jaro_winkler(const struct lk_pcol *a, size_t i, const struct lk_pcol *b, size_t j);
-int lk_pcol_osa_distance(const struct lk_pcol *a, size_t i, const struct lk_pcol *b, size_t j,
-                         int max);
+/* lk_jaro_winkler() and lk_osa_distance() of prepared cells (the same values). */
+double lk_pcell_jaro_winkler(const struct lk_pcell *a, const struct lk_pcell *b);
+int lk_pcell_osa_distance(const struct lk_pcell *a, const struct lk_pcell *b, int max);
 
 #endif

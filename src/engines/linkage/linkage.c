@@ -95,9 +95,13 @@ struct run {
 	int rin[LK_MAX_RULES][LK_MAX_RULE_COLS], rref[LK_MAX_RULES][LK_MAX_RULE_COLS];
 	struct lk_qgram_index qix[LK_MAX_FIELDS];
 	bool has_qix[LK_MAX_FIELDS];
-	/* The compared work columns, prepared once (compare.h); pf* point into them. */
-	struct lk_pcol pwin[LK_MAX_WCOLS], pwref[LK_MAX_WCOLS];
-	const struct lk_pcol *pfin[LK_MAX_FIELDS], *pfref[LK_MAX_FIELDS];
+	/*
+	 * The compared work columns, prepared once (compare.h); field f is column pfin[f] of
+	 * pin and pfref[f] of *pref (pref == &pin when dedupe).
+	 */
+	struct lk_prep pin, pref_own;
+	const struct lk_prep *pref;
+	int pfin[LK_MAX_FIELDS], pfref[LK_MAX_FIELDS];
 	uint64_t *in_keys[LK_MAX_RULES], *ref_keys[LK_MAX_RULES];
 	struct lk_blocker blk;
 	struct chunk_out *chunks;
@@ -257,6 +261,34 @@ static void map_rule_cols(struct run *r)
 	}
 }
 
+/* Adds work column wc to cols (once) and returns its index there. */
+static int prep_col(int *cols, size_t *n, int wc)
+{
+	for (size_t k = 0; k < *n; k++)
+		if (cols[k] == wc)
+			return (int)k;
+	cols[*n] = wc;
+	return (int)(*n)++;
+}
+
+/* The prepared form of the fields' work columns, in the order of the fields. */
+static int prepare_fields(struct run *r)
+{
+	int ci[LK_MAX_FIELDS], cr[LK_MAX_FIELDS];
+	size_t ni = 0, nr = 0;
+	for (size_t f = 0; f < r->nfields; f++) {
+		r->pfin[f] = prep_col(ci, &ni, r->fin[f]);
+		r->pfref[f] = prep_col(r->dedupe ? ci : cr, r->dedupe ? &ni : &nr, r->fref[f]);
+	}
+	int rc = lk_prep_build(&r->pin, r->tin, ci, ni);
+	if (rc || r->dedupe) {
+		r->pref = &r->pin;
+		return rc;
+	}
+	r->pref = &r->pref_own;
+	return lk_prep_build(&r->pref_own, r->tref, cr, nr);
+}
+
 static int prepare_columns(struct run *r)
 {
 	struct wcols *wr = r->dedupe ? &r->win : &r->wref;
@@ -282,18 +314,8 @@ static int prepare_columns(struct run *r)
 		return rc;
 	r->tin = &r->win.t;
 	r->tref = r->dedupe ? &r->win.t : &r->wref.t;
-	struct lk_pcol *pref = r->dedupe ? r->pwin : r->pwref;
-	for (size_t f = 0; f < r->nfields; f++) {
-		/* Fields that share a work column share its prepared form. */
-		if (!r->pwin[r->fin[f]].cells &&
-		    (rc = lk_pcol_build(&r->pwin[r->fin[f]], r->tin, r->fin[f])))
-			return rc;
-		if (!pref[r->fref[f]].cells &&
-		    (rc = lk_pcol_build(&pref[r->fref[f]], r->tref, r->fref[f])))
-			return rc;
-		r->pfin[f] = &r->pwin[r->fin[f]];
-		r->pfref[f] = &pref[r->fref[f]];
-	}
+	if ((rc = prepare_fields(r)))
+		return rc;
 	for (size_t f = 0; f < r->nfields; f++) {
 		if (r->fields[f].cmp != LK_CMP_QGRAM_COSINE)
 			continue;
@@ -358,9 +380,10 @@ static int choose_rules(struct run *r)
 
 static void compare_pair(const struct run *r, uint32_t i, uint32_t j, uint8_t *lv)
 {
+	const struct lk_pcell *a = lk_prep_row(&r->pin, i), *b = lk_prep_row(r->pref, j);
 	for (size_t f = 0; f < r->nfields; f++) {
-		int l = lk_pcol_level(&r->fields[f], r->pfin[f], i, r->pfref[f], j,
-		                      r->has_qix[f] ? &r->qix[f] : NULL);
+		int l = lk_pcell_level(&r->fields[f], &a[r->pfin[f]], &b[r->pfref[f]],
+		                       r->has_qix[f] ? &r->qix[f] : NULL);
 		lv[f] = (uint8_t)(l < 0 ? 0 : l + 1);
 	}
 }
@@ -1020,10 +1043,8 @@ static void run_release(struct run *r)
 	md_free(r->chunks);
 	lk_blocker_release(&r->blk);
 	lk_pattern_set_release(&r->patterns);
-	for (size_t k = 0; k < LK_MAX_WCOLS; k++) {
-		lk_pcol_release(&r->pwin[k]);
-		lk_pcol_release(&r->pwref[k]);
-	}
+	lk_prep_release(&r->pin);
+	lk_prep_release(&r->pref_own);
 	lk_table_release(&r->win.t);
 	lk_table_release(&r->wref.t);
 	pthread_mutex_destroy(&r->mu);

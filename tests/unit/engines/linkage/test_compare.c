@@ -279,33 +279,41 @@ Test(lk_compare, prepared_equals_strings)
 	struct lk_table t;
 	lk_table_init(&t);
 	corpus_table(&t, 260);
-	struct lk_pcol c;
-	cr_assert_eq(lk_pcol_build(&c, &t, 0), 0);
-	cr_assert_eq(c.nrows, t.nrows);
+	/* The column twice: the cells of a row sit side by side in the pool. */
+	struct lk_prep p;
+	cr_assert_eq(lk_prep_build(&p, &t, (const int[]){ 0, 0 }, 2), 0);
+	cr_assert_eq(p.nrows, t.nrows);
 	struct lk_field fields[] = {
-		field(LK_CMP_JARO_WINKLER, 2, 0.92, 0.8), field(LK_CMP_LEVENSHTEIN, 2, 1, 2),
-		field(LK_CMP_LEVENSHTEIN, 0, 0, 0),       field(LK_CMP_EXACT, 0, 0, 0),
-		field(LK_CMP_TOKEN_SET, 1, 0.9, 0),       field(LK_CMP_DATE, 2, 1, 365),
+		field(LK_CMP_JARO_WINKLER, 2, 0.92, 0.8),
+		field(LK_CMP_JARO_WINKLER, 1, 0.6, 0),
+		field(LK_CMP_LEVENSHTEIN, 2, 1, 2),
+		field(LK_CMP_LEVENSHTEIN, 0, 0, 0),
+		field(LK_CMP_EXACT, 0, 0, 0),
+		field(LK_CMP_TOKEN_SET, 1, 0.9, 0),
+		field(LK_CMP_DATE, 2, 1, 365),
 	};
 	static const int maxes[] = { -1, 0, 1, 2, 3, 100 };
 	size_t checked = 0;
 	for (size_t i = 0; i < t.nrows; i++) {
 		for (size_t j = 0; j < t.nrows; j++) {
 			const char *a = t.cells[i], *b = t.cells[j];
+			const struct lk_pcell *pa = &lk_prep_row(&p, i)[0],
+			                      *pb = &lk_prep_row(&p, j)[1];
+			cr_assert_str_eq(pa->s, a);
 			double want = lk_jaro_winkler(S(a), S(b)),
-			       got = lk_pcol_jaro_winkler(&c, i, &c, j);
+			       got = lk_pcell_jaro_winkler(pa, pb);
 			cr_assert(want == got, "JW(\"%s\", \"%s\"): prepared %.17g, strings %.17g",
 			          a, b, got, want);
 			for (size_t k = 0; k < ARRAY_SIZE(maxes); k++) {
 				int dw = lk_osa_distance(S(a), S(b), maxes[k]);
-				int dg = lk_pcol_osa_distance(&c, i, &c, j, maxes[k]);
+				int dg = lk_pcell_osa_distance(pa, pb, maxes[k]);
 				cr_assert_eq(dg, dw,
 				             "OSA(\"%s\", \"%s\", %d): prepared %d, strings %d", a,
 				             b, maxes[k], dg, dw);
 			}
 			for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
 				int lw = lk_compare_level(&fields[f], a, b, NULL);
-				int lg = lk_pcol_level(&fields[f], &c, i, &c, j, NULL);
+				int lg = lk_pcell_level(&fields[f], pa, pb, NULL);
 				cr_assert_eq(lg, lw,
 				             "level %zu (\"%s\", \"%s\"): prepared %d, strings %d",
 				             f, a, b, lg, lw);
@@ -314,7 +322,7 @@ Test(lk_compare, prepared_equals_strings)
 		}
 	}
 	cr_assert_eq(checked, t.nrows * t.nrows);
-	lk_pcol_release(&c);
+	lk_prep_release(&p);
 	lk_table_release(&t);
 }
 
@@ -328,13 +336,16 @@ Test(lk_compare, prepared_reference_values)
 	cr_assert_eq(lk_table_new(&t, 1, ARRAY_SIZE(v)), 0);
 	for (size_t r = 0; r < ARRAY_SIZE(v); r++)
 		cr_assert_eq(lk_table_set(&t, r, 0, S(v[r])), 0);
-	struct lk_pcol c;
-	cr_assert_eq(lk_pcol_build(&c, &t, 0), 0);
-	near(lk_pcol_jaro_winkler(&c, 0, &c, 1), 0.961, 0.0005, "martha");
-	near(lk_pcol_jaro_winkler(&c, 2, &c, 3), 0.84, 0.0005, "dwayne");
-	near(lk_pcol_jaro_winkler(&c, 4, &c, 5), 0.813, 0.0005, "dixon");
-	cr_assert_eq(lk_pcol_osa_distance(&c, 0, &c, 1, -1), 1, "one transposition");
-	lk_pcol_release(&c);
-	cr_assert_eq(lk_pcol_build(&c, &t, 1), MD_EINVAL, "no column 1");
+	struct lk_prep p;
+	cr_assert_eq(lk_prep_build(&p, &t, (const int[]){ 0 }, 1), 0);
+	near(lk_pcell_jaro_winkler(lk_prep_row(&p, 0), lk_prep_row(&p, 1)), 0.961, 0.0005,
+	     "martha");
+	near(lk_pcell_jaro_winkler(lk_prep_row(&p, 2), lk_prep_row(&p, 3)), 0.84, 0.0005, "dwayne");
+	near(lk_pcell_jaro_winkler(lk_prep_row(&p, 4), lk_prep_row(&p, 5)), 0.813, 0.0005, "dixon");
+	cr_assert_eq(lk_pcell_osa_distance(lk_prep_row(&p, 0), lk_prep_row(&p, 1), -1), 1,
+	             "one transposition");
+	lk_prep_release(&p);
+	cr_assert_eq(lk_prep_build(&p, &t, (const int[]){ 1 }, 1), MD_EINVAL, "no column 1");
+	cr_assert_eq(lk_prep_build(&p, &t, NULL, 0), MD_EINVAL, "no columns");
 	lk_table_release(&t);
 }

@@ -899,6 +899,18 @@ static size_t align4(size_t n)
 	return (n + 3) & ~(size_t)3;
 }
 
+/*
+ * An ASCII character's bucket in a cell's character set: letters of either case 1..26, the
+ * other characters below 64 (space, digits, punctuation) 27..30 by their low bits, the rest
+ * 0 or 27..30. Any mapping keeps the Jaro-Winkler bound an upper bound; this one keeps the
+ * letters apart.
+ */
+static inline unsigned fold31(unsigned char c)
+{
+	unsigned x = c & 31;
+	return c < 64 ? 27u + (c & 3u) : x == 31 ? 0u : x;
+}
+
 /* The pool bytes a value takes: itself, its NUL, and its code points when not ASCII. */
 static size_t pool_need(size_t used, const char *s, size_t n)
 {
@@ -942,10 +954,13 @@ int lk_prep_build(struct lk_prep *p, const struct lk_table *t, const int *cols, 
 			size_t n = strlen(s), end = pool_need(at, s, n);
 			struct lk_pcell *c = &p->cells[r * ncols + k];
 			memcpy(p->pool + at, s, n + 1);
-			*c = (struct lk_pcell){ p->pool + at, (uint32_t)n, LK_PCELL_ASCII };
-			if (!is_ascii(s, n)) {
+			*c = (struct lk_pcell){ p->pool + at, (uint32_t)n, 0 };
+			if (is_ascii(s, n)) {
+				for (size_t k = 0; k < n; k++)
+					c->aux |= 1u << fold31((unsigned char)s[k]);
+			} else {
 				uint32_t *v = (uint32_t *)(void *)(p->pool + align4(at + n + 1));
-				c->ncp = (uint32_t)decode_into(v, s, n);
+				c->aux = LK_PCELL_WIDE | (uint32_t)decode_into(v, s, n);
 			}
 			at = end;
 		}
@@ -956,12 +971,12 @@ int lk_prep_build(struct lk_prep *p, const struct lk_table *t, const int *cols, 
 /* The code points of a prepared cell: borrowed when decoded, widened into c when ASCII. */
 static bool pcell_cps(const struct lk_pcell *p, struct cps *c)
 {
-	if (p->ncp != LK_PCELL_ASCII) {
+	if (p->aux & LK_PCELL_WIDE) {
 		c->heap = NULL;
 		/* The pool is malloc-aligned, so pool offsets aligned to 4 are addresses so too. */
 		uintptr_t at = ((uintptr_t)(p->s + p->n + 1) + 3) & ~(uintptr_t)3;
 		c->v = (const uint32_t *)at;
-		c->n = p->ncp;
+		c->n = p->aux & ~LK_PCELL_WIDE;
 		return true;
 	}
 	uint32_t *dst = cps_room(c, p->n);
@@ -975,7 +990,7 @@ static bool pcell_cps(const struct lk_pcell *p, struct cps *c)
 
 double lk_pcell_jaro_winkler(const struct lk_pcell *a, const struct lk_pcell *b)
 {
-	if (a->ncp == LK_PCELL_ASCII && b->ncp == LK_PCELL_ASCII && a->n <= 64 && b->n <= 64)
+	if (!((a->aux | b->aux) & LK_PCELL_WIDE) && a->n <= 64 && b->n <= 64)
 		return jaro_winkler_ascii64((const unsigned char *)a->s, a->n,
 		                            (const unsigned char *)b->s, b->n);
 	struct cps ca, cb;
@@ -995,7 +1010,7 @@ int lk_pcell_osa_distance(const struct lk_pcell *a, const struct lk_pcell *b, in
 	if (max < 0 || (size_t)max > an + bn)
 		max = (int)MD_MIN(an + bn, (size_t)INT32_MAX - 1);
 	/* ASCII lengths are code point counts: osa_cps's first two answers, then Hyyrö's. */
-	if (a->ncp == LK_PCELL_ASCII && b->ncp == LK_PCELL_ASCII) {
+	if (!((a->aux | b->aux) & LK_PCELL_WIDE)) {
 		if ((an > bn ? an - bn : bn - an) > (size_t)max)
 			return max + 1;
 		if (an == 0 || bn == 0)
@@ -1017,28 +1032,20 @@ int lk_pcell_osa_distance(const struct lk_pcell *a, const struct lk_pcell *b, in
 }
 
 /*
- * An upper bound of the Jaro-Winkler similarity of two ASCII strings, cheaper than the
+ * An upper bound of the Jaro-Winkler similarity of two ASCII cells, cheaper than the
  * similarity: a character of a can only match one that occurs in b, so the matches are at
- * most the characters of either string that occur in the other; no transposition and the
- * largest prefix bonus.
+ * most the characters of either cell whose bucket is in the other's set (fold31); no
+ * transposition and the largest prefix bonus.
  */
-static double jaro_winkler_bound_ascii(const unsigned char *a, size_t an, const unsigned char *b,
-                                       size_t bn)
+static double jaro_winkler_bound_ascii(const struct lk_pcell *a, const struct lk_pcell *b)
 {
-	uint64_t sa[2] = { 0, 0 }, sb[2] = { 0, 0 };
-	for (size_t i = 0; i < an; i++)
-		sa[a[i] >> 6] |= 1ull << (a[i] & 63);
-	for (size_t j = 0; j < bn; j++)
-		sb[b[j] >> 6] |= 1ull << (b[j] & 63);
-	size_t ca = 0, cb = 0;
-	for (size_t i = 0; i < an; i++)
-		ca += (sb[a[i] >> 6] >> (a[i] & 63)) & 1;
-	for (size_t j = 0; j < bn; j++)
-		cb += (sa[b[j] >> 6] >> (b[j] & 63)) & 1;
+	/* Each bucket only one side has stands for at least one character that cannot match. */
+	uint32_t ca = a->n - (uint32_t)__builtin_popcount(a->aux & ~b->aux),
+	         cb = b->n - (uint32_t)__builtin_popcount(b->aux & ~a->aux);
 	size_t m = MD_MIN(ca, cb);
 	if (m == 0)
 		return 0.0;
-	double r = jaro_of(m, 0, an, bn);
+	double r = jaro_of(m, 0, a->n, b->n);
 	return r > 0.7 ? r + 0.4 * (1.0 - r) : r;
 }
 
@@ -1051,12 +1058,11 @@ static int level_jw_pcell(const struct lk_field *f, const struct lk_pcell *a,
                           const struct lk_pcell *b)
 {
 	int nl = lk_field_nlevels(f);
-	if (nl > 2 && a->ncp == LK_PCELL_ASCII && b->ncp == LK_PCELL_ASCII) {
+	if (nl > 2 && !((a->aux | b->aux) & LK_PCELL_WIDE)) {
 		double tmin = f->thresholds[0];
 		for (int k = 1; k < nl - 2; k++)
 			tmin = MD_MIN(tmin, f->thresholds[k]);
-		double ub = jaro_winkler_bound_ascii((const unsigned char *)a->s, a->n,
-		                                     (const unsigned char *)b->s, b->n);
+		double ub = jaro_winkler_bound_ascii(a, b);
 		if (ub < tmin - 1e-9)
 			return 0;
 	}

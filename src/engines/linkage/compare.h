@@ -111,10 +111,14 @@ int lk_compare_level(const struct lk_field *f, const char *a, const char *b,
 struct lk_pcell {
 	const char *s; /* the value, NUL-terminated, in the pool */
 	uint32_t n;    /* strlen(s) */
-	uint32_t ncp;  /* LK_PCELL_ASCII, or the code points stored right after s (4-aligned) */
+	/*
+	 * Not ASCII: LK_PCELL_WIDE | the number of code points, stored right after s
+	 * (4-aligned). ASCII: the set of its characters folded into 31 bits (compare.c).
+	 */
+	uint32_t aux;
 };
 
-#define LK_PCELL_ASCII UINT32_MAX
+#define LK_PCELL_WIDE 0x80000000u
 
 struct lk_prep {
 	size_t nrows, ncols;

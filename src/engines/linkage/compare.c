@@ -912,10 +912,10 @@ static inline unsigned fold31(unsigned char c)
 }
 
 /* The pool bytes a value takes: itself, its NUL, and its code points when not ASCII. */
-static size_t pool_need(size_t used, const char *s, size_t n)
+static size_t pool_need(size_t used, size_t n, bool ascii)
 {
 	used += n + 1;
-	return is_ascii(s, n) ? used : align4(used) + (n + 1) * sizeof(uint32_t);
+	return ascii ? used : align4(used) + (n + 1) * sizeof(uint32_t);
 }
 
 int lk_prep_build(struct lk_prep *p, const struct lk_table *t, const int *cols, size_t ncols)
@@ -934,7 +934,7 @@ int lk_prep_build(struct lk_prep *p, const struct lk_table *t, const int *cols, 
 			size_t n = strlen(s);
 			if (n >= UINT32_MAX || n > (SIZE_MAX - used) / 8)
 				return MD_ELIMIT;
-			used = pool_need(used, s, n);
+			used = pool_need(used, n, is_ascii(s, n));
 		}
 	}
 	if (t->nrows > SIZE_MAX / sizeof(struct lk_pcell) / ncols)
@@ -951,11 +951,13 @@ int lk_prep_build(struct lk_prep *p, const struct lk_table *t, const int *cols, 
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (size_t k = 0; k < ncols; k++) {
 			const char *s = t->cells[r * t->ncols + (size_t)cols[k]];
-			size_t n = strlen(s), end = pool_need(at, s, n);
+			size_t n = strlen(s);
+			bool ascii = is_ascii(s, n);
+			size_t end = pool_need(at, n, ascii);
 			struct lk_pcell *c = &p->cells[r * ncols + k];
 			memcpy(p->pool + at, s, n + 1);
 			*c = (struct lk_pcell){ p->pool + at, (uint32_t)n, 0 };
-			if (is_ascii(s, n)) {
+			if (ascii) {
 				for (size_t k = 0; k < n; k++)
 					c->aux |= 1u << fold31((unsigned char)s[k]);
 			} else {

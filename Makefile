@@ -125,8 +125,9 @@ run: deps
 FUZZ_SECONDS ?= 60
 FZ := build/libfuzzer
 FZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-	-Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
+	-Isrc -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
 FZ_OBJ := $(LIB_SRC:%.c=$(FZ)/obj/%.o)
+-include $(FZ_OBJ:.o=.d)
 $(FZ)/obj/%.o: %.c | $(BUILD)/gen/migrations.h $(BUILD)/gen/migrations_pg.h $(BUILD)/gen/contracts.h
 	@mkdir -p $(@D)
 	clang $(FZ_CFLAGS) -c $< -o $@

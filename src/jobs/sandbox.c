@@ -62,6 +62,33 @@ static void spawnattr_defaults(posix_spawnattr_t *at)
 	posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 }
 
+/*
+ * The environment of an extraction process: the server's, plus OMP_THREAD_LIMIT=1 unless the
+ * operator set it. Tesseract (OCR of scanned pages) runs its neural network with OpenMP and up
+ * to ten threads; on a loaded two-core host those threads spin against each other and one
+ * page took 11 s instead of 1 s. One extraction is one job on one worker, so one thread is
+ * right. libgomp reads the variable when it is loaded, hence at exec and not later. Returns a
+ * md_malloc'd array of borrowed strings (md_free it), or NULL when out of memory.
+ */
+static char **spawn_env(void)
+{
+	static char omp[] = "OMP_THREAD_LIMIT=1";
+	size_t n = 0;
+	while (environ && environ[n])
+		n++;
+	char **env = md_calloc(n + 2, sizeof *env);
+	if (!env)
+		return NULL;
+	bool has = false;
+	for (size_t i = 0; i < n; i++) {
+		env[i] = environ[i];
+		has = has || strncmp(environ[i], "OMP_THREAD_LIMIT=", 17) == 0;
+	}
+	if (!has)
+		env[n] = omp;
+	return env;
+}
+
 static int spawn_child(const char *exe, const struct sandbox_limits *lim, struct child *c)
 {
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
@@ -92,7 +119,9 @@ static int spawn_child(const char *exe, const struct sandbox_limits *lim, struct
 	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
 	spawnattr_defaults(&at);
-	int e = posix_spawn(&c->pid, exe, &fa, &at, argv, environ);
+	char **env = spawn_env();
+	int e = env ? posix_spawn(&c->pid, exe, &fa, &at, argv, env) : ENOMEM;
+	md_free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (e) {
@@ -200,8 +229,32 @@ static int reap(pid_t pid, int64_t deadline, bool *killed, struct rusage *ru)
 }
 
 /*
- * The optional warnings after the pages: "MDWARN k\n" then k frames "len\n" + bytes. Output
- * without them (an older child) is fine; extra or oversized warnings are cut, not refused.
+ * The optional pages read by OCR after the warnings: "MDOCR k p1 ... pk\n". Output without the
+ * line (an older child) is fine; pages beyond CV_MAX_OCR_PAGES or out of order are dropped.
+ */
+static void parse_ocr(const char *p, const char *end, struct cv_pages *out)
+{
+	const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+	size_t k;
+	int used = 0;
+	if (!nl || sscanf(p, "MDOCR %zu%n", &k, &used) != 1 || used == 0)
+		return;
+	p += used;
+	for (size_t i = 0; i < k && p < nl && out->nocr_pages < CV_MAX_OCR_PAGES; i++) {
+		char *next;
+		long v = strtol(p, &next, 10);
+		if (next == p || next > nl || v <= 0 || v > (long)out->n ||
+		    (out->nocr_pages && v <= out->ocr_pages[out->nocr_pages - 1]))
+			return;
+		out->ocr_pages[out->nocr_pages++] = (int)v;
+		p = next;
+	}
+}
+
+/*
+ * The optional warnings after the pages: "MDWARN k\n" then k frames "len\n" + bytes, then the
+ * OCR line. Output without them (an older child) is fine; extra or oversized warnings are cut,
+ * not refused.
  */
 static int parse_warnings(const char *p, const char *end, struct cv_pages *out)
 {
@@ -222,6 +275,7 @@ static int parse_warnings(const char *p, const char *end, struct cv_pages *out)
 		}
 		p = nl + 1 + l;
 	}
+	parse_ocr(p, end, out);
 	return 0;
 }
 
@@ -577,7 +631,9 @@ static int zserver_start(const char *exe, struct zserver **out)
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	spawnattr_defaults(&at);
 	pid_t pid;
-	int e = posix_spawn(&pid, exe, &fa, &at, argv, environ);
+	char **env = spawn_env();
+	int e = env ? posix_spawn(&pid, exe, &fa, &at, argv, env) : ENOMEM;
+	md_free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(sv[1]);

@@ -5,6 +5,7 @@
 #include <poppler.h>
 
 #include "engines/cv/layout.h"
+#include "engines/cv/ocr.h"
 #include "engines/cv/repair.h"
 #include "text/normalize.h"
 
@@ -114,11 +115,81 @@ static void page_warnings(struct cv_pages *out, int page, const struct cv_layout
 	}
 }
 
+/* One extraction: the options and the OCR engine, started at the first scanned page. */
+struct extraction {
+	const struct cv_pdf_options *opt;
+	struct cv_ocr *ocr;
+	bool ocr_failed; /* Tesseract could not start: ocr_err says why, no second try */
+	char ocr_err[CV_WARNING_MAX];
+};
+
 /*
- * Rebuilds one page: layout, hyphenation, Unicode clean-up, lost ligatures. Leaves the text in
- * *text (a buffer the caller released).
+ * Reads a page whose text layer is empty with OCR and lays the recognised glyphs out into raw
+ * (emptied first), replacing *info. Returns 0 (with *reported set when a warning about this
+ * page was added: read by OCR, over the OCR page budget, OCR unavailable or failed), or
+ * MD_ENOMEM. With OCR off it adds nothing and the caller reports the empty page as before.
  */
-static int page_text(PopplerPage *page, int pageno, struct buf *text, struct cv_pages *out)
+static int ocr_page(struct extraction *x, PopplerPage *page, int pageno, double w, double h,
+                    struct buf *raw, struct cv_layout_info *info, struct cv_pages *out,
+                    bool *reported)
+{
+	char msg[CV_WARNING_MAX];
+	*reported = false;
+	size_t budget = MD_MIN(x->opt->ocr_max_pages, (size_t)CV_MAX_OCR_PAGES);
+	if (!budget)
+		return 0;
+	if (out->nocr_pages >= budget) {
+		snprintf(msg, sizeof msg, "no text layer, not read by OCR (at most %zu pages are)",
+		         budget);
+		add_warning(out, pageno, msg);
+		*reported = true;
+		return 0;
+	}
+	if (!x->ocr && !x->ocr_failed) {
+		int rc = cv_ocr_new(x->opt->ocr_langs, &x->ocr, x->ocr_err, sizeof x->ocr_err);
+		if (rc == MD_ENOMEM)
+			return rc;
+		x->ocr_failed = rc != 0;
+	}
+	if (x->ocr_failed) {
+		snprintf(msg, sizeof msg, "no text layer, OCR unavailable: %s", x->ocr_err);
+		add_warning(out, pageno, msg);
+		*reported = true;
+		return 0;
+	}
+	struct cv_glyph *g;
+	size_t n;
+	int rc = cv_ocr_page(x->ocr, page, &g, &n);
+	if (rc == MD_EIO) {
+		add_warning(out, pageno, "no text layer, and OCR failed on it");
+		*reported = true;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	buf_reset(raw);
+	rc = cv_layout_page(g, n, w, h, raw, info);
+	md_free(g);
+	if (rc == MD_ELIMIT)
+		rc = 0;
+	if (rc)
+		return rc;
+	out->ocr_pages[out->nocr_pages++] = pageno;
+	const char *missing = cv_ocr_missing(x->ocr);
+	snprintf(msg, sizeof msg, "no text layer, read by OCR (%s%s%s)%s", cv_ocr_langs(x->ocr),
+	         *missing ? "; not installed: " : "", missing,
+	         info->reason == CV_UNREADABLE_EMPTY ? ": no text recognised" : "");
+	add_warning(out, pageno, msg);
+	*reported = true;
+	return 0;
+}
+
+/*
+ * Rebuilds one page: layout (of the OCR'd glyphs when the text layer is empty), hyphenation,
+ * Unicode clean-up, lost ligatures. Leaves the text in *text (a buffer the caller released).
+ */
+static int page_text(struct extraction *x, PopplerPage *page, int pageno, struct buf *text,
+                     struct cv_pages *out)
 {
 	struct cv_glyph *g;
 	size_t n;
@@ -134,6 +205,12 @@ static int page_text(PopplerPage *page, int pageno, struct buf *text, struct cv_
 	md_free(g);
 	if (rc == MD_ELIMIT)
 		rc = 0; /* keep what fitted: the total cap comes later */
+	bool reported = false;
+	if (!rc && info.reason == CV_UNREADABLE_EMPTY)
+		rc = ocr_page(x, page, pageno, w, h, &raw, &info, out, &reported);
+	/* The OCR warning already says the text layer was empty. */
+	if (reported)
+		info.reason = CV_UNREADABLE_NONE;
 	size_t nwords;
 	const char *const *words = cv_words_builtin(&nwords);
 	int joined = 0, ligatures = 0;
@@ -151,9 +228,27 @@ static int page_text(PopplerPage *page, int pageno, struct buf *text, struct cv_
 	return rc;
 }
 
+void cv_pdf_options_default(struct cv_pdf_options *o)
+{
+	*o = (struct cv_pdf_options){ CV_OCR_DEFAULT_LANGS, CV_PDF_OCR_MAX_PAGES };
+}
+
 int cv_pdf_extract(const void *pdf, size_t len, size_t max_pages, size_t max_text_bytes,
                    struct cv_pages *out, char *err, size_t errcap)
 {
+	return cv_pdf_extract_opts(pdf, len, max_pages, max_text_bytes, NULL, out, err, errcap);
+}
+
+int cv_pdf_extract_opts(const void *pdf, size_t len, size_t max_pages, size_t max_text_bytes,
+                        const struct cv_pdf_options *opt, struct cv_pages *out, char *err,
+                        size_t errcap)
+{
+	struct cv_pdf_options def;
+	if (!opt) {
+		cv_pdf_options_default(&def);
+		opt = &def;
+	}
+	struct extraction x = { .opt = opt };
 	if (err && errcap)
 		err[0] = '\0';
 	if (!pdf || len < 5 || memcmp(pdf, "%PDF-", 5) != 0) {
@@ -176,7 +271,7 @@ int cv_pdf_extract(const void *pdf, size_t len, size_t max_pages, size_t max_tex
 		PopplerPage *page = poppler_document_get_page(doc, i);
 		buf_reset(&text);
 		if (page)
-			rc = page_text(page, i + 1, &text, out);
+			rc = page_text(&x, page, i + 1, &text, out);
 		if (page)
 			g_object_unref(page);
 		if (rc)
@@ -192,6 +287,7 @@ int cv_pdf_extract(const void *pdf, size_t len, size_t max_pages, size_t max_tex
 			break;
 	}
 	buf_release(&text);
+	cv_ocr_free(x.ocr);
 	g_object_unref(doc);
 	if (rc)
 		set_err(err, errcap, "out of memory", NULL);

@@ -24,14 +24,10 @@ else
   SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-PKGS := libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc \
-  tesseract lept
-# Tesseract (OCR of scanned CV pages) runs OpenMP with up to ten threads; on this two-core box
-# they spin against each other (a page: 17 s instead of 3 s in the unit tests). The server sets
-# this for its extraction processes itself (jobs/sandbox.c); this covers tests and benchmarks
-# that call the extraction in-process.
-export OMP_THREAD_LIMIT ?= 1
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKGS := libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc
+# Headers only: src/engines/cv/ocr.c loads libtesseract with dlopen at the first scanned page.
+OCR_PKGS := tesseract lept
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(OCR_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wvla -Wwrite-strings \

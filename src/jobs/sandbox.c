@@ -62,33 +62,6 @@ static void spawnattr_defaults(posix_spawnattr_t *at)
 	posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 }
 
-/*
- * The environment of an extraction process: the server's, plus OMP_THREAD_LIMIT=1 unless the
- * operator set it. Tesseract (OCR of scanned pages) runs its neural network with OpenMP and up
- * to ten threads; on a loaded two-core host those threads spin against each other and one
- * page took 11 s instead of 1 s. One extraction is one job on one worker, so one thread is
- * right. libgomp reads the variable when it is loaded, hence at exec and not later. Returns a
- * md_malloc'd array of borrowed strings (md_free it), or NULL when out of memory.
- */
-static char **spawn_env(void)
-{
-	static char omp[] = "OMP_THREAD_LIMIT=1";
-	size_t n = 0;
-	while (environ && environ[n])
-		n++;
-	char **env = md_calloc(n + 2, sizeof *env);
-	if (!env)
-		return NULL;
-	bool has = false;
-	for (size_t i = 0; i < n; i++) {
-		env[i] = environ[i];
-		has = has || strncmp(environ[i], "OMP_THREAD_LIMIT=", 17) == 0;
-	}
-	if (!has)
-		env[n] = omp;
-	return env;
-}
-
 static int spawn_child(const char *exe, const struct sandbox_limits *lim, struct child *c)
 {
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
@@ -119,9 +92,7 @@ static int spawn_child(const char *exe, const struct sandbox_limits *lim, struct
 	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
 	spawnattr_defaults(&at);
-	char **env = spawn_env();
-	int e = env ? posix_spawn(&c->pid, exe, &fa, &at, argv, env) : ENOMEM;
-	md_free(env);
+	int e = posix_spawn(&c->pid, exe, &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (e) {
@@ -631,9 +602,7 @@ static int zserver_start(const char *exe, struct zserver **out)
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	spawnattr_defaults(&at);
 	pid_t pid;
-	char **env = spawn_env();
-	int e = env ? posix_spawn(&pid, exe, &fa, &at, argv, env) : ENOMEM;
-	md_free(env);
+	int e = posix_spawn(&pid, exe, &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(sv[1]);

@@ -6,9 +6,84 @@
 #include <stdio.h>
 
 #include <cairo.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <tesseract/capi.h>
 
 #define OCR_GLYPHS_MAX ((size_t)1 << 20) /* characters of one page; a dense page has ~6000 */
+#define TESS_SONAME "libtesseract.so.5"  /* Debian 12's libtesseract5 */
+
+/*
+ * Tesseract is loaded with dlopen at the first scanned page, not linked: it drags in about a
+ * dozen libraries (leptonica, libarchive, libgomp, image codecs) whose loading and static
+ * constructors cost every extraction process ~2.5 ms of CPU time, while scans are rare. The
+ * table is filled once per process and never changes afterwards.
+ */
+#define TESS_FUNCS(X)                                                                              \
+	X(TessBaseAPICreate)                                                                       \
+	X(TessBaseAPIInit2)                                                                        \
+	X(TessBaseAPIGetLoadedLanguagesAsVector)                                                   \
+	X(TessDeleteTextArray)                                                                     \
+	X(TessDeleteText)                                                                          \
+	X(TessBaseAPISetPageSegMode)                                                               \
+	X(TessBaseAPIEnd)                                                                          \
+	X(TessBaseAPIDelete)                                                                       \
+	X(TessBaseAPIClear)                                                                        \
+	X(TessBaseAPISetImage)                                                                     \
+	X(TessBaseAPISetSourceResolution)                                                          \
+	X(TessBaseAPIRecognize)                                                                    \
+	X(TessBaseAPIGetIterator)                                                                  \
+	X(TessResultIteratorGetPageIterator)                                                       \
+	X(TessResultIteratorConfidence)                                                            \
+	X(TessResultIteratorGetUTF8Text)                                                           \
+	X(TessResultIteratorNext)                                                                  \
+	X(TessResultIteratorDelete)                                                                \
+	X(TessPageIteratorIsAtBeginningOf)                                                         \
+	X(TessPageIteratorBoundingBox)
+
+#define TESS_FIELD(name) __typeof__(&name) name;
+static struct {
+	TESS_FUNCS(TESS_FIELD)
+} tess;
+#undef TESS_FIELD
+
+static pthread_once_t tess_once = PTHREAD_ONCE_INIT;
+static char tess_error[160]; /* why loading failed; "" when tess is usable */
+
+static void tess_load(void)
+{
+	/*
+	 * libgomp reads OMP_THREAD_LIMIT once, when it is loaded, which is now. Tesseract runs
+	 * its network with up to ten OpenMP threads; on a loaded two-core host they spin against
+	 * each other (one page took 11 s instead of 1 s). One extraction is one job, so one
+	 * thread, unless the operator said otherwise. Callers of this module are single-threaded
+	 * (the sandboxed extraction child, tests, benchmarks), so setenv is safe here.
+	 */
+	const char *limit = getenv("OMP_THREAD_LIMIT");
+	if (!limit || !*limit)
+		setenv("OMP_THREAD_LIMIT", "1", 1);
+	void *h = dlopen(TESS_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(tess_error, sizeof tess_error, "Tesseract is not installed (%s)",
+		         dlerror());
+		return;
+	}
+#define TESS_SYM(name)                                                                             \
+	if (!(*(void **)&tess.name = dlsym(h, #name))) {                                           \
+		snprintf(tess_error, sizeof tess_error, "%s lacks %s", TESS_SONAME, #name);        \
+		return;                                                                            \
+	}
+	TESS_FUNCS(TESS_SYM)
+#undef TESS_SYM
+}
+
+/* Loads Tesseract once per process. Returns true when it is usable, else *why says why. */
+static bool tess_ready(const char **why)
+{
+	pthread_once(&tess_once, tess_load);
+	*why = tess_error;
+	return tess_error[0] == '\0';
+}
 
 struct cv_ocr {
 	TessBaseAPI *api;
@@ -29,7 +104,7 @@ static void list_add(char *dst, size_t cap, const char *name)
  */
 static bool split_loaded(struct cv_ocr *o, const char *asked)
 {
-	char **loaded = TessBaseAPIGetLoadedLanguagesAsVector(o->api);
+	char **loaded = tess.TessBaseAPIGetLoadedLanguagesAsVector(o->api);
 	char want[CV_OCR_LANGS_MAX];
 	snprintf(want, sizeof want, "%s", asked);
 	o->langs[0] = o->missing[0] = '\0';
@@ -44,7 +119,7 @@ static bool split_loaded(struct cv_ocr *o, const char *asked)
 			list_add(o->missing, sizeof o->missing, name);
 	}
 	if (loaded)
-		TessDeleteTextArray(loaded);
+		tess.TessDeleteTextArray(loaded);
 	return o->langs[0] != '\0';
 }
 
@@ -77,16 +152,22 @@ int cv_ocr_new(const char *langs, struct cv_ocr **out, char *err, size_t errcap)
 		snprintf(err, errcap, "invalid OCR language list \"%.64s\"", langs);
 		return MD_EINVAL;
 	}
+	const char *why;
+	if (!tess_ready(&why)) {
+		snprintf(err, errcap, "%s", why);
+		return MD_EINVAL;
+	}
 	struct cv_ocr *o = md_calloc(1, sizeof *o);
 	if (!o)
 		return MD_ENOMEM;
-	o->api = TessBaseAPICreate();
+	o->api = tess.TessBaseAPICreate();
 	if (!o->api) {
 		md_free(o);
 		return MD_ENOMEM;
 	}
 	/* NULL: the data path Tesseract was built with (Debian: /usr/share/tesseract-ocr/5). */
-	if (TessBaseAPIInit2(o->api, NULL, langs, OEM_DEFAULT) != 0 || !split_loaded(o, langs)) {
+	if (tess.TessBaseAPIInit2(o->api, NULL, langs, OEM_DEFAULT) != 0 ||
+	    !split_loaded(o, langs)) {
 		snprintf(err, errcap,
 		         "Tesseract cannot load the OCR languages \"%s\" (is tesseract-ocr-<lang> "
 		         "installed?)",
@@ -95,7 +176,7 @@ int cv_ocr_new(const char *langs, struct cv_ocr **out, char *err, size_t errcap)
 		return MD_EINVAL;
 	}
 	/* A CV page holds blocks and columns: let Tesseract segment the whole page. */
-	TessBaseAPISetPageSegMode(o->api, PSM_AUTO);
+	tess.TessBaseAPISetPageSegMode(o->api, PSM_AUTO);
 	*out = o;
 	return 0;
 }
@@ -105,8 +186,8 @@ void cv_ocr_free(struct cv_ocr *o)
 	if (!o)
 		return;
 	if (o->api) {
-		TessBaseAPIEnd(o->api);
-		TessBaseAPIDelete(o->api);
+		tess.TessBaseAPIEnd(o->api);
+		tess.TessBaseAPIDelete(o->api);
 	}
 	md_free(o);
 }
@@ -257,7 +338,7 @@ static int new_line(TessPageIterator *pi, double k, struct line *ln, struct glyp
 	int rc = ln->open ? hint(a, ln, '\n', ln->last_x1, ln->last_x1) : 0;
 	ln->open = false;
 	int l, t, r, b;
-	if (TessPageIteratorBoundingBox(pi, RIL_TEXTLINE, &l, &t, &r, &b)) {
+	if (tess.TessPageIteratorBoundingBox(pi, RIL_TEXTLINE, &l, &t, &r, &b)) {
 		ln->y0 = t * k;
 		ln->y1 = b * k;
 		/* A line box spans ascenders and descenders: about 1.2 font sizes. */
@@ -269,18 +350,18 @@ static int new_line(TessPageIterator *pi, double k, struct line *ln, struct glyp
 /* Walks Tesseract's result word by word into glyphs. */
 static int collect(TessResultIterator *ri, double k, struct glyphs *a)
 {
-	TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
+	TessPageIterator *pi = tess.TessResultIteratorGetPageIterator(ri);
 	struct line ln = { 0, 0, 0, false, 0 };
 	int rc = 0;
 	do {
-		if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) &&
+		if (tess.TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) &&
 		    (rc = new_line(pi, k, &ln, a)))
 			break;
 		int l, t, r, b;
-		if (TessResultIteratorConfidence(ri, RIL_WORD) < CV_OCR_MIN_CONF ||
-		    !TessPageIteratorBoundingBox(pi, RIL_WORD, &l, &t, &r, &b))
+		if (tess.TessResultIteratorConfidence(ri, RIL_WORD) < CV_OCR_MIN_CONF ||
+		    !tess.TessPageIteratorBoundingBox(pi, RIL_WORD, &l, &t, &r, &b))
 			continue;
-		char *w = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
+		char *w = tess.TessResultIteratorGetUTF8Text(ri, RIL_WORD);
 		if (!w)
 			continue;
 		if (ln.open)
@@ -288,10 +369,10 @@ static int collect(TessResultIterator *ri, double k, struct glyphs *a)
 		if (!rc)
 			rc = misread_bullet(w, &ln, t, b, k) ? hint(a, &ln, 0x2022, l * k, r * k)
 			                                     : add_word(a, &ln, w, l * k, r * k);
-		TessDeleteText(w);
+		tess.TessDeleteText(w);
 		ln.open = true;
 		ln.last_x1 = r * k;
-	} while (!rc && TessResultIteratorNext(ri, RIL_WORD));
+	} while (!rc && tess.TessResultIteratorNext(ri, RIL_WORD));
 	if (!rc && ln.open)
 		rc = hint(a, &ln, '\n', ln.last_x1, ln.last_x1);
 	return rc;
@@ -312,21 +393,21 @@ int cv_ocr_page(struct cv_ocr *o, PopplerPage *page, struct cv_glyph **g, size_t
 	if (rc)
 		return rc;
 	struct glyphs a = { NULL, 0, 0 };
-	TessBaseAPISetImage(o->api, gray, w, h, 1, w);
-	TessBaseAPISetSourceResolution(o->api, (int)lround(dpi));
-	if (TessBaseAPIRecognize(o->api, NULL) != 0) {
+	tess.TessBaseAPISetImage(o->api, gray, w, h, 1, w);
+	tess.TessBaseAPISetSourceResolution(o->api, (int)lround(dpi));
+	if (tess.TessBaseAPIRecognize(o->api, NULL) != 0) {
 		rc = MD_EIO;
 		goto out;
 	}
-	TessResultIterator *ri = TessBaseAPIGetIterator(o->api);
+	TessResultIterator *ri = tess.TessBaseAPIGetIterator(o->api);
 	if (ri) {
 		rc = collect(ri, 72.0 / dpi, &a);
-		TessResultIteratorDelete(ri);
+		tess.TessResultIteratorDelete(ri);
 	}
 	if (rc == MD_ELIMIT)
 		rc = 0; /* keep what fitted, as a text page keeps what fits its buffer */
 out:
-	TessBaseAPIClear(o->api);
+	tess.TessBaseAPIClear(o->api);
 	md_free(gray);
 	if (rc) {
 		md_free(a.g);

@@ -3,6 +3,7 @@
 #include "base/common.h"
 
 #include <poppler.h>
+#include <sys/resource.h>
 
 #include "engines/cv/layout.h"
 #include "engines/cv/ocr.h"
@@ -121,7 +122,32 @@ struct extraction {
 	struct cv_ocr *ocr;
 	bool ocr_failed; /* Tesseract could not start: ocr_err says why, no second try */
 	char ocr_err[CV_WARNING_MAX];
+	double ocr_page_s; /* CPU seconds of the slowest page read by OCR so far */
 };
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/*
+ * True when one more page fits in the process's CPU limit (the sandbox sets RLIMIT_CPU): the
+ * CPU used so far plus twice the slowest OCR'd page (one second before the first) stays under
+ * 80% of the limit. A scanned CV longer than the limit allows then keeps its first pages and a
+ * warning instead of the whole extraction dying of SIGXCPU.
+ */
+static bool cpu_left_for_page(const struct extraction *x)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_CPU, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return true;
+	double need = 2 * (x->ocr_page_s > 0 ? x->ocr_page_s : 1.0);
+	return cpu_seconds() + need <= 0.8 * (double)rl.rlim_cur;
+}
 
 /*
  * Reads a page whose text layer is empty with OCR and lays the recognised glyphs out into raw
@@ -138,9 +164,13 @@ static int ocr_page(struct extraction *x, PopplerPage *page, int pageno, double 
 	size_t budget = MD_MIN(x->opt->ocr_max_pages, (size_t)CV_MAX_OCR_PAGES);
 	if (!budget)
 		return 0;
-	if (out->nocr_pages >= budget) {
-		snprintf(msg, sizeof msg, "no text layer, not read by OCR (at most %zu pages are)",
-		         budget);
+	if (out->nocr_pages >= budget || !cpu_left_for_page(x)) {
+		if (out->nocr_pages >= budget)
+			snprintf(msg, sizeof msg,
+			         "no text layer, not read by OCR (at most %zu pages are)", budget);
+		else
+			snprintf(msg, sizeof msg,
+			         "no text layer, not read by OCR (the CPU time limit is near)");
 		add_warning(out, pageno, msg);
 		*reported = true;
 		return 0;
@@ -159,7 +189,9 @@ static int ocr_page(struct extraction *x, PopplerPage *page, int pageno, double 
 	}
 	struct cv_glyph *g;
 	size_t n;
+	double t0 = cpu_seconds();
 	int rc = cv_ocr_page(x->ocr, page, &g, &n);
+	x->ocr_page_s = MD_MAX(x->ocr_page_s, cpu_seconds() - t0);
 	if (rc == MD_EIO) {
 		add_warning(out, pageno, "no text layer, and OCR failed on it");
 		*reported = true;

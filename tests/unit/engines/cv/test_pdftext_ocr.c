@@ -9,6 +9,7 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <poppler.h>
+#include <sys/resource.h>
 
 #include "base/common.h"
 #include "engines/cv/ocr.h"
@@ -124,6 +125,27 @@ Test(cv_ocr, page_budget_and_off_switch, .timeout = 120)
 	cr_assert_str_empty(p.text[0]);
 	cr_assert(has_warning(&p, "page 1: no text layer"), "%s", p.warnings[0]);
 	cr_assert_not(has_warning(&p, "OCR"));
+	cv_pages_release(&p);
+	buf_release(&pdf);
+}
+
+Test(cv_ocr, no_page_starts_when_the_cpu_limit_is_near, .timeout = 60)
+{
+	struct buf pdf;
+	scanned_pdf(RENDERCV, 100, false, 1, &pdf);
+	/* This test runs in its own process: a soft CPU limit of about two seconds from now. */
+	struct rusage ru;
+	cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	struct rlimit rl;
+	cr_assert_eq(getrlimit(RLIMIT_CPU, &rl), 0);
+	rl.rlim_cur = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 2;
+	cr_assert_eq(setrlimit(RLIMIT_CPU, &rl), 0);
+	struct cv_pages p;
+	extract(&pdf, NULL, &p);
+	cr_assert_eq(p.nocr_pages, 0);
+	cr_assert(has_warning(&p, "page 1: no text layer, not read by OCR (the CPU time limit is "
+	                          "near)"),
+	          "%s", p.warnings[0]);
 	cv_pages_release(&p);
 	buf_release(&pdf);
 }

@@ -299,7 +299,7 @@ static int hint(struct glyphs *a, const struct line *ln, uint32_t cp, double x0,
  */
 static bool misread_bullet(const char *w, const struct line *ln, int top, int bottom, double k)
 {
-	static const char *const shapes[] = { "e", "©", "¢", "«", "°", "®", "•", "·", "o" };
+	static const char *const shapes[] = { "e", "©", "¢", "«", "°", "®", "•", "·", "o", "。" };
 	if (ln->open)
 		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(shapes); i++)
@@ -332,6 +332,21 @@ static int add_word(struct glyphs *a, const struct line *ln, const char *w, doub
 	return 0;
 }
 
+/* Han, kana, Hangul and CJK punctuation: scripts written without spaces between words. */
+static bool cjk(uint32_t c)
+{
+	return (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) ||
+	       (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFF00 && c <= 0xFFEF) ||
+	       (c >= 0x20000 && c <= 0x3FFFF);
+}
+
+/* The last code point of a non-empty UTF-8 string. */
+static uint32_t last_char(const char *w)
+{
+	const char *p = w + strlen(w);
+	return p > w ? g_utf8_get_char(g_utf8_find_prev_char(w, p)) : 0;
+}
+
 /* Starts a new text line: ends the previous one with a '\n' hint and takes the new box. */
 static int new_line(TessPageIterator *pi, double k, struct line *ln, struct glyphs *a)
 {
@@ -352,6 +367,7 @@ static int collect(TessResultIterator *ri, double k, struct glyphs *a)
 {
 	TessPageIterator *pi = tess.TessResultIteratorGetPageIterator(ri);
 	struct line ln = { 0, 0, 0, false, 0 };
+	uint32_t prev = 0; /* the last character of the previous word on the line */
 	int rc = 0;
 	do {
 		if (tess.TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) &&
@@ -364,11 +380,24 @@ static int collect(TessResultIterator *ri, double k, struct glyphs *a)
 		char *w = tess.TessResultIteratorGetUTF8Text(ri, RIL_WORD);
 		if (!w)
 			continue;
-		if (ln.open)
-			rc = hint(a, &ln, ' ', ln.last_x1, l * k);
+		/*
+		 * Tesseract cuts Chinese text into one- and two-character "words" whose boxes
+		 * hug the ink, so a space hint or the gap between two boxes would split every
+		 * phrase. Between two CJK characters less than a line height apart, the word
+		 * starts where the previous one ended: no space, as in a PDF's text layer.
+		 */
+		double x0 = l * k;
+		bool join = ln.open && cjk(prev) && cjk(g_utf8_get_char_validated(w, -1)) &&
+		            x0 - ln.last_x1 < ln.y1 - ln.y0;
+		if (join)
+			x0 = MD_MIN(x0, ln.last_x1);
+		else if (ln.open)
+			rc = hint(a, &ln, ' ', ln.last_x1, x0);
+		bool bullet = misread_bullet(w, &ln, t, b, k);
 		if (!rc)
-			rc = misread_bullet(w, &ln, t, b, k) ? hint(a, &ln, 0x2022, l * k, r * k)
-			                                     : add_word(a, &ln, w, l * k, r * k);
+			rc = bullet ? hint(a, &ln, 0x2022, x0, r * k)
+			            : add_word(a, &ln, w, x0, r * k);
+		prev = !bullet && g_utf8_validate(w, -1, NULL) ? last_char(w) : 0;
 		tess.TessDeleteText(w);
 		ln.open = true;
 		ln.last_x1 = r * k;

@@ -16,6 +16,7 @@
 #include "engines/cv/pdftext.h"
 
 #define RENDERCV "../shared/data/cv/pdfs/08_rendercv_engineeringresumes.pdf"
+#define BILLRYAN_ZH "../shared/data/cv/pdfs/06_billryan_resume_zh-CN.pdf"
 
 static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned int len)
 {
@@ -100,6 +101,25 @@ Test(cv_ocr, scanned_page_is_read_with_its_layout, .timeout = 120)
 	cr_assert_not_null(strstr(t, "June 2023"), "%s", t);
 	/* Round list bullets that Tesseract reads as "e" or "©" come back as bullets. */
 	cr_assert_not_null(strstr(t, "\n\u2022 Advisor: Prof. Sanjeev Arora"), "%s", t);
+	cv_pages_release(&p);
+	buf_release(&pdf);
+}
+
+Test(cv_ocr, chinese_scan_keeps_phrases_whole, .timeout = 120)
+{
+	struct buf pdf;
+	scanned_pdf(BILLRYAN_ZH, 200, false, 1, &pdf);
+	struct cv_pdf_options o = { "eng+chi_sim", 1 };
+	struct cv_pages p;
+	extract(&pdf, &o, &p);
+	cr_assert_eq(p.nocr_pages, 1);
+	cr_assert(has_warning(&p, "read by OCR (eng+chi_sim)"), "%s", p.warnings[0]);
+	const char *t = p.text[0];
+	/* Tesseract cuts Chinese into one- and two-character words: no spaces between them. */
+	cr_assert_not_null(strstr(t, "上海交通大学"), "%s", t);
+	cr_assert_not_null(strstr(t, "后端开发"), "%s", t);
+	cr_assert_not_null(strstr(t, "xxx@yuanbin.me"), "%s", t);
+	cr_assert_not_null(strstr(t, "至今"), "%s", t);
 	cv_pages_release(&p);
 	buf_release(&pdf);
 }

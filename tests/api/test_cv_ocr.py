@@ -1,7 +1,8 @@
 """Scanned CVs (issue 5, section 1): a page with no text layer is rendered and read by OCR
 (Tesseract) inside the extraction sandbox, and the result says which pages were OCR'd. The scan
 is made at test time from a shared CV (tests/api/scanned_pdf.py: poppler's pdftoppm renders the
-page, the bitmap becomes the only content of a new PDF), so the facts to find are known."""
+page, the bitmap becomes the only content of a new PDF), so the facts to find are known. Also
+the Chinese CV, whose text layer needs poppler-data's character maps."""
 import os
 
 import pytest
@@ -75,3 +76,24 @@ def test_ocr_can_be_turned_off(make_server, scanned):
     res = run_cv(Client(server, server.key("acme")), scanned)
     assert res["ocr_pages"] == []
     assert any("no text layer" in w for w in res["warnings"]), res["warnings"]
+
+
+def test_chinese_cv_text_layer_is_read_in_the_sandbox(client):
+    # CV 06's fonts are CID-keyed with the Adobe-GB1 collection: without poppler-data's
+    # character maps its text layer comes out empty. With them the facts of
+    # tests/data/cv_expected/06_billryan_resume_zh-CN.json are read off the PDF itself.
+    res = run_cv(client, os.path.join(PDFS, "06_billryan_resume_zh-CN.pdf"))
+    assert res["ocr_pages"] == []
+    assert res["contact"]["name"] == "你的大名", res["contact"]
+    assert res["contact"]["email"] == "xxx@yuanbin.me", res["contact"]
+    # Title and organisation compared as tests/unit/engines/cv/test_expected.c does: the
+    # expected text contained in what was read (the PDF sets "上海" right after the company and
+    # "经理: 高富帅" after the title, pdftotext -layout reads them the same way).
+    work = [p for p in res["positions"] if p["kind"] == "work"]
+    assert len(work) == 1, res["positions"]
+    assert "实习" in work[0]["title"] and "黑科技公司" in work[0]["organisation"], work
+    assert (work[0]["start"], work[0]["end"]) == ("2015-03", "2015-05"), work
+    assert abs(res["experience_years"] - 0.25) <= 0.1, res["experience_years"]
+    assert sorted({e["isced"] for e in res["education"]}) == [6, 7], res["education"]
+    assert {"name": "English", "level": "C1"} in \
+        [{"name": x["name"], "level": x["level"]} for x in res["languages"]], res["languages"]

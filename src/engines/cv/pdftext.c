@@ -11,6 +11,7 @@
 #include "text/normalize.h"
 
 #define PAGE_TEXT_MAX ((size_t)8 << 20) /* bytes of one page's text while it is rebuilt */
+#define SCAN_TEXT_MAX 40 /* fewer characters over a page-sized image: a scan, read by OCR */
 
 static void set_err(char *err, size_t cap, const char *prefix, const char *detail)
 {
@@ -150,7 +151,8 @@ static bool cpu_left_for_page(const struct extraction *x)
 }
 
 /*
- * Reads a page whose text layer is empty with OCR and lays the recognised glyphs out into raw
+ * Reads a page whose text layer is empty (or a scan with a stamp of text) with OCR and lays the
+ * recognised glyphs out into raw
  * (emptied first), replacing *info. Returns 0 (with *reported set when a warning about this
  * page was added: read by OCR, over the OCR page budget, OCR unavailable or failed), or
  * MD_ENOMEM. With OCR off it adds nothing and the caller reports the empty page as before.
@@ -159,18 +161,23 @@ static int ocr_page(struct extraction *x, PopplerPage *page, int pageno, double 
                     struct buf *raw, struct cv_layout_info *info, struct cv_pages *out,
                     bool *reported)
 {
-	char msg[CV_WARNING_MAX];
+	char msg[CV_WARNING_MAX], what[64];
+	if (info->reason == CV_UNREADABLE_EMPTY)
+		snprintf(what, sizeof what, "no text layer");
+	else
+		snprintf(what, sizeof what, "a scanned image with %zu characters of text",
+		         info->glyphs);
 	*reported = false;
 	size_t budget = MD_MIN(x->opt->ocr_max_pages, (size_t)CV_MAX_OCR_PAGES);
 	if (!budget)
 		return 0;
 	if (out->nocr_pages >= budget || !cpu_left_for_page(x)) {
 		if (out->nocr_pages >= budget)
-			snprintf(msg, sizeof msg,
-			         "no text layer, not read by OCR (at most %zu pages are)", budget);
+			snprintf(msg, sizeof msg, "%s, not read by OCR (at most %zu pages are)",
+			         what, budget);
 		else
 			snprintf(msg, sizeof msg,
-			         "no text layer, not read by OCR (the CPU time limit is near)");
+			         "%s, not read by OCR (the CPU time limit is near)", what);
 		add_warning(out, pageno, msg);
 		*reported = true;
 		return 0;
@@ -182,7 +189,7 @@ static int ocr_page(struct extraction *x, PopplerPage *page, int pageno, double 
 		x->ocr_failed = rc != 0;
 	}
 	if (x->ocr_failed) {
-		snprintf(msg, sizeof msg, "no text layer, OCR unavailable: %s", x->ocr_err);
+		snprintf(msg, sizeof msg, "%s, OCR unavailable: %s", what, x->ocr_err);
 		add_warning(out, pageno, msg);
 		*reported = true;
 		return 0;
@@ -193,7 +200,8 @@ static int ocr_page(struct extraction *x, PopplerPage *page, int pageno, double 
 	int rc = cv_ocr_page(x->ocr, page, &g, &n);
 	x->ocr_page_s = MD_MAX(x->ocr_page_s, cpu_seconds() - t0);
 	if (rc == MD_EIO) {
-		add_warning(out, pageno, "no text layer, and OCR failed on it");
+		snprintf(msg, sizeof msg, "%s, and OCR failed on it", what);
+		add_warning(out, pageno, msg);
 		*reported = true;
 		return 0;
 	}
@@ -208,12 +216,36 @@ static int ocr_page(struct extraction *x, PopplerPage *page, int pageno, double 
 		return rc;
 	out->ocr_pages[out->nocr_pages++] = pageno;
 	const char *missing = cv_ocr_missing(x->ocr);
-	snprintf(msg, sizeof msg, "no text layer, read by OCR (%s%s%s)%s", cv_ocr_langs(x->ocr),
+	snprintf(msg, sizeof msg, "%s, read by OCR (%s%s%s)%s", what, cv_ocr_langs(x->ocr),
 	         *missing ? "; not installed: " : "", missing,
 	         info->reason == CV_UNREADABLE_EMPTY ? ": no text recognised" : "");
 	add_warning(out, pageno, msg);
 	*reported = true;
 	return 0;
+}
+
+/*
+ * The share of the page that images cover (overlaps counted twice, so capped at 1). A page
+ * mostly covered by an image with a few words of text is a scan with a scanner app's stamp
+ * ("Scanned with ...") or a page number laid over it: OCR reads it like an empty one.
+ */
+static double image_cover(PopplerPage *page, double w, double h)
+{
+	if (!(w > 0 && h > 0))
+		return 0;
+	double area = 0;
+	GList *maps = poppler_page_get_image_mapping(page);
+	for (GList *l = maps; l; l = l->next) {
+		const PopplerImageMapping *m = l->data;
+		double x0 = MD_MAX(MD_MIN(m->area.x1, m->area.x2), 0);
+		double x1 = MD_MIN(MD_MAX(m->area.x1, m->area.x2), w);
+		double y0 = MD_MAX(MD_MIN(m->area.y1, m->area.y2), 0);
+		double y1 = MD_MIN(MD_MAX(m->area.y1, m->area.y2), h);
+		if (x1 > x0 && y1 > y0)
+			area += (x1 - x0) * (y1 - y0);
+	}
+	poppler_page_free_image_mapping(maps);
+	return MD_MIN(area / (w * h), 1.0);
 }
 
 /*
@@ -238,7 +270,8 @@ static int page_text(struct extraction *x, PopplerPage *page, int pageno, struct
 	if (rc == MD_ELIMIT)
 		rc = 0; /* keep what fitted: the total cap comes later */
 	bool reported = false;
-	if (!rc && info.reason == CV_UNREADABLE_EMPTY)
+	if (!rc && (info.reason == CV_UNREADABLE_EMPTY ||
+	            (info.glyphs < SCAN_TEXT_MAX && image_cover(page, w, h) >= 0.5)))
 		rc = ocr_page(x, page, pageno, w, h, &raw, &info, out, &reported);
 	/* The OCR warning already says the text layer was empty. */
 	if (reported)

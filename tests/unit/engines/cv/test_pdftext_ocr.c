@@ -23,8 +23,12 @@ static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned 
 	return buf_append(closure, data, len) ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
 }
 
-/* Page 1 of path rendered at dpi (or left blank), repeated on npages image-only pages. */
-static void scanned_pdf(const char *path, double dpi, bool blank, int npages, struct buf *out)
+/*
+ * Page 1 of path rendered at dpi (or left blank), repeated on npages image-only pages; with
+ * stamp, that text is drawn in a corner of each page as a real text layer.
+ */
+static void stamped_pdf(const char *path, double dpi, bool blank, int npages, const char *stamp,
+                        struct buf *out)
 {
 	GError *e = NULL;
 	char *uri = g_filename_to_uri(realpath(path, NULL), NULL, &e);
@@ -34,6 +38,8 @@ static void scanned_pdf(const char *path, double dpi, bool blank, int npages, st
 	PopplerPage *page = poppler_document_get_page(doc, 0);
 	double w, h;
 	poppler_page_get_size(page, &w, &h);
+	bool image = dpi > 0; /* dpi 0: no image at all, only the stamp */
+	dpi = image ? dpi : 72;
 	int pw = (int)(w * dpi / 72), ph = (int)(h * dpi / 72);
 	cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
 	cairo_t *cr = cairo_create(img);
@@ -50,8 +56,15 @@ static void scanned_pdf(const char *path, double dpi, bool blank, int npages, st
 		cairo_save(cr);
 		cairo_scale(cr, 72 / dpi, 72 / dpi);
 		cairo_set_source_surface(cr, img, 0, 0);
-		cairo_paint(cr);
+		if (image)
+			cairo_paint(cr);
 		cairo_restore(cr);
+		if (stamp) {
+			cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+			cairo_set_font_size(cr, 7);
+			cairo_move_to(cr, 20, h - 10);
+			cairo_show_text(cr, stamp);
+		}
 		cairo_show_page(cr);
 	}
 	cairo_destroy(cr);
@@ -63,6 +76,11 @@ static void scanned_pdf(const char *path, double dpi, bool blank, int npages, st
 	g_object_unref(doc);
 	g_free(uri);
 	cr_assert_gt(out->len, 1000);
+}
+
+static void scanned_pdf(const char *path, double dpi, bool blank, int npages, struct buf *out)
+{
+	stamped_pdf(path, dpi, blank, npages, NULL, out);
 }
 
 static void extract(const struct buf *pdf, const struct cv_pdf_options *o, struct cv_pages *p)
@@ -101,6 +119,29 @@ Test(cv_ocr, scanned_page_is_read_with_its_layout, .timeout = 120)
 	cr_assert_not_null(strstr(t, "June 2023"), "%s", t);
 	/* Round list bullets that Tesseract reads as "e" or "©" come back as bullets. */
 	cr_assert_not_null(strstr(t, "\n\u2022 Advisor: Prof. Sanjeev Arora"), "%s", t);
+	cv_pages_release(&p);
+	buf_release(&pdf);
+}
+
+Test(cv_ocr, scan_with_a_text_stamp_is_read_too, .timeout = 120)
+{
+	struct buf pdf;
+	stamped_pdf(RENDERCV, 150, false, 1, "Scanned with AppScan", &pdf);
+	struct cv_pages p;
+	extract(&pdf, NULL, &p);
+	cr_assert_eq(p.nocr_pages, 1);
+	cr_assert(has_warning(&p, "page 1: a scanned image with 18 characters of text, read by "
+	                          "OCR (eng)"),
+	          "%s", p.warnings[0]);
+	cr_assert_not_null(strstr(p.text[0], "john.doe@email.com"), "%s", p.text[0]);
+	cv_pages_release(&p);
+	buf_release(&pdf);
+	/* The same stamp alone on a page (no image) is a short text page, not a scan. */
+	stamped_pdf(RENDERCV, 0, true, 1, "Scanned with AppScan", &pdf);
+	extract(&pdf, NULL, &p);
+	cr_assert_eq(p.nocr_pages, 0);
+	cr_assert_str_eq(p.text[0], "Scanned with AppScan");
+	cr_assert_not(has_warning(&p, "OCR"));
 	cv_pages_release(&p);
 	buf_release(&pdf);
 }

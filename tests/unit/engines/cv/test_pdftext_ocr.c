@@ -31,7 +31,10 @@ static void stamped_pdf(const char *path, double dpi, bool blank, int npages, co
                         struct buf *out)
 {
 	GError *e = NULL;
-	char *uri = g_filename_to_uri(realpath(path, NULL), NULL, &e);
+	char *abs = realpath(path, NULL);
+	cr_assert_not_null(abs, "%s", path);
+	char *uri = g_filename_to_uri(abs, NULL, &e);
+	free(abs);
 	cr_assert_not_null(uri, "%s", e ? e->message : path);
 	PopplerDocument *doc = poppler_document_new_from_file(uri, NULL, &e);
 	cr_assert_not_null(doc, "%s", e ? e->message : path);

@@ -47,6 +47,8 @@ for pdf in "$PDFS"/*.pdf; do
 	name=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"] or "")' "$exp")
 	email=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["email"] or "")' "$exp")
 	hn=no he=no
+	[ -n "$name" ] || hn=-
+	[ -n "$email" ] || he=-
 	[ -n "$name" ] && grep -qiF "$name" "$OUT/last.txt" && hn=yes
 	[ -n "$email" ] && grep -qiF "$email" "$OUT/last.txt" && he=yes
 	read -r _ _ _ code256 < <(run "$scan" $((256 << 20)))

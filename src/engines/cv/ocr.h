@@ -12,6 +12,12 @@
  * page. Tesseract finds no bold, so a glyph's size is its text line's height: a larger line is
  * still seen as a heading. Words Tesseract is not confident about (below CV_OCR_MIN_CONF,
  * typically specks, rules and photos read as letters) are left out.
+ *
+ * libtesseract is not linked but loaded with dlopen at the first cv_ocr_new of a process (text
+ * PDFs, the common case, never pay for loading it and its dozen libraries); the table of its
+ * functions is this module's only process-wide state, filled once under pthread_once. Loading
+ * it sets OMP_THREAD_LIMIT=1 unless set (see ocr.c), so callers must be single-threaded at
+ * that moment, which the sandboxed extraction child, the tests and the benchmarks are.
  */
 #ifndef MATCHD_ENGINES_CV_OCR_H
 #define MATCHD_ENGINES_CV_OCR_H

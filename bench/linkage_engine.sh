@@ -9,7 +9,7 @@ THREADS=${THREADS:-1}
 REPEAT=${REPEAT:-1}
 DATA=${DATA:-../shared/data/linkage/febrl}
 make -s build/libmatchd.a >/dev/null
-PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc"
+PKGS=$(make -s --no-print-directory --eval='print-pkgs: ; @echo $(PKGS)' print-pkgs) # the Makefile's list
 mkdir -p build/bench
 cc -std=c17 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -Ibuild/gen \
   -o build/bench/linkage_engine bench/linkage_engine.c build/libmatchd.a \

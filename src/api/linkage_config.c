@@ -22,9 +22,10 @@ int linkage_config_contract(const char *schema, const json_t *body, json_t **err
 	if (rc != 1)
 		return rc;
 	for (size_t i = 0; i < errs.count; i++) {
+		/* "/fields/0/name" names fields/0/name; "" is the body; "/" is a key "". */
 		const char *p = errs.items[i].pointer;
-		linkage_config_error(errors, p[0] == '/' ? p + 1 : (p[0] ? p : "body"),
-		                     errs.items[i].message);
+		const char *field = !p[0] ? "body" : p[0] == '/' && p[1] ? p + 1 : p;
+		linkage_config_error(errors, field, errs.items[i].message);
 	}
 	return 1;
 }

@@ -25,7 +25,9 @@ else
 endif
 
 PKGS := libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# Headers only: src/engines/cv/ocr.c loads libtesseract with dlopen at the first scanned page.
+OCR_PKGS := tesseract lept
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(OCR_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wvla -Wwrite-strings \
@@ -53,7 +55,9 @@ all: $(BUILD)/matchd
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
   libpq-dev libcurl4-openssl-dev libssl-dev libpoppler-glib-dev libcairo2-dev \
   libutf8proc-dev libcriterion-dev python3 python3-pytest python3-requests clang \
-  sqlite3 openssl curl python3-jsonschema bear postgresql
+  sqlite3 openssl curl python3-jsonschema bear postgresql \
+  libtesseract-dev tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-spa \
+  tesseract-ocr-chi-sim poppler-data poppler-utils
 DEPS_STAMP := build/.deps-stamp
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): Makefile
@@ -125,8 +129,9 @@ run: deps
 FUZZ_SECONDS ?= 60
 FZ := build/libfuzzer
 FZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-	-Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
+	-Isrc -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
 FZ_OBJ := $(LIB_SRC:%.c=$(FZ)/obj/%.o)
+-include $(FZ_OBJ:.o=.d)
 $(FZ)/obj/%.o: %.c | $(BUILD)/gen/migrations.h $(BUILD)/gen/migrations_pg.h $(BUILD)/gen/contracts.h
 	@mkdir -p $(@D)
 	clang $(FZ_CFLAGS) -c $< -o $@

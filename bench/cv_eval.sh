@@ -10,7 +10,7 @@ BIN=${1:-build/matchd}
 cd "$(dirname "$0")/.."
 BUILD=$(dirname "$BIN")
 ZIP=${ZIP:-../shared/data/cv/datasets/dotin-resume-ner/set_aside_test_v2_50cvs.zip}
-PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc"
+PKGS=$(make -s --no-print-directory --eval='print-pkgs: ; @echo $(PKGS)' print-pkgs) # the Makefile's list
 [ -f "$BUILD/libmatchd.a" ] || make --no-print-directory "$BUILD/libmatchd.a" >/dev/null
 # shellcheck disable=SC2046
 cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -I"$BUILD/gen" \

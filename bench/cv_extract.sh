@@ -13,7 +13,7 @@ LIB=${LIB:-build/libmatchd.a}
 OUT=${OUT:-build/bench}
 command -v pdftotext >/dev/null || { echo "pdftotext (poppler-utils) is needed" >&2; exit 1; }
 [ -n "${LIB_PREBUILT:-}" ] || make -s "$LIB" >/dev/null
-PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc"
+PKGS=$(make -s --no-print-directory --eval='print-pkgs: ; @echo $(PKGS)' print-pkgs) # the Makefile's list
 mkdir -p "$OUT"
 cat > "$OUT/cv_extract.c" <<'C'
 #include "base/common.h"

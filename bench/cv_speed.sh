@@ -14,7 +14,7 @@ BUILD=$(dirname "$BIN")
 RUNS=${RUNS:-21}
 PDFS=${PDFS:-../shared/data/cv/pdfs}
 JD=${JD:-../shared/data/cv/jd/resume-matcher_job_desc_java_developer.txt}
-PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc"
+PKGS=$(make -s --no-print-directory --eval='print-pkgs: ; @echo $(PKGS)' print-pkgs) # the Makefile's list
 [ -f "$BUILD/libmatchd.a" ] || make --no-print-directory "$BUILD/libmatchd.a" >/dev/null
 echo "== 1. extraction: sandbox vs pdftotext -layout"
 bench/cv_extract.sh "$BIN"

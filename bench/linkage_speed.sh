@@ -112,6 +112,9 @@ for n in $SIZES; do
 	echo "$line" | tail -3
 	echo "people_${n}_wall_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
 	echo "people_${n}_server_vmhwm_mb=$((hwm / 1024))"
+	# the share of run_s spent writing the result rows (the server logs it per run)
+	w=$(sed -n 's/.* result rows written in \([0-9]*\) ms.*/\1/p' "$DIR/people_$n.log" | tail -1)
+	echo "people_${n}_results_write_s=$(awk -v w="${w:-0}" 'BEGIN { printf "%.2f", w / 1000 }')"
 	stop_server
 	rm -rf "$DIR/people_$n"
 	if [ "$n" = 1000000 ]; then

@@ -16,7 +16,7 @@ DATA=${DATA:-../shared/data/linkage}
 need_pkg cc build-essential
 need_pkg pkg-config pkg-config
 [ -f "$BUILD/libmatchd.a" ] || make --no-print-directory "$BUILD/libmatchd.a" >/dev/null
-PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc"
+PKGS=$(make -s --no-print-directory --eval='print-pkgs: ; @echo $(PKGS)' print-pkgs) # the Makefile's list
 # shellcheck disable=SC2046
 cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I"$BUILD/gen" \
 	$(pkg-config --cflags $PKGS) bench/lk_compare_bench.c "$BUILD/libmatchd.a" \

@@ -24,7 +24,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkg /usr/lib/postgre
 need_pkg psql postgresql-client
 
 [ -f "$BUILD/libmatchd.a" ] || make --no-print-directory "$BUILD/libmatchd.a" >/dev/null
-PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc"
+PKGS=$(make -s --no-print-directory --eval='print-pkgs: ; @echo $(PKGS)' print-pkgs) # the Makefile's list
 # shellcheck disable=SC2046
 cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc -I"$BUILD/gen" \
 	$(pkg-config --cflags $PKGS) bench/queue_bench.c "$BUILD/libmatchd.a" \

@@ -8,6 +8,7 @@
  */
 #include "base/common.h"
 
+#include "api/api.h"
 #include "api/contracts.h"
 #include "base/jsonschema.h"
 
@@ -20,29 +21,6 @@ static const char *const schemas[] = {
 	"reports.create.request.json",   "cvdeepmatch.get.response.json",
 	"talent.feedback.request.json",  "jobs.list.response.json",
 };
-
-/* True when brackets nest deeper than MAX_NESTING outside strings. */
-static bool too_deep(const uint8_t *p, size_t n)
-{
-	int depth = 0;
-	bool in_str = false;
-	for (size_t i = 0; i < n; i++) {
-		if (in_str) {
-			if (p[i] == '\\')
-				i++;
-			else if (p[i] == '"')
-				in_str = false;
-		} else if (p[i] == '"') {
-			in_str = true;
-		} else if (p[i] == '[' || p[i] == '{') {
-			if (++depth > MAX_NESTING)
-				return true;
-		} else if (p[i] == ']' || p[i] == '}') {
-			depth--;
-		}
-	}
-	return false;
-}
 
 static void check_errors(int rc, const struct jsonschema_errors *e)
 {
@@ -62,7 +40,7 @@ static void check_errors(int rc, const struct jsonschema_errors *e)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > 1 << 16 || too_deep(data, size))
+	if (size > 1 << 16 || !api_json_depth_ok((const char *)data, size, MAX_NESTING))
 		return 0;
 	json_error_t jerr;
 	json_t *inst = json_loadb((const char *)data, size, JSON_DECODE_ANY, &jerr);

@@ -115,6 +115,11 @@ struct api_route {
  * handler may go on (key filled); otherwise the error response is written.
  */
 bool api_auth(struct http_request *req, struct http_response *resp, struct store_key *key);
+/*
+ * True when the JSON text s[0..n) nests arrays and objects at most max deep (strings skipped).
+ * Bodies are checked before jansson sees them, since jansson has no depth option.
+ */
+bool api_json_depth_ok(const char *s, size_t n, int max);
 /* Parses a JSON body (depth-capped); on failure writes a 400 naming the problem. */
 json_t *api_json_body(struct http_request *req, struct http_response *resp);
 /* Sends a JSON value (reference stolen) with the given status. */

@@ -205,8 +205,7 @@ bool api_auth(struct http_request *req, struct http_response *resp, struct store
 	return rate_check(req, resp, key);
 }
 
-/* Rejects nesting deeper than max before jansson sees the text (it has no depth option). */
-static bool depth_ok(const char *s, size_t n, int max)
+bool api_json_depth_ok(const char *s, size_t n, int max)
 {
 	int depth = 0;
 	bool in_str = false;
@@ -237,8 +236,8 @@ json_t *api_json_body(struct http_request *req, struct http_response *resp)
 		          "Content-Type", NULL);
 		return NULL;
 	}
-	if (!depth_ok(req->body.data ? req->body.data : "", req->body.len,
-	              the_app->cfg.json_max_depth)) {
+	if (!api_json_depth_ok(req->body.data ? req->body.data : "", req->body.len,
+	                       the_app->cfg.json_max_depth)) {
 		api_error(req, resp, E_VALIDATION, "JSON nesting is too deep", "body", NULL);
 		return NULL;
 	}

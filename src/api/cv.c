@@ -569,14 +569,11 @@ static int run_engine(struct job_run *r, const json_t *in, struct cv_pages *page
 	rc = cv_match(&ci, &res);
 	if (rc == 0) {
 		json_t *out = cv_result_to_json(&res);
-		/* What extraction could not read or had to repair joins the engine's warnings. */
-		json_t *w = out ? json_object_get(out, "warnings") : NULL;
-		if (out && !json_is_array(w)) {
-			w = json_array();
-			json_object_set_new(out, "warnings", w);
+		/* What extraction could not read, repaired or read by OCR joins the result. */
+		if (out && cv_json_add_extraction(out, pages)) {
+			json_decref(out);
+			out = NULL;
 		}
-		for (size_t i = 0; out && i < pages->nwarnings; i++)
-			json_array_append_new(w, json_string(pages->warnings[i]));
 		char *text = out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
 		rc = text ? job_run_set_result(r, text) : MD_ENOMEM;
 		free(text);

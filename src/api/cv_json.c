@@ -550,3 +550,20 @@ json_t *cv_result_to_json(const struct cv_result *r)
 	}
 	return o;
 }
+
+int cv_json_add_extraction(json_t *out, const struct cv_pages *pages)
+{
+	json_t *w = json_object_get(out, "warnings");
+	if (!json_is_array(w) && json_object_set_new(out, "warnings", w = json_array()))
+		return MD_ENOMEM;
+	for (size_t i = 0; i < pages->nwarnings; i++)
+		if (json_array_append_new(w, json_string(pages->warnings[i])))
+			return MD_ENOMEM;
+	json_t *ocr = json_array();
+	if (json_object_set_new(out, "ocr_pages", ocr))
+		return MD_ENOMEM;
+	for (size_t i = 0; i < pages->nocr_pages && i < CV_MAX_OCR_PAGES; i++)
+		if (json_array_append_new(ocr, json_integer(pages->ocr_pages[i])))
+			return MD_ENOMEM;
+	return 0;
+}

@@ -45,4 +45,11 @@ MD_WUR int cv_requirements_from_json(const json_t *j, struct cv_requirements *r,
  */
 json_t *cv_result_to_json(const struct cv_result *r);
 
+/*
+ * Adds what text extraction reported to a result object made by cv_result_to_json: its
+ * warnings join result.warnings and result.ocr_pages lists the pages read by OCR (an empty
+ * array when none was). Returns 0 or MD_ENOMEM.
+ */
+MD_WUR int cv_json_add_extraction(json_t *out, const struct cv_pages *pages);
+
 #endif

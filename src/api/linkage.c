@@ -13,6 +13,8 @@
 
 #include "api/api.h"
 #include "api/contracts.h"
+#include "api/linkage_config.h"
+#include "api/linkage_results.h"
 #include "base/common.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -64,9 +66,7 @@ struct field_errors {
 
 static void field_error(struct field_errors *fe, const char *field, const char *msg)
 {
-	if (!fe->fields)
-		fe->fields = json_array();
-	json_array_append_new(fe->fields, json_pack("{s:s,s:s}", "field", field, "message", msg));
+	linkage_config_error(&fe->fields, field, msg);
 }
 
 /* Writes the 400 of collected errors: "<field>: <message>" of the first as the message. */
@@ -85,19 +85,15 @@ static void field_errors_send(struct http_request *req, struct http_response *re
 static bool check_contract(struct http_request *req, struct http_response *resp, const char *schema,
                            const json_t *body)
 {
-	struct jsonschema_errors errs;
-	int rc = contracts_validate(schema, body, &errs);
+	struct field_errors fe = { NULL };
+	int rc = linkage_config_contract(schema, body, &fe.fields);
 	if (rc == 0)
 		return true;
 	if (rc != 1) {
+		json_decref(fe.fields);
 		api_error(req, resp, E_INTERNAL, "the request contract could not be loaded", NULL,
 		          NULL);
 		return false;
-	}
-	struct field_errors fe = { NULL };
-	for (size_t i = 0; i < errs.count; i++) {
-		const char *p = errs.items[i].pointer;
-		field_error(&fe, p[0] == '/' ? p + 1 : (p[0] ? p : "body"), errs.items[i].message);
 	}
 	field_errors_send(req, resp, &fe);
 	return false;
@@ -597,99 +593,6 @@ static json_t *config_json(const struct store_lk_config *c)
 	return o;
 }
 
-/* Fills the defaults of optional members so a stored config is complete. */
-static void config_defaults(json_t *body)
-{
-	if (!json_object_get(body, "fields"))
-		json_object_set_new(body, "fields", json_array());
-	if (!json_object_get(body, "blocking"))
-		json_object_set_new(body, "blocking", json_array());
-	if (!json_object_get(body, "threshold"))
-		json_object_set_new(body, "threshold", json_real(0.5));
-	if (!json_object_get(body, "link_type"))
-		json_object_set_new(body, "link_type", json_string("best_match"));
-	if (!json_object_get(body, "mode"))
-		json_object_set_new(body, "mode", json_string("link"));
-}
-
-static bool in_columns(const json_t *cols, const char *name)
-{
-	size_t i;
-	json_t *c;
-	json_array_foreach(cols, i, c)
-	{
-		if (!strcmp(json_string_value(c), name))
-			return true;
-	}
-	return false;
-}
-
-static bool is_field_name(const json_t *fields, const char *name)
-{
-	size_t i;
-	json_t *f;
-	json_array_foreach(fields, i, f)
-	{
-		if (!strcmp(json_string_value(json_object_get(f, "name")), name))
-			return true;
-	}
-	return false;
-}
-
-/* The checks the schema cannot make: names the engine knows, columns the reference has. */
-static void check_config_fields(const json_t *body, const json_t *cols, bool dedupe,
-                                struct field_errors *fe)
-{
-	const json_t *fields = json_object_get(body, "fields");
-	size_t i, j;
-	json_t *f, *v;
-	char ptr[96];
-	json_array_foreach(fields, i, f)
-	{
-		const char *cmp = json_string_value(json_object_get(f, "comparator"));
-		enum lk_comparator c;
-		snprintf(ptr, sizeof ptr, "fields/%zu/comparator", i);
-		if (cmp && !lk_comparator_parse(cmp, &c))
-			field_error(fe, ptr, "unknown comparator");
-		json_array_foreach(json_object_get(f, "normalize"), j, v)
-		{
-			unsigned bit;
-			snprintf(ptr, sizeof ptr, "fields/%zu/normalize/%zu", i, j);
-			if (!lk_norm_parse(json_string_value(v), &bit))
-				field_error(fe, ptr, "unknown normalizer");
-		}
-		const char *rc = json_string_value(json_object_get(f, "reference_column"));
-		snprintf(ptr, sizeof ptr, "fields/%zu/reference_column", i);
-		if (!in_columns(cols, rc))
-			field_error(fe, ptr, "no such column in the reference dataset");
-		const char *ic = json_string_value(json_object_get(f, "input_column"));
-		snprintf(ptr, sizeof ptr, "fields/%zu/input_column", i);
-		if (dedupe && !in_columns(cols, ic))
-			field_error(fe, ptr, "no such column in the dataset (dedupe mode)");
-		const char *nm = json_string_value(json_object_get(f, "name"));
-		for (size_t k = 0; k < i; k++) {
-			const json_t *o = json_array_get(fields, k);
-			if (!strcmp(json_string_value(json_object_get(o, "name")), nm)) {
-				snprintf(ptr, sizeof ptr, "fields/%zu/name", i);
-				field_error(fe, ptr, "field names must be unique");
-				break;
-			}
-		}
-	}
-	json_array_foreach(json_object_get(body, "blocking"), i, f)
-	{
-		json_array_foreach(f, j, v)
-		{
-			const char *col = json_string_value(v);
-			snprintf(ptr, sizeof ptr, "blocking/%zu/%zu", i, j);
-			if (!is_field_name(fields, col) && !in_columns(cols, col))
-				field_error(
-				    fe, ptr,
-				    "neither a field name nor a column of the reference dataset");
-		}
-	}
-}
-
 /*
  * Validates a complete config body: the contract, then the reference dataset and the names.
  * False after writing the 400 (or 503).
@@ -699,7 +602,7 @@ static bool validate_config(struct http_request *req, struct http_response *resp
 {
 	if (!check_contract(req, resp, "linkage.config.request.json", body))
 		return false;
-	config_defaults(body);
+	linkage_config_defaults(body);
 	const char *ref = json_string_value(json_object_get(body, "reference_dataset_id"));
 	struct store_lk_dataset d;
 	int rc = md_uuid_valid(ref) ? store_lk_dataset_get(the_app->st, ws, ref, &d) : MD_ENOTFOUND;
@@ -716,8 +619,7 @@ static bool validate_config(struct http_request *req, struct http_response *resp
 	}
 	json_t *cols = json_loads(d.columns, 0, NULL);
 	store_lk_dataset_release(&d);
-	bool dedupe = !strcmp(json_string_value(json_object_get(body, "mode")), "dedupe");
-	check_config_fields(body, cols, dedupe, &fe);
+	linkage_config_names(body, cols, &fe.fields);
 	json_decref(cols);
 	if (fe.fields) {
 		field_errors_send(req, resp, &fe);
@@ -945,7 +847,7 @@ static json_t *rows_columns(const json_t *rows)
 		json_t *v;
 		json_object_foreach((json_t *)row, k, v)
 		{
-			if (!in_columns(cols, k))
+			if (!linkage_config_has_column(cols, k))
 				json_array_append_new(cols, json_string(k));
 		}
 	}
@@ -1009,7 +911,7 @@ static bool check_run_input(struct http_request *req, struct http_response *resp
 	{
 		const char *ic = json_string_value(json_object_get(f, "input_column"));
 		snprintf(ptr, sizeof ptr, "fields/%zu/input_column", i);
-		if (rr->input_cols && !in_columns(rr->input_cols, ic))
+		if (rr->input_cols && !linkage_config_has_column(rr->input_cols, ic))
 			field_error(&fe, ptr, "no such column in the input");
 	}
 	if (!rr->smart && json_array_size(json_object_get(rr->cfg_body, "blocking")) == 0)
@@ -1394,6 +1296,15 @@ static void run_results(struct http_request *req, struct http_response *resp)
 	}
 	if (!run_completed(req, resp, &j))
 		goto out;
+	json_t *res = json_loads(j.result, 0, NULL);
+	if (json_object_get(res, "render")) {
+		lkr_serve(req, resp, the_app->st, &j, res, after, limit, min_conf,
+		          status[0] ? status : NULL, !strcmp(format, "csv"));
+		json_decref(res);
+		goto out;
+	}
+	json_decref(res);
+	/* A run that finished before migration 0004 kept its rows as rendered JSON. */
 	if (!strcmp(format, "csv")) {
 		results_csv(req, resp, &key, &j, min_conf, status[0] ? status : NULL);
 		goto out;
@@ -1504,6 +1415,8 @@ struct lk_job {
 	struct lk_config lc;
 	int progress_rc;
 	double threshold;
+	/* The datasets of the tables (empty for online rows): results are rendered from them. */
+	char in_ds[MD_UUID_LEN], ref_ds[MD_UUID_LEN];
 };
 
 /* Maps the engine's stages onto the job's progress: comparing is 0.1 .. 0.9. */
@@ -1527,8 +1440,9 @@ static int lk_progress(void *ctx, const char *stage, size_t done, size_t total, 
 	return rc ? 1 : 0;
 }
 
-/* Loads and parses a dataset of the job's workspace. */
-static int load_table(struct lk_job *lj, const char *dataset_id, struct lk_table *t)
+/* Loads and parses a dataset of the job's workspace; ds gets its id. */
+static int load_table(struct lk_job *lj, const char *dataset_id, struct lk_table *t,
+                      char ds[MD_UUID_LEN])
 {
 	const struct store_job *j = job_run_job(lj->run);
 	struct store *st = job_run_store(lj->run);
@@ -1545,6 +1459,7 @@ static int load_table(struct lk_job *lj, const char *dataset_id, struct lk_table
 	}
 	void *data = NULL;
 	size_t len = 0;
+	snprintf(ds, MD_UUID_LEN, "%s", d.id);
 	rc = store_blob_get(st, j->workspace_id, d.blob_id, &data, &len);
 	store_lk_dataset_release(&d);
 	if (rc) {
@@ -1558,35 +1473,6 @@ static int load_table(struct lk_job *lj, const char *dataset_id, struct lk_table
 	md_free(data);
 	if (rc)
 		job_run_set_error(lj->run, "validation_error", cerr.message, false);
-	return rc;
-}
-
-/* Builds the input table of online rows. */
-static int rows_table(const json_t *rows, const json_t *cols, struct lk_table *t)
-{
-	size_t nc = json_array_size(cols), nr = json_array_size(rows);
-	int rc = lk_table_new(t, nc, nr);
-	for (size_t c = 0; !rc && c < nc; c++) {
-		const char *name = json_string_value(json_array_get(cols, c));
-		rc = lk_table_set_colname(t, c, name, strlen(name));
-	}
-	for (size_t r = 0; !rc && r < nr; r++) {
-		const json_t *row = json_array_get(rows, r);
-		for (size_t c = 0; !rc && c < nc; c++) {
-			const json_t *v =
-			    json_object_get(row, json_string_value(json_array_get(cols, c)));
-			if (!v || json_is_null(v))
-				continue;
-			if (json_is_string(v)) {
-				rc = lk_table_set(t, r, c, json_string_value(v),
-				                  json_string_length(v));
-			} else {
-				char *s = json_dumps(v, JSON_ENCODE_ANY);
-				rc = s ? lk_table_set(t, r, c, s, strlen(s)) : MD_ENOMEM;
-				free(s);
-			}
-		}
-	}
 	return rc;
 }
 
@@ -1765,14 +1651,6 @@ static bool build_config(struct lk_job *lj)
 	return true;
 }
 
-static json_t *row_object(const struct lk_table *t, size_t row)
-{
-	json_t *o = json_object();
-	for (size_t c = 0; c < t->ncols; c++)
-		json_object_set_new(o, t->colnames[c], json_string(t->cells[row * t->ncols + c]));
-	return o;
-}
-
 /* The label of a comparison level: "exact", ">= 0.92", "<= 1", "else", "null". */
 static void level_label(const struct lk_field *f, int nlevels, int level, char *out, size_t cap)
 {
@@ -1791,93 +1669,6 @@ static void level_label(const struct lk_field *f, int nlevels, int level, char *
 		snprintf(out, cap, "%s %g",
 		         dist ? "<=" : ">=", k >= 0 && k < f->nthresholds ? f->thresholds[k] : 0.0);
 	}
-}
-
-static json_t *waterfall(const struct lk_job *lj, const struct lk_result *res,
-                         const struct lk_pair *p)
-{
-	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
-	json_t *a = json_array();
-	for (size_t f = 0; f < res->nfields; f++) {
-		const struct lk_field *fl = &lj->lc.fields[f];
-		char label[48];
-		level_label(fl, res->model.nlevels[f], p->fields[f].level, label, sizeof label);
-		json_array_append_new(
-		    a,
-		    json_pack("{s:s,s:s,s:s,s:i,s:s,s:f}", "name", fl->name, "input_value",
-		              lj->input.cells[p->in_row * lj->input.ncols + (size_t)fl->in_col],
-		              "reference_value",
-		              ref->cells[p->ref_row * ref->ncols + (size_t)fl->ref_col], "level",
-		              p->fields[f].level, "label", label, "weight", p->fields[f].weight));
-	}
-	return a;
-}
-
-static json_t *candidate_json(const struct lk_job *lj, const struct lk_pair *p)
-{
-	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
-	return json_pack("{s:I,s:f,s:f,s:o}", "row", (json_int_t)p->ref_row, "confidence",
-	                 p->probability, "match_weight", p->match_weight, "reference",
-	                 row_object(ref, p->ref_row));
-}
-
-static const char *row_status(const struct lk_row_result *row, double threshold)
-{
-	if (row->matched)
-		return "matched";
-	if (row->has_best && row->best.probability >= threshold / 2)
-		return "review";
-	return "unmatched";
-}
-
-/* The stored result of one input row (the item GET …/results returns). */
-static json_t *row_json(const struct lk_job *lj, const struct lk_result *res, size_t i)
-{
-	const struct lk_row_result *row = &res->rows[i];
-	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
-	double conf = row->has_best ? row->best.probability : 0;
-	json_t *cands = json_array();
-	if (row->has_best && !row->matched)
-		json_array_append_new(cands, candidate_json(lj, &row->best));
-	for (size_t k = 0; k < row->ncandidates; k++)
-		json_array_append_new(cands, candidate_json(lj, &row->candidates[k]));
-	json_t *o = json_pack(
-	    "{s:I,s:s,s:f,s:o,s:o,s:o,s:o,s:o,s:o}", "row", (json_int_t)row->in_row, "status",
-	    row_status(row, lj->threshold), "confidence", conf, "match_weight",
-	    row->has_best ? json_real(row->best.match_weight) : json_null(), "match_row",
-	    row->matched ? json_integer((json_int_t)row->best.ref_row) : json_null(), "input",
-	    row_object(&lj->input, row->in_row), "match",
-	    row->matched ? row_object(ref, row->best.ref_row) : json_null(), "fields",
-	    row->has_best ? waterfall(lj, res, &row->best) : json_array(), "candidates", cands);
-	if (lj->dedupe)
-		json_object_set_new(o, "cluster", json_integer((json_int_t)row->cluster));
-	return o;
-}
-
-/* Every row as the JSON array store_lk_results_put() takes. NULL when out of memory. */
-static char *results_array(const struct lk_job *lj, const struct lk_result *res)
-{
-	struct buf b;
-	buf_init(&b, (size_t)2 << 30);
-	int rc = buf_putc(&b, '[');
-	for (size_t i = 0; !rc && i < res->nrows; i++) {
-		json_t *data = row_json(lj, res, i);
-		json_t *item =
-		    json_pack("{s:I,s:s,s:f,s:o}", "row", (json_int_t)i, "status",
-		              row_status(&res->rows[i], lj->threshold), "confidence",
-		              json_real_value(json_object_get(data, "confidence")), "data", data);
-		char *t = item ? json_dumps(item, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-		json_decref(item);
-		rc = t ? (i ? buf_putc(&b, ',') : 0) : MD_ENOMEM;
-		rc = rc ? rc : buf_puts(&b, t);
-		free(t);
-	}
-	rc = rc ? rc : buf_putc(&b, ']');
-	if (rc) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_take(&b);
 }
 
 static json_t *model_json(const struct lk_job *lj, const struct lk_result *res)
@@ -1924,39 +1715,74 @@ static json_t *model_json(const struct lk_job *lj, const struct lk_result *res)
 }
 
 /*
- * Writes the rows (guarded by the lease token, replacing an earlier attempt's) and sets the
- * summary as the job's result; the worker pool then calls store_job_succeed under the same
- * token, which charges once. Rows are only served once the job succeeded, so exactly one
- * attempt's rows are ever visible.
- * NEEDSWORK: the rows travel as one JSON array (memory ~2 KB per input row); million-row runs
- * want batches, and rows and success in one transaction want a store op the worker pool calls.
+ * How the results are rendered at read time (linkage_results.c): the tables' datasets and, per
+ * field, its columns and the labels of its levels (index = level).
+ */
+static json_t *render_json(const struct lk_job *lj, const struct lk_result *res)
+{
+	json_t *fields = json_array();
+	for (size_t f = 0; f < res->nfields; f++) {
+		const struct lk_field *fl = &lj->lc.fields[f];
+		json_t *labels = json_array();
+		for (int l = 0; l < res->model.nlevels[f]; l++) {
+			char label[48];
+			level_label(fl, res->model.nlevels[f], l, label, sizeof label);
+			json_array_append_new(labels, json_string(label));
+		}
+		json_array_append_new(fields, json_pack("{s:s,s:i,s:i,s:o}", "name", fl->name,
+		                                        "in_col", fl->in_col, "ref_col",
+		                                        fl->ref_col, "labels", labels));
+	}
+	return json_pack("{s:b,s:s?,s:s?,s:o}", "dedupe", lj->dedupe, "input_dataset_id",
+	                 lj->in_ds[0] ? lj->in_ds : NULL, "reference_dataset_id",
+	                 lj->ref_ds[0] ? lj->ref_ds : NULL, "fields", fields);
+}
+
+/* Writing the rows is the last 4 % of the job's progress. */
+static int write_progress(void *ctx, size_t done)
+{
+	struct lk_job *lj = ctx;
+	size_t total = lj->input.nrows;
+	double f = total ? (double)done / (double)total : 1;
+	return job_run_progress(lj->run, "writing", 0.95 + 0.04 * (f > 1 ? 1 : f));
+}
+
+/*
+ * Writes the rows in batches (each guarded by the lease token, the first replacing an earlier
+ * attempt's) and sets the summary as the job's result; the worker pool then calls
+ * store_job_succeed under the same token, which charges once. Rows are only served once the
+ * job succeeded, so exactly one attempt's rows are ever visible.
+ * NEEDSWORK: the last batch and the job's success are two transactions (a crash between them
+ * re-runs the job, which then replaces the rows); one transaction wants a store op the worker
+ * pool calls with the final batch.
  */
 static int finish_run(struct lk_job *lj, const struct lk_result *res, double seconds)
 {
 	const struct store_job *j = job_run_job(lj->run);
-	char *rows = results_array(lj, res);
-	if (!rows) {
+	int64_t t0 = md_mono_ms();
+	int rc = lkr_write(job_run_store(lj->run), j, res, lj->threshold, lj->dedupe,
+	                   write_progress, lj);
+	md_logf(MD_LOG_INFO, "linkage run %s: %zu result rows written in %lld ms (rc %d)", j->id,
+	        res->nrows, (long long)(md_mono_ms() - t0), rc);
+	if (rc == MD_ECONFLICT || rc == MD_ECANCELED)
+		return rc; /* the lease is gone (another attempt owns the run) or canceled */
+	if (rc == MD_ENOMEM || rc == MD_ELIMIT) {
 		job_run_set_error(lj->run, "internal_error", "out of memory writing the results",
 		                  false);
-		return MD_ENOMEM;
+		return rc;
 	}
-	int rc = store_lk_results_put(job_run_store(lj->run), j->workspace_id, j->id,
-	                              j->lease_token, rows);
-	md_free(rows);
-	if (rc == MD_ECONFLICT)
-		return MD_ECONFLICT; /* the lease is gone: another attempt owns the run */
 	if (rc) {
 		job_run_set_error(lj->run, "store_unavailable", "the results could not be written",
 		                  true);
 		return rc;
 	}
 	const struct lk_table *ref = lj->dedupe ? &lj->input : &lj->ref;
-	json_t *out =
-	    json_pack("{s:I,s:I,s:o,s:o,s:o,s:f,s:o}", "rows_processed", (json_int_t)res->nrows,
-	              "rows_matched", (json_int_t)res->rows_matched, "avg_confidence",
-	              res->rows_matched ? json_real(res->avg_confidence) : json_null(),
-	              "input_columns", table_columns(&lj->input), "reference_columns",
-	              table_columns(ref), "seconds", seconds, "model", model_json(lj, res));
+	json_t *out = json_pack(
+	    "{s:I,s:I,s:o,s:o,s:o,s:f,s:o,s:o}", "rows_processed", (json_int_t)res->nrows,
+	    "rows_matched", (json_int_t)res->rows_matched, "avg_confidence",
+	    res->rows_matched ? json_real(res->avg_confidence) : json_null(), "input_columns",
+	    table_columns(&lj->input), "reference_columns", table_columns(ref), "seconds", seconds,
+	    "model", model_json(lj, res), "render", render_json(lj, res));
 	char *text = out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	json_decref(out);
 	rc = text ? job_run_set_result(lj->run, text) : MD_ENOMEM;
@@ -1971,15 +1797,15 @@ static int load_tables(struct lk_job *lj)
 	const json_t *rows = json_object_get(lj->in, "rows");
 	int rc = 0;
 	if (rows && !json_is_null(rows)) {
-		rc = rows_table(rows, json_object_get(lj->in, "input_columns"), &lj->input);
+		rc = lkr_rows_table(rows, json_object_get(lj->in, "input_columns"), &lj->input);
 		if (rc)
 			job_run_set_error(lj->run, "validation_error", "the rows could not be read",
 			                  false);
 	} else {
-		rc = load_table(lj, in_id ? in_id : ref_id, &lj->input);
+		rc = load_table(lj, in_id ? in_id : ref_id, &lj->input, lj->in_ds);
 	}
 	if (!rc && !lj->dedupe)
-		rc = load_table(lj, ref_id, &lj->ref);
+		rc = load_table(lj, ref_id, &lj->ref, lj->ref_ds);
 	return rc;
 }
 

@@ -12,7 +12,8 @@
 #include "jobs/sandbox.h"
 
 struct extract_opts {
-	unsigned long long max_pages, max_bytes, max_input, cpu, mem;
+	unsigned long long max_pages, max_bytes, max_input, cpu, mem, ocr_pages;
+	const char *ocr_langs; /* from the environment only; NULL: the default */
 };
 
 static bool parse_ull(const char *s, unsigned long long *out)
@@ -37,7 +38,14 @@ static void env_default(const char *name, unsigned long long *v)
 
 static int parse_opts(int argc, char **argv, struct extract_opts *o)
 {
-	*o = (struct extract_opts){ 200, 4u << 20, 16u << 20, 20, 512ull << 20 };
+	*o = (struct extract_opts){ 200,
+		                    4u << 20,
+		                    16u << 20,
+		                    20,
+		                    512ull << 20,
+		                    CV_PDF_OCR_MAX_PAGES,
+		                    getenv("MATCHD_OCR_LANGS") };
+	env_default("MATCHD_OCR_MAX_PAGES", &o->ocr_pages);
 	env_default("MATCHD_EXTRACT_MAX_PAGES", &o->max_pages);
 	env_default("MATCHD_EXTRACT_MAX_BYTES", &o->max_bytes);
 	env_default("MATCHD_EXTRACT_MAX_INPUT", &o->max_input);
@@ -164,7 +172,16 @@ static int write_pages(const struct cv_pages *p)
 		if (!write_all(1, head, (size_t)n) || !write_all(1, p->warnings[i], len))
 			return -1;
 	}
-	return 0;
+	/* And the pages read by OCR: "MDOCR k p1 ... pk". */
+	n = snprintf(head, sizeof head, "MDOCR %zu", p->nocr_pages);
+	if (!write_all(1, head, (size_t)n))
+		return -1;
+	for (size_t i = 0; i < p->nocr_pages; i++) {
+		n = snprintf(head, sizeof head, " %d", p->ocr_pages[i]);
+		if (!write_all(1, head, (size_t)n))
+			return -1;
+	}
+	return write_all(1, "\n", 1) ? 0 : -1;
 }
 
 /* Limits itself, then extracts the PDF on stdin to stdout. Returns the exit code. */
@@ -183,8 +200,9 @@ static int extract_run(const struct extract_opts *o)
 	struct cv_pages pages;
 	cv_pages_init(&pages);
 	char err[400];
-	rc = cv_pdf_extract(in.data ? in.data : "", in.len, (size_t)o->max_pages,
-	                    (size_t)o->max_bytes, &pages, err, sizeof err);
+	struct cv_pdf_options po = { o->ocr_langs, (size_t)o->ocr_pages };
+	rc = cv_pdf_extract_opts(in.data ? in.data : "", in.len, (size_t)o->max_pages,
+	                         (size_t)o->max_bytes, &po, &pages, err, sizeof err);
 	buf_release(&in);
 	int code = EXTRACT_EXIT_OK;
 	if (rc == MD_EINVAL)

@@ -13,7 +13,10 @@
  * 6 output failure. Flags (each also read from the environment variable in brackets):
  * --max-pages N [MATCHD_EXTRACT_MAX_PAGES], --max-bytes N (text) [MATCHD_EXTRACT_MAX_BYTES],
  * --max-input N [MATCHD_EXTRACT_MAX_INPUT], --cpu SECONDS [MATCHD_EXTRACT_CPU],
- * --mem BYTES [MATCHD_EXTRACT_MEM]; 0 leaves a resource unlimited.
+ * --mem BYTES [MATCHD_EXTRACT_MEM]; 0 leaves a resource unlimited. Pages without a text layer
+ * are read by OCR (engines/cv/ocr.h) with the Tesseract languages in MATCHD_OCR_LANGS (default
+ * "eng"), at most MATCHD_OCR_MAX_PAGES of them (default 8, 0 turns OCR off); after the pages
+ * come the warnings ("MDWARN k\n" and k frames) and the OCR'd pages ("MDOCR k p1 ... pk\n").
  *
  * `matchd __extract-pdf --server [--max-input N]` is the fork server of jobs/sandbox.h: its
  * channel to the parent is fd 0, it ignores SIGPIPE and SIGINT (a terminal's Ctrl-C is for the

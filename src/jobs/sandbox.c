@@ -200,8 +200,32 @@ static int reap(pid_t pid, int64_t deadline, bool *killed, struct rusage *ru)
 }
 
 /*
- * The optional warnings after the pages: "MDWARN k\n" then k frames "len\n" + bytes. Output
- * without them (an older child) is fine; extra or oversized warnings are cut, not refused.
+ * The optional pages read by OCR after the warnings: "MDOCR k p1 ... pk\n". Output without the
+ * line (an older child) is fine; pages beyond CV_MAX_OCR_PAGES or out of order are dropped.
+ */
+static void parse_ocr(const char *p, const char *end, struct cv_pages *out)
+{
+	const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+	size_t k;
+	int used = 0;
+	if (!nl || sscanf(p, "MDOCR %zu%n", &k, &used) != 1 || used == 0)
+		return;
+	p += used;
+	for (size_t i = 0; i < k && p < nl && out->nocr_pages < CV_MAX_OCR_PAGES; i++) {
+		char *next;
+		long v = strtol(p, &next, 10);
+		if (next == p || next > nl || v <= 0 || v > (long)out->n ||
+		    (out->nocr_pages && v <= out->ocr_pages[out->nocr_pages - 1]))
+			return;
+		out->ocr_pages[out->nocr_pages++] = (int)v;
+		p = next;
+	}
+}
+
+/*
+ * The optional warnings after the pages: "MDWARN k\n" then k frames "len\n" + bytes, then the
+ * OCR line. Output without them (an older child) is fine; extra or oversized warnings are cut,
+ * not refused.
  */
 static int parse_warnings(const char *p, const char *end, struct cv_pages *out)
 {
@@ -222,6 +246,7 @@ static int parse_warnings(const char *p, const char *end, struct cv_pages *out)
 		}
 		p = nl + 1 + l;
 	}
+	parse_ocr(p, end, out);
 	return 0;
 }
 

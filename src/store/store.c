@@ -415,3 +415,16 @@ int store_lk_results_list(struct store *st, const char *ws_id, const char *run_i
 {
 	return st->ops->lk_results_list(st, ws_id, run_id, after, limit, min_conf, status, cb, ctx);
 }
+
+int store_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                      bool first, const struct store_lk_row *rows, size_t n)
+{
+	return st->ops->lk_rows_put(st, ws_id, job_id, token, first, rows, n);
+}
+
+int store_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
+                       int limit, double min_conf, const char *status,
+                       int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx)
+{
+	return st->ops->lk_rows_list(st, ws_id, run_id, after, limit, min_conf, status, cb, ctx);
+}

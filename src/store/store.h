@@ -347,6 +347,7 @@ MD_WUR int store_lk_config_list(struct store *st, const char *ws_id, const char 
 MD_WUR int store_lk_config_delete(struct store *st, const char *ws_id, const char *id);
 
 /*
+ * Legacy (runs finished before migration 0004): the per-row results as rendered JSON.
  * Writes the per-row results of run job_id, replacing any earlier attempt's rows, in one
  * transaction that first checks the job is still running under token: a worker that lost its
  * lease writes nothing (MD_ECONFLICT). rows_json is a JSON array of
@@ -370,5 +371,32 @@ struct store_lk_result {
 MD_WUR int store_lk_results_list(struct store *st, const char *ws_id, const char *run_id,
                                  int64_t after, int limit, double min_conf, const char *status,
                                  int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx);
+
+/*
+ * Run results in the compact form (migration 0004): per input row its index, status,
+ * confidence and an opaque record the API encodes (row ids, weights, levels, candidates) and
+ * renders at read time from the stored datasets. The store neither parses nor checks rec.
+ */
+struct store_lk_row {
+	int64_t row;
+	char status[16]; /* matched unmatched review */
+	double confidence;
+	const void *rec; /* valid during the call or callback */
+	size_t rec_len;
+};
+/*
+ * Writes one batch of n rows of run job_id in one transaction that first checks the job is
+ * still running under token: a worker that lost its lease writes nothing (MD_ECONFLICT). With
+ * first set, every row an earlier attempt wrote is deleted in the same transaction, so a run
+ * that writes its batches in order starting with first keeps exactly one attempt's rows. Rows
+ * are read only once the job succeeded (store_job_succeed, guarded by the same token).
+ */
+MD_WUR int store_lk_rows_put(struct store *st, const char *ws_id, const char *job_id,
+                             const char *token, bool first, const struct store_lk_row *rows,
+                             size_t n);
+/* Like store_lk_results_list for the compact rows; the struct lives during the callback. */
+MD_WUR int store_lk_rows_list(struct store *st, const char *ws_id, const char *run_id,
+                              int64_t after, int limit, double min_conf, const char *status,
+                              int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx);
 
 #endif

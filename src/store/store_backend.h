@@ -103,6 +103,12 @@ struct store_ops {
 	int (*lk_results_list)(struct store *st, const char *ws_id, const char *run_id,
 	                       int64_t after, int limit, double min_conf, const char *status,
 	                       int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx);
+	int (*lk_rows_put)(struct store *st, const char *ws_id, const char *job_id,
+	                   const char *token, bool first, const struct store_lk_row *rows,
+	                   size_t n);
+	int (*lk_rows_list)(struct store *st, const char *ws_id, const char *run_id, int64_t after,
+	                    int limit, double min_conf, const char *status,
+	                    int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx);
 };
 
 struct store {

@@ -384,3 +384,60 @@ def test_idempotent_run_and_cancel(api, febrl):
         assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
     other = Client(api.server, api.server.keys["other"])
     assert other.get("/v1/matching/runs/" + r1.json()["id"]).status_code == 404
+
+
+def test_results_across_batches_csv_stream_and_deleted_dataset(api):
+    """12,345 input rows: the results are written in batches of 10,000 and rendered when read;
+    pages cross the batch boundary, the CSV export (streamed, chunked) agrees with the JSON
+    pages row by row, and once a dataset of the run is deleted its results are a 409."""
+    n, nref = 12345, 500
+    inp = "id,name,city\n" + "".join(
+        "in%d,name%d,c%d\n" % (i, i % 600, (i % 600) % 7) for i in range(n))
+    ref = "rid,name,city\n" + "".join("ref%d,name%d,c%d\n" % (j, j, j % 7) for j in range(nref))
+    a = api.post("/v1/matching/datasets", "linkage.dataset.response.json",
+                 params={"name": "batch_in"}, data=inp.encode(),
+                 headers={"Content-Type": "text/csv"}).json()
+    b = api.post("/v1/matching/datasets", "linkage.dataset.response.json",
+                 params={"name": "batch_ref"}, data=ref.encode(),
+                 headers={"Content-Type": "text/csv"}).json()
+    cfg = make_config(api, b["id"], fields=fields(["name", "city"]), blocking=[["name"]])
+    r = api.post("/v1/matching/configs/%s/run" % cfg["id"], json={"input_dataset_id": a["id"]})
+    assert r.status_code == 202, r.text
+    done = wait_run(api, r.json()["id"])
+    assert done["status"] == "completed" and done["rows_processed"] == n, done
+    rows = all_results(api, done["id"])
+    assert [x["row"] for x in rows] == list(range(n))
+    for x in rows:
+        assert x["input"]["id"] == "in%d" % x["row"]
+        if x["row"] % 600 >= nref:
+            assert x["match"] is None and x["candidates"] == [], x
+        if x["match"]:
+            assert x["match"]["name"] == x["input"]["name"], x
+            assert x["match"]["rid"] == "ref%d" % x["match_row"]
+            assert [f["name"] for f in x["fields"]] == ["name", "city"]
+    matched = sum(1 for x in rows if x["match"])
+    assert matched == done["rows_matched"] and matched > 0
+    c = api.get("/v1/matching/runs/%s/results" % done["id"], params={"format": "csv"})
+    assert c.status_code == 200 and c.headers["Content-Type"].startswith("text/csv")
+    assert c.headers.get("Transfer-Encoding") == "chunked"
+    lines = list(csv.reader(io.StringIO(c.text)))
+    assert lines[0] == ["input_row", "status", "confidence", "match_weight", "match_row",
+                        "input_id", "input_name", "input_city", "match_rid", "match_name",
+                        "match_city"]
+    assert len(lines) == n + 1
+    for x, line in zip(rows, lines[1:]):
+        assert int(line[0]) == x["row"] and line[1] == x["status"]
+        assert abs(float(line[2]) - x["confidence"]) < 1e-6
+        assert line[4] == ("" if x["match_row"] is None else str(x["match_row"]))
+        assert line[5] == x["input"]["id"]
+        assert line[8] == (x["match"]["rid"] if x["match"] else "")
+    un = api.get("/v1/matching/runs/%s/results" % done["id"],
+                 params={"format": "csv", "status": "unmatched"}).text
+    assert len(list(csv.reader(io.StringIO(un)))) - 1 == \
+        sum(1 for x in rows if x["status"] == "unmatched")
+    # the rows are rendered from the stored datasets: without them there is nothing to show
+    assert api.request("DELETE", "/v1/matching/datasets/" + b["id"]).status_code == 204
+    for q in ({}, {"format": "csv"}):
+        r = api.get("/v1/matching/runs/%s/results" % done["id"], params=q)
+        assert r.status_code == 409, r.text
+        assert r.json()["error"]["code"] == "conflict" and "deleted" in r.json()["error"]["message"]

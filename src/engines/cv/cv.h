@@ -58,6 +58,8 @@
 #define CV_POINT_MAX 240   /* bytes per point, with the NUL */
 #define CV_MAX_SECTIONS 24 /* headings reported */
 
+#define CV_MAX_OCR_PAGES 32 /* pages of one document read by OCR at most */
+
 /* The text of a document, one UTF-8 string per page (page i + 1 is text[i]). */
 struct cv_pages {
 	char **text;
@@ -70,6 +72,9 @@ struct cv_pages {
 	 */
 	char warnings[CV_MAX_WARNINGS][CV_WARNING_MAX];
 	size_t nwarnings;
+	/* The pages (1-based, ascending) that had no text layer and were read by OCR. */
+	int ocr_pages[CV_MAX_OCR_PAGES];
+	size_t nocr_pages;
 };
 
 void cv_pages_init(struct cv_pages *p);

@@ -287,6 +287,11 @@ static int32_t month_index(struct date d, bool is_end)
 /* Applies the conventions of the header; false when the range must be dropped. */
 static bool resolve(struct date a, struct date b, bool open, int32_t now, struct cv_month_range *r)
 {
+	if (a.year == 0 || (!open && b.year == 0)) {
+		/* A placeholder end: the position exists, its length is unknown. */
+		r->start = r->end = now;
+		return true;
+	}
 	r->start = month_index(a, false);
 	r->end = open ? now : month_index(b, true);
 	if (!open && a.month < 0 && b.month < 0 && a.year == b.year) {
@@ -298,6 +303,34 @@ static bool resolve(struct date a, struct date b, bool open, int32_t now, struct
 	if (r->start >= now || r->end <= r->start || r->end - r->start > MAX_MONTHS)
 		return false;
 	return true;
+}
+
+/*
+ * A template placeholder for a date: "20XX", "19xx", "YYYY", optionally after "Month" or a
+ * month name ("Month 20XX – Ongoing" in CV templates nobody filled in). The year is unknown,
+ * so the date is stored with year 0 and the range it belongs to counts no months.
+ */
+static bool parse_placeholder(const struct cursor *c, size_t i, struct date *d, size_t *end)
+{
+	static const char *const years[] = { "20xx", "19xx", "yyyy", "xxxx" };
+	if (i > 0 && (is_alpha_byte(c->s[i - 1]) || is_digit(c->s[i - 1])))
+		return false;
+	size_t j = i, k;
+	if (match_word(c, i, "month", &k))
+		j = skip_ws(c, k);
+	for (size_t m = 0; m < ARRAY_SIZE(month_names) && j == i; m++)
+		if (match_word(c, i, month_names[m].name, &k))
+			j = skip_ws(c, k + (k < c->len && c->s[k] == '.'));
+	for (size_t y = 0; y < ARRAY_SIZE(years); y++) {
+		if (!match_word(c, j, years[y], &k))
+			continue;
+		if (k < c->len && (is_alpha_byte(c->s[k]) || is_digit(c->s[k])))
+			return false;
+		*d = (struct date){ 0, -1, false };
+		*end = k;
+		return true;
+	}
+	return false;
 }
 
 /* Tries a range at position i; on success stores it and sets *end. */
@@ -315,7 +348,7 @@ static bool parse_range(const struct cursor *c, size_t i, int32_t now, struct cv
 			return false;
 		since = true;
 		from_end = to_off = e;
-	} else if (!parse_date(c, i, &a, &e)) {
+	} else if (!parse_date(c, i, &a, &e) && !parse_placeholder(c, i, &a, &e)) {
 		return false;
 	}
 	bool open = since;
@@ -335,7 +368,7 @@ static bool parse_range(const struct cursor *c, size_t i, int32_t now, struct cv
 		to_off = j;
 		if (parse_present(c, j, &e))
 			open = true;
-		else if (!parse_date(c, j, &b, &e) &&
+		else if (!parse_date(c, j, &b, &e) && !parse_placeholder(c, j, &b, &e) &&
 		         !(a.month >= 0 && parse_dangling(c, j, &b, &open, &e, &to_off)))
 			return false;
 	}

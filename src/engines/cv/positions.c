@@ -381,8 +381,11 @@ static size_t entry_end(const struct cv_line *lines, size_t n, size_t i)
 	return j - 1;
 }
 
-/* Copies line l's text with the spans of its dates blanked into buf (cap >= l->len + 1). */
-static void blank_dates(const struct cv_line *l, const struct cv_dated_range *r, char *buf)
+/*
+ * Copies line l's text with the spans of its dates blanked into buf (cap >= l->len + 1).
+ * Returns true when the line carried a template's "Date:" label.
+ */
+static bool blank_dates(const struct cv_line *l, const struct cv_dated_range *r, char *buf)
 {
 	memcpy(buf, l->text, l->len);
 	buf[l->len] = '\0';
@@ -396,13 +399,35 @@ static void blank_dates(const struct cv_line *l, const struct cv_dated_range *r,
 		if (r->d.to_off >= l->off && r->d.to_off - l->off < l->len)
 			blank(buf, l->len, r->d.to_off - l->off, r->d.offset + r->d.len - l->off);
 	}
-	/* Labels left by templates: "Date:", "Location:". */
-	static const char *const labels[] = { "Date:", "Location:" };
-	for (size_t k = 0; k < ARRAY_SIZE(labels); k++) {
-		char *at = strstr(buf, labels[k]);
-		if (at)
-			memset(at, ' ', strlen(labels[k]));
-	}
+	/* A label left by templates: "Date:". */
+	char *at = strstr(buf, "Date:");
+	if (at)
+		memset(at, ' ', strlen("Date:"));
+	return at != NULL;
+}
+
+/*
+ * A labelled location on the dated line ("Location: Berlin", altacv's template): the value,
+ * up to a column gap or the end of the line, is the location, and both label and value leave
+ * buf so that they are not taken for a title or an organisation. A line labelled "Date:" is
+ * such a metadata line even when the location's label was an icon the extraction dropped:
+ * what is left of it is the location.
+ */
+static void take_location_label(char *buf, size_t len, bool date_label, struct cv_position *p)
+{
+	char *at = strstr(buf, "Location:");
+	if (!at && !date_label)
+		return;
+	size_t from = at ? (size_t)(at - buf) : 0;
+	size_t v = at ? from + strlen("Location:") : 0;
+	while (v < len && buf[v] == ' ')
+		v++;
+	size_t e = v;
+	while (e < len && !(buf[e] == ' ' && e + 2 < len && buf[e + 1] == ' ' && buf[e + 2] == ' '))
+		e++;
+	if (!p->location[0])
+		trim_into(p->location, sizeof p->location, buf + v, e - v);
+	blank(buf, len, from, e);
 }
 
 static bool lone_date_ok(const struct cv_line *l, const struct cv_date_at *d)
@@ -489,7 +514,8 @@ size_t cv_positions_extract(const struct cv_line *lines, size_t n,
 			if (!buf)
 				return np;
 		}
-		blank_dates(l, first, buf);
+		bool date_label = blank_dates(l, first, buf);
+		take_location_label(buf, l->len, date_label, &p);
 		size_t lead = 0;
 		while (lead < l->len && l->text[lead] == ' ')
 			lead++;

@@ -13,38 +13,57 @@
 
 /* A decoded string: code points on the stack when short, on the heap when long. */
 struct cps {
-	uint32_t *v;
+	const uint32_t *v;
 	size_t n;
+	uint32_t *heap; /* freed by cps_release; NULL when v is on the stack or borrowed */
 	uint32_t stack[STACK_CPS];
 };
 
-static bool cps_decode(struct cps *c, const char *s, size_t n)
+/* Decodes s[0..n) into dst (room for n code points); returns the count. */
+static size_t decode_into(uint32_t *dst, const char *s, size_t n)
 {
-	c->v = c->stack;
-	if (n > STACK_CPS && !(c->v = md_malloc(n * sizeof(uint32_t)))) {
-		c->n = 0;
-		return false;
-	}
 	size_t k = 0;
 	for (size_t i = 0; i < n;) {
 		unsigned char b = (unsigned char)s[i];
 		if (b < 0x80) {
-			c->v[k++] = b;
+			dst[k++] = b;
 			i++;
 			continue;
 		}
 		int32_t cp;
 		i += text_decode(s + i, n - i, &cp);
-		c->v[k++] = cp < 0 ? 0xFFFD : (uint32_t)cp;
+		dst[k++] = cp < 0 ? 0xFFFD : (uint32_t)cp;
 	}
-	c->n = k;
+	return k;
+}
+
+/* Room for n code points in c: its stack when they fit, else the heap. */
+static uint32_t *cps_room(struct cps *c, size_t n)
+{
+	c->heap = NULL;
+	c->n = 0;
+	if (n <= STACK_CPS) {
+		c->v = c->stack;
+		return c->stack;
+	}
+	c->heap = md_malloc(n * sizeof(uint32_t));
+	c->v = c->heap;
+	return c->heap;
+}
+
+static bool cps_decode(struct cps *c, const char *s, size_t n)
+{
+	uint32_t *dst = cps_room(c, n);
+	if (!dst)
+		return false;
+	c->n = decode_into(dst, s, n);
 	return true;
 }
 
 static void cps_release(struct cps *c)
 {
-	if (c->v != c->stack)
-		md_free(c->v);
+	md_free(c->heap);
+	c->heap = NULL;
 }
 
 /* Scratch memory: on the stack when small. */
@@ -66,6 +85,13 @@ static void scratch_release(struct scratch *s)
 }
 
 /* ---- Jaro, Jaro-Winkler ---- */
+
+/* Jaro from m matching characters with t half-transpositions; every kernel ends here. */
+static double jaro_of(size_t m, size_t t, size_t an, size_t bn)
+{
+	double md = (double)m;
+	return (md / (double)an + md / (double)bn + (md - (double)t / 2.0) / md) / 3.0;
+}
 
 static double jaro_cps(const uint32_t *a, size_t an, const uint32_t *b, size_t bn)
 {
@@ -104,8 +130,7 @@ static double jaro_cps(const uint32_t *a, size_t an, const uint32_t *b, size_t b
 				t++;
 			k++;
 		}
-		double md = (double)m;
-		r = (md / (double)an + md / (double)bn + (md - (double)t / 2.0) / md) / 3.0;
+		r = jaro_of(m, t, an, bn);
 	}
 	scratch_release(&sc);
 	return r;
@@ -123,21 +148,88 @@ double lk_jaro(const char *a, size_t an, const char *b, size_t bn)
 	return r;
 }
 
+/* Winkler's prefix bonus on the Jaro similarity r of a and b (code points). */
+static double winkler_cps(double r, const uint32_t *a, size_t an, const uint32_t *b, size_t bn)
+{
+	if (r > 0.7) {
+		size_t l = 0, lmax = MD_MIN(MD_MIN(an, bn), 4);
+		while (l < lmax && a[l] == b[l])
+			l++;
+		r += (double)l * 0.1 * (1.0 - r);
+	}
+	return r;
+}
+
 double lk_jaro_winkler(const char *a, size_t an, const char *b, size_t bn)
 {
 	struct cps ca, cb;
 	double r = 0.0;
 	if (cps_decode(&ca, a, an) && cps_decode(&cb, b, bn)) {
-		r = jaro_cps(ca.v, ca.n, cb.v, cb.n);
-		if (r > 0.7) {
-			size_t l = 0, lmax = MD_MIN(MD_MIN(ca.n, cb.n), 4);
-			while (l < lmax && ca.v[l] == cb.v[l])
-				l++;
-			r += (double)l * 0.1 * (1.0 - r);
-		}
+		r = winkler_cps(jaro_cps(ca.v, ca.n, cb.v, cb.n), ca.v, ca.n, cb.v, cb.n);
 		cps_release(&cb);
 	}
 	cps_release(&ca);
+	return r;
+}
+
+/*
+ * Jaro of two ASCII strings of at most 64 characters, bit-parallel: bit j of pm[c] says
+ * b[j] == c, so the first free b position in a's window that matches is the lowest bit of
+ * pm[a[i]] & window & ~taken, the one the scalar loop of jaro_cps finds first. The same
+ * matches in the same order give the same transpositions and, through jaro_of, the same
+ * double.
+ */
+static double jaro_ascii64(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+	if (an == 0 && bn == 0)
+		return 1.0;
+	if (an == 0 || bn == 0)
+		return 0.0;
+	uint64_t pm[128];
+	/* Only the entries a and b use are cleared: a full memset would cost more than Jaro. */
+	for (size_t i = 0; i < an; i++)
+		pm[a[i]] = 0;
+	for (size_t j = 0; j < bn; j++)
+		pm[b[j]] = 0;
+	for (size_t j = 0; j < bn; j++)
+		pm[b[j]] |= 1ull << j;
+	size_t window = MD_MAX(an, bn) / 2;
+	window = window ? window - 1 : 0;
+	uint64_t aflag = 0, bflag = 0;
+	size_t m = 0;
+	for (size_t i = 0; i < an; i++) {
+		size_t lo = i > window ? i - window : 0, hi = MD_MIN(i + window + 1, bn);
+		if (lo >= hi)
+			break; /* lo only grows and hi stays at bn from here on */
+		uint64_t win = (hi == 64 ? ~0ull : (1ull << hi) - 1) & ~((1ull << lo) - 1);
+		uint64_t cand = pm[a[i]] & win & ~bflag;
+		if (cand) {
+			bflag |= cand & (0 - cand);
+			aflag |= 1ull << i;
+			m++;
+		}
+	}
+	if (!m)
+		return 0.0;
+	size_t t = 0;
+	while (aflag) {
+		t += a[__builtin_ctzll(aflag)] != b[__builtin_ctzll(bflag)];
+		aflag &= aflag - 1;
+		bflag &= bflag - 1;
+	}
+	return jaro_of(m, t, an, bn);
+}
+
+static double jaro_winkler_ascii64(const unsigned char *a, size_t an, const unsigned char *b,
+                                   size_t bn)
+{
+	double r = jaro_ascii64(a, an, b, bn);
+	if (r > 0.7) {
+		size_t l = 0, lmax = MD_MIN(MD_MIN(an, bn), 4);
+		while (l < lmax && a[l] == b[l])
+			l++;
+		r += (double)l * 0.1 * (1.0 - r);
+	}
 	return r;
 }
 
@@ -194,6 +286,40 @@ static int osa_cps(const uint32_t *a, size_t an, const uint32_t *b, size_t bn, i
 out:
 	scratch_release(&sc);
 	return result;
+}
+
+/*
+ * The OSA distance of two non-empty ASCII strings, a at most 64 characters, bit-parallel
+ * (Hyyrö, "A bit-vector algorithm for computing Levenshtein and Damerau edit distances",
+ * 2003): a column of the matrix is kept as two bit vectors of its +1 and -1 vertical steps,
+ * and a transposition is a match of a[i] with b[j - 1] right after one of a[i - 1] with b[j].
+ * Unbounded: the caller caps it as osa_cps would.
+ */
+static int osa_ascii64(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+	uint64_t pm[128];
+	for (size_t i = 0; i < an; i++)
+		pm[a[i]] = 0;
+	for (size_t j = 0; j < bn; j++)
+		pm[b[j]] = 0;
+	for (size_t i = 0; i < an; i++)
+		pm[a[i]] |= 1ull << i;
+	uint64_t vp = ~0ull, vn = 0, d0 = 0, pm_prev = 0, last = 1ull << (an - 1);
+	int d = (int)an;
+	for (size_t j = 0; j < bn; j++) {
+		uint64_t pmj = pm[b[j]];
+		uint64_t tr = ((~d0 & pmj) << 1) & pm_prev;
+		d0 = ((((pmj & vp) + vp) ^ vp) | pmj | vn) | tr;
+		uint64_t hp = vn | ~(d0 | vp), hn = d0 & vp;
+		d += (hp & last) != 0;
+		d -= (hn & last) != 0;
+		hp = (hp << 1) | 1;
+		hn <<= 1;
+		vp = hn | ~(d0 | hp);
+		vn = hp & d0;
+		pm_prev = pmj;
+	}
+	return d;
 }
 
 int lk_osa_distance(const char *a, size_t an, const char *b, size_t bn, int max)
@@ -705,15 +831,21 @@ static bool shares_prefix(const char *a, const char *b)
 	return common >= LK_PREFIX_MIN && 3 * common >= 2 * shorter;
 }
 
-static int level_osa(const struct lk_field *f, const char *a, const char *b)
+/* The bound of a levenshtein field's distance: its largest threshold. */
+static int osa_bound(const struct lk_field *f)
 {
 	int nl = nthr(f) + 2;
 	double tmax = 0;
 	for (int k = 0; k < nl - 2; k++)
 		tmax = MD_MAX(tmax, f->thresholds[k]);
-	if (nl == 2)
+	return (int)MD_MIN(tmax, 1e6);
+}
+
+static int level_osa(const struct lk_field *f, const char *a, const char *b)
+{
+	if (nthr(f) == 0)
 		return 0;
-	int d = lk_osa_distance(a, strlen(a), b, strlen(b), (int)MD_MIN(tmax, 1e6));
+	int d = lk_osa_distance(a, strlen(a), b, strlen(b), osa_bound(f));
 	return level_dist(f, d);
 }
 
@@ -773,5 +905,236 @@ int lk_compare_level(const struct lk_field *f, const char *a, const char *b,
 	case LK_CMP_PHONETIC: return level_phonetic(f, a, b);
 	case LK_CMP_EXACT:
 	default: return 0;
+	}
+}
+
+/* ---- prepared columns ---- */
+
+void lk_prep_init(struct lk_prep *p)
+{
+	memset(p, 0, sizeof *p);
+}
+
+void lk_prep_release(struct lk_prep *p)
+{
+	md_free(p->cells);
+	md_free(p->pool);
+	lk_prep_init(p);
+}
+
+static bool is_ascii(const char *s, size_t n)
+{
+	unsigned char any = 0;
+	for (size_t k = 0; k < n; k++)
+		any |= (unsigned char)s[k];
+	return any < 0x80;
+}
+
+static size_t align4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+/*
+ * An ASCII character's bucket in a cell's character set: letters of either case 1..26, the
+ * other characters below 64 (space, digits, punctuation) 27..30 by their low bits, the rest
+ * 0 or 27..30. Any mapping keeps the Jaro-Winkler bound an upper bound; this one keeps the
+ * letters apart.
+ */
+static inline unsigned fold31(unsigned char c)
+{
+	unsigned x = c & 31;
+	return c < 64 ? 27u + (c & 3u) : x == 31 ? 0u : x;
+}
+
+/* The pool bytes a value takes: itself, its NUL, and its code points when not ASCII. */
+static size_t pool_need(size_t used, size_t n, bool ascii)
+{
+	used += n + 1;
+	return ascii ? used : align4(used) + (n + 1) * sizeof(uint32_t);
+}
+
+int lk_prep_build(struct lk_prep *p, const struct lk_table *t, const int *cols, size_t ncols)
+{
+	lk_prep_init(p);
+	if (ncols == 0)
+		return MD_EINVAL;
+	for (size_t k = 0; k < ncols; k++)
+		if (cols[k] < 0 || (size_t)cols[k] >= t->ncols)
+			return MD_EINVAL;
+	/* Sizes first, so the pool is one allocation and its pointers never move. */
+	size_t used = 0;
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t k = 0; k < ncols; k++) {
+			const char *s = t->cells[r * t->ncols + (size_t)cols[k]];
+			size_t n = strlen(s);
+			if (n >= UINT32_MAX || n > (SIZE_MAX - used) / 8)
+				return MD_ELIMIT;
+			used = pool_need(used, n, is_ascii(s, n));
+		}
+	}
+	if (t->nrows > SIZE_MAX / sizeof(struct lk_pcell) / ncols)
+		return MD_ELIMIT;
+	p->cells = md_malloc((t->nrows ? t->nrows * ncols : 1) * sizeof(*p->cells));
+	p->pool = md_malloc(used ? used : 1);
+	if (!p->cells || !p->pool) {
+		lk_prep_release(p);
+		return MD_ENOMEM;
+	}
+	p->nrows = t->nrows;
+	p->ncols = ncols;
+	size_t at = 0;
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t k = 0; k < ncols; k++) {
+			const char *s = t->cells[r * t->ncols + (size_t)cols[k]];
+			size_t n = strlen(s);
+			bool ascii = is_ascii(s, n);
+			size_t end = pool_need(at, n, ascii);
+			struct lk_pcell *c = &p->cells[r * ncols + k];
+			memcpy(p->pool + at, s, n + 1);
+			*c = (struct lk_pcell){ p->pool + at, (uint32_t)n, 0 };
+			if (ascii) {
+				for (size_t k = 0; k < n; k++)
+					c->aux |= 1u << fold31((unsigned char)s[k]);
+			} else {
+				uint32_t *v = (uint32_t *)(void *)(p->pool + align4(at + n + 1));
+				c->aux = LK_PCELL_WIDE | (uint32_t)decode_into(v, s, n);
+			}
+			at = end;
+		}
+	}
+	return 0;
+}
+
+/* The code points of a prepared cell: borrowed when decoded, widened into c when ASCII. */
+static bool pcell_cps(const struct lk_pcell *p, struct cps *c)
+{
+	if (p->aux & LK_PCELL_WIDE) {
+		c->heap = NULL;
+		/* The pool is malloc-aligned, so pool offsets aligned to 4 are addresses so too. */
+		uintptr_t at = ((uintptr_t)(p->s + p->n + 1) + 3) & ~(uintptr_t)3;
+		c->v = (const uint32_t *)at;
+		c->n = p->aux & ~LK_PCELL_WIDE;
+		return true;
+	}
+	uint32_t *dst = cps_room(c, p->n);
+	if (!dst)
+		return false;
+	for (size_t k = 0; k < p->n; k++)
+		dst[k] = (unsigned char)p->s[k];
+	c->n = p->n;
+	return true;
+}
+
+double lk_pcell_jaro_winkler(const struct lk_pcell *a, const struct lk_pcell *b)
+{
+	if (!((a->aux | b->aux) & LK_PCELL_WIDE) && a->n <= 64 && b->n <= 64)
+		return jaro_winkler_ascii64((const unsigned char *)a->s, a->n,
+		                            (const unsigned char *)b->s, b->n);
+	struct cps ca, cb;
+	double r = 0.0;
+	if (pcell_cps(a, &ca) && pcell_cps(b, &cb)) {
+		r = winkler_cps(jaro_cps(ca.v, ca.n, cb.v, cb.n), ca.v, ca.n, cb.v, cb.n);
+		cps_release(&cb);
+	}
+	cps_release(&ca);
+	return r;
+}
+
+int lk_pcell_osa_distance(const struct lk_pcell *a, const struct lk_pcell *b, int max)
+{
+	/* The bound is clamped by byte lengths, exactly as lk_osa_distance() does. */
+	size_t an = a->n, bn = b->n;
+	if (max < 0 || (size_t)max > an + bn)
+		max = (int)MD_MIN(an + bn, (size_t)INT32_MAX - 1);
+	/* ASCII lengths are code point counts: osa_cps's first two answers, then Hyyrö's. */
+	if (!((a->aux | b->aux) & LK_PCELL_WIDE)) {
+		if ((an > bn ? an - bn : bn - an) > (size_t)max)
+			return max + 1;
+		if (an == 0 || bn == 0)
+			return (int)MD_MAX(an, bn);
+		if (an <= 64) {
+			int d = osa_ascii64((const unsigned char *)a->s, an,
+			                    (const unsigned char *)b->s, bn);
+			return d > max ? max + 1 : d;
+		}
+	}
+	struct cps ca, cb;
+	int r = max + 1;
+	if (pcell_cps(a, &ca) && pcell_cps(b, &cb)) {
+		r = osa_cps(ca.v, ca.n, cb.v, cb.n, max);
+		cps_release(&cb);
+	}
+	cps_release(&ca);
+	return r;
+}
+
+/*
+ * An upper bound of the Jaro-Winkler similarity of two ASCII cells, cheaper than the
+ * similarity: a character of a can only match one that occurs in b, so the matches are at
+ * most the characters of either cell whose bucket is in the other's set (fold31); no
+ * transposition and the largest prefix bonus.
+ */
+static double jaro_winkler_bound_ascii(const struct lk_pcell *a, const struct lk_pcell *b)
+{
+	/* Each bucket only one side has stands for at least one character that cannot match. */
+	uint32_t ca = a->n - (uint32_t)__builtin_popcount(a->aux & ~b->aux),
+	         cb = b->n - (uint32_t)__builtin_popcount(b->aux & ~a->aux);
+	size_t m = MD_MIN(ca, cb);
+	if (m == 0)
+		return 0.0;
+	double r = jaro_of(m, 0, a->n, b->n);
+	return r > 0.7 ? r + 0.4 * (1.0 - r) : r;
+}
+
+/*
+ * The level of a Jaro-Winkler field. Most blocked pairs disagree: when even the bound is
+ * below the lowest threshold (by a margin far above rounding) the level is 0 whatever the
+ * similarity, which is then not computed.
+ */
+static int level_jw_pcell(const struct lk_field *f, const struct lk_pcell *a,
+                          const struct lk_pcell *b)
+{
+	int n = nthr(f);
+	if (n > 0 && !((a->aux | b->aux) & LK_PCELL_WIDE)) {
+		double tmin = f->thresholds[0];
+		for (int k = 1; k < n; k++)
+			tmin = MD_MIN(tmin, f->thresholds[k]);
+		double ub = jaro_winkler_bound_ascii(a, b);
+		if (ub < tmin - 1e-9)
+			return 0;
+	}
+	return level_sim(f, lk_pcell_jaro_winkler(a, b));
+}
+
+/* Equal cells; short ones compared inline, as a libc call costs more than most values. */
+static inline bool same_bytes(const struct lk_pcell *a, const struct lk_pcell *b)
+{
+	if (a->n != b->n || a->s[0] != b->s[0])
+		return false;
+	if (a->n > 16)
+		return memcmp(a->s, b->s, a->n) == 0;
+	for (uint32_t k = 1; k < a->n; k++)
+		if (a->s[k] != b->s[k])
+			return false;
+	return true;
+}
+
+int lk_pcell_level(const struct lk_field *f, const struct lk_pcell *a, const struct lk_pcell *b,
+                   const struct lk_qgram_index *ix)
+{
+	if (!a->n || !b->n)
+		return -1;
+	int nl = lk_field_nlevels(f);
+	if (same_bytes(a, b))
+		return nl - 1;
+	if (prefix_level(f))
+		return lk_compare_level(f, a->s, b->s, ix); /* the shared-prefix level first */
+	switch (f->cmp) {
+	case LK_CMP_EXACT: return 0;
+	case LK_CMP_JARO_WINKLER: return level_jw_pcell(f, a, b);
+	case LK_CMP_LEVENSHTEIN:
+		return nthr(f) == 0 ? 0 : level_dist(f, lk_pcell_osa_distance(a, b, osa_bound(f)));
+	default: return lk_compare_level(f, a->s, b->s, ix);
 	}
 }

@@ -102,4 +102,56 @@ int lk_field_nlevels(const struct lk_field *f);
 int lk_compare_level(const struct lk_field *f, const char *a, const char *b,
                      const struct lk_qgram_index *ix);
 
+/*
+ * Columns of a table prepared once for many comparisons, so that comparing a pair neither
+ * measures nor decodes a string: each cell's length, and the code points of the cells that
+ * are not pure ASCII (an ASCII cell's bytes are its code points). Row-major, with the values
+ * of a row copied next to each other, so that comparing a pair of rows touches a few cache
+ * lines instead of two per field. Read-only once built: threads may share it.
+ */
+struct lk_pcell {
+	const char *s; /* the value, NUL-terminated, in the pool */
+	uint32_t n;    /* strlen(s) */
+	/*
+	 * Not ASCII: LK_PCELL_WIDE | the number of code points, stored right after s
+	 * (4-aligned). ASCII: the set of its characters folded into 31 bits (compare.c).
+	 */
+	uint32_t aux;
+};
+
+#define LK_PCELL_WIDE 0x80000000u
+
+struct lk_prep {
+	size_t nrows, ncols;
+	struct lk_pcell *cells; /* cells[row * ncols + k] is column cols[k] of the build */
+	char *pool;
+};
+
+void lk_prep_init(struct lk_prep *p);
+/*
+ * Prepares columns cols[0..ncols) of t (ncols >= 1). Returns 0, MD_EINVAL for a bad column,
+ * MD_ENOMEM, or MD_ELIMIT when a value is 4 GiB or longer.
+ */
+MD_WUR int lk_prep_build(struct lk_prep *p, const struct lk_table *t, const int *cols,
+                         size_t ncols);
+void lk_prep_release(struct lk_prep *p);
+
+/* The prepared cells of row (ncols of them). */
+static inline const struct lk_pcell *lk_prep_row(const struct lk_prep *p, size_t row)
+{
+	return p->cells + row * p->ncols;
+}
+
+/*
+ * lk_compare_level() of two prepared cells, the same value for every input, faster: nothing
+ * is measured or decoded, equality is a length check and a byte compare, and Jaro-Winkler and
+ * OSA of ASCII values up to 64 characters are bit-parallel.
+ */
+int lk_pcell_level(const struct lk_field *f, const struct lk_pcell *a, const struct lk_pcell *b,
+                   const struct lk_qgram_index *ix);
+
+/* lk_jaro_winkler() and lk_osa_distance() of prepared cells (the same values). */
+double lk_pcell_jaro_winkler(const struct lk_pcell *a, const struct lk_pcell *b);
+int lk_pcell_osa_distance(const struct lk_pcell *a, const struct lk_pcell *b, int max);
+
 #endif

@@ -95,6 +95,13 @@ struct run {
 	int rin[LK_MAX_RULES][LK_MAX_RULE_COLS], rref[LK_MAX_RULES][LK_MAX_RULE_COLS];
 	struct lk_qgram_index qix[LK_MAX_FIELDS];
 	bool has_qix[LK_MAX_FIELDS];
+	/*
+	 * The compared work columns, prepared once (compare.h); field f is column pfin[f] of
+	 * pin and pfref[f] of *pref (pref == &pin when dedupe).
+	 */
+	struct lk_prep pin, pref_own;
+	const struct lk_prep *pref;
+	int pfin[LK_MAX_FIELDS], pfref[LK_MAX_FIELDS];
 	uint64_t *in_keys[LK_MAX_RULES], *ref_keys[LK_MAX_RULES];
 	struct lk_blocker blk;
 	struct chunk_out *chunks;
@@ -256,6 +263,34 @@ static void map_rule_cols(struct run *r)
 	}
 }
 
+/* Adds work column wc to cols (once) and returns its index there. */
+static int prep_col(int *cols, size_t *n, int wc)
+{
+	for (size_t k = 0; k < *n; k++)
+		if (cols[k] == wc)
+			return (int)k;
+	cols[*n] = wc;
+	return (int)(*n)++;
+}
+
+/* The prepared form of the fields' work columns, in the order of the fields. */
+static int prepare_fields(struct run *r)
+{
+	int ci[LK_MAX_FIELDS], cr[LK_MAX_FIELDS];
+	size_t ni = 0, nr = 0;
+	for (size_t f = 0; f < r->nfields; f++) {
+		r->pfin[f] = prep_col(ci, &ni, r->fin[f]);
+		r->pfref[f] = prep_col(r->dedupe ? ci : cr, r->dedupe ? &ni : &nr, r->fref[f]);
+	}
+	int rc = lk_prep_build(&r->pin, r->tin, ci, ni);
+	if (rc || r->dedupe) {
+		r->pref = &r->pin;
+		return rc;
+	}
+	r->pref = &r->pref_own;
+	return lk_prep_build(&r->pref_own, r->tref, cr, nr);
+}
+
 static int prepare_columns(struct run *r)
 {
 	struct wcols *wr = r->dedupe ? &r->win : &r->wref;
@@ -281,6 +316,8 @@ static int prepare_columns(struct run *r)
 		return rc;
 	r->tin = &r->win.t;
 	r->tref = r->dedupe ? &r->win.t : &r->wref.t;
+	if ((rc = prepare_fields(r)))
+		return rc;
 	for (size_t f = 0; f < r->nfields; f++) {
 		if (r->fields[f].cmp != LK_CMP_QGRAM_COSINE)
 			continue;
@@ -353,20 +390,12 @@ static int choose_rules(struct run *r)
 
 /* ---- comparison (threaded) ---- */
 
-static inline const char *cell(const struct lk_table *t, size_t row, int col)
-{
-	return t->cells[row * t->ncols + (size_t)col];
-}
-
 static void compare_pair(const struct run *r, uint32_t i, uint32_t j, uint8_t *lv)
 {
+	const struct lk_pcell *a = lk_prep_row(&r->pin, i), *b = lk_prep_row(r->pref, j);
 	for (size_t f = 0; f < r->nfields; f++) {
-		const char *a = cell(r->tin, i, r->fin[f]), *b = cell(r->tref, j, r->fref[f]);
-		if (!*a || !*b) {
-			lv[f] = 0;
-			continue;
-		}
-		int l = lk_compare_level(&r->fields[f], a, b, r->has_qix[f] ? &r->qix[f] : NULL);
+		int l = lk_pcell_level(&r->fields[f], &a[r->pfin[f]], &b[r->pfref[f]],
+		                       r->has_qix[f] ? &r->qix[f] : NULL);
 		lv[f] = (uint8_t)(l < 0 ? 0 : l + 1);
 	}
 }
@@ -1047,6 +1076,8 @@ static void run_release(struct run *r)
 	md_free(r->chunks);
 	lk_blocker_release(&r->blk);
 	lk_pattern_set_release(&r->patterns);
+	lk_prep_release(&r->pin);
+	lk_prep_release(&r->pref_own);
 	lk_table_release(&r->win.t);
 	lk_table_release(&r->wref.t);
 	pthread_mutex_destroy(&r->mu);

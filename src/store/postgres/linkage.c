@@ -1,8 +1,9 @@
 /*
- * linkage.c: the record-linkage tables of the PostgreSQL backend (migration 0003): datasets
- * (the CSV in blobs), matching configs and per-row run results. The statements run unprepared
- * (PQexecParams): they run a few times per request, and the results insert is one statement
- * over json_array_elements() for the whole run, so one round trip writes every row.
+ * linkage.c: the record-linkage tables of the PostgreSQL backend (migrations 0003, 0004):
+ * datasets (the CSV in blobs), matching configs and per-row run results (0004: compact rows
+ * written in batches; 0003: the rendered JSON of runs that finished before). The statements run
+ * unprepared (PQexecParams): they run a few times per request or per batch, and a batch of rows
+ * is one INSERT over unnest() of four arrays, so one round trip writes 10 k rows.
  */
 #include "base/common.h"
 #include "base/log.h"
@@ -412,6 +413,134 @@ int pg_lk_results_list(struct store *st, const char *ws_id, const char *run_id, 
 				                       .data = PQgetvalue(r, i, 3) };
 			pg_gets(r, i, 1, res.status, sizeof res.status);
 			rc = cb(ctx, &res);
+		}
+		PQclear(r);
+	}
+	return end(st, c, rc, false);
+}
+
+/* ---- compact rows (migration 0004) ---- */
+
+/* Caps one batch's statement text: rows are ~200-byte records, batches ~10 k rows. */
+#define ROWS_BATCH_TEXT_LIMIT ((size_t)256 << 20)
+
+/* The four array literals of a batch: row indexes, statuses, confidences, hex records. */
+static int rows_arrays(const struct store_lk_row *rows, size_t n, struct buf a[4])
+{
+	static const char hex[] = "0123456789abcdef";
+	int rc = 0;
+	for (int k = 0; !rc && k < 4; k++)
+		rc = buf_putc(&a[k], '{');
+	for (size_t i = 0; !rc && i < n; i++) {
+		const char *sep = i ? "," : "";
+		rc = buf_printf(&a[0], "%s%lld", sep, (long long)rows[i].row);
+		/* The statuses are fixed words: no quoting needed inside the array literal. */
+		rc = rc ? rc : buf_printf(&a[1], "%s%s", sep, rows[i].status);
+		rc = rc ? rc : buf_printf(&a[2], "%s%.17g", sep, rows[i].confidence);
+		rc = rc ? rc : buf_puts(&a[3], sep);
+		const unsigned char *p = rows[i].rec;
+		for (size_t j = 0; !rc && j < rows[i].rec_len; j++) {
+			rc = buf_putc(&a[3], hex[p[j] >> 4]);
+			rc = rc ? rc : buf_putc(&a[3], hex[p[j] & 15]);
+		}
+	}
+	for (int k = 0; !rc && k < 4; k++)
+		rc = buf_putc(&a[k], '}');
+	return rc;
+}
+
+/* One statement per batch (unnest over four arrays): one round trip writes 10 k rows. */
+int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                   bool first, const struct store_lk_row *rows, size_t n)
+{
+	struct buf a[4];
+	for (int k = 0; k < 4; k++)
+		buf_init(&a[k], ROWS_BATCH_TEXT_LIMIT);
+	int rc = n ? rows_arrays(rows, n, a) : 0;
+	if (rc)
+		goto out;
+	struct pg_conn *c = begin(st, true);
+	if (!c) {
+		rc = MD_EUNAVAIL;
+		goto out;
+	}
+	struct pg_params p = { 0 };
+	pg_text(&p, job_id);
+	pg_text(&p, ws_id);
+	pg_text(&p, token);
+	rc = MD_EIO;
+	/* FOR UPDATE: the lease cannot change hands between this check and the commit. */
+	PGresult *r = q(c,
+	                "SELECT 1 FROM jobs WHERE id = $1 AND workspace_id = $2 AND lease_token = "
+	                "$3 AND status = 'running' FOR UPDATE",
+	                &p, &rc);
+	if (r) {
+		rc = PQntuples(r) == 1 ? 0 : MD_ECONFLICT;
+		PQclear(r);
+	}
+	if (!rc && first) {
+		struct pg_params d = { 0 };
+		pg_text(&d, job_id);
+		rc = qexec(c, "DELETE FROM linkage_rows WHERE run_id = $1", &d, NULL);
+	}
+	if (!rc && n) {
+		struct pg_params i = { 0 };
+		pg_text(&i, job_id);
+		pg_text(&i, ws_id);
+		for (int k = 0; k < 4; k++)
+			pg_text(&i, a[k].data);
+		rc = qexec(c,
+		           "INSERT INTO linkage_rows(run_id, workspace_id, row_index, status, "
+		           "confidence, rec) SELECT $1, $2, r.i, r.s, r.c, decode(r.h, 'hex') "
+		           "FROM unnest($3::bigint[], $4::text[], $5::double precision[], "
+		           "$6::text[]) AS r(i, s, c, h)",
+		           &i, NULL);
+	}
+	rc = end(st, c, rc, true);
+out:
+	for (int k = 0; k < 4; k++)
+		buf_release(&a[k]);
+	return rc;
+}
+
+int pg_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
+                    int limit, double min_conf, const char *status,
+                    int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, run_id);
+	pg_text(&p, ws_id);
+	pg_i64(&p, after);
+	pg_f64(&p, min_conf);
+	pg_text(&p, status);
+	pg_i64(&p, limit > 0 ? limit : INT32_MAX);
+	int rc = MD_EIO;
+	PGresult *r = q(c,
+	                "SELECT row_index, status, confidence, rec FROM linkage_rows "
+	                "WHERE run_id = $1 AND workspace_id = $2 AND row_index > $3 "
+	                "AND confidence >= $4 AND ($5::text IS NULL OR status = $5) "
+	                "ORDER BY row_index LIMIT $6",
+	                &p, &rc);
+	if (r) {
+		rc = 0;
+		for (int i = 0; !rc && i < PQntuples(r); i++) {
+			size_t len = 0;
+			unsigned char *rec =
+			    PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 3), &len);
+			if (!rec) {
+				rc = MD_ENOMEM;
+				break;
+			}
+			struct store_lk_row row = { .row = pg_geti(r, i, 0),
+				                    .confidence = pg_getf(r, i, 2),
+				                    .rec = rec,
+				                    .rec_len = len };
+			pg_gets(r, i, 1, row.status, sizeof row.status);
+			rc = cb(ctx, &row);
+			PQfreemem(rec);
 		}
 		PQclear(r);
 	}

@@ -1408,6 +1408,8 @@ static const struct store_ops postgres_ops = {
 	.lk_config_delete = pg_lk_config_delete,
 	.lk_results_put = pg_lk_results_put,
 	.lk_results_list = pg_lk_results_list,
+	.lk_rows_put = pg_lk_rows_put,
+	.lk_rows_list = pg_lk_rows_list,
 };
 
 int store_postgres_open(const char *url, struct store **out, char *err, size_t errcap)

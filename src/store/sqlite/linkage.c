@@ -1,8 +1,9 @@
 /*
- * linkage.c: the record-linkage tables of the SQLite backend (migration 0003): datasets (the
- * CSV in blobs), matching configs and per-row run results. These statements are prepared per
- * call rather than cached in the connection: they run a few times per request, not per row,
- * and the results insert is one statement over json_each() for the whole run.
+ * linkage.c: the record-linkage tables of the SQLite backend (migrations 0003, 0004): datasets
+ * (the CSV in blobs), matching configs and per-row run results (0004: compact rows written in
+ * batches; 0003: the rendered JSON of runs that finished before). These statements are
+ * prepared per call rather than cached in the connection: they run a few times per request or
+ * per batch of rows, and a batch steps one prepared insert per row in one transaction.
  */
 #include <sqlite3.h>
 
@@ -403,6 +404,102 @@ int sq_lk_results_list(struct store *st, const char *ws_id, const char *run_id, 
 				                           s, 3) };
 			copy_col(s, 1, res.status, sizeof res.status);
 			rc = cb(ctx, &res);
+		}
+		if (!rc && r != SQLITE_DONE)
+			rc = MD_EIO;
+		sqlite3_finalize(s);
+	}
+	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}
+
+/* ---- compact rows (migration 0004) ---- */
+
+/* 0 when job_id of ws_id is running under token, MD_ECONFLICT when not, MD_EIO. */
+static int lease_held(struct sq_conn *c, const char *ws_id, const char *job_id, const char *token)
+{
+	sqlite3_stmt *s = prep(c, "SELECT 1 FROM jobs WHERE id = ?1 AND workspace_id = ?2 "
+	                          "AND lease_token = ?3 AND status = 'running'");
+	if (!s)
+		return MD_EIO;
+	bt(s, 1, job_id);
+	bt(s, 2, ws_id);
+	bt(s, 3, token);
+	int r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? MD_ECONFLICT : MD_EIO;
+}
+
+/* One prepared insert, stepped and reset per row: a batch is a single write transaction. */
+int sq_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                   bool first, const struct store_lk_row *rows, size_t n)
+{
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	int rc = lease_held(c, ws_id, job_id, token);
+	sqlite3_stmt *s;
+	if (!rc && first) {
+		s = prep(c, "DELETE FROM linkage_rows WHERE run_id = ?1");
+		if (s)
+			bt(s, 1, job_id);
+		rc = run_done(c, s, NULL);
+	}
+	s = NULL;
+	if (!rc && n) {
+		s = prep(c, "INSERT INTO linkage_rows(run_id, workspace_id, row_index, status, "
+		            "confidence, rec) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		rc = s ? 0 : MD_EIO;
+	}
+	if (s) {
+		bt(s, 1, job_id);
+		bt(s, 2, ws_id);
+	}
+	for (size_t i = 0; !rc && i < n; i++) {
+		sqlite3_bind_int64(s, 3, rows[i].row);
+		sqlite3_bind_text(s, 4, rows[i].status, -1, SQLITE_STATIC);
+		sqlite3_bind_double(s, 5, rows[i].confidence);
+		sqlite3_bind_blob64(s, 6, rows[i].rec_len ? rows[i].rec : "", rows[i].rec_len,
+		                    SQLITE_STATIC);
+		int r = sqlite3_step(s);
+		if (r != SQLITE_DONE) {
+			md_logf(MD_LOG_ERROR, "sqlite: %s", sqlite3_errmsg(c->db));
+			rc = (r & 0xff) == SQLITE_CONSTRAINT ? MD_ECONFLICT : MD_EIO;
+		}
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	return rc ? rc : erc;
+}
+
+int sq_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
+                    int limit, double min_conf, const char *status,
+                    int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx)
+{
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s = prep(c, "SELECT row_index, status, confidence, rec FROM linkage_rows "
+	                          "WHERE run_id = ?1 AND workspace_id = ?2 AND row_index > ?3 "
+	                          "AND confidence >= ?4 AND (?5 IS NULL OR status = ?5) "
+	                          "ORDER BY row_index LIMIT ?6");
+	int rc = s ? 0 : MD_EIO;
+	if (s) {
+		bt(s, 1, run_id);
+		bt(s, 2, ws_id);
+		sqlite3_bind_int64(s, 3, after);
+		sqlite3_bind_double(s, 4, min_conf);
+		bt(s, 5, status);
+		sqlite3_bind_int(s, 6, limit > 0 ? limit : -1);
+		int r = SQLITE_DONE;
+		while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
+			struct store_lk_row row = { .row = sqlite3_column_int64(s, 0),
+				                    .confidence = sqlite3_column_double(s, 2),
+				                    .rec = sqlite3_column_blob(s, 3),
+				                    .rec_len = (size_t)sqlite3_column_bytes(s, 3) };
+			copy_col(s, 1, row.status, sizeof row.status);
+			rc = cb(ctx, &row);
 		}
 		if (!rc && r != SQLITE_DONE)
 			rc = MD_EIO;

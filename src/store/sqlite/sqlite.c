@@ -1394,6 +1394,8 @@ static const struct store_ops sqlite_ops = {
 	.lk_config_delete = sq_lk_config_delete,
 	.lk_results_put = sq_lk_results_put,
 	.lk_results_list = sq_lk_results_list,
+	.lk_rows_put = sq_lk_rows_put,
+	.lk_rows_list = sq_lk_rows_list,
 };
 
 int store_sqlite_open(const char *url, struct store **out, char *err, size_t errcap)

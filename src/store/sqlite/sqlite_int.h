@@ -40,4 +40,10 @@ int sq_lk_results_list(struct store *st, const char *ws_id, const char *run_id, 
                        int limit, double min_conf, const char *status,
                        int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx);
 
+int sq_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                   bool first, const struct store_lk_row *rows, size_t n);
+int sq_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
+                    int limit, double min_conf, const char *status,
+                    int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx);
+
 #endif

@@ -270,3 +270,107 @@ Test(store_linkage, results_put_guarded_replaced_and_filtered)
 	cr_assert_eq(rc, MD_ECONFLICT, "after success: got %d", rc);
 	store_job_release(&j);
 }
+
+/* ---- compact rows (migration 0004) ---- */
+
+struct crows {
+	int n;
+	int64_t rows[32];
+	char status[32][16];
+	double conf[32];
+	unsigned char rec[32][8];
+	size_t rec_len[32];
+};
+
+static int collect_rows(void *ctx, const struct store_lk_row *r)
+{
+	struct crows *s = ctx;
+	cr_assert_lt(s->n, 32);
+	cr_assert_leq(r->rec_len, 8);
+	s->rows[s->n] = r->row;
+	snprintf(s->status[s->n], 16, "%s", r->status);
+	s->conf[s->n] = r->confidence;
+	memcpy(s->rec[s->n], r->rec, r->rec_len);
+	s->rec_len[s->n] = r->rec_len;
+	s->n++;
+	return 0;
+}
+
+/* Rows from..from+n-1: status cycles matched/unmatched/review, rec = {row, 0x00, 0xff, row}. */
+static void make_rows(struct store_lk_row *rows, unsigned char recs[][4], int from, int n)
+{
+	static const char *const st[] = { "matched", "unmatched", "review" };
+	for (int i = 0; i < n; i++) {
+		int r = from + i;
+		recs[i][0] = (unsigned char)r;
+		recs[i][1] = 0;
+		recs[i][2] = 0xff;
+		recs[i][3] = (unsigned char)r;
+		rows[i] = (struct store_lk_row){
+			.row = r, .confidence = r / 20.0, .rec = recs[i], .rec_len = 4
+		};
+		snprintf(rows[i].status, sizeof rows[i].status, "%s", st[r % 3]);
+	}
+}
+
+Test(store_linkage, rows_batches_guarded_replaced_and_filtered)
+{
+	char id[MD_UUID_LEN];
+	struct store_job j;
+	running_job(id, &j);
+	struct store_lk_row rows[10];
+	unsigned char recs[10][4];
+	make_rows(rows, recs, 0, 10);
+	int rc = store_lk_rows_put(l_st, l_ws.id, id, "not-the-token", true, rows, 10);
+	cr_assert_eq(rc, MD_ECONFLICT, "wrong token: got %d want %d", rc, MD_ECONFLICT);
+	rc = store_lk_rows_put(l_st, l_ws2.id, id, j.lease_token, true, rows, 10);
+	cr_assert_eq(rc, MD_ECONFLICT, "other workspace: got %d", rc);
+	/* A first attempt wrote 10 rows; the next attempt's first batch replaces them all. */
+	cr_assert_eq(store_lk_rows_put(l_st, l_ws.id, id, j.lease_token, true, rows, 10), 0);
+	make_rows(rows, recs, 0, 6);
+	cr_assert_eq(store_lk_rows_put(l_st, l_ws.id, id, j.lease_token, true, rows, 6), 0);
+	unsigned char recs2[10][4];
+	struct store_lk_row rows2[10];
+	make_rows(rows2, recs2, 6, 6);
+	cr_assert_eq(store_lk_rows_put(l_st, l_ws.id, id, j.lease_token, false, rows2, 6), 0);
+	/* A batch that repeats a row fails as a whole. */
+	rc = store_lk_rows_put(l_st, l_ws.id, id, j.lease_token, false, rows2, 1);
+	cr_assert_neq(rc, 0, "a duplicate row was accepted");
+
+	struct crows s = { 0 };
+	cr_assert_eq(store_lk_rows_list(l_st, l_ws.id, id, -1, 0, 0, NULL, collect_rows, &s), 0);
+	cr_assert_eq(s.n, 12, "rows %d want 12", s.n);
+	for (int i = 0; i < 12; i++) {
+		cr_assert_eq(s.rows[i], i);
+		cr_assert_eq(s.rec_len[i], 4);
+		const unsigned char want[4] = { (unsigned char)i, 0, 0xff, (unsigned char)i };
+		cr_assert(!memcmp(s.rec[i], want, 4), "row %d: record changed in the store", i);
+		cr_assert_float_eq(s.conf[i], i / 20.0, 1e-12);
+	}
+	cr_assert_str_eq(s.status[2], "review");
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_lk_rows_list(l_st, l_ws.id, id, 4, 3, 0, NULL, collect_rows, &s), 0);
+	cr_assert_eq(s.n, 3);
+	cr_assert_eq(s.rows[0], 5, "after cursor 4: row %lld", (long long)s.rows[0]);
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_lk_rows_list(l_st, l_ws.id, id, -1, 0, 0.5, NULL, collect_rows, &s), 0);
+	cr_assert_eq(s.n, 2, "min_conf: %d", s.n);
+	cr_assert_eq(s.rows[0], 10);
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_lk_rows_list(l_st, l_ws.id, id, -1, 0, 0, "unmatched", collect_rows, &s),
+	             0);
+	cr_assert_eq(s.n, 4, "status filter: %d", s.n);
+	cr_assert_eq(s.rows[3], 10);
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_lk_rows_list(l_st, l_ws2.id, id, -1, 0, 0, NULL, collect_rows, &s), 0);
+	cr_assert_eq(s.n, 0, "other workspace reads %d rows", s.n);
+	/* An empty first batch clears the rows (a run of an empty table). */
+	cr_assert_eq(store_lk_rows_put(l_st, l_ws.id, id, j.lease_token, true, NULL, 0), 0);
+	cr_assert_eq(store_lk_rows_list(l_st, l_ws.id, id, -1, 0, 0, NULL, collect_rows, &s), 0);
+	cr_assert_eq(s.n, 0, "after an empty first batch: %d rows", s.n);
+	/* After the job succeeded, no worker can write its rows any more. */
+	cr_assert_eq(store_job_succeed(l_st, id, j.lease_token, LT + 10, "{}"), 0);
+	rc = store_lk_rows_put(l_st, l_ws.id, id, j.lease_token, true, rows, 1);
+	cr_assert_eq(rc, MD_ECONFLICT, "after success: got %d", rc);
+	store_job_release(&j);
+}

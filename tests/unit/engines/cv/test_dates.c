@@ -103,3 +103,18 @@ Test(cv_dates, cap_and_empty)
 	cr_assert_eq(cv_dates_find("", 0, 0, r, 1), 0);
 	cr_assert_float_eq(cv_ranges_years(NULL, 0), 0.0, 1e-9);
 }
+
+/* Template placeholders: the range exists (a position is dated) but counts no months. */
+Test(cv_dates, placeholders_count_nothing)
+{
+	M("month 20xx \xE2\x80\x93 ongoing", 0);
+	M("Month 20XX - Present", 0);
+	M("Jan 20XX - Dec 20XX", 0);
+	M("YYYY - YYYY", 0);
+	M("20XXL - 2020", -1);
+	struct cv_date_range r[2];
+	const char *s = "month 20xx \xE2\x80\x93 ongoing";
+	cr_assert_eq(cv_dates_find(s, strlen(s), day("2024-06-15"), r, 2), 1);
+	cr_assert(r[0].open);
+	cr_assert_eq(r[0].from.year, 0);
+}

@@ -124,3 +124,32 @@ Test(cv_positions, lone_season_and_chinese)
 	cr_assert_str_eq(s, "2015-03");
 	cr_assert_not_null(strstr(d.p[1].title, "\xE5\xAE\x9E\xE4\xB9\xA0"), "%s", d.p[1].title);
 }
+
+/* altacv's template: title and company above, "Date: ... Location: ..." on the dated line. */
+Test(cv_positions, labelled_date_and_location_lines)
+{
+	char text[] = "EXPERIENCE\n"
+	              "Data Engineer\n"
+	              "Acme Corp\n"
+	              "Date: Mar 2019 \xE2\x80\x93 Ongoing          Location: Berlin\n"
+	              "\xE2\x80\xA2 Built pipelines\n"
+	              "Analyst\n"
+	              "Initech\n"
+	              "Date: Month 20XX \xE2\x80\x93 Ongoing          Location: Location\n"
+	              "Intern\n"
+	              "Globex\n"
+	              "Date: Jan 2015 \xE2\x80\x93 Jun 2015 Munich\n";
+	struct doc d;
+	run(text, &d, "2024-06-15");
+	cr_assert_eq(d.np, 3, "positions: %zu", d.np);
+	expect(&d.p[0], "Data Engineer", "Acme Corp", "2019-03", "");
+	cr_assert_str_eq(d.p[0].location, "Berlin");
+	cr_assert(d.p[0].current);
+	expect(&d.p[1], "Analyst", "Initech", "", "");
+	cr_assert(d.p[1].current);
+	cr_assert_eq(d.p[1].r.end - d.p[1].r.start, 0, "a placeholder start counts no months");
+	/* The location's icon label was lost: what follows the dates is still the location. */
+	expect(&d.p[2], "Intern", "Globex", "2015-01", "2015-06");
+	cr_assert_str_eq(d.p[2].location, "Munich");
+	cr_assert_float_eq(cv_positions_years(d.p, d.np), 5.83, 0.01);
+}

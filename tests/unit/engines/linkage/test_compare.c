@@ -211,3 +211,144 @@ Test(lk_compare, levels)
 	struct lk_field qg = field(LK_CMP_QGRAM_COSINE, 1, 0.5, 0);
 	cr_assert_eq(lk_compare_level(&qg, "apple iphone 12", "iphone 12 apple", NULL), 1);
 }
+
+/* ---- prepared columns: the same values as the string comparators, for every pair ---- */
+
+static const char *const corpus_fixed[] = {
+	"",
+	"a",
+	"martha",
+	"marhta",
+	"dwayne",
+	"duane",
+	"dixon",
+	"dicksonx",
+	"jellyfish",
+	"smellyfish",
+	"müller",
+	"muller",
+	"mxller",
+	"zoë",
+	"zoe",
+	"straße",
+	"strasse",
+	"日本語テキスト",
+	"日本語",
+	"\xff\xfe broken",
+	"\xc3 cut",
+	"19800305",
+	"19800503",
+	"1980-03-05",
+	"2042",
+	"2024",
+	"1 main street",
+	"main st 1",
+	"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl",   /* 64 */
+	"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklm",  /* 65 */
+	"bacdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl",   /* 64 */
+	"zyxwvutsrqponmlkjihgfedcbazyxwvutsrqponmlkjihgfedcbazyxwvutsrqponm", /* 65 */
+};
+
+/* A deterministic corpus: the fixed strings, then random ones over a small alphabet. */
+static void corpus_table(struct lk_table *t, size_t nrandom)
+{
+	static const char *const alphabet[] = { "a", "b", "c", "d", "e", " ", "1", "2", "é", "ß" };
+	size_t nfixed = ARRAY_SIZE(corpus_fixed);
+	cr_assert_eq(lk_table_new(t, 1, nfixed + nrandom), 0);
+	for (size_t r = 0; r < nfixed; r++)
+		cr_assert_eq(lk_table_set(t, r, 0, S(corpus_fixed[r])), 0);
+	uint64_t s = 42;
+	char buf[512];
+	for (size_t r = 0; r < nrandom; r++) {
+		s = s * 6364136223846793005ull + 1442695040888963407ull;
+		/* Mostly short strings, some beyond 64 and 128 characters. */
+		size_t len = (s >> 33) % 8 == 0 ? (s >> 40) % 150 : (s >> 40) % 12, n = 0;
+		for (size_t k = 0; k < len; k++) {
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			/* Few letters in most strings, so similar pairs are common. */
+			const char *c = alphabet[(s >> 33) % ((r % 3) ? 5 : ARRAY_SIZE(alphabet))];
+			memcpy(buf + n, c, strlen(c));
+			n += strlen(c);
+		}
+		cr_assert_eq(lk_table_set(t, nfixed + r, 0, buf, n), 0);
+	}
+}
+
+Test(lk_compare, prepared_equals_strings)
+{
+	struct lk_table t;
+	lk_table_init(&t);
+	corpus_table(&t, 260);
+	/* The column twice: the cells of a row sit side by side in the pool. */
+	struct lk_prep p;
+	cr_assert_eq(lk_prep_build(&p, &t, (const int[]){ 0, 0 }, 2), 0);
+	cr_assert_eq(p.nrows, t.nrows);
+	struct lk_field fields[] = {
+		field(LK_CMP_JARO_WINKLER, 2, 0.92, 0.8),
+		field(LK_CMP_JARO_WINKLER, 1, 0.6, 0),
+		field(LK_CMP_LEVENSHTEIN, 2, 1, 2),
+		field(LK_CMP_LEVENSHTEIN, 0, 0, 0),
+		field(LK_CMP_EXACT, 0, 0, 0),
+		field(LK_CMP_TOKEN_SET, 1, 0.9, 0),
+		field(LK_CMP_DATE, 2, 1, 365),
+		field(LK_CMP_JARO_WINKLER, 2, 0.92, 0.8), /* with the shared-prefix level */
+		field(LK_CMP_LEVENSHTEIN, 1, 1, 0),       /* with the shared-prefix level */
+	};
+	fields[7].prefix_level = fields[8].prefix_level = true;
+	static const int maxes[] = { -1, 0, 1, 2, 3, 100 };
+	size_t checked = 0;
+	for (size_t i = 0; i < t.nrows; i++) {
+		for (size_t j = 0; j < t.nrows; j++) {
+			const char *a = t.cells[i], *b = t.cells[j];
+			const struct lk_pcell *pa = &lk_prep_row(&p, i)[0],
+			                      *pb = &lk_prep_row(&p, j)[1];
+			cr_assert_str_eq(pa->s, a);
+			double want = lk_jaro_winkler(S(a), S(b)),
+			       got = lk_pcell_jaro_winkler(pa, pb);
+			cr_assert(want == got, "JW(\"%s\", \"%s\"): prepared %.17g, strings %.17g",
+			          a, b, got, want);
+			for (size_t k = 0; k < ARRAY_SIZE(maxes); k++) {
+				int dw = lk_osa_distance(S(a), S(b), maxes[k]);
+				int dg = lk_pcell_osa_distance(pa, pb, maxes[k]);
+				cr_assert_eq(dg, dw,
+				             "OSA(\"%s\", \"%s\", %d): prepared %d, strings %d", a,
+				             b, maxes[k], dg, dw);
+			}
+			for (size_t f = 0; f < ARRAY_SIZE(fields); f++) {
+				int lw = lk_compare_level(&fields[f], a, b, NULL);
+				int lg = lk_pcell_level(&fields[f], pa, pb, NULL);
+				cr_assert_eq(lg, lw,
+				             "level %zu (\"%s\", \"%s\"): prepared %d, strings %d",
+				             f, a, b, lg, lw);
+			}
+			checked++;
+		}
+	}
+	cr_assert_eq(checked, t.nrows * t.nrows);
+	lk_prep_release(&p);
+	lk_table_release(&t);
+}
+
+Test(lk_compare, prepared_reference_values)
+{
+	static const char *const v[] = {
+		"MARTHA", "MARHTA", "DWAYNE", "DUANE", "DIXON", "DICKSONX"
+	};
+	struct lk_table t;
+	lk_table_init(&t);
+	cr_assert_eq(lk_table_new(&t, 1, ARRAY_SIZE(v)), 0);
+	for (size_t r = 0; r < ARRAY_SIZE(v); r++)
+		cr_assert_eq(lk_table_set(&t, r, 0, S(v[r])), 0);
+	struct lk_prep p;
+	cr_assert_eq(lk_prep_build(&p, &t, (const int[]){ 0 }, 1), 0);
+	near(lk_pcell_jaro_winkler(lk_prep_row(&p, 0), lk_prep_row(&p, 1)), 0.961, 0.0005,
+	     "martha");
+	near(lk_pcell_jaro_winkler(lk_prep_row(&p, 2), lk_prep_row(&p, 3)), 0.84, 0.0005, "dwayne");
+	near(lk_pcell_jaro_winkler(lk_prep_row(&p, 4), lk_prep_row(&p, 5)), 0.813, 0.0005, "dixon");
+	cr_assert_eq(lk_pcell_osa_distance(lk_prep_row(&p, 0), lk_prep_row(&p, 1), -1), 1,
+	             "one transposition");
+	lk_prep_release(&p);
+	cr_assert_eq(lk_prep_build(&p, &t, (const int[]){ 1 }, 1), MD_EINVAL, "no column 1");
+	cr_assert_eq(lk_prep_build(&p, &t, NULL, 0), MD_EINVAL, "no columns");
+	lk_table_release(&t);
+}

@@ -258,3 +258,151 @@ Test(lk_model, dedupe_clusters_and_names)
 	cr_assert(!lk_comparator_parse("soundex", &c));
 	cr_assert(lk_norm_parse("digits_only", &bit) && bit == LK_NORM_DIGITS_ONLY);
 }
+
+/* ---- the waterfall's levels are the comparators' levels of the normalised values ---- */
+
+#include "engines/linkage/compare.h"
+#include "engines/linkage/normalize.h"
+
+/* A name-like value: syllables with accents, ß and CJK, sometimes beyond 64 characters. */
+static void wf_name(uint64_t *s, char *out, size_t cap)
+{
+	static const char *const syl[] = {
+		"ma", "ri", "AN", "ne", "ö", "ß", "jo", "sé", "日", " "
+	};
+	uint64_t x = rng_next(s);
+	size_t n = x % 16 == 0 ? 30 + (x >> 8) % 20 : 1 + (x >> 8) % 5, len = 0;
+	for (size_t k = 0; k < n; k++) {
+		const char *p = syl[rng_next(s) % ARRAY_SIZE(syl)];
+		if (len + strlen(p) + 1 > cap)
+			break;
+		memcpy(out + len, p, strlen(p));
+		len += strlen(p);
+	}
+	out[len] = '\0';
+}
+
+/* Columns: grp (the blocking key), name, code; the reference spells code "code2". */
+static void wf_table(struct lk_table *t, size_t n, uint64_t seed, bool ref)
+{
+	static const char *const in_cols[] = { "grp", "name", "code" },
+	                         *ref_cols[] = { "grp", "code2", "name" };
+	const char *const *names = ref ? ref_cols : in_cols;
+	lk_table_init(t);
+	cr_assert_eq(lk_table_new(t, 3, n), 0);
+	for (int c = 0; c < 3; c++)
+		cr_assert_eq(lk_table_set_colname(t, c, names[c], strlen(names[c])), 0);
+	uint64_t s = seed;
+	char v[256];
+	for (size_t r = 0; r < n; r++) {
+		snprintf(v, sizeof(v), "g%zu", r % 15);
+		cr_assert_eq(lk_table_set(t, r, 0, v, strlen(v)), 0);
+		wf_name(&s, v, sizeof(v));
+		cr_assert_eq(lk_table_set(t, r, ref ? 2 : 1, v, strlen(v)), 0);
+		/* One code in ten stays missing (""), for the null level. */
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)(rng_next(&s) % 2000));
+		if (rng_next(&s) % 10)
+			cr_assert_eq(lk_table_set(t, r, ref ? 1 : 2, v, strlen(v)), 0);
+	}
+}
+
+static void wf_field(struct lk_config *c, const char *name, int ic, int rc, enum lk_comparator cmp,
+                     unsigned norm, double t0, double t1)
+{
+	struct lk_field *f = &c->fields[c->nfields++];
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->in_col = ic;
+	f->ref_col = rc;
+	f->cmp = cmp;
+	f->normalize = norm;
+	f->thresholds[0] = t0;
+	f->thresholds[1] = t1;
+	f->nthresholds = t1 > 0 ? 2 : t0 > 0 ? 1 : 0;
+}
+
+static char *wf_norm(const char *s, unsigned flags)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	cr_assert_eq(lk_normalize(s, strlen(s), flags, &b), 0);
+	cr_assert_eq(buf_putc(&b, '\0'), 0);
+	return buf_take(&b);
+}
+
+static void wf_check_pair(const struct lk_config *c, const struct lk_table *in,
+                          const struct lk_table *ref, const struct lk_pair *p)
+{
+	for (size_t f = 0; f < c->nfields; f++) {
+		const struct lk_field *fl = &c->fields[f];
+		char *a =
+		    wf_norm(in->cells[p->in_row * in->ncols + (size_t)fl->in_col], fl->normalize);
+		char *b = wf_norm(ref->cells[p->ref_row * ref->ncols + (size_t)fl->ref_col],
+		                  fl->normalize);
+		int want = lk_compare_level(fl, a, b, NULL);
+		cr_assert_eq(p->fields[f].level, want,
+		             "field %s, rows %zu/%zu (\"%s\", \"%s\"): %d, want %d", fl->name,
+		             p->in_row, p->ref_row, a, b, p->fields[f].level, want);
+		free(a);
+		free(b);
+	}
+}
+
+static size_t wf_check(const struct lk_config *c, const struct lk_table *in,
+                       const struct lk_table *ref, const struct lk_result *res)
+{
+	size_t pairs = 0;
+	for (size_t i = 0; i < res->nrows; i++) {
+		const struct lk_row_result *row = &res->rows[i];
+		if (row->has_best) {
+			wf_check_pair(c, in, ref, &row->best);
+			pairs++;
+		}
+		for (size_t k = 0; k < row->ncandidates; k++, pairs++)
+			wf_check_pair(c, in, ref, &row->candidates[k]);
+	}
+	return pairs;
+}
+
+Test(lk_model, waterfall_levels_are_the_comparators_levels)
+{
+	struct lk_table in, ref;
+	wf_table(&in, 300, 7, false);
+	wf_table(&ref, 400, 8, true);
+	struct lk_config c;
+	memset(&c, 0, sizeof(c));
+	unsigned fold = LK_NORM_NFKC_CASEFOLD | LK_NORM_TRIM;
+	/* Two comparators on one normalised column, one on the raw column, one across names. */
+	wf_field(&c, "name_jw", 1, 2, LK_CMP_JARO_WINKLER, fold, 0.92, 0.8);
+	wf_field(&c, "name_osa", 1, 2, LK_CMP_LEVENSHTEIN, fold, 1, 2);
+	wf_field(&c, "name_raw", 1, 2, LK_CMP_JARO_WINKLER, 0, 0.9, 0);
+	wf_field(&c, "code", 2, 1, LK_CMP_LEVENSHTEIN, 0, 1, 0);
+	wf_field(&c, "grp", 0, 0, LK_CMP_EXACT, 0, 0, 0);
+	/* The input's name column again, against another reference column. */
+	wf_field(&c, "name_code", 1, 1, LK_CMP_JARO_WINKLER, fold, 0.5, 0);
+	/* Smart runs give free text a shared-prefix level just below exact. */
+	wf_field(&c, "name_jw_prefix", 1, 2, LK_CMP_JARO_WINKLER, fold, 0.92, 0.8);
+	c.fields[c.nfields - 1].prefix_level = true;
+	wf_field(&c, "name_osa_prefix", 1, 2, LK_CMP_LEVENSHTEIN, fold, 1, 2);
+	c.fields[c.nfields - 1].prefix_level = true;
+	c.rules[0] = (struct lk_rule){ .in_cols = { 0 }, .ref_cols = { 0 }, .ncols = 1 };
+	c.nrules = 1;
+	c.threshold = 0.5;
+	c.link_type = LK_BEST_MATCH;
+	struct lk_opts o = { .threads = 2, .seed = 1, .max_candidates = 5 };
+	struct lk_result res;
+	char err[200];
+	cr_assert_eq(lk_run(&c, &in, &ref, &o, &res, err, sizeof(err)), 0, "%s", err);
+	size_t n = wf_check(&c, &in, &ref, &res);
+	cr_assert_gt(n, 1000, "only %zu pairs checked", n);
+	lk_result_release(&res);
+	/* Dedupe: the input table against itself. */
+	for (size_t f = 0; f < c.nfields; f++)
+		c.fields[f].ref_col = c.fields[f].in_col;
+	c.mode = LK_MODE_DEDUPE;
+	cr_assert_eq(lk_run(&c, &in, NULL, &o, &res, err, sizeof(err)), 0, "%s", err);
+	n = wf_check(&c, &in, &in, &res);
+	cr_assert_gt(n, 1000, "only %zu pairs checked", n);
+	lk_result_release(&res);
+	lk_table_release(&in);
+	lk_table_release(&ref);
+}

@@ -546,13 +546,42 @@ static void default_levels(struct lk_field *f)
 	}
 }
 
+/* True when at least half of the column's first 500 values have a digit. */
+static bool mostly_digits(const struct lk_table *t, int col)
+{
+	size_t seen = 0, with = 0;
+	for (size_t r = 0; r < t->nrows && seen < 500; r++) {
+		const char *v = t->cells[r * t->ncols + (size_t)col];
+		if (!*v)
+			continue;
+		seen++;
+		with += strpbrk(v, "0123456789") != NULL;
+	}
+	return seen && with * 2 >= seen;
+}
+
+/*
+ * The first rule whose hint the column's name has and whose comparison its values suit: a
+ * digits_only rule (dates of birth, identifiers, phones) needs digits, so "birth_place" is not
+ * a date of birth but falls through to the locality rule ("place").
+ */
+static const struct column_rule *rule_fitting(const struct strategy *s, const char *col,
+                                              const struct lk_table *t, int c)
+{
+	for (size_t k = 0; k < s->nrules; k++)
+		if (hint_match(s->rules[k].hints, col) &&
+		    (!(s->rules[k].norm & LK_NORM_DIGITS_ONLY) || mostly_digits(t, c)))
+			return &s->rules[k];
+	return NULL;
+}
+
 /* Fills a field's comparison from the strategy (name hints, then the reference's values). */
 static void infer_field(const struct strategy *s, const char *col, const struct lk_table *ref,
                         int ref_col, struct lk_field *f)
 {
-	const struct column_rule *r = rule_for(s, col);
+	const struct column_rule *r = rule_fitting(s, col, ref, ref_col);
 	if (!r && !strcmp(s->id, "auto"))
-		r = rule_for(&strategies[4], col);
+		r = rule_fitting(&strategies[4], col, ref, ref_col);
 	if (!r) {
 		infer_from_values(ref, ref_col, f);
 		return;
@@ -1651,19 +1680,27 @@ static bool build_config(struct lk_job *lj)
 	return true;
 }
 
-/* The label of a comparison level: "exact", ">= 0.92", "<= 1", "else", "null". */
+/*
+ * The label of a comparison level: "exact", "shared prefix", ">= 0.92", "<= 1", "else",
+ * "null". f is the field as compared (the model's: a smart run refines levels).
+ */
 static void level_label(const struct lk_field *f, int nlevels, int level, char *out, size_t cap)
 {
+	bool prefix = f->prefix_level && nlevels > 2 &&
+	              (f->cmp == LK_CMP_JARO_WINKLER || f->cmp == LK_CMP_LEVENSHTEIN ||
+	               f->cmp == LK_CMP_TOKEN_SET || f->cmp == LK_CMP_QGRAM_COSINE);
 	if (level < 0)
 		snprintf(out, cap, "null");
 	else if (level == nlevels - 1)
 		snprintf(out, cap, "exact");
 	else if (level == 0)
 		snprintf(out, cap, "else");
+	else if (prefix && level == nlevels - 2)
+		snprintf(out, cap, "shared prefix");
 	else if (f->cmp == LK_CMP_PHONETIC)
 		snprintf(out, cap, "phonetic key agrees");
 	else {
-		int k = nlevels - 2 - level;
+		int k = nlevels - 2 - (prefix ? 1 : 0) - level;
 		bool dist = f->cmp == LK_CMP_LEVENSHTEIN || f->cmp == LK_CMP_NUMERIC ||
 		            f->cmp == LK_CMP_DATE;
 		snprintf(out, cap, "%s %g",
@@ -1689,7 +1726,7 @@ static json_t *model_json(const struct lk_job *lj, const struct lk_result *res)
 	}
 	json_t *fields = json_array();
 	for (size_t f = 0; f < res->nfields; f++) {
-		const struct lk_field *fl = &lj->lc.fields[f];
+		const struct lk_field *fl = &res->model.fields[f];
 		json_t *levels = json_array();
 		for (int l = m->nlevels[f] - 1; l >= 0; l--) {
 			double mm = m->levels[f][l].m, uu = m->levels[f][l].u;
@@ -1722,7 +1759,7 @@ static json_t *render_json(const struct lk_job *lj, const struct lk_result *res)
 {
 	json_t *fields = json_array();
 	for (size_t f = 0; f < res->nfields; f++) {
-		const struct lk_field *fl = &lj->lc.fields[f];
+		const struct lk_field *fl = &res->model.fields[f];
 		json_t *labels = json_array();
 		for (int l = 0; l < res->model.nlevels[f]; l++) {
 			char label[48];

@@ -441,3 +441,41 @@ def test_results_across_batches_csv_stream_and_deleted_dataset(api):
         r = api.get("/v1/matching/runs/%s/results" % done["id"], params=q)
         assert r.status_code == 409, r.text
         assert r.json()["error"]["code"] == "conflict" and "deleted" in r.json()["error"]["message"]
+
+
+def test_inferred_fields_follow_values_and_label_levels(api, tmp_path):
+    """A name hint alone does not decide: "birth_place" holds places, not dates of birth, so it
+    is compared as a locality; the model and the waterfall label every level of the fields as
+    compared (a shared-prefix level for free text included)."""
+    rows = ["given_name,surname,birth_date,birth_place,notes"]
+    places = ["Springfield", "Shelbyville", "Capital City", "Ogdenville", "North Haverbrook"]
+    for i in range(60):
+        note = "customer since %d visiting the showroom weekly" % (1990 + i % 30)
+        rows.append("Anna%d,Smith%d,19%02d-0%d-1%d,%s,%s" % (
+            i, i % 7, 50 + i % 40, 1 + i % 9, i % 9, places[i % 5], note))
+        if i % 3 == 0:  # a near copy with a cut note
+            rows.append("Ana%d,Smith%d,19%02d-0%d-1%d,%s,%s" % (
+                i, i % 7, 50 + i % 40, 1 + i % 9, i % 9, places[i % 5], note[:24]))
+    p = tmp_path / "people.csv"
+    p.write_text("\n".join(rows) + "\n")
+    ds = upload(api, str(p))
+    cfg = make_config(api, ds["id"], mode="dedupe", link_type="all_above_threshold")
+    r = api.post("/v1/matching/configs/%s/smart-run" % cfg["id"], "linkage.run.response.json",
+                 json={"strategy_id": "people"})
+    assert r.status_code == 202, r.text
+    done = wait_run(api, r.json()["id"])
+    assert done["status"] == "completed", done
+    m = api.get("/v1/matching/runs/%s/model" % done["id"], "linkage.model.response.json")
+    assert m.status_code == 200, m.text
+    fields_by = {f["name"]: f for f in m.json()["fields"]}
+    assert fields_by["birth_place"]["comparator"] == "jaro_winkler", fields_by["birth_place"]
+    assert "digits_only" not in fields_by["birth_place"]["normalize"]
+    assert fields_by["birth_date"]["comparator"] in ("levenshtein", "date")
+    for f in fields_by.values():
+        labels = [lv["label"] for lv in f["levels"]]
+        assert labels[0] == "exact" and labels[-1] == "else", (f["name"], labels)
+        assert len(set(labels)) == len(labels), (f["name"], labels)
+        assert "" not in labels and ">= 0" not in labels and "<= 0" not in labels, labels
+    notes = fields_by.get("notes")
+    if notes and notes["comparator"] in ("token_set", "qgram_cosine"):
+        assert [lv["label"] for lv in notes["levels"]][1] == "shared prefix", notes

@@ -23,7 +23,13 @@
  * section), on a line under a skills-like heading ("Skills", "Technical skills", "Tech stack",
  * "Languages", "Tools") or after a "Skills:"-like label on the same line, or in a list next to
  * another accepted skill (separated only by ',', ';', '/', '|', '&', bullets, parentheses,
- * "and", "or"). A capitalised ambiguous name ("Go") must also be capitalised in the text.
+ * "and", "or"). A capitalised ambiguous name ("Go") must also be capitalised in the text, and
+ * one written all in capitals ("LESS", "GAMS") must be all capitals there ("(Less than 1 year)"
+ * in an Indeed skills list is not the stylesheet language).
+ *
+ * Many of the ambiguous names come from data/skills_learned.tsv (scripts/learn_skills.py): taxonomy
+ * names that the labelled training CVs of dotin-resume-ner use in prose far more often than as a
+ * skill ("communication", "plan", "English").
  *
  * One-word names of ESCO skill groups and O*NET categories ("Skills", "Knowledge") are never
  * matched in text: in a CV they are headings.

@@ -585,6 +585,7 @@ struct tax_hit {
 	int skill;
 	size_t line;
 	size_t off; /* in the line's normalised text */
+	size_t len; /* of the mention */
 };
 
 struct tax_scan {
@@ -600,6 +601,7 @@ struct tax_cand {
 	size_t ev_line[CV_MAX_EVIDENCE];
 	size_t ev_off[CV_MAX_EVIDENCE];
 	size_t n_ev;
+	size_t first_line, first_off, first_len; /* the first mention in text order */
 };
 
 /* A skill requirement, from the caller or from the job description. */
@@ -627,7 +629,7 @@ static int tax_collect(void *ctx, const struct cv_skill_hit *h)
 	}
 	size_t off = s->base + h->offset;
 	size_t li = line_at(s->d, s->page, off, false);
-	s->v[s->n++] = (struct tax_hit){ h->skill, li, off - s->d->lines[li].orig_off };
+	s->v[s->n++] = (struct tax_hit){ h->skill, li, off - s->d->lines[li].orig_off, h->len };
 	return 0;
 }
 
@@ -677,6 +679,9 @@ static size_t tax_cands(const struct doc *d, const struct tax_hit *h, size_t n, 
 		struct tax_cand *x = &c[nc++];
 		memset(x, 0, sizeof *x);
 		x->skill = h[i].skill;
+		x->first_line = h[i].line;
+		x->first_off = h[i].off;
+		x->first_len = h[i].len;
 		memset(blocks, 0, (d->n_ranges ? d->n_ranges : 1) * sizeof *blocks);
 		for (; i < n && h[i].skill == x->skill; i++) {
 			if (d->lines[h[i].line].block >= 0)
@@ -903,8 +908,8 @@ static void builtin_extra(const struct cv_taxonomy *t, const struct doc *d, stru
 	}
 }
 
-static int put_found(struct cv_result *r, const struct cv_taxonomy *t, const struct tax_cand *c,
-                     size_t nc, const struct skill_cand *lit, size_t nl)
+static int put_found(struct cv_result *r, const struct doc *d, const struct cv_taxonomy *t,
+                     const struct tax_cand *c, size_t nc, const struct skill_cand *lit, size_t nl)
 {
 	r->skills = md_calloc(nc + nl + 1, sizeof *r->skills);
 	if (!r->skills)
@@ -915,6 +920,11 @@ static int put_found(struct cv_result *r, const struct cv_taxonomy *t, const str
 		const char *id = t->skills[c[i].skill].id;
 		copy_trunc(f->id, sizeof f->id, id, strlen(id));
 		f->years = c[i].years;
+		const struct line *l = &d->lines[c[i].first_line];
+		/* A mention may run over a line break ("Google Cloud\nPlatform"): bound by the page. */
+		if (l->orig_off + c[i].first_off + c[i].first_len <= d->orig[l->page].len)
+			copy_trunc(f->as_written, sizeof f->as_written,
+			           line_orig(d, l) + c[i].first_off, c[i].first_len);
 	}
 	for (size_t i = 0; i < nl; i++) {
 		if (!lit[i].found)
@@ -967,7 +977,7 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 	for (size_t i = 0; i < nq; i++)
 		judge_tax(r, d, t, &tq[i], c, nc, lit[i].own.len || lit[i].def ? &lit[i] : NULL);
 	builtin_extra(t, d, lit + nq, &nb, blocks, tmp);
-	rc = put_found(r, t, c, nc, lit, nq + nb);
+	rc = put_found(r, d, t, c, nc, lit, nq + nb);
 out:
 	for (size_t i = 0; lit && i < nq + nb; i++)
 		buf_release(&lit[i].own);

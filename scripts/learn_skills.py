@@ -55,9 +55,10 @@ def read_cvs(path):
                            if n.endswith(".xml") and "__MACOSX" not in n):
             xml = z.read(name).decode("utf-8", errors="replace")
             body = xml.split("<cv>", 1)[-1].rsplit("</cv>", 1)[0]
-            gold = [html.unescape(TAG.sub("", x)).strip() for t, x in LABEL.findall(body)
-                    if t in SKILL_TYPES]
-            cvs.append((html.unescape(TAG.sub("", body)), [g for g in gold if tokens(g)]))
+            labels = [(t, html.unescape(TAG.sub("", x)).strip()) for t, x in LABEL.findall(body)]
+            gold = [x for t, x in labels if t in SKILL_TYPES and tokens(x)]
+            soft = [x for t, x in labels if t == "Soft Skills" and tokens(x)]
+            cvs.append((html.unescape(TAG.sub("", body)), gold, soft))
     return cvs
 
 
@@ -119,33 +120,37 @@ def main():
     if "set_aside_test" in os.path.basename(args.train):
         sys.exit("learn_skills.py: refusing the test split")
     cvs = read_cvs(args.train)
-    docs = [(grams(ktoks(text), MAX_N), [ktoks(g) for g in gold]) for text, gold in cvs]
+    docs = [(grams(ktoks(text), MAX_N), [ktoks(g) for g in gold], [ktoks(g) for g in soft])
+            for text, gold, soft in cvs]
 
-    def rate(kt):
+    def rate(kt, soft=False):
         occ = lab = 0
-        for gr, gold in docs:
+        for gr, gold, sl in docs:
             if kt in gr:
                 occ += 1
-                lab += any(related(kt, g) for g in gold)
+                lab += any(related(kt, g) for g in (sl if soft else gold))
         return occ, lab
 
     lines = []
     # Prose names of the taxonomy.
     names = taxonomy_names(args.skills)
     occ_n = Counter()
-    for gr, _gold in docs:
+    for gr, _gold, _soft in docs:
         for g in gr:
             if g in names:
                 occ_n[g] += 1
     for kt in sorted(k for k, v in occ_n.items() if v >= PROSE_MIN_OCC):
         occ, lab = rate(kt)
-        if lab < PROSE_MAX_RATE * occ:
+        # A soft skill ("communication", "customer service") is a skill all the same, one the
+        # annotators filed under "Soft Skills": a job description may require it, so it is not
+        # a prose word.
+        if lab < PROSE_MAX_RATE * occ and rate(kt, soft=True)[1] < PROSE_MAX_RATE * occ:
             nm, label = names[kt]
             lines.append(("prose", nm, label, occ, lab))
     # Vocabulary from the gold labels.
     df = Counter()
     forms = defaultdict(Counter)
-    for (gr, gold), (_text, raw) in zip(docs, cvs):
+    for (gr, gold, _soft), (_text, raw, _raw_soft) in zip(docs, cvs):
         for kt in set(gold):
             df[kt] += 1
         for g in raw:

@@ -116,7 +116,7 @@ def main():
             n_g += len(g)
         report[f] = {"precision": round(tp_p / n_p, 3) if n_p else None,
                      "recall": round(tp_g / n_g, 3) if n_g else None,
-                     "predicted": n_p, "gold": n_g}
+                     "predicted": n_p, "gold": n_g, "right": tp_p, "found": tp_g}
         if f.startswith("skills"):
             report[f]["predicted_soft"] = soft
             report[f]["precision_soft_excluded"] = round(tp_p / (n_p - soft), 3) \

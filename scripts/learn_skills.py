@@ -42,17 +42,20 @@ PROSE_MAX_RATE = 0.3
 VOCAB_MAX_TOKENS = 4
 VOCAB_MIN_DF = 2
 VOCAB_MIN_RATE = 0.35
+THRESHOLDS = ("PROSE_MIN_OCC", "PROSE_MAX_RATE", "VOCAB_MAX_TOKENS", "VOCAB_MIN_DF",
+              "VOCAB_MIN_RATE")
 MAX_N = 6  # longest taxonomy name considered for the prose list, in tokens
 
 LABEL = re.compile(r'<label type="([^"]*)">(.*?)</label>', re.S)
 TAG = re.compile(r"<[^>]+>")
 
 
-def read_cvs(path):
+def read_cvs(path, leave_out=frozenset()):
     cvs = []
     with zipfile.ZipFile(path) as z:
         for name in sorted(n for n in z.namelist()
-                           if n.endswith(".xml") and "__MACOSX" not in n):
+                           if n.endswith(".xml") and "__MACOSX" not in n
+                           and os.path.basename(n) not in leave_out):
             xml = z.read(name).decode("utf-8", errors="replace")
             body = xml.split("<cv>", 1)[-1].rsplit("</cv>", 1)[0]
             labels = [(t, html.unescape(TAG.sub("", x)).strip()) for t, x in LABEL.findall(body)]
@@ -116,10 +119,19 @@ def main():
         "545_cvs_train_v2.zip"))
     ap.add_argument("--skills", default=os.path.join(root, "data", "skills.tsv"))
     ap.add_argument("--out", default=os.path.join(root, "data", "skills_learned.tsv"))
+    ap.add_argument("--exclude-cvs", default="",
+                    help="CV file names of the zip to leave out (cross-validation folds)")
+    ap.add_argument("--params", default="",
+                    help="threshold overrides, e.g. VOCAB_MIN_RATE=0.5,VOCAB_MIN_DF=1")
     args = ap.parse_args()
+    for kv in filter(None, args.params.split(",")):
+        k, v = kv.split("=")
+        if k not in THRESHOLDS:
+            sys.exit(f"unknown threshold {k}")
+        globals()[k] = type(globals()[k])(v)
     if "set_aside_test" in os.path.basename(args.train):
         sys.exit("learn_skills.py: refusing the test split")
-    cvs = read_cvs(args.train)
+    cvs = read_cvs(args.train, set(filter(None, args.exclude_cvs.split(","))))
     docs = [(grams(ktoks(text), MAX_N), [ktoks(g) for g in gold], [ktoks(g) for g in soft])
             for text, gold, soft in cvs]
 

@@ -57,6 +57,7 @@ ATTRIBUTION = [
 ]
 
 COMMON_MIN = 20
+LEARNED_COMMON = "learned vocabulary, common word"  # the string taxonomy.c tests
 COMMON_MIN_ALIAS = 3  # one-word ESCO altLabels this common in ESCO's prose are dropped
 
 # Curated groups: the parents that neither ESCO nor O*NET name the way a job ad does.
@@ -524,7 +525,14 @@ def main():
         sid = "learned:" + slug(form)
         while sid in ids:
             sid += "-"
-        s = Skill(sid, form, "matchd", "learned vocabulary", order())
+        # A one-word phrase that is a common English word ("design", "development", "testing")
+        # is a skill in a CV's skills list but not something a job description asks for by
+        # itself: taxonomy.c leaves rows of this category out of job-description extraction.
+        t = tokens(form)
+        cat = "learned vocabulary"
+        if len(t) == 1 and common[t[0]] >= COMMON_MIN:
+            cat = LEARNED_COMMON
+        s = Skill(sid, form, "matchd", cat, order())
         ids[sid] = s
         claimed[k] = sid
         skills.append(s)

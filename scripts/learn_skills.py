@@ -19,7 +19,7 @@ equals, contains or lies inside one of that CV's gold skills. Two kinds of line 
           taxonomy keeps the name, but flags it needs_context: it is then reported only in a
           skills section, after a "Skills:" label or in a list next to another skill.
   vocab   a gold skill phrase of at most VOCAB_MAX_TOKENS tokens, labelled in at least
-          VOCAB_MIN_DF training CVs and in at least VOCAB_MIN_RATE of the CVs where it occurs,
+          VOCAB_MIN_DF training CV(s) and in at least VOCAB_MIN_RATE of the CVs where it occurs,
           that no taxonomy name covers ("SAP", "J2EE", "web development"). It becomes a taxonomy
           row learned:<slug>, labelled with its most common written form.
 
@@ -40,7 +40,7 @@ SKILL_TYPES = ("Tech Tools", "Job Specific Skills")
 PROSE_MIN_OCC = 4
 PROSE_MAX_RATE = 0.3
 VOCAB_MAX_TOKENS = 4
-VOCAB_MIN_DF = 2
+VOCAB_MIN_DF = 1
 VOCAB_MIN_RATE = 0.35
 THRESHOLDS = ("PROSE_MIN_OCC", "PROSE_MAX_RATE", "VOCAB_MAX_TOKENS", "VOCAB_MIN_DF",
               "VOCAB_MIN_RATE")
@@ -103,8 +103,11 @@ def taxonomy_names(path):
                 continue
             # Names already flagged needs_context are kept, so that a second run (on the
             # skills.tsv this file went into) gives the same bytes.
+            group = col[0].startswith(("esco-group:", "onet-cat:"))
             for nm in [col[1]] + [a for a in col[5].split("|") if a]:
                 kt = ktoks(nm)
+                if group and len(kt) == 1:
+                    continue  # taxonomy.c never matches one-word group names ("programming")
                 if kt and len(kt) <= MAX_N:
                     names.setdefault(kt, (nm, col[1]))
     return names

@@ -1133,7 +1133,7 @@ int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *te
 	/* Sections are recomputed incrementally: candidates come in text order. */
 	for (size_t i = 0; i < c.n; i++) {
 		const struct cand *x = &c.v[i];
-		if (!x->ok)
+		if (!x->ok || strcmp(t->skills[x->skill].category, CV_TAXONOMY_LEARNED_COMMON) == 0)
 			continue;
 		int sec = section_at(text, x->start);
 		if (sec == 2)

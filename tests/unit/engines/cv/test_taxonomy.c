@@ -271,6 +271,20 @@ Test(cv_taxonomy, jd_cues)
 	cr_assert_eq(kind_of(&r, "Python"), 0, "benefits are not requirements");
 }
 
+Test(cv_taxonomy, jd_leaves_out_common_learned_words)
+{
+	const char *jd = "Requirements\n"
+	                 "- Strong development and testing skills in Core Java and EJB.\n";
+	struct reqs r = extract(jd, strlen(jd));
+	cr_assert_eq(kind_of(&r, "Core Java"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "EJB"), CV_REQ_MUST);
+	int dev = named("development");
+	cr_assert_str_eq(tax.skills[dev].category, CV_TAXONOMY_LEARNED_COMMON);
+	cr_assert_eq(kind_of(&r, "development"), 0, "a common word is not a requirement by itself");
+	cr_assert(found("Skills: development, testing, Core Java", false, "development"),
+	          "in a CV's skills list it is a skill");
+}
+
 Test(cv_taxonomy, jd_real_java_developer)
 {
 	size_t len;

@@ -974,8 +974,9 @@ static bool list_item_ok(const char *s, size_t n)
 		in = !sp;
 		letter |= (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80;
 	}
+	/* A ')' left over is the end of a parenthesis opened on the line before ("1 year)"). */
 	if (!letter || n < 2 || n > LIST_ITEM_MAX || words > 3 || memchr(s, '/', n) ||
-	    icase_contains(s, n, "www.") || icase_contains(s, n, "http"))
+	    memchr(s, ')', n) || icase_contains(s, n, "www.") || icase_contains(s, n, "http"))
 		return false;
 	/* A lower-case function word starts a phrase, not a name ("as Item Categories"). */
 	static const char *const lead[] = { "and ", "as ", "the ", "with ", "including ",

@@ -100,7 +100,10 @@ Test(cv_skills, list_items_and_mentions)
 	                   "Summary\n"
 	                   "I like to read, to travel, and to cook for friends.\n"
 	                   "Technical Skills: Java, Ryze, FeedBlitz (Less than 1 year), Flickr\n"
-	                   "Tools: MS Office, UML\n";
+	                   "Tools: MS Office, UML\n"
+	                   "Skills\n"
+	                   "Perl (Less than\n"
+	                   "1 year), Ning, Delicious Library\n";
 	struct cv_requirements q;
 	cv_requirements_init(&q);
 	struct cv_input in = {
@@ -113,6 +116,10 @@ Test(cv_skills, list_items_and_mentions)
 	cr_assert(found_skill(&r, "Flickr", NULL));
 	cr_assert(found_skill(&r, "Java", NULL));
 	cr_assert_not(found_skill(&r, "to travel", NULL), "prose is not a skills list");
+	cr_assert(found_skill(&r, "Ning", NULL), "an item of a Skills section");
+	cr_assert(found_skill(&r, "Delicious Library", NULL));
+	for (size_t i = 0; i < r.n_skills; i++)
+		cr_assert_null(strchr(r.skills[i].name, ')'), "%s", r.skills[i].name);
 	const char *w = NULL;
 	cr_assert(found_skill(&r, "unified modelling language", &w));
 	cr_assert_str_eq(w, "UML", "the mention as written");

@@ -916,6 +916,11 @@ static int put_found(struct cv_result *r, const struct doc *d, const struct cv_t
 	if (!r->skills)
 		return MD_ENOMEM;
 	for (size_t i = 0; i < nc; i++) {
+		/* Human languages (ESCO's "languages" group: English, French) are the languages
+		 * section's, with their levels; as skills they would be listed twice. A requirement
+		 * naming one is still judged from the candidates. */
+		if (strcmp(t->skills[c[i].skill].category, "languages") == 0)
+			continue;
 		struct cv_skill_found *f = &r->skills[r->n_skills++];
 		display_name(t, c[i].skill, f->name, sizeof f->name);
 		const char *id = t->skills[c[i].skill].id;
@@ -987,7 +992,8 @@ static bool list_item_ok(const char *s, size_t n)
 	return true;
 }
 
-static void add_list_item(struct cv_result *r, const char *s, size_t n, size_t *added)
+static void add_list_item(struct cv_result *r, const struct cv_taxonomy *t, const char *s, size_t n,
+                          size_t *added)
 {
 	while (n && (*s == ' ' || *s == '-' || *s == '*' || *s == ':')) {
 		s++;
@@ -996,6 +1002,13 @@ static void add_list_item(struct cv_result *r, const char *s, size_t n, size_t *
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '.' || s[n - 1] == ':'))
 		n--;
 	if (!list_item_ok(s, n) || *added >= MAX_LIST_SKILLS)
+		return;
+	/* A name the taxonomy knows was reported, or left out on purpose (a language, an
+	 * ambiguous word): the list does not bring it back. */
+	char name[LIST_ITEM_MAX + 1];
+	memcpy(name, s, n);
+	name[n] = '\0';
+	if (cv_taxonomy_lookup(t, name) >= 0)
 		return;
 	for (size_t k = 0; k < r->n_skills; k++) {
 		const struct cv_skill_found *f = &r->skills[k];
@@ -1011,7 +1024,8 @@ static void add_list_item(struct cv_result *r, const char *s, size_t n, size_t *
 }
 
 /* Splits s[0..n) at list separators into items; a parenthesis is dropped with its content. */
-static void list_items(struct cv_result *r, const char *s, size_t n, size_t *added)
+static void list_items(struct cv_result *r, const struct cv_taxonomy *t, const char *s, size_t n,
+                       size_t *added)
 {
 	/* A list has at least three items: two separators before any run of two spaces. */
 	size_t seps = 0;
@@ -1040,7 +1054,7 @@ static void list_items(struct cv_result *r, const char *s, size_t n, size_t *add
 			continue;
 		if (end || c == ',' || c == ';' || c == '|' || bullet) {
 			if (!too_long)
-				add_list_item(r, item, il, added);
+				add_list_item(r, t, item, il, added);
 			il = 0;
 			too_long = false;
 			depth = 0;
@@ -1057,7 +1071,7 @@ static void list_items(struct cv_result *r, const char *s, size_t n, size_t *add
 	}
 }
 
-static void list_skills(struct cv_result *r, const struct doc *d)
+static void list_skills(struct cv_result *r, const struct cv_taxonomy *t, const struct doc *d)
 {
 	size_t added = 0;
 	for (size_t i = 0; i < d->n_lines; i++) {
@@ -1067,7 +1081,7 @@ static void list_skills(struct cv_result *r, const struct doc *d)
 		if (l->heading || n == 0)
 			continue;
 		if (l->kind == CV_SEC_SKILLS) {
-			list_items(r, s, n, &added);
+			list_items(r, t, s, n, &added);
 			continue;
 		}
 		/* "Technical Skills: Java, C++": a label of at most three words naming skills. */
@@ -1078,7 +1092,7 @@ static void list_skills(struct cv_result *r, const struct doc *d)
 		for (size_t k = 0; k < ln; k++)
 			words += s[k] != ' ' && (k == 0 || s[k - 1] == ' ');
 		if (words <= 3 && icase_contains(s, ln, "skill"))
-			list_items(r, colon + 1, n - ln - 1, &added);
+			list_items(r, t, colon + 1, n - ln - 1, &added);
 	}
 }
 
@@ -1119,7 +1133,7 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 	builtin_extra(t, d, lit + nq, &nb, blocks, tmp);
 	rc = put_found(r, d, t, c, nc, lit, nq + nb);
 	if (!rc) {
-		list_skills(r, d);
+		list_skills(r, t, d);
 		md_qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
 	}
 out:

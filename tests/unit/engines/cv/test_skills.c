@@ -103,7 +103,8 @@ Test(cv_skills, list_items_and_mentions)
 	                   "Tools: MS Office, UML\n"
 	                   "Skills\n"
 	                   "Perl (Less than\n"
-	                   "1 year), Ning, Delicious Library\n";
+	                   "1 year), Ning, Delicious Library\n"
+	                   "English, French, Haskell\n";
 	struct cv_requirements q;
 	cv_requirements_init(&q);
 	struct cv_input in = {
@@ -118,6 +119,9 @@ Test(cv_skills, list_items_and_mentions)
 	cr_assert_not(found_skill(&r, "to travel", NULL), "prose is not a skills list");
 	cr_assert(found_skill(&r, "Ning", NULL), "an item of a Skills section");
 	cr_assert(found_skill(&r, "Delicious Library", NULL));
+	cr_assert(found_skill(&r, "Haskell", NULL));
+	cr_assert_not(found_skill(&r, "English", NULL), "languages are the languages section's");
+	cr_assert_not(found_skill(&r, "French", NULL));
 	for (size_t i = 0; i < r.n_skills; i++)
 		cr_assert_null(strchr(r.skills[i].name, ')'), "%s", r.skills[i].name);
 	const char *w = NULL;

@@ -3,7 +3,8 @@
 how its thresholds were chosen without looking at the test split.
 
 Usage: bench/cv_eval_folds.py DRIVER [PARAMS...]   (DRIVER: build/cv_eval_driver, built by
-bench/cv_eval.sh; each PARAMS is a learn_skills.py --params string, "" for the defaults)
+bench/cv_eval.sh; each PARAMS is a learn_skills.py --params string, "" for the defaults,
+optionally followed by " build:" and build_skills.py options, e.g. " build:--common-context")
 
 For each fold (CV i goes to fold i % 5 of the sorted file names) the vocabulary and the prose
 list are learned from the other folds, the taxonomy is rebuilt with them into a scratch
@@ -40,14 +41,15 @@ def main():
                     for n in held:
                         out.writestr(n, data[n])
                 learned = os.path.join(tmp, "learned.tsv")
+                learn_p, _, build_p = p.partition(" build:")
                 skills = os.path.join(tmp, "skills.tsv")
                 subprocess.run([PY, os.path.join(ROOT, "scripts", "learn_skills.py"),
                                 "--exclude-cvs", ",".join(os.path.basename(n) for n in held),
-                                "--params", p, "--out", learned], check=True,
+                                "--params", learn_p, "--out", learned], check=True,
                                capture_output=True)
                 subprocess.run([PY, os.path.join(ROOT, "scripts", "build_skills.py"),
-                                "--learned", learned, "--out", skills], check=True,
-                               capture_output=True)
+                                "--learned", learned, "--out", skills] + build_p.split(),
+                               check=True, capture_output=True)
                 out = subprocess.run([PY, os.path.join(ROOT, "bench", "cv_eval.py"), driver, fz,
                                       skills], check=True, capture_output=True, text=True).stdout
                 rep = json.loads(out)

@@ -391,6 +391,8 @@ def main():
     ap.add_argument("--exclude", default=os.path.join(root, "data", "skills_exclude.tsv"))
     ap.add_argument("--learned", default=os.path.join(root, "data", "skills_learned.tsv"),
                     help="prose names and vocabulary from scripts/learn_skills.py ('' for none)")
+    ap.add_argument("--common-context", action="store_true",
+                    help="learned one-word common-English rows match only in a skills context")
     args = ap.parse_args()
     ex = read_exclusions(args.exclude)
     prose, vocab = read_learned(args.learned) if args.learned else (set(), [])
@@ -533,6 +535,8 @@ def main():
         if len(t) == 1 and common[t[0]] >= COMMON_MIN:
             cat = LEARNED_COMMON
         s = Skill(sid, form, "matchd", cat, order())
+        if cat == LEARNED_COMMON and args.common_context:
+            s.ctx.add(form)
         ids[sid] = s
         claimed[k] = sid
         skills.append(s)

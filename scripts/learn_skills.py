@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from build_skills import key, stem, tokens  # noqa: E402  (the same normalisation)
 
 SKILL_TYPES = ("Tech Tools", "Job Specific Skills")
-PROSE_MIN_OCC = 4
+PROSE_MIN_OCC = 2
 PROSE_MAX_RATE = 0.3
 VOCAB_MAX_TOKENS = 4
 VOCAB_MIN_DF = 1

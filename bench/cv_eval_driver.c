@@ -1,7 +1,9 @@
 /*
  * cv_eval_driver: runs the CV engine (cv_match, no requirements) on plain-text CVs and prints
- * one JSON object per file on stdout: {"file", "ms", "result"} where result is the API's
- * result object (cv_result_to_json). Used by bench/cv_eval.sh and bench/cv_speed.sh; built
+ * one JSON object per file on stdout: {"file", "ms", "result", "skills_as_written"} where result
+ * is the API's result object (cv_result_to_json) and skills_as_written lists, for each of
+ * result.skills_found in order, its first mention as written in the text (the name when the
+ * engine has none). Used by bench/cv_eval.sh and bench/cv_speed.sh; built
  * against build/libmatchd.a by those scripts.
  *
  * Usage: cv_eval_driver [-t skills.tsv] [-j job_description.txt] [-r N] file.txt...
@@ -116,8 +118,14 @@ int main(int argc, char **argv)
 				cv_result_release(&r);
 		}
 		qsort(times, (size_t)reps, sizeof *times, cmp_double);
-		json_t *o = json_pack("{s:s,s:f,s:o}", "file", argv[i], "ms", times[reps / 2],
-		                      "result", cv_result_to_json(&r));
+		/* The skills as the CV writes them (not part of the API's result). */
+		json_t *written = json_array();
+		for (size_t k = 0; k < r.n_skills; k++)
+			json_array_append_new(written, json_string(r.skills[k].as_written[0]
+			                                                   ? r.skills[k].as_written
+			                                                   : r.skills[k].name));
+		json_t *o = json_pack("{s:s,s:f,s:o,s:o}", "file", argv[i], "ms", times[reps / 2],
+		                      "result", cv_result_to_json(&r), "skills_as_written", written);
 		char *s = json_dumps(o, JSON_COMPACT);
 		puts(s);
 		free(s);

@@ -57,6 +57,7 @@ ATTRIBUTION = [
 ]
 
 COMMON_MIN = 20
+LEARNED_COMMON = "learned vocabulary, common word"  # the string taxonomy.c tests
 COMMON_MIN_ALIAS = 3  # one-word ESCO altLabels this common in ESCO's prose are dropped
 
 # Curated groups: the parents that neither ESCO nor O*NET name the way a job ad does.
@@ -237,6 +238,25 @@ def read_exclusions(path):
     return ex
 
 
+def read_learned(path):
+    """The prose names (as keys) and vocabulary phrases of data/skills_learned.tsv."""
+    prose, vocab = set(), []
+    if not os.path.exists(path):
+        return prose, vocab
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if line.startswith("#") or parts[0] == "kind" or len(parts) < 2:
+                continue
+            if parts[0] == "prose":
+                prose.add(key(parts[1]))
+            elif parts[0] == "vocab":
+                vocab.append(parts[1])
+            else:
+                sys.exit(f"{path}: bad line: {line!r}")
+    return prose, vocab
+
+
 def esco_collections(src):
     ids = set()
     for name in ("digitalSkillsCollection_en.csv", "languageSkillsCollection_en.csv",
@@ -369,8 +389,13 @@ def main():
     ap.add_argument("--src", default=os.path.join(root, "..", "shared", "data", "cv", "skills"))
     ap.add_argument("--out", default=os.path.join(root, "data", "skills.tsv"))
     ap.add_argument("--exclude", default=os.path.join(root, "data", "skills_exclude.tsv"))
+    ap.add_argument("--learned", default=os.path.join(root, "data", "skills_learned.tsv"),
+                    help="prose names and vocabulary from scripts/learn_skills.py ('' for none)")
+    ap.add_argument("--common-context", action="store_true",
+                    help="learned one-word common-English rows match only in a skills context")
     args = ap.parse_args()
     ex = read_exclusions(args.exclude)
+    prose, vocab = read_learned(args.learned) if args.learned else (set(), [])
     n = [0]
 
     def order():
@@ -494,13 +519,36 @@ def main():
                 keep.append(a)
         s.aliases = keep
 
-    # needs_context: reviewed names, one- or two-letter names, product names that are common
+    # Learned vocabulary (training gold phrases no name covers) becomes rows of its own.
+    for form in vocab:
+        k = key(form)
+        if not k or k in claimed:
+            continue
+        sid = "learned:" + slug(form)
+        while sid in ids:
+            sid += "-"
+        # A one-word phrase that is a common English word ("design", "development", "testing")
+        # is a skill in a CV's skills list but not something a job description asks for by
+        # itself: taxonomy.c leaves rows of this category out of job-description extraction.
+        t = tokens(form)
+        cat = "learned vocabulary"
+        if len(t) == 1 and common[t[0]] >= COMMON_MIN:
+            cat = LEARNED_COMMON
+        s = Skill(sid, form, "matchd", cat, order())
+        if cat == LEARNED_COMMON and args.common_context:
+            s.ctx.add(form)
+        ids[sid] = s
+        claimed[k] = sid
+        skills.append(s)
+
+    # needs_context: learned prose names, reviewed names, one- or two-letter names, product names that are common
     # English words.
     for s in skills:
         for name in [s.label] + s.aliases:
             nf = name.casefold()
             letters = re.sub(r"[^\w+#]", "", nf)
-            if (s.label.casefold(), nf) in ex["context"] or ("*", nf) in ex["context"]:
+            if (s.label.casefold(), nf) in ex["context"] or ("*", nf) in ex["context"] \
+                    or key(name) in prose:
                 s.ctx.add(name)
             elif ("*", nf) in ex["keep"] and nf not in ("go",):
                 continue

@@ -580,11 +580,13 @@ out:
 
 #define MAX_TAX_HITS 20000 /* mentions kept per CV; more add nothing a recruiter reads */
 #define MAX_JD_REQS 40     /* skill requirements taken from a job description */
+#define MAX_LIST_SKILLS 64 /* unknown names taken from skills lists, per CV */
 
 struct tax_hit {
 	int skill;
 	size_t line;
 	size_t off; /* in the line's normalised text */
+	size_t len; /* of the mention */
 };
 
 struct tax_scan {
@@ -600,6 +602,7 @@ struct tax_cand {
 	size_t ev_line[CV_MAX_EVIDENCE];
 	size_t ev_off[CV_MAX_EVIDENCE];
 	size_t n_ev;
+	size_t first_line, first_off, first_len; /* the first mention in text order */
 };
 
 /* A skill requirement, from the caller or from the job description. */
@@ -627,7 +630,7 @@ static int tax_collect(void *ctx, const struct cv_skill_hit *h)
 	}
 	size_t off = s->base + h->offset;
 	size_t li = line_at(s->d, s->page, off, false);
-	s->v[s->n++] = (struct tax_hit){ h->skill, li, off - s->d->lines[li].orig_off };
+	s->v[s->n++] = (struct tax_hit){ h->skill, li, off - s->d->lines[li].orig_off, h->len };
 	return 0;
 }
 
@@ -677,6 +680,9 @@ static size_t tax_cands(const struct doc *d, const struct tax_hit *h, size_t n, 
 		struct tax_cand *x = &c[nc++];
 		memset(x, 0, sizeof *x);
 		x->skill = h[i].skill;
+		x->first_line = h[i].line;
+		x->first_off = h[i].off;
+		x->first_len = h[i].len;
 		memset(blocks, 0, (d->n_ranges ? d->n_ranges : 1) * sizeof *blocks);
 		for (; i < n && h[i].skill == x->skill; i++) {
 			if (d->lines[h[i].line].block >= 0)
@@ -903,18 +909,28 @@ static void builtin_extra(const struct cv_taxonomy *t, const struct doc *d, stru
 	}
 }
 
-static int put_found(struct cv_result *r, const struct cv_taxonomy *t, const struct tax_cand *c,
-                     size_t nc, const struct skill_cand *lit, size_t nl)
+static int put_found(struct cv_result *r, const struct doc *d, const struct cv_taxonomy *t,
+                     const struct tax_cand *c, size_t nc, const struct skill_cand *lit, size_t nl)
 {
-	r->skills = md_calloc(nc + nl + 1, sizeof *r->skills);
+	r->skills = md_calloc(nc + nl + MAX_LIST_SKILLS + 1, sizeof *r->skills);
 	if (!r->skills)
 		return MD_ENOMEM;
 	for (size_t i = 0; i < nc; i++) {
+		/* Human languages (ESCO's "languages" group: English, French) are the languages
+		 * section's, with their levels; as skills they would be listed twice. A requirement
+		 * naming one is still judged from the candidates. */
+		if (strcmp(t->skills[c[i].skill].category, "languages") == 0)
+			continue;
 		struct cv_skill_found *f = &r->skills[r->n_skills++];
 		display_name(t, c[i].skill, f->name, sizeof f->name);
 		const char *id = t->skills[c[i].skill].id;
 		copy_trunc(f->id, sizeof f->id, id, strlen(id));
 		f->years = c[i].years;
+		const struct line *l = &d->lines[c[i].first_line];
+		/* A mention may run over a line break ("Google Cloud\nPlatform"): bound by the page. */
+		if (l->orig_off + c[i].first_off + c[i].first_len <= d->orig[l->page].len)
+			copy_trunc(f->as_written, sizeof f->as_written,
+			           line_orig(d, l) + c[i].first_off, c[i].first_len);
 	}
 	for (size_t i = 0; i < nl; i++) {
 		if (!lit[i].found)
@@ -930,6 +946,154 @@ static int put_found(struct cv_result *r, const struct cv_taxonomy *t, const str
 	}
 	md_qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
 	return 0;
+}
+
+/*
+ * Skills lists. In a Skills section, or after a "Skills:" label, a short item between commas
+ * ("Ryze, FeedBlitz, Ning, Flickr") is a skill even when the taxonomy does not know it: on
+ * dotin's 310 training CVs 85% of such items are labelled skills. An item is 1 to 4 words with
+ * a letter, without its parenthesis ("C++ (Less than 1 year)"); a run of two spaces ends the
+ * list (plain-text exports put fields side by side that way). Items a found skill already
+ * covers are not repeated.
+ */
+#define LIST_ITEM_MAX 48 /* bytes; a longer "item" is prose */
+
+static bool icase_contains(const char *s, size_t n, const char *w)
+{
+	size_t k = strlen(w);
+	for (size_t i = 0; k && i + k <= n; i++)
+		if (strncasecmp(s + i, w, k) == 0)
+			return true;
+	return false;
+}
+
+static bool list_item_ok(const char *s, size_t n)
+{
+	size_t words = 0;
+	bool letter = false, in = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool sp = c == ' ';
+		if (!sp && !in)
+			words++;
+		in = !sp;
+		letter |= (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80;
+	}
+	/* A ')' left over is the end of a parenthesis opened on the line before ("1 year)"). */
+	if (!letter || n < 2 || n > LIST_ITEM_MAX || words > 3 || memchr(s, '/', n) ||
+	    memchr(s, ')', n) || icase_contains(s, n, "www.") || icase_contains(s, n, "http"))
+		return false;
+	/* A lower-case function word starts a phrase, not a name ("as Item Categories"). */
+	static const char *const lead[] = { "and ", "as ", "the ", "with ", "including ",
+		                            "of ",  "in ", "for ", "on ",   "to " };
+	for (size_t k = 0; k < ARRAY_SIZE(lead); k++)
+		if (n > strlen(lead[k]) && strncmp(s, lead[k], strlen(lead[k])) == 0)
+			return false;
+	return true;
+}
+
+static void add_list_item(struct cv_result *r, const struct cv_taxonomy *t, const char *s, size_t n,
+                          size_t *added)
+{
+	while (n && (*s == ' ' || *s == '-' || *s == '*' || *s == ':')) {
+		s++;
+		n--;
+	}
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '.' || s[n - 1] == ':'))
+		n--;
+	if (!list_item_ok(s, n) || *added >= MAX_LIST_SKILLS)
+		return;
+	/* A name the taxonomy knows was reported, or left out on purpose (a language, an
+	 * ambiguous word): the list does not bring it back. */
+	char name[LIST_ITEM_MAX + 1];
+	memcpy(name, s, n);
+	name[n] = '\0';
+	if (cv_taxonomy_lookup(t, name) >= 0)
+		return;
+	for (size_t k = 0; k < r->n_skills; k++) {
+		const struct cv_skill_found *f = &r->skills[k];
+		const char *w = f->as_written[0] ? f->as_written : f->name;
+		if (icase_contains(s, n, w) || (strlen(w) == n && strncasecmp(w, s, n) == 0))
+			return;
+	}
+	struct cv_skill_found *f = &r->skills[r->n_skills++];
+	memset(f, 0, sizeof *f);
+	copy_trunc(f->name, sizeof f->name, s, n);
+	copy_trunc(f->as_written, sizeof f->as_written, s, n);
+	(*added)++;
+}
+
+/* Splits s[0..n) at list separators into items; a parenthesis is dropped with its content. */
+static void list_items(struct cv_result *r, const struct cv_taxonomy *t, const char *s, size_t n,
+                       size_t *added)
+{
+	/* A list has at least three items: two separators before any run of two spaces. */
+	size_t seps = 0;
+	for (size_t i = 0; i < n && !(s[i] == ' ' && i + 1 < n && s[i + 1] == ' ' && i > 0); i++)
+		seps += s[i] == ',' || s[i] == ';' || s[i] == '|';
+	if (seps < 2)
+		return;
+	size_t depth = 0;
+	char item[LIST_ITEM_MAX * 2];
+	size_t il = 0;
+	bool too_long = false;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned char c = i < n ? (unsigned char)s[i] : ',';
+		bool bullet = c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+		              (unsigned char)s[i + 2] == 0xA2;
+		bool end = i == n || (c == ' ' && i + 1 < n && s[i + 1] == ' ' && il > 0);
+		if (c == '(') {
+			depth++;
+			continue;
+		}
+		if (c == ')' && depth) {
+			depth--;
+			continue;
+		}
+		if (depth && !end)
+			continue;
+		if (end || c == ',' || c == ';' || c == '|' || bullet) {
+			if (!too_long)
+				add_list_item(r, t, item, il, added);
+			il = 0;
+			too_long = false;
+			depth = 0;
+			if (bullet)
+				i += 2;
+			if (end && i < n)
+				return; /* two spaces: the list is over */
+			continue;
+		}
+		if (il < sizeof item)
+			item[il++] = (char)c;
+		else
+			too_long = true;
+	}
+}
+
+static void list_skills(struct cv_result *r, const struct cv_taxonomy *t, const struct doc *d)
+{
+	size_t added = 0;
+	for (size_t i = 0; i < d->n_lines; i++) {
+		const struct line *l = &d->lines[i];
+		const char *s = line_orig(d, l);
+		size_t n = l->orig_len;
+		if (l->heading || n == 0)
+			continue;
+		if (l->kind == CV_SEC_SKILLS) {
+			list_items(r, t, s, n, &added);
+			continue;
+		}
+		/* "Technical Skills: Java, C++": a label of at most three words naming skills. */
+		const char *colon = memchr(s, ':', MD_MIN(n, (size_t)40));
+		if (!colon)
+			continue;
+		size_t ln = (size_t)(colon - s), words = 0;
+		for (size_t k = 0; k < ln; k++)
+			words += s[k] != ' ' && (k == 0 || s[k - 1] == ' ');
+		if (words <= 3 && icase_contains(s, ln, "skill"))
+			list_items(r, t, colon + 1, n - ln - 1, &added);
+	}
 }
 
 static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct cv_input *in,
@@ -967,7 +1131,11 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 	for (size_t i = 0; i < nq; i++)
 		judge_tax(r, d, t, &tq[i], c, nc, lit[i].own.len || lit[i].def ? &lit[i] : NULL);
 	builtin_extra(t, d, lit + nq, &nb, blocks, tmp);
-	rc = put_found(r, t, c, nc, lit, nq + nb);
+	rc = put_found(r, d, t, c, nc, lit, nq + nb);
+	if (!rc) {
+		list_skills(r, t, d);
+		md_qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
+	}
 out:
 	for (size_t i = 0; lit && i < nq + nb; i++)
 		buf_release(&lit[i].own);

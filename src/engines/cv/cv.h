@@ -142,6 +142,9 @@ struct cv_skill_found {
 	char name[64];
 	char id[64];  /* taxonomy id ("onet:docker"); "" with the built-in table */
 	double years; /* 0 when no dated experience mentions it */
+	/* The first mention as the CV writes it ("MS Office" for Microsoft Office software); ""
+	 * with the built-in table. Not in the API's JSON: bench/cv_eval scores it. */
+	char as_written[64];
 };
 
 struct cv_section_found {

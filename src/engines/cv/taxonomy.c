@@ -20,7 +20,7 @@ struct cv_tx_entry {
 	uint8_t used;
 };
 
-enum { NAME_PREFIX = 1, NAME_CTX = 2, NAME_CASED = 4 };
+enum { NAME_PREFIX = 1, NAME_CTX = 2, NAME_CASED = 4, NAME_UPPER = 8 };
 
 #define KEY_MAX 512
 
@@ -346,6 +346,27 @@ static bool in_pipe_list(const char *list, const char *name)
 	return false;
 }
 
+/*
+ * An ambiguous name the taxonomy writes in capitals ("LESS", "GAMS", "ABL") is an acronym: it
+ * must be written in capitals in the text too, or "(Less than 1 year)" in an Indeed skills list
+ * would be the stylesheet language. True when s[0..n) has two or more letters, all upper case.
+ */
+static bool all_upper_n(const char *s, size_t n)
+{
+	size_t letters = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] >= 'a' && s[i] <= 'z')
+			return false;
+		letters += s[i] >= 'A' && s[i] <= 'Z';
+	}
+	return letters >= 2;
+}
+
+static bool all_upper(const char *s)
+{
+	return all_upper_n(s, strlen(s));
+}
+
 static int add_name(struct cv_taxonomy *t, struct toklist *l, int skill, const char *name,
                     const char *ctx_list)
 {
@@ -366,6 +387,8 @@ static int add_name(struct cv_taxonomy *t, struct toklist *l, int skill, const c
 		flags |= NAME_CTX;
 		if (name[0] >= 'A' && name[0] <= 'Z')
 			flags |= NAME_CASED;
+		if (all_upper(name))
+			flags |= NAME_UPPER;
 	}
 	char key[KEY_MAX];
 	bool existed;
@@ -780,8 +803,10 @@ static int scan(const struct cv_taxonomy *t, const char *s, size_t len, const st
 			const struct cv_tx_entry *e = name_get(t, key, n);
 			if (e && e->skill >= 0) {
 				const struct tok *a = &l->v[i], *z = &l->v[i + k - 1];
-				bool cased_ok = !(e->flags & NAME_CASED) ||
-				                (s[a->start] >= 'A' && s[a->start] <= 'Z');
+				bool cased_ok = (!(e->flags & NAME_CASED) ||
+				                 (s[a->start] >= 'A' && s[a->start] <= 'Z')) &&
+				                (!(e->flags & NAME_UPPER) ||
+				                 all_upper_n(s + a->start, z->end - a->start));
 				if (cased_ok && boundary_ok(s, len, a->start, z->end)) {
 					best = (struct cand){ e->skill,  i,
 						              i + k - 1, a->start,
@@ -1108,7 +1133,7 @@ int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *te
 	/* Sections are recomputed incrementally: candidates come in text order. */
 	for (size_t i = 0; i < c.n; i++) {
 		const struct cand *x = &c.v[i];
-		if (!x->ok)
+		if (!x->ok || strcmp(t->skills[x->skill].category, CV_TAXONOMY_LEARNED_COMMON) == 0)
 			continue;
 		int sec = section_at(text, x->start);
 		if (sec == 2)

@@ -23,7 +23,13 @@
  * section), on a line under a skills-like heading ("Skills", "Technical skills", "Tech stack",
  * "Languages", "Tools") or after a "Skills:"-like label on the same line, or in a list next to
  * another accepted skill (separated only by ',', ';', '/', '|', '&', bullets, parentheses,
- * "and", "or"). A capitalised ambiguous name ("Go") must also be capitalised in the text.
+ * "and", "or"). A capitalised ambiguous name ("Go") must also be capitalised in the text, and
+ * one written all in capitals ("LESS", "GAMS") must be all capitals there ("(Less than 1 year)"
+ * in an Indeed skills list is not the stylesheet language).
+ *
+ * Many of the ambiguous names come from data/skills_learned.tsv (scripts/learn_skills.py): taxonomy
+ * names that the labelled training CVs of dotin-resume-ner use in prose far more often than as a
+ * skill ("communication", "plan", "English").
  *
  * One-word names of ESCO skill groups and O*NET categories ("Skills", "Knowledge") are never
  * matched in text: in a CV they are headings.
@@ -45,6 +51,9 @@
 #define CV_TAXONOMY_MAX_SKILLS 1000000
 /* Names of more tokens than this are kept for display but never matched or looked up. */
 #define CV_TAXONOMY_MAX_TOKENS 12
+/* The category scripts/build_skills.py gives a learned one-word vocabulary row that is common
+ * English ("design", "testing"). */
+#define CV_TAXONOMY_LEARNED_COMMON "learned vocabulary, common word"
 
 struct cv_skill {
 	const char *id; /* "esco:<uuid>", "onet:docker", "ling:go", "matchd:relational-databases" */
@@ -152,8 +161,10 @@ double cv_taxonomy_credit(const struct cv_taxonomy *t, int required, int found);
 double cv_taxonomy_rarity(const struct cv_taxonomy *t, int skill);
 
 /*
- * Extracts the skills a job description asks for and classifies each from the cues of its
- * sentence or bullet, then of its section heading: "nice to have", "a plus", "bonus",
+ * Extracts the skills a job description asks for (skills of the category
+ * CV_TAXONOMY_LEARNED_COMMON, one common word learned from CV skills lists such as "design" or
+ * "development", are left out: a job ad uses them in prose) and classifies each from the cues
+ * of its sentence or bullet, then of its section heading: "nice to have", "a plus", "bonus",
  * "preferred", "ideally", "desirable", "advantage" -> CV_REQ_NICE; "required", "must", "you
  * have", "strong", "proficien", "essential" or no cue -> CV_REQ_MUST. Mentions in "Benefits",
  * "About us", "How to apply" sections are ignored. Each skill is reported once, at its first

@@ -2,7 +2,9 @@
 #include <criterion/criterion.h>
 
 #include "base/common.h"
+#include "engines/cv/cv.h"
 #include "engines/cv/skills.h"
+#include "engines/cv/taxonomy.h"
 
 static bool has(const char *text, const char *alias)
 {
@@ -56,4 +58,82 @@ Test(cv_skills, lookup_aliases)
 	size_t n;
 	cv_skill_table(&n);
 	cr_assert_geq(n, 60);
+}
+
+/*
+ * Skills lists through the whole engine (src/engines/cv/cv.c, with data/skills.tsv): short items
+ * of a skills list are skills even when the taxonomy does not know them; prose is not a list.
+ */
+static char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot open %s (run from the repository root)", path);
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *data = malloc((size_t)size + 1);
+	size_t n = fread(data, 1, (size_t)size, f);
+	data[n] = '\0';
+	fclose(f);
+	return data;
+}
+
+static bool found_skill(const struct cv_result *r, const char *name, const char **as_written)
+{
+	for (size_t i = 0; i < r->n_skills; i++)
+		if (strcmp(r->skills[i].name, name) == 0) {
+			if (as_written)
+				*as_written = r->skills[i].as_written;
+			return true;
+		}
+	return false;
+}
+
+Test(cv_skills, list_items_and_mentions)
+{
+	static struct cv_taxonomy t;
+	char *tsv = slurp_file("data/skills.tsv");
+	char err[200] = "";
+	cr_assert_eq(cv_taxonomy_load(&t, tsv, strlen(tsv), err, sizeof err), 0, "%s", err);
+	free(tsv);
+	const char *page = "Jane Doe\n"
+	                   "Summary\n"
+	                   "I like to read, to travel, and to cook for friends.\n"
+	                   "Technical Skills: Java, Ryze, FeedBlitz (Less than 1 year), Flickr\n"
+	                   "Tools: MS Office, UML\n"
+	                   "Skills\n"
+	                   "Perl (Less than\n"
+	                   "1 year), Ning, Delicious Library\n"
+	                   "English, French, Haskell\n";
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	struct cv_input in = {
+		.pages = &page, .n_pages = 1, .req = &q, .as_of = 20454, .taxonomy = &t
+	};
+	struct cv_result r, r2;
+	cr_assert_eq(cv_match(&in, &r), 0);
+	cr_assert(found_skill(&r, "Ryze", NULL));
+	cr_assert(found_skill(&r, "FeedBlitz", NULL), "the parenthesis is not part of the item");
+	cr_assert(found_skill(&r, "Flickr", NULL));
+	cr_assert(found_skill(&r, "Java", NULL));
+	cr_assert_not(found_skill(&r, "to travel", NULL), "prose is not a skills list");
+	cr_assert(found_skill(&r, "Ning", NULL), "an item of a Skills section");
+	cr_assert(found_skill(&r, "Delicious Library", NULL));
+	cr_assert(found_skill(&r, "Haskell", NULL));
+	cr_assert_not(found_skill(&r, "English", NULL), "languages are the languages section's");
+	cr_assert_not(found_skill(&r, "French", NULL));
+	for (size_t i = 0; i < r.n_skills; i++)
+		cr_assert_null(strchr(r.skills[i].name, ')'), "%s", r.skills[i].name);
+	const char *w = NULL;
+	cr_assert(found_skill(&r, "unified modelling language", &w));
+	cr_assert_str_eq(w, "UML", "the mention as written");
+	/* Determinism: the same input gives the same skills in the same order. */
+	cr_assert_eq(cv_match(&in, &r2), 0);
+	cr_assert_eq(r.n_skills, r2.n_skills);
+	for (size_t i = 0; i < r.n_skills; i++)
+		cr_assert_str_eq(r.skills[i].name, r2.skills[i].name);
+	cv_result_release(&r);
+	cv_result_release(&r2);
+	cv_requirements_release(&q);
+	cv_taxonomy_release(&t);
 }

@@ -271,6 +271,20 @@ Test(cv_taxonomy, jd_cues)
 	cr_assert_eq(kind_of(&r, "Python"), 0, "benefits are not requirements");
 }
 
+Test(cv_taxonomy, jd_leaves_out_common_learned_words)
+{
+	const char *jd = "Requirements\n"
+	                 "- Strong development and testing skills in Core Java and EJB.\n";
+	struct reqs r = extract(jd, strlen(jd));
+	cr_assert_eq(kind_of(&r, "Core Java"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "EJB"), CV_REQ_MUST);
+	int dev = named("development");
+	cr_assert_str_eq(tax.skills[dev].category, CV_TAXONOMY_LEARNED_COMMON);
+	cr_assert_eq(kind_of(&r, "development"), 0, "a common word is not a requirement by itself");
+	cr_assert(found("Skills: development, testing, Core Java", false, "development"),
+	          "in a CV's skills list it is a skill");
+}
+
 Test(cv_taxonomy, jd_real_java_developer)
 {
 	size_t len;
@@ -302,6 +316,30 @@ Test(cv_taxonomy, jd_real_front_end)
 	cr_assert_eq(kind_of(&r, "HTML"), CV_REQ_MUST);
 	cr_assert_eq(kind_of(&r, "JavaScript frameworks"), CV_REQ_MUST);
 	md_free(jd);
+}
+
+/*
+ * data/skills_learned.tsv (scripts/learn_skills.py, dotin's training split): names the training
+ * CVs use in prose ("plan", "history") match only in a skills context; gold phrases no name
+ * covered ("EJB", "Core Java") are rows of their own; soft skills stay skills.
+ */
+Test(cv_taxonomy, learned_prose_and_vocabulary)
+{
+	cr_assert_not(found("I made a plan to study the history of the region.", false, "plan"));
+	cr_assert_not(found("I made a plan to study the history of the region.", false, "history"));
+	int ejb = named("EJB");
+	cr_assert_eq(strncmp(tax.skills[ejb].id, "learned:", 8), 0, "%s", tax.skills[ejb].id);
+	cr_assert(found("Developed the portal with EJB on WebLogic.", false, "EJB"));
+	cr_assert(found("Good communication skills and teamwork", false, "communication skills"),
+	          "a soft skill is not a prose word: a job may require it");
+}
+
+Test(cv_taxonomy, capital_acronyms_need_capitals)
+{
+	const char *t = "SKILLS\nC++ (Less than 1 year), DATABASES (Less than 1 year), python";
+	cr_assert_not(found(t, false, "LESS"), "\"Less than 1 year\" is not the CSS language");
+	cr_assert(found("Skills: LESS, Sass, CSS", false, "LESS"));
+	cr_assert_not(found("Skills: less, Sass, CSS", false, "LESS"));
 }
 
 Test(cv_taxonomy, load_errors)

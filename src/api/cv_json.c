@@ -530,6 +530,8 @@ json_t *cv_result_to_json(const struct cv_result *r)
 			put(s, "name", json_string(r->skills[i].name), &ok);
 			if (r->skills[i].id[0])
 				put(s, "id", json_string(r->skills[i].id), &ok);
+			if (r->skills[i].as_written[0])
+				put(s, "as_written", json_string(r->skills[i].as_written), &ok);
 			put(s, "years", json_real(round_to(r->skills[i].years, 0.1)), &ok);
 		}
 		append(skills, s, &ok);

@@ -33,6 +33,12 @@ def test_relational_databases_met_through_postgresql(client):
     assert q["matched_by"] in q["to_change"], q
     ids = {s.get("id") for s in res["skills_found"]}
     assert "onet:kubernetes" in ids, res["skills_found"]
+    # Each skill also carries the CV's own wording, found verbatim in the CV's text.
+    k8s = next(s for s in res["skills_found"] if s.get("id") == "onet:kubernetes")
+    assert k8s["as_written"].lower() in ("kubernetes", "k8s"), k8s
+    written = [s for s in res["skills_found"] if "as_written" in s]
+    assert len(written) * 2 >= len(res["skills_found"]), res["skills_found"]
+    assert all(s["as_written"] for s in written), written
 
 
 def test_requirements_from_the_job_description(client):

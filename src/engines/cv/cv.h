@@ -143,7 +143,7 @@ struct cv_skill_found {
 	char id[64];  /* taxonomy id ("onet:docker"); "" with the built-in table */
 	double years; /* 0 when no dated experience mentions it */
 	/* The first mention as the CV writes it ("MS Office" for Microsoft Office software); ""
-	 * with the built-in table. Not in the API's JSON: bench/cv_eval scores it. */
+	 * with the built-in table. The API shows it as skills_found[].as_written. */
 	char as_written[64];
 };
 

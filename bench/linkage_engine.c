@@ -4,6 +4,10 @@
  * engine; they only score its output. Prints name=value lines.
  *
  *   linkage_engine febrl4|febrl3|febrl2|febrl1|transactions [threads] [datadir] [repeat]
+ *                  [one_to_one|best_match|all_above_threshold]
+ *
+ * The link type (default one_to_one) applies to the link runs (febrl4, transactions); the
+ * others exercise the assignment's paths for the result digest (F1 is scored as one_to_one).
  *
  * transactions: splink's transactions_origin -> transactions_destination one_to_one (memo
  * jaro_winkler, transaction_date date, amount numeric); truth: equal ground_truth; datadir
@@ -299,6 +303,15 @@ int main(int argc, char **argv)
 		febrl_config(&cfg, &a, &b);
 	cfg.mode = dedupe ? LK_MODE_DEDUPE : LK_MODE_LINK;
 	cfg.link_type = LK_ONE_TO_ONE;
+	const char *lt = argc > 5 ? argv[5] : "one_to_one";
+	if (strcmp(lt, "best_match") == 0)
+		cfg.link_type = LK_BEST_MATCH;
+	else if (strcmp(lt, "all_above_threshold") == 0)
+		cfg.link_type = LK_ALL_ABOVE_THRESHOLD;
+	else if (strcmp(lt, "one_to_one") != 0) {
+		fprintf(stderr, "unknown link type %s\n", lt);
+		return 2;
+	}
 	struct timing tm = { 0 };
 	struct lk_opts opts = { .threads = threads,
 		                .smart = true,

@@ -422,11 +422,16 @@ static double prob_of(double w)
 	return 1.0 / (1.0 + exp2(-w));
 }
 
-/* The best K pairs of each row, best first (a small insertion-sorted array per row). */
+/*
+ * The best K pairs of each row, best first (a small insertion-sorted array per row), with
+ * their levels (nf bytes each): the result's waterfall reads them instead of comparing again.
+ */
 struct topk {
 	struct lk_scored *a;
 	uint8_t *n;
 	size_t k;
+	uint8_t *lv;
+	size_t nf;
 };
 
 static bool better(const struct lk_scored *x, const struct lk_scored *y)
@@ -438,20 +443,33 @@ static bool better(const struct lk_scored *x, const struct lk_scored *y)
 	return x->ref < y->ref;
 }
 
-static void topk_add(struct topk *t, size_t row, struct lk_scored s)
+static void topk_add(struct topk *t, size_t row, struct lk_scored s, const uint8_t *lv)
 {
 	struct lk_scored *a = t->a + row * t->k;
+	uint8_t *l = t->lv + row * t->k * t->nf;
 	size_t n = t->n[row];
 	if (n == t->k && !better(&s, &a[n - 1]))
 		return;
-	size_t pos = n < t->k ? n : n - 1;
-	while (pos > 0 && better(&s, &a[pos - 1])) {
-		a[pos] = a[pos - 1];
+	/* Entries [pos, last) move down one place; a full row drops its last entry. */
+	size_t last = n < t->k ? n : n - 1, pos = last;
+	while (pos > 0 && better(&s, &a[pos - 1]))
 		pos--;
-	}
+	memmove(a + pos + 1, a + pos, (last - pos) * sizeof(*a));
+	memmove(l + (pos + 1) * t->nf, l + pos * t->nf, (last - pos) * t->nf);
 	a[pos] = s;
+	memcpy(l + pos * t->nf, lv, t->nf);
 	if (n < t->k)
 		t->n[row]++;
+}
+
+/* The levels kept for pair idx among row's best, or NULL. */
+static const uint8_t *topk_levels(const struct topk *t, size_t row, uint64_t idx)
+{
+	const struct lk_scored *a = t->a + row * t->k;
+	for (size_t m = 0; m < t->n[row]; m++)
+		if (a[m].idx == idx)
+			return t->lv + (row * t->k + m) * t->nf;
+	return NULL;
 }
 
 struct scored_vec {
@@ -509,21 +527,23 @@ static int compare_chunk(struct run *r, const struct lk_cand *cand, size_t n,
  * unique, and stable across passes because lk_blocker_chunk is deterministic.
  */
 static int score_chunk(struct run *r, size_t c, const struct lk_cand *cand, size_t n,
-                       struct lk_scored *buf)
+                       struct lk_scored *buf, uint8_t *buf_lv)
 {
-	uint8_t lv[LK_MAX_FIELDS];
+	size_t nf = r->nfields;
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = cand[k].in, j = cand[k].ref;
-		compare_pair(r, i, j, lv);
-		buf[k] = (struct lk_scored){ i, j, score(r, j, lv), ((uint64_t)c << 32) | k };
+		compare_pair(r, i, j, buf_lv + k * nf);
+		buf[k] = (struct lk_scored){ i, j, score(r, j, buf_lv + k * nf),
+			                     ((uint64_t)c << 32) | k };
 	}
 	int rc = 0;
 	pthread_mutex_lock(&r->mu);
 	for (size_t k = 0; k < n && !rc; k++) {
 		const struct lk_scored *s = &buf[k];
-		topk_add(r->top, s->in, *s);
+		topk_add(r->top, s->in, *s, buf_lv + k * nf);
 		if (r->dedupe)
-			topk_add(r->top, s->ref, (struct lk_scored){ s->ref, s->in, s->w, s->idx });
+			topk_add(r->top, s->ref, (struct lk_scored){ s->ref, s->in, s->w, s->idx },
+			         buf_lv + k * nf);
 		if (r->keep_above && s->w >= r->tw)
 			rc = vec_push(r->above, *s);
 	}
@@ -540,9 +560,9 @@ struct worker {
 	pthread_t tid;
 };
 
-/* Grows the worker's candidate (and scored) buffers to need entries. */
+/* Grows the worker's candidate (and scored, and levels) buffers to need entries. */
 static int worker_reserve(const struct worker *w, size_t need, struct lk_cand **cand,
-                          struct lk_scored **buf, size_t *cap)
+                          struct lk_scored **buf, uint8_t **buf_lv, size_t *cap)
 {
 	if (need <= *cap)
 		return 0;
@@ -555,6 +575,10 @@ static int worker_reserve(const struct worker *w, size_t need, struct lk_cand **
 		if (!b)
 			return MD_ENOMEM;
 		*buf = b;
+		uint8_t *l = md_realloc(*buf_lv, need * (w->r->nfields ? w->r->nfields : 1));
+		if (!l)
+			return MD_ENOMEM;
+		*buf_lv = l;
 	}
 	*cap = need;
 	return 0;
@@ -566,16 +590,17 @@ static void *worker_main(void *arg)
 	struct run *r = w->r;
 	struct lk_cand *cand = NULL;
 	struct lk_scored *buf = NULL;
+	uint8_t *buf_lv = NULL;
 	size_t cap = 0;
 	atomic_uint_fast64_t *done_ctr = w->scoring ? &r->pairs_scored : &r->pairs_done;
 	while (!atomic_load(&r->cancel)) {
 		size_t c = atomic_fetch_add(&r->next_chunk, 1);
 		if (c >= r->blk.nchunks)
 			break;
-		w->rc = worker_reserve(w, r->blk.chunk_pairs[c], &cand, &buf, &cap);
+		w->rc = worker_reserve(w, r->blk.chunk_pairs[c], &cand, &buf, &buf_lv, &cap);
 		if (!w->rc) {
 			size_t n = lk_blocker_chunk(&r->blk, c, cand);
-			w->rc = w->scoring ? score_chunk(r, c, cand, n, buf)
+			w->rc = w->scoring ? score_chunk(r, c, cand, n, buf, buf_lv)
 			                   : compare_chunk(r, cand, n, &w->ps);
 		}
 		if (w->rc) {
@@ -594,6 +619,7 @@ static void *worker_main(void *arg)
 	}
 	md_free(cand);
 	md_free(buf);
+	md_free(buf_lv);
 	return NULL;
 }
 
@@ -901,9 +927,9 @@ static int estimate_m(struct run *r, const struct lk_pattern *pats, size_t npats
 /* ---- the result ---- */
 
 /*
- * The explanation of the pair s for row: its levels compared again (the scoring pass kept only
- * the weight). A dedupe pair was compared as (smaller row, larger row), whichever row it is
- * reported for, so it is again.
+ * The explanation of the pair s for row: its levels as scored when it is among the row's best,
+ * else compared again (a one_to_one link below them, all_above_threshold's other pairs). A
+ * dedupe pair was compared as (smaller row, larger row), whichever row it is reported for.
  */
 static int make_pair(const struct run *r, const struct lk_scored *s, size_t row,
                      struct lk_pair *out)
@@ -913,8 +939,12 @@ static int make_pair(const struct run *r, const struct lk_scored *s, size_t row,
 		i = s->ref;
 		j = s->in;
 	}
-	uint8_t lv[LK_MAX_FIELDS];
-	compare_pair(r, i, j, lv);
+	uint8_t own[LK_MAX_FIELDS];
+	const uint8_t *lv = topk_levels(r->top, row, s->idx);
+	if (!lv) {
+		compare_pair(r, i, j, own);
+		lv = own;
+	}
 	out->in_row = row;
 	out->ref_row = r->dedupe && row == j ? i : j;
 	out->match_weight = s->w;
@@ -1179,11 +1209,14 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 	if ((rc = progress(r, "assign", 0, r->n_in, 0)))
 		return rc;
 	size_t K = 1 + (r->opts->max_candidates ? r->opts->max_candidates : 3);
-	struct topk top = { md_malloc((r->n_in ? r->n_in : 1) * K * sizeof(struct lk_scored)),
-		            md_calloc(r->n_in ? r->n_in : 1, 1), K };
+	if (K > 255)
+		return MD_EINVAL;
+	size_t rows = r->n_in ? r->n_in : 1, nf = r->nfields ? r->nfields : 1;
+	struct topk top = { md_malloc(rows * K * sizeof(struct lk_scored)), md_calloc(rows, 1), K,
+		            md_malloc(rows * K * nf), r->nfields };
 	struct scored_vec above = { 0 };
-	if (K > 255 || !top.a || !top.n)
-		rc = K > 255 ? MD_EINVAL : MD_ENOMEM;
+	if (!top.a || !top.n || !top.lv)
+		rc = MD_ENOMEM;
 	r->top = &top;
 	r->above = &above;
 	r->tw = log2(r->cfg->threshold / (1 - r->cfg->threshold));
@@ -1193,8 +1226,10 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 		rc = run_pass(r, true);
 	if (!rc)
 		rc = assign(r, &top, &above, out);
+	r->top = NULL;
 	md_free(top.a);
 	md_free(top.n);
+	md_free(top.lv);
 	md_free(above.a);
 	if (!rc)
 		rc = progress(r, "done", r->n_in, r->n_in, out->rows_matched);

@@ -6,10 +6,11 @@
  * Memory stays proportional to the rows and the chunks in flight, not to the candidate pairs:
  * the comparison pass keeps only the level patterns (lk_pattern_set, aggregated), and once the
  * model is estimated the scoring pass runs the blocker and the comparisons again, chunk by
- * chunk, keeping each row's best pairs (struct topk) and the pairs above the threshold that the
- * assignment needs. The result's pairs are compared a third time for their waterfall. The
- * second pass costs one more comparison per pair (about as long as the first); storing the
- * pairs' levels instead cost 8 + nfields bytes a pair and capped a run at 2^27 pairs.
+ * chunk, keeping each row's best pairs with their levels (struct topk) and the pairs above the
+ * threshold that the assignment needs (O(rows x K + pairs above + chunks in flight)). A result
+ * pair outside its row's best is compared a third time for its waterfall. The second pass
+ * costs one more comparison per pair (about as long as the first); storing every pair's levels
+ * instead cost 8 + nfields bytes a pair and capped a run at 2^27 pairs.
  */
 #include "base/common.h"
 
@@ -921,8 +922,6 @@ static int estimate_m(struct run *r, const struct lk_pattern *pats, size_t npats
 	r->prior_logit = log2(prior / (1 - prior));
 	return 0;
 }
-
-/* ---- scoring ---- */
 
 /* ---- the result ---- */
 

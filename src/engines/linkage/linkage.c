@@ -33,6 +33,11 @@
  */
 #define LK_HARD_MAX_PAIRS (1ULL << 33)
 #define LK_CHUNK_PAIRS 32768
+/*
+ * The pairs above the threshold are the one store that grows with the pairs (24 bytes each):
+ * 2^26 of them (1.5 GB) is far beyond a sensible threshold (a million rows link ~10^6).
+ */
+#define LK_MAX_ABOVE (1ULL << 26)
 #define LK_U_SAMPLES 100000
 #define LK_DEFAULT_NORM (LK_NORM_NFKC_CASEFOLD | LK_NORM_TRIM | LK_NORM_COLLAPSE_WHITESPACE)
 #define LK_MAX_WCOLS (LK_MAX_FIELDS + LK_MAX_RULES * LK_MAX_RULE_COLS)
@@ -545,8 +550,15 @@ static int score_chunk(struct run *r, size_t c, const struct lk_cand *cand, size
 		if (r->dedupe)
 			topk_add(r->top, s->ref, (struct lk_scored){ s->ref, s->in, s->w, s->idx },
 			         buf_lv + k * nf);
-		if (r->keep_above && s->w >= r->tw)
-			rc = vec_push(r->above, *s);
+		if (!r->keep_above || !(s->w >= r->tw))
+			continue;
+		if (r->above->n >= LK_MAX_ABOVE) {
+			errf(r, "more than %llu candidate pairs are above the threshold: raise it",
+			     (unsigned long long)LK_MAX_ABOVE);
+			rc = MD_ELIMIT;
+			break;
+		}
+		rc = vec_push(r->above, *s);
 	}
 	pthread_mutex_unlock(&r->mu);
 	atomic_fetch_add(&r->pairs_scored, n);

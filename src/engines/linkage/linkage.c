@@ -3,9 +3,14 @@
  * blocking, comparison into patterns (threaded, chunk by chunk), u from random pairs and key
  * frequencies, m by EM per blocking rule, scoring, assignment and the result.
  *
- * NEEDSWORK: the compared pairs' levels are kept (8 + nfields bytes a pair, capped by
- * LK_HARD_MAX_PAIRS) between the comparison and the scoring; a run above the cap should
- * compare twice (patterns first, then score chunk by chunk) instead of failing with MD_ELIMIT.
+ * Memory stays proportional to the rows and the chunks in flight, not to the candidate pairs:
+ * the comparison pass keeps only the level patterns (lk_pattern_set, aggregated), and once the
+ * model is estimated the scoring pass runs the blocker and the comparisons again, chunk by
+ * chunk, keeping each row's best pairs with their levels (struct topk) and the pairs above the
+ * threshold that the assignment needs (O(rows x K + pairs above + chunks in flight)). A result
+ * pair outside its row's best is compared a third time for its waterfall. The second pass
+ * costs one more comparison per pair (about as long as the first); storing every pair's levels
+ * instead cost 8 + nfields bytes a pair and capped a run at 2^27 pairs.
  */
 #include "base/common.h"
 
@@ -22,8 +27,17 @@
 #include "engines/linkage/smart.h"
 #include "engines/linkage/table.h"
 
-#define LK_HARD_MAX_PAIRS (1ULL << 27)
+/*
+ * Candidate pairs are no longer held in memory, so this cap bounds the run's time instead: 2^33
+ * pairs, compared twice, take about an hour on two cores at 3 M pairs/s each.
+ */
+#define LK_HARD_MAX_PAIRS (1ULL << 33)
 #define LK_CHUNK_PAIRS 32768
+/*
+ * The pairs above the threshold are the one store that grows with the pairs (24 bytes each):
+ * 2^26 of them (1.5 GB) is far beyond a sensible threshold (a million rows link ~10^6).
+ */
+#define LK_MAX_ABOVE (1ULL << 26)
 #define LK_U_SAMPLES 100000
 #define LK_DEFAULT_NORM (LK_NORM_NFKC_CASEFOLD | LK_NORM_TRIM | LK_NORM_COLLAPSE_WHITESPACE)
 #define LK_MAX_WCOLS (LK_MAX_FIELDS + LK_MAX_RULES * LK_MAX_RULE_COLS)
@@ -67,17 +81,15 @@ bool lk_norm_parse(const char *name, unsigned *bit)
 
 /* ---- the run's state ---- */
 
+struct topk;
+struct scored_vec;
+
 /* The normalised work columns of one side: (source column, normaliser flags). */
 struct wcols {
 	int src[LK_MAX_WCOLS];
 	unsigned flags[LK_MAX_WCOLS];
 	int n;
 	struct lk_table t;
-};
-
-struct chunk_out {
-	uint8_t *rec; /* count records of stride bytes: u32 in, u32 ref, u8 lv[nfields] */
-	size_t count;
 };
 
 struct run {
@@ -104,8 +116,6 @@ struct run {
 	int pfin[LK_MAX_FIELDS], pfref[LK_MAX_FIELDS];
 	uint64_t *in_keys[LK_MAX_RULES], *ref_keys[LK_MAX_RULES];
 	struct lk_blocker blk;
-	struct chunk_out *chunks;
-	size_t stride;
 	struct lk_pattern_set patterns;
 	struct lk_em_params em;
 	double *tf[LK_MAX_FIELDS];     /* per reference row: its value's frequency */
@@ -117,7 +127,13 @@ struct run {
 	/* shared by the workers */
 	pthread_mutex_t mu;
 	atomic_size_t next_chunk;
-	atomic_uint_fast64_t pairs_done;
+	atomic_uint_fast64_t pairs_done;   /* compared in the first pass */
+	atomic_uint_fast64_t pairs_scored; /* compared again in the scoring pass */
+	/* The scoring pass's output, written under mu. */
+	struct topk *top;
+	struct scored_vec *above;
+	double tw;       /* the threshold's weight */
+	bool keep_above; /* the assignment reads the pairs above the threshold */
 	atomic_int cancel;
 	int worker_rc;
 	char *err;
@@ -388,7 +404,100 @@ static int choose_rules(struct run *r)
 	return 0;
 }
 
-/* ---- comparison (threaded) ---- */
+/* ---- scoring helpers ---- */
+
+static inline double field_weight(const struct run *r, size_t f, int lv, uint32_t j)
+{
+	if (lv == r->nlevels[f] && r->tf[f]) {
+		double tf = MD_MAX(r->tf[f][j], LK_PROB_MIN);
+		return log2(r->em.m[f][lv - 1] / tf);
+	}
+	return r->wt[f][lv];
+}
+
+static double score(const struct run *r, uint32_t j, const uint8_t *lv)
+{
+	double w = r->prior_logit;
+	for (size_t f = 0; f < r->nfields; f++)
+		w += field_weight(r, f, lv[f], j);
+	return w;
+}
+
+static double prob_of(double w)
+{
+	return 1.0 / (1.0 + exp2(-w));
+}
+
+/*
+ * The best K pairs of each row, best first (a small insertion-sorted array per row), with
+ * their levels (nf bytes each): the result's waterfall reads them instead of comparing again.
+ */
+struct topk {
+	struct lk_scored *a;
+	uint8_t *n;
+	size_t k;
+	uint8_t *lv;
+	size_t nf;
+};
+
+static bool better(const struct lk_scored *x, const struct lk_scored *y)
+{
+	if (x->w != y->w)
+		return x->w > y->w;
+	if (x->in != y->in)
+		return x->in < y->in;
+	return x->ref < y->ref;
+}
+
+static void topk_add(struct topk *t, size_t row, struct lk_scored s, const uint8_t *lv)
+{
+	struct lk_scored *a = t->a + row * t->k;
+	uint8_t *l = t->lv + row * t->k * t->nf;
+	size_t n = t->n[row];
+	if (n == t->k && !better(&s, &a[n - 1]))
+		return;
+	/* Entries [pos, last) move down one place; a full row drops its last entry. */
+	size_t last = n < t->k ? n : n - 1, pos = last;
+	while (pos > 0 && better(&s, &a[pos - 1]))
+		pos--;
+	memmove(a + pos + 1, a + pos, (last - pos) * sizeof(*a));
+	memmove(l + (pos + 1) * t->nf, l + pos * t->nf, (last - pos) * t->nf);
+	a[pos] = s;
+	memcpy(l + pos * t->nf, lv, t->nf);
+	if (n < t->k)
+		t->n[row]++;
+}
+
+/* The levels kept for pair idx among row's best, or NULL. */
+static const uint8_t *topk_levels(const struct topk *t, size_t row, uint64_t idx)
+{
+	const struct lk_scored *a = t->a + row * t->k;
+	for (size_t m = 0; m < t->n[row]; m++)
+		if (a[m].idx == idx)
+			return t->lv + (row * t->k + m) * t->nf;
+	return NULL;
+}
+
+struct scored_vec {
+	struct lk_scored *a;
+	size_t n, cap;
+};
+
+static int vec_push(struct scored_vec *v, struct lk_scored s)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 1024;
+		struct lk_scored *a = md_realloc(v->a, cap * sizeof(*a));
+		if (!a)
+			return MD_ENOMEM;
+		v->a = a;
+		v->cap = cap;
+	}
+	v->a[v->n++] = s;
+	return 0;
+}
+
+/* ---- comparison and scoring passes (threaded) ---- */
 
 static void compare_pair(const struct run *r, uint32_t i, uint32_t j, uint8_t *lv)
 {
@@ -400,86 +509,147 @@ static void compare_pair(const struct run *r, uint32_t i, uint32_t j, uint8_t *l
 	}
 }
 
-static int compare_chunk(struct run *r, size_t c, struct lk_cand **cand, size_t *cand_cap,
+/* The first pass: chunk c's pairs counted into the worker's patterns, nothing else kept. */
+static int compare_chunk(struct run *r, const struct lk_cand *cand, size_t n,
                          struct lk_pattern_set *ps)
 {
-	size_t need = r->blk.chunk_pairs[c];
-	if (need > *cand_cap) {
-		struct lk_cand *n = md_realloc(*cand, need * sizeof(*n));
-		if (!n)
-			return MD_ENOMEM;
-		*cand = n;
-		*cand_cap = need;
-	}
-	size_t n = lk_blocker_chunk(&r->blk, c, *cand);
-	uint8_t *rec = md_malloc((n ? n : 1) * r->stride);
-	if (!rec)
-		return MD_ENOMEM;
+	uint8_t lv[LK_MAX_FIELDS];
 	for (size_t k = 0; k < n; k++) {
-		uint8_t *p = rec + k * r->stride;
-		uint32_t i = (*cand)[k].in, j = (*cand)[k].ref;
-		memcpy(p, &i, 4);
-		memcpy(p + 4, &j, 4);
-		compare_pair(r, i, j, p + 8);
-		int rc = lk_pattern_set_add(ps, p + 8, (*cand)[k].rules, 1);
-		if (rc) {
-			md_free(rec);
+		compare_pair(r, cand[k].in, cand[k].ref, lv);
+		int rc = lk_pattern_set_add(ps, lv, cand[k].rules, 1);
+		if (rc)
 			return rc;
-		}
 	}
-	r->chunks[c] = (struct chunk_out){ rec, n };
 	atomic_fetch_add(&r->pairs_done, n);
 	return 0;
 }
 
+/*
+ * The second pass: chunk c's pairs compared again and scored into buf without the lock, then
+ * merged into the rows' best pairs and the pairs above the threshold under it. Both are
+ * independent of the order the chunks arrive in: the best K of a row are the first K under the
+ * total order of better() (no two entries share (in, ref)), and assign sorts the pairs above
+ * the threshold by the same total order. A pair's idx is (chunk << 32 | position in the chunk):
+ * unique, and stable across passes because lk_blocker_chunk is deterministic.
+ */
+static int score_chunk(struct run *r, size_t c, const struct lk_cand *cand, size_t n,
+                       struct lk_scored *buf, uint8_t *buf_lv)
+{
+	size_t nf = r->nfields;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = cand[k].in, j = cand[k].ref;
+		compare_pair(r, i, j, buf_lv + k * nf);
+		buf[k] = (struct lk_scored){ i, j, score(r, j, buf_lv + k * nf),
+			                     ((uint64_t)c << 32) | k };
+	}
+	int rc = 0;
+	pthread_mutex_lock(&r->mu);
+	for (size_t k = 0; k < n && !rc; k++) {
+		const struct lk_scored *s = &buf[k];
+		topk_add(r->top, s->in, *s, buf_lv + k * nf);
+		if (r->dedupe)
+			topk_add(r->top, s->ref, (struct lk_scored){ s->ref, s->in, s->w, s->idx },
+			         buf_lv + k * nf);
+		if (!r->keep_above || !(s->w >= r->tw))
+			continue;
+		if (r->above->n >= LK_MAX_ABOVE) {
+			errf(r, "more than %llu candidate pairs are above the threshold: raise it",
+			     (unsigned long long)LK_MAX_ABOVE);
+			rc = MD_ELIMIT;
+			break;
+		}
+		rc = vec_push(r->above, *s);
+	}
+	pthread_mutex_unlock(&r->mu);
+	atomic_fetch_add(&r->pairs_scored, n);
+	return rc;
+}
+
 struct worker {
 	struct run *r;
-	bool is_main;
+	bool is_main, scoring;
 	struct lk_pattern_set ps;
 	int rc;
 	pthread_t tid;
 };
+
+/* Grows the worker's candidate (and scored, and levels) buffers to need entries. */
+static int worker_reserve(const struct worker *w, size_t need, struct lk_cand **cand,
+                          struct lk_scored **buf, uint8_t **buf_lv, size_t *cap)
+{
+	if (need <= *cap)
+		return 0;
+	struct lk_cand *n = md_realloc(*cand, need * sizeof(*n));
+	if (!n)
+		return MD_ENOMEM;
+	*cand = n;
+	if (w->scoring) {
+		struct lk_scored *b = md_realloc(*buf, need * sizeof(*b));
+		if (!b)
+			return MD_ENOMEM;
+		*buf = b;
+		uint8_t *l = md_realloc(*buf_lv, need * (w->r->nfields ? w->r->nfields : 1));
+		if (!l)
+			return MD_ENOMEM;
+		*buf_lv = l;
+	}
+	*cap = need;
+	return 0;
+}
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct run *r = w->r;
 	struct lk_cand *cand = NULL;
+	struct lk_scored *buf = NULL;
+	uint8_t *buf_lv = NULL;
 	size_t cap = 0;
+	atomic_uint_fast64_t *done_ctr = w->scoring ? &r->pairs_scored : &r->pairs_done;
 	while (!atomic_load(&r->cancel)) {
 		size_t c = atomic_fetch_add(&r->next_chunk, 1);
 		if (c >= r->blk.nchunks)
 			break;
-		w->rc = compare_chunk(r, c, &cand, &cap, &w->ps);
+		w->rc = worker_reserve(w, r->blk.chunk_pairs[c], &cand, &buf, &buf_lv, &cap);
+		if (!w->rc) {
+			size_t n = lk_blocker_chunk(&r->blk, c, cand);
+			w->rc = w->scoring ? score_chunk(r, c, cand, n, buf, buf_lv)
+			                   : compare_chunk(r, cand, n, &w->ps);
+		}
 		if (w->rc) {
 			atomic_store(&r->cancel, 1);
 			break;
 		}
 		if (w->is_main) {
-			uint64_t done = atomic_load(&r->pairs_done);
+			uint64_t done = atomic_load(done_ctr);
 			size_t rows = r->blk.pairs_upper ? (size_t)((double)r->n_in * (double)done /
 			                                            (double)r->blk.pairs_upper)
 			                                 : r->n_in;
-			if (progress(r, "compare", MD_MIN(rows, r->n_in), r->n_in, 0))
+			if (progress(r, w->scoring ? "assign" : "compare", MD_MIN(rows, r->n_in),
+			             r->n_in, 0))
 				break;
 		}
 	}
 	md_free(cand);
+	md_free(buf);
+	md_free(buf_lv);
 	return NULL;
 }
 
-static int compare_all(struct run *r)
+/*
+ * Runs one pass over every chunk on the run's threads: the comparison (scoring false), which
+ * merges the workers' patterns into r->patterns, or the scoring into r->top and r->above.
+ */
+static int run_pass(struct run *r, bool scoring)
 {
-	r->chunks = md_calloc(r->blk.nchunks ? r->blk.nchunks : 1, sizeof(*r->chunks));
-	if (!r->chunks)
-		return MD_ENOMEM;
 	int nthreads = r->opts->threads > 1 ? r->opts->threads : 1;
 	if (nthreads > 64)
 		nthreads = 64;
 	struct worker w[64];
 	int started = 0, rc = 0;
+	atomic_store(&r->next_chunk, 0);
 	for (int t = 0; t < nthreads; t++) {
-		w[t] = (struct worker){ .r = r, .is_main = t == 0 };
+		w[t] = (struct worker){ .r = r, .is_main = t == 0, .scoring = scoring };
 		lk_pattern_set_init(&w[t].ps, r->nfields);
 	}
 	for (int t = 1; t < nthreads; t++) {
@@ -493,13 +663,13 @@ static int compare_all(struct run *r)
 	for (int t = 0; t < nthreads; t++) {
 		if (!rc && w[t].rc)
 			rc = w[t].rc;
-		if (!rc && lk_pattern_set_merge(&r->patterns, &w[t].ps))
+		if (!rc && !scoring && lk_pattern_set_merge(&r->patterns, &w[t].ps))
 			rc = MD_ENOMEM;
 		lk_pattern_set_release(&w[t].ps);
 	}
 	/* The stage is reported at least once, whichever thread took the chunks. */
 	if (!rc && !atomic_load(&r->cancel))
-		rc = progress(r, "compare", r->n_in, r->n_in, 0);
+		rc = progress(r, scoring ? "assign" : "compare", r->n_in, r->n_in, 0);
 	if (!rc && atomic_load(&r->cancel))
 		rc = MD_ECANCELED;
 	return rc;
@@ -765,119 +935,27 @@ static int estimate_m(struct run *r, const struct lk_pattern *pats, size_t npats
 	return 0;
 }
 
-/* ---- scoring ---- */
-
-static inline void rec_get(const struct run *r, uint64_t idx, uint32_t *i, uint32_t *j,
-                           const uint8_t **lv)
-{
-	const uint8_t *p = r->chunks[idx >> 32].rec + (idx & 0xffffffffu) * r->stride;
-	memcpy(i, p, 4);
-	memcpy(j, p + 4, 4);
-	*lv = p + 8;
-}
-
-static inline double field_weight(const struct run *r, size_t f, int lv, uint32_t j)
-{
-	if (lv == r->nlevels[f] && r->tf[f]) {
-		double tf = MD_MAX(r->tf[f][j], LK_PROB_MIN);
-		return log2(r->em.m[f][lv - 1] / tf);
-	}
-	return r->wt[f][lv];
-}
-
-static double score(const struct run *r, uint32_t j, const uint8_t *lv)
-{
-	double w = r->prior_logit;
-	for (size_t f = 0; f < r->nfields; f++)
-		w += field_weight(r, f, lv[f], j);
-	return w;
-}
-
-static double prob_of(double w)
-{
-	return 1.0 / (1.0 + exp2(-w));
-}
-
-/* The best K pairs of each row, best first (a small insertion-sorted array per row). */
-struct topk {
-	struct lk_scored *a;
-	uint8_t *n;
-	size_t k;
-};
-
-static bool better(const struct lk_scored *x, const struct lk_scored *y)
-{
-	if (x->w != y->w)
-		return x->w > y->w;
-	if (x->in != y->in)
-		return x->in < y->in;
-	return x->ref < y->ref;
-}
-
-static void topk_add(struct topk *t, size_t row, struct lk_scored s)
-{
-	struct lk_scored *a = t->a + row * t->k;
-	size_t n = t->n[row];
-	if (n == t->k && !better(&s, &a[n - 1]))
-		return;
-	size_t pos = n < t->k ? n : n - 1;
-	while (pos > 0 && better(&s, &a[pos - 1])) {
-		a[pos] = a[pos - 1];
-		pos--;
-	}
-	a[pos] = s;
-	if (n < t->k)
-		t->n[row]++;
-}
-
-struct scored_vec {
-	struct lk_scored *a;
-	size_t n, cap;
-};
-
-static int vec_push(struct scored_vec *v, struct lk_scored s)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? 2 * v->cap : 1024;
-		struct lk_scored *a = md_realloc(v->a, cap * sizeof(*a));
-		if (!a)
-			return MD_ENOMEM;
-		v->a = a;
-		v->cap = cap;
-	}
-	v->a[v->n++] = s;
-	return 0;
-}
-
-static int score_all(struct run *r, struct topk *top, struct scored_vec *above)
-{
-	double tw = log2(r->cfg->threshold / (1 - r->cfg->threshold));
-	for (size_t c = 0; c < r->blk.nchunks; c++) {
-		for (size_t k = 0; k < r->chunks[c].count; k++) {
-			uint64_t idx = ((uint64_t)c << 32) | k;
-			uint32_t i, j;
-			const uint8_t *lv;
-			rec_get(r, idx, &i, &j, &lv);
-			double w = score(r, j, lv);
-			struct lk_scored s = { i, j, w, idx };
-			topk_add(top, i, s);
-			if (r->dedupe)
-				topk_add(top, j, (struct lk_scored){ j, i, w, idx });
-			if (w >= tw && vec_push(above, s))
-				return MD_ENOMEM;
-		}
-	}
-	return 0;
-}
-
 /* ---- the result ---- */
 
+/*
+ * The explanation of the pair s for row: its levels as scored when it is among the row's best,
+ * else compared again (a one_to_one link below them, all_above_threshold's other pairs). A
+ * dedupe pair was compared as (smaller row, larger row), whichever row it is reported for.
+ */
 static int make_pair(const struct run *r, const struct lk_scored *s, size_t row,
                      struct lk_pair *out)
 {
-	uint32_t i, j;
-	const uint8_t *lv;
-	rec_get(r, s->idx, &i, &j, &lv);
+	uint32_t i = s->in, j = s->ref;
+	if (r->dedupe && i > j) {
+		i = s->ref;
+		j = s->in;
+	}
+	uint8_t own[LK_MAX_FIELDS];
+	const uint8_t *lv = topk_levels(r->top, row, s->idx);
+	if (!lv) {
+		compare_pair(r, i, j, own);
+		lv = own;
+	}
 	out->in_row = row;
 	out->ref_row = r->dedupe && row == j ? i : j;
 	out->match_weight = s->w;
@@ -1070,10 +1148,6 @@ static void run_release(struct run *r)
 		if (r->has_qix[f])
 			lk_qgram_index_release(&r->qix[f]);
 	}
-	if (r->chunks)
-		for (size_t c = 0; c < r->blk.nchunks; c++)
-			md_free(r->chunks[c].rec);
-	md_free(r->chunks);
 	lk_blocker_release(&r->blk);
 	lk_pattern_set_release(&r->patterns);
 	lk_prep_release(&r->pin);
@@ -1122,7 +1196,7 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 		return rc;
 	if ((rc = make_keys(r)))
 		return rc;
-	if ((rc = compare_all(r)))
+	if ((rc = run_pass(r, false)))
 		return rc;
 	out->model.pairs_compared = atomic_load(&r->pairs_done);
 	if ((rc = progress(r, "estimate", r->n_in, r->n_in, 0)))
@@ -1143,20 +1217,30 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 		for (int l = 0; l < r->nlevels[f]; l++)
 			r->wt[f][l + 1] = lk_level_weight(&r->em, (int)f, l);
 	}
-	if ((rc = progress(r, "assign", r->n_in, r->n_in, 0)))
+	if ((rc = progress(r, "assign", 0, r->n_in, 0)))
 		return rc;
 	size_t K = 1 + (r->opts->max_candidates ? r->opts->max_candidates : 3);
-	struct topk top = { md_malloc((r->n_in ? r->n_in : 1) * K * sizeof(struct lk_scored)),
-		            md_calloc(r->n_in ? r->n_in : 1, 1), K };
+	if (K > 255)
+		return MD_EINVAL;
+	size_t rows = r->n_in ? r->n_in : 1, nf = r->nfields ? r->nfields : 1;
+	struct topk top = { md_malloc(rows * K * sizeof(struct lk_scored)), md_calloc(rows, 1), K,
+		            md_malloc(rows * K * nf), r->nfields };
 	struct scored_vec above = { 0 };
-	if (K > 255 || !top.a || !top.n)
-		rc = K > 255 ? MD_EINVAL : MD_ENOMEM;
+	if (!top.a || !top.n || !top.lv)
+		rc = MD_ENOMEM;
+	r->top = &top;
+	r->above = &above;
+	r->tw = log2(r->cfg->threshold / (1 - r->cfg->threshold));
+	/* best_match links each row to its best pair: only the others read the pairs above. */
+	r->keep_above = r->dedupe || r->cfg->link_type != LK_BEST_MATCH;
 	if (!rc)
-		rc = score_all(r, &top, &above);
+		rc = run_pass(r, true);
 	if (!rc)
 		rc = assign(r, &top, &above, out);
+	r->top = NULL;
 	md_free(top.a);
 	md_free(top.n);
+	md_free(top.lv);
 	md_free(above.a);
 	if (!rc)
 		rc = progress(r, "done", r->n_in, r->n_in, out->rows_matched);
@@ -1186,7 +1270,6 @@ int lk_run(const struct lk_config *cfg, const struct lk_table *in, const struct 
 	memcpy(r->fields, cfg->fields, sizeof(r->fields));
 	memcpy(r->rules, cfg->rules, sizeof(r->rules));
 	r->nrules = cfg->nrules;
-	r->stride = (8 + r->nfields + 3) & ~(size_t)3;
 	r->em.nfields = r->nfields;
 	r->err = err;
 	r->errcap = errcap;

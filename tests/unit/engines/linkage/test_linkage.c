@@ -406,3 +406,193 @@ Test(lk_model, waterfall_levels_are_the_comparators_levels)
 	lk_table_release(&in);
 	lk_table_release(&ref);
 }
+
+/*
+ * Many chunks: ref and in of n people each (in a corrupted copy of ref) with a fifth column
+ * "grp" of ngroups values, so a rule on it yields n * n / ngroups candidate pairs, far more
+ * than one chunk of the engine (32,768 pairs).
+ */
+static void make_grouped(struct lk_table *ref, struct lk_table *in, size_t n, size_t ngroups)
+{
+	uint64_t s = 777;
+	lk_table_init(ref);
+	lk_table_init(in);
+	cr_assert_eq(lk_table_new(ref, NF + 1, n), 0);
+	cr_assert_eq(lk_table_new(in, NF + 1, n), 0);
+	for (int f = 0; f <= NF; f++) {
+		const char *nm = f < NF ? cols[f] : "grp";
+		cr_assert_eq(lk_table_set_colname(ref, f, nm, strlen(nm)), 0);
+		cr_assert_eq(lk_table_set_colname(in, f, nm, strlen(nm)), 0);
+	}
+	char v[32];
+	for (size_t r = 0; r < n; r++) {
+		for (int f = 0; f < NF; f++) {
+			random_value(f, &s, v, sizeof(v));
+			cr_assert_eq(lk_table_set(ref, r, f, v, strlen(v)), 0);
+			double x = (double)(rng_next(&s) >> 11) / 9007199254740992.0;
+			if (x < corrupt[f])
+				random_value(f, &s, v, sizeof(v));
+			cr_assert_eq(lk_table_set(in, r, f, v, strlen(v)), 0);
+		}
+		snprintf(v, sizeof(v), "g%zu", r % ngroups);
+		cr_assert_eq(lk_table_set(ref, r, NF, v, strlen(v)), 0);
+		cr_assert_eq(lk_table_set(in, r, NF, v, strlen(v)), 0);
+	}
+}
+
+/* Fields first, last, dob (Levenshtein), id; rules on grp (coarse) and id. */
+static void make_grouped_config(struct lk_config *c)
+{
+	make_config(c);
+	c->fields[0].tf_adjust = c->fields[1].tf_adjust = true;
+	c->fields[2].cmp = LK_CMP_LEVENSHTEIN;
+	c->rules[0] = (struct lk_rule){ .in_cols = { NF }, .ref_cols = { NF }, .ncols = 1 };
+	c->rules[1] = (struct lk_rule){ .in_cols = { 3 }, .ref_cols = { 3 }, .ncols = 1 };
+	c->nrules = 2;
+	c->link_type = LK_ONE_TO_ONE;
+}
+
+struct progress_log {
+	int stage[4096];
+	size_t done[4096], total[4096];
+	int n;
+	bool cancel_in_assign; /* return nonzero at the first mid-pass "assign" event */
+	bool canceled;
+	int after_cancel; /* events the engine reported after it was told to stop */
+};
+
+static int stage_rank(const char *stage)
+{
+	static const char *const order[] = { "normalize", "blocking", "compare",
+		                             "estimate",  "assign",   "done" };
+	for (int k = 0; k < 6; k++)
+		if (strcmp(stage, order[k]) == 0)
+			return k;
+	return -1;
+}
+
+static int log_progress(void *ctx, const char *stage, size_t done, size_t total, size_t matched)
+{
+	struct progress_log *p = ctx;
+	if (p->canceled) {
+		p->after_cancel++;
+		return 1;
+	}
+	if (p->n < 4096) {
+		p->stage[p->n] = stage_rank(stage);
+		p->done[p->n] = done;
+		p->total[p->n] = total;
+		p->n++;
+	}
+	if (p->cancel_in_assign && strcmp(stage, "assign") == 0 && done > 0 && done < total) {
+		p->canceled = true;
+		return 1;
+	}
+	return 0;
+}
+
+Test(lk_model, progress_is_ordered_and_monotone_over_many_chunks)
+{
+	struct lk_table ref, in;
+	make_grouped(&ref, &in, 1500, 2);
+	struct lk_config cfg;
+	make_grouped_config(&cfg);
+	struct progress_log log = { 0 };
+	struct lk_opts o = {
+		.threads = 2, .seed = 3, .progress = log_progress, .progress_ctx = &log
+	};
+	struct lk_result res;
+	char err[200];
+	cr_assert_eq(lk_run(&cfg, &in, &ref, &o, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert(res.model.pairs_compared > 10 * 32768, "%llu pairs: too few chunks",
+	          (unsigned long long)res.model.pairs_compared);
+	int mid_assign = 0, mid_compare = 0;
+	for (int k = 0; k < log.n; k++) {
+		cr_assert(log.stage[k] >= 0, "event %d: unknown stage", k);
+		cr_assert(log.done[k] <= log.total[k]);
+		mid_assign += log.stage[k] == 4 && log.done[k] > 0 && log.done[k] < log.total[k];
+		mid_compare += log.stage[k] == 2 && log.done[k] > 0 && log.done[k] < log.total[k];
+		if (k == 0)
+			continue;
+		cr_assert(log.stage[k] >= log.stage[k - 1], "event %d: stage goes back", k);
+		cr_assert(log.stage[k] != log.stage[k - 1] || log.done[k] >= log.done[k - 1],
+		          "event %d: progress goes back within a stage", k);
+	}
+	/* Both passes report their chunks as they go, and the run ends with "done". */
+	cr_assert(mid_compare > 0 && mid_assign > 0, "compare %d, assign %d", mid_compare,
+	          mid_assign);
+	cr_assert_eq(log.stage[log.n - 1], 5);
+	lk_result_release(&res);
+	lk_table_release(&ref);
+	lk_table_release(&in);
+}
+
+Test(lk_model, cancellation_in_the_scoring_pass_stops_the_run)
+{
+	struct lk_table ref, in;
+	make_grouped(&ref, &in, 1500, 2);
+	struct lk_config cfg;
+	make_grouped_config(&cfg);
+	for (int threads = 1; threads <= 2; threads++) {
+		struct progress_log log = { .cancel_in_assign = true };
+		struct lk_opts o = { .threads = threads,
+			             .progress = log_progress,
+			             .progress_ctx = &log };
+		struct lk_result res;
+		char err[200];
+		cr_assert_eq(lk_run(&cfg, &in, &ref, &o, &res, err, sizeof(err)), MD_ECANCELED);
+		cr_assert(log.canceled, "the scoring pass reported no progress between chunks");
+		cr_assert_eq(log.after_cancel, 0, "%d events after the cancellation",
+		             log.after_cancel);
+		cr_assert_null(res.rows);
+	}
+	lk_table_release(&ref);
+	lk_table_release(&in);
+}
+
+/*
+ * The scoring pass keeps only the weights; the result's waterfall is compared again. Its
+ * levels must be the ones scored: prior + the field weights gives back the match weight, bit
+ * for bit (the same sum in the same order). Checked for one_to_one and all_above_threshold
+ * links (a pair compared the wrong way round fails here) and for dedupe with term frequencies,
+ * where each pair is reported for both of its rows.
+ */
+Test(lk_model, waterfall_adds_up_to_the_scored_weight)
+{
+	struct lk_table ref, in;
+	make_grouped(&ref, &in, 1200, 3);
+	struct lk_config cfg;
+	make_grouped_config(&cfg);
+	for (int mode = 0; mode < 3; mode++) {
+		cfg.mode = mode == 2 ? LK_MODE_DEDUPE : LK_MODE_LINK;
+		cfg.link_type = mode == 0 ? LK_ONE_TO_ONE : LK_ALL_ABOVE_THRESHOLD;
+		struct lk_opts o = { .threads = 2, .seed = 5, .max_candidates = 3 };
+		struct lk_result res;
+		char err[200];
+		cr_assert_eq(lk_run(&cfg, &in, mode == 2 ? NULL : &ref, &o, &res, err, sizeof(err)),
+		             0, "%s", err);
+		double prior = res.model.prior, pl = log2(prior / (1 - prior));
+		size_t checked = 0, swapped = 0;
+		for (size_t i = 0; i < res.nrows; i++) {
+			const struct lk_row_result *row = &res.rows[i];
+			for (size_t k = 0; row->has_best && k <= row->ncandidates; k++) {
+				const struct lk_pair *p = k ? &row->candidates[k - 1] : &row->best;
+				double w = pl;
+				for (size_t f = 0; f < res.nfields; f++)
+					w += p->fields[f].weight;
+				cr_assert_eq(w, p->match_weight,
+				             "mode %d row %zu pair %zu: %.17g != %.17g", mode, i, k,
+				             w, p->match_weight);
+				cr_assert_eq(p->in_row, i);
+				checked++;
+				swapped += p->ref_row < i;
+			}
+		}
+		cr_assert(checked > res.nrows, "mode %d: %zu pairs checked", mode, checked);
+		if (mode == 2)
+			cr_assert(swapped > 0, "no dedupe pair reported for its larger row");
+		lk_result_release(&res);
+	}
+	lk_table_release(&ref);
+	lk_table_release(&in);
+}

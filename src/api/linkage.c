@@ -798,8 +798,8 @@ static json_t *run_json(const struct store_job *j)
 		matched = json_incref(json_object_get(res, "rows_matched"));
 		avg = json_incref(json_object_get(res, "avg_confidence"));
 	} else if (!strcmp(j->status, "running")) {
-		/* Comparing maps to progress 0.1 .. 0.9 (see lk_progress below). */
-		double f = (j->progress - 0.1) / 0.8;
+		/* Comparing maps to progress 0.1 .. 0.55 (see lk_progress below). */
+		double f = (j->progress - 0.1) / 0.45;
 		f = f < 0 ? 0 : f > 1 ? 1 : f;
 		json_int_t total = json_integer_value(json_object_get(in, "input_rows"));
 		processed = json_integer((json_int_t)floor(f * (double)total));
@@ -1448,7 +1448,7 @@ struct lk_job {
 	char in_ds[MD_UUID_LEN], ref_ds[MD_UUID_LEN];
 };
 
-/* Maps the engine's stages onto the job's progress: comparing is 0.1 .. 0.9. */
+/* Maps the engine's stages onto the job's progress: comparing 0.1 .. 0.55, scoring 0.58 .. 0.93. */
 static int lk_progress(void *ctx, const char *stage, size_t done, size_t total, size_t matched)
 {
 	struct lk_job *lj = ctx;
@@ -1456,11 +1456,11 @@ static int lk_progress(void *ctx, const char *stage, size_t done, size_t total, 
 	if (!strcmp(stage, "blocking"))
 		f = 0.05;
 	else if (!strcmp(stage, "compare"))
-		f = 0.1 + 0.8 * (total ? (double)done / (double)total : 1);
+		f = 0.1 + 0.45 * (total ? (double)done / (double)total : 1);
 	else if (!strcmp(stage, "estimate"))
-		f = 0.9;
-	else if (!strcmp(stage, "assign"))
-		f = 0.93;
+		f = 0.56;
+	else if (!strcmp(stage, "assign")) /* the scoring pass compares every pair again */
+		f = 0.58 + 0.35 * (total ? (double)done / (double)total : 1);
 	else if (!strcmp(stage, "done"))
 		f = 0.95;
 	int rc = job_run_progress(lj->run, stage, f);

@@ -73,12 +73,11 @@ echo "febrl4_end_to_end_best_s=$best"
 echo "target_febrl4_end_to_end_1s=$(verdict "$best" 1 le)"
 
 # 2. pairs per second per core
-if [ ! -x "$BENCH_ROOT/build/bench/linkage_engine" ]; then
-	(cd "$BENCH_ROOT" && make -s build/libmatchd.a >/dev/null && mkdir -p build/bench &&
-	 cc -std=c17 -D_GNU_SOURCE -O2 -g -Isrc -Ibuild/gen -o build/bench/linkage_engine \
-	   bench/linkage_engine.c build/libmatchd.a $(pkg-config --libs libmicrohttpd jansson \
-	   sqlite3 libpq libcurl libcrypto poppler-glib cairo libutf8proc) -lpthread -lm)
-fi
+# Always rebuilt: a driver left from an older library measures the older engine.
+(cd "$BENCH_ROOT" && make -s build/libmatchd.a >/dev/null && mkdir -p build/bench &&
+ PKGS=$(make -s --no-print-directory --eval='print-pkgs: ; @echo $(PKGS)' print-pkgs) &&
+ cc -std=c17 -D_GNU_SOURCE -O2 -g -Isrc -Ibuild/gen -o build/bench/linkage_engine \
+   bench/linkage_engine.c build/libmatchd.a $(pkg-config --libs $PKGS) -lpthread -lm)
 cmp_best=0 e2e_best=0
 for i in $(seq "$REPEAT"); do
 	out=$("$BENCH_ROOT/build/bench/linkage_engine" febrl4 1 "$BENCH_ROOT/../shared/data/linkage/febrl")

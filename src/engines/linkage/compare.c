@@ -173,6 +173,22 @@ double lk_jaro_winkler(const char *a, size_t an, const char *b, size_t bn)
 }
 
 /*
+ * The match masks of the bit-parallel kernels: bit k of pm[c] says s[k] == c. Only the
+ * entries the two strings use are cleared, since a full memset would cost more than a short
+ * comparison.
+ */
+static void match_masks(uint64_t pm[128], const unsigned char *other, size_t on,
+                        const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < on; i++)
+		pm[other[i]] = 0;
+	for (size_t k = 0; k < n; k++)
+		pm[s[k]] = 0;
+	for (size_t k = 0; k < n; k++)
+		pm[s[k]] |= 1ull << k;
+}
+
+/*
  * Jaro of two ASCII strings of at most 64 characters, bit-parallel: bit j of pm[c] says
  * b[j] == c, so the first free b position in a's window that matches is the lowest bit of
  * pm[a[i]] & window & ~taken, the one the scalar loop of jaro_cps finds first. The same
@@ -186,13 +202,7 @@ static double jaro_ascii64(const unsigned char *a, size_t an, const unsigned cha
 	if (an == 0 || bn == 0)
 		return 0.0;
 	uint64_t pm[128];
-	/* Only the entries a and b use are cleared: a full memset would cost more than Jaro. */
-	for (size_t i = 0; i < an; i++)
-		pm[a[i]] = 0;
-	for (size_t j = 0; j < bn; j++)
-		pm[b[j]] = 0;
-	for (size_t j = 0; j < bn; j++)
-		pm[b[j]] |= 1ull << j;
+	match_masks(pm, a, an, b, bn);
 	size_t window = MD_MAX(an, bn) / 2;
 	window = window ? window - 1 : 0;
 	uint64_t aflag = 0, bflag = 0;
@@ -298,12 +308,7 @@ out:
 static int osa_ascii64(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
 {
 	uint64_t pm[128];
-	for (size_t i = 0; i < an; i++)
-		pm[a[i]] = 0;
-	for (size_t j = 0; j < bn; j++)
-		pm[b[j]] = 0;
-	for (size_t i = 0; i < an; i++)
-		pm[a[i]] |= 1ull << i;
+	match_masks(pm, b, bn, a, an);
 	uint64_t vp = ~0ull, vn = 0, d0 = 0, pm_prev = 0, last = 1ull << (an - 1);
 	int d = (int)an;
 	for (size_t j = 0; j < bn; j++) {

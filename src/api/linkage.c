@@ -136,8 +136,9 @@ struct ds_upload {
 
 static bool csv_content_type(const char *ct)
 {
-	return ct && (strncasecmp(ct, "text/csv", 8) == 0 || strncasecmp(ct, "text/plain", 10) == 0 ||
-	              strncasecmp(ct, "application/octet-stream", 24) == 0);
+	return ct &&
+	       (strncasecmp(ct, "text/csv", 8) == 0 || strncasecmp(ct, "text/plain", 10) == 0 ||
+	        strncasecmp(ct, "application/octet-stream", 24) == 0);
 }
 
 /* Refusals of upload_begin, told apart by the handler. */

@@ -16,6 +16,8 @@ void lk_upload_init(struct lk_upload_check *u)
 	buf_init(&u->pending, PENDING_LIMIT);
 	u->line = u->cut_line = u->base_line = u->header_next = 1;
 	u->max_rows = LK_CSV_DEFAULT_MAX_ROWS;
+	u->batch = LK_UPLOAD_BATCH;
+	u->max_record = LK_UPLOAD_MAX_RECORD;
 }
 
 static void free_names(struct lk_upload_check *u)
@@ -103,6 +105,9 @@ static void scan(struct lk_upload_check *u)
 {
 	const char *d = u->pending.data;
 	bool trim_tabs = u->delim != '\t';
+	/* The byte-order mark is not content: a blank line after it is still blank. */
+	if (u->scan == 0 && u->pending.len >= 3 && !memcmp(d, "\xEF\xBB\xBF", 3))
+		u->scan = 3;
 	for (size_t i = u->scan; i < u->pending.len; i++) {
 		char c = d[i];
 		/* A bare CR ends a record: known only once the next byte is not LF. */
@@ -167,6 +172,16 @@ static int check(struct lk_upload_check *u, size_t end, size_t next_line)
 		u->rc = rc;
 		u->err = e;
 		u->err.line = line;
+		/* A message that names the line itself ("... starting at line N") is renumbered. */
+		char rel[32];
+		snprintf(rel, sizeof rel, " line %zu", e.line);
+		char *at = line != e.line ? strstr(e.message, rel) : NULL;
+		if (at && (at[strlen(rel)] < '0' || at[strlen(rel)] > '9')) {
+			char fixed[sizeof e.message];
+			snprintf(fixed, sizeof fixed, "%.*s line %zu%s", (int)(at - e.message),
+			         e.message, line, at + strlen(rel));
+			snprintf(u->err.message, sizeof u->err.message, "%s", fixed);
+		}
 		return rc;
 	}
 	if (!u->colnames) {
@@ -211,19 +226,23 @@ int lk_upload_feed(struct lk_upload_check *u, const char *data, size_t len)
 	if (u->delim_known)
 		scan(u);
 	if (!u->header_len) {
-		if (u->pending.len > LK_UPLOAD_MAX_RECORD)
-			return fail(u, MD_ELIMIT, 1, "the header is longer than 8 MiB");
+		if (u->pending.len > u->max_record) {
+			char msg[96];
+			snprintf(msg, sizeof msg, "the header is longer than %zu bytes",
+			         u->max_record);
+			return fail(u, MD_ELIMIT, 1, msg);
+		}
 		return 0;
 	}
-	if (u->cut - u->header_len >= LK_UPLOAD_BATCH)
+	if (u->cut - u->header_len >= u->batch)
 		return check(u, u->cut, u->cut_line);
-	if (u->pending.len - u->cut > LK_UPLOAD_MAX_RECORD) {
+	if (u->pending.len - u->cut > u->max_record) {
 		/* No record end for too long: let the reader say why (an unterminated quote,
 		 * usually) over what is here, else refuse the record as too long. */
 		if (check(u, u->pending.len, u->line) == 0) {
 			char msg[96];
-			snprintf(msg, sizeof msg, "a record is longer than %zu MiB",
-			         LK_UPLOAD_MAX_RECORD >> 20);
+			snprintf(msg, sizeof msg, "a record is longer than %zu bytes",
+			         u->max_record);
 			return fail(u, MD_ELIMIT, u->cut_line, msg);
 		}
 		return u->rc;

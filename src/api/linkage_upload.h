@@ -41,7 +41,9 @@ struct lk_upload_check {
 	bool prev_cr, cr_open, rec_nonblank;
 	size_t rows;
 	size_t max_rows;
-	char **colnames; /* the header names, md_malloc'd strings */
+	size_t batch;      /* LK_UPLOAD_BATCH; tests lower it */
+	size_t max_record; /* LK_UPLOAD_MAX_RECORD; tests lower it */
+	char **colnames;   /* the header names, md_malloc'd strings */
 	size_t ncols;
 	int rc;
 	struct lk_csv_error err;

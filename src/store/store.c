@@ -385,8 +385,8 @@ int store_blob_writer_append(struct store_blob_writer *w, const void *data, size
 		/* A full chunk is written now; the last, partial one waits for the commit so it
 		 * lands in the same transaction as the rows that make the blob visible. */
 		if (w->fill == STORE_BLOB_CHUNK && len) {
-			int rc = w->st->ops->blob_chunk_put(w->st, w->blob_id, w->seq, w->buf,
-			                                    w->fill);
+			int rc =
+			    w->st->ops->blob_chunk_put(w->st, w->blob_id, w->seq, w->buf, w->fill);
 			if (rc)
 				return rc;
 			w->seq++;
@@ -412,13 +412,12 @@ void store_blob_writer_abort(struct store_blob_writer *w)
 	md_free(w);
 }
 
-int store_lk_dataset_commit(struct store_blob_writer *w, const char *name,
-                            const char *columns_json, int64_t row_count, int64_t now,
-                            struct store_lk_dataset *out)
+int store_lk_dataset_commit(struct store_blob_writer *w, const char *name, const char *columns_json,
+                            int64_t row_count, int64_t now, struct store_lk_dataset *out)
 {
 	struct store *st = w->st;
-	int rc = st->ops->lk_dataset_commit(st, w->ws_id, w->blob_id, w->seq, w->buf, w->fill,
-	                                    name, columns_json, row_count, now, out);
+	int rc = st->ops->lk_dataset_commit(st, w->ws_id, w->blob_id, w->seq, w->buf, w->fill, name,
+	                                    columns_json, row_count, now, out);
 	if (rc)
 		store_blob_writer_abort(w);
 	else

@@ -564,8 +564,9 @@ int pg_blob_upload_begin(struct store *st, const char *ws_id, const char *blob_i
 	pg_text(&p, blob_id);
 	pg_text(&p, ws_id);
 	pg_i64(&p, now);
-	int rc = qexec(c, "INSERT INTO blob_uploads(id, workspace_id, started_at) VALUES ($1, $2, $3)",
-	               &p, NULL);
+	int rc =
+	    qexec(c, "INSERT INTO blob_uploads(id, workspace_id, started_at) VALUES ($1, $2, $3)",
+	          &p, NULL);
 	return end(st, c, rc, false);
 }
 
@@ -579,8 +580,8 @@ int pg_blob_chunk_put(struct store *st, const char *blob_id, int64_t seq, const 
 	pg_text(&p, blob_id);
 	pg_i64(&p, seq);
 	pg_bin(&p, len ? data : "", len);
-	int rc = qexec(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES ($1, $2, $3)", &p,
-	               NULL);
+	int rc =
+	    qexec(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES ($1, $2, $3)", &p, NULL);
 	return end(st, c, rc, false);
 }
 
@@ -667,8 +668,9 @@ int pg_blob_chunk_read(struct store *st, const char *blob_id, int64_t seq, void 
 	pg_i64(&p, seq);
 	int rc = MD_EIO;
 	/* Binary results: the bytes as stored, not bytea's hex text. */
-	PGresult *r = PQexecParams(c->c, "SELECT data FROM blob_chunks WHERE blob_id = $1 AND seq = $2",
-	                           p.n, NULL, p.v, p.len, p.fmt, 1);
+	PGresult *r =
+	    PQexecParams(c->c, "SELECT data FROM blob_chunks WHERE blob_id = $1 AND seq = $2", p.n,
+	                 NULL, p.v, p.len, p.fmt, 1);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		if (PQntuples(r) == 1) {
 			size_t n = (size_t)PQgetlength(r, 0, 0);

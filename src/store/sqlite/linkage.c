@@ -544,9 +544,9 @@ static int write_one(struct store *st, const char *sql, const char *blob_id, int
 
 int sq_blob_upload_begin(struct store *st, const char *ws_id, const char *blob_id, int64_t now)
 {
-	return write_one(st,
-	                 "INSERT INTO blob_uploads(id, started_at, workspace_id) VALUES (?1, ?2, ?3)",
-	                 blob_id, now, ws_id, NULL, 0, NULL);
+	return write_one(
+	    st, "INSERT INTO blob_uploads(id, started_at, workspace_id) VALUES (?1, ?2, ?3)",
+	    blob_id, now, ws_id, NULL, 0, NULL);
 }
 
 int sq_blob_chunk_put(struct store *st, const char *blob_id, int64_t seq, const void *data,

@@ -264,11 +264,16 @@ static void dataset_create(struct http_request *req, struct http_response *resp)
 	}
 	int rc = req->stream_rc ? req->stream_rc : lk_upload_finish(&u->chk);
 	if (rc) {
+		/* Removed before answering, so a client that reads the 400 finds nothing. */
+		store_blob_writer_abort(u->w);
+		u->w = NULL;
 		csv_error(req, resp, rc, lk_upload_error(&u->chk));
 		return;
 	}
 	json_t *nj = json_string(name);
 	if (!nj) {
+		store_blob_writer_abort(u->w);
+		u->w = NULL;
 		api_error(req, resp, E_VALIDATION, "name must be UTF-8 text", "name", NULL);
 		return;
 	}

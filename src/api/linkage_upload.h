@@ -20,8 +20,9 @@
 #include "base/buf.h"
 #include "engines/linkage/csv.h"
 
-/* Records are checked once this many bytes of whole records are waiting. */
-#define LK_UPLOAD_BATCH ((size_t)4 << 20)
+/* Records are checked once this many bytes of whole records are waiting: small enough that
+ * the parsed batch costs a few MiB, large enough that the per-batch cost is noise. */
+#define LK_UPLOAD_BATCH ((size_t)1 << 20)
 /* The longest header or single record accepted (the bound on memory while streaming). */
 #define LK_UPLOAD_MAX_RECORD ((size_t)8 << 20)
 

@@ -232,13 +232,14 @@ static void dataset_create(struct http_request *req, struct http_response *resp)
 	struct ds_upload *u = req->stream_state;
 	struct store_key key;
 	if (!u) {
-		/* No stream began or it was refused: answer why, in the family's words. */
+		/* No stream began or it was refused: answer why, in the family's words, the key
+		 * first as for every route. */
+		if (!api_auth(req, resp, &key))
+			return;
 		if (!req->is_multipart && req->stream_rc == MD_EINVAL) {
 			api_error(req, resp, E_VALIDATION, CT_ERROR, "Content-Type", NULL);
 			return;
 		}
-		if (!api_auth(req, resp, &key))
-			return;
 		if (req->stream_rc) {
 			unavailable(req, resp);
 			return;

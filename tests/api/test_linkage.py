@@ -703,6 +703,9 @@ def test_upload_refused_before_anything_is_stored(fresh, big_csv):
     r = fresh.api.post("/v1/matching/datasets", data=b"a,b\n1,2\n",
                        headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "validation_error", r.text
+    r = requests.post(fresh.url + "/v1/matching/datasets", data=b"a,b\n1,2\n",
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 401, "the key is checked first: %s" % r.text
     r = fresh.api.post("/v1/matching/datasets", files={"other": ("x.csv", b"a\n1\n")})
     assert r.status_code == 400 and "file is required" in r.json()["error"]["message"]
     assert upload_rows(fresh, "blob_chunks") == 0

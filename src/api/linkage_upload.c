@@ -75,6 +75,12 @@ static char sniff(const char *p, const char *end)
 /* Decides the delimiter once the header's first line is complete (or the input ended). */
 static void find_delim(struct lk_upload_check *u, bool at_end)
 {
+	if (!u->pending.len) {
+		/* Nothing yet; at the end, an empty file (the reader says so). */
+		u->delim = ',';
+		u->delim_known = at_end;
+		return;
+	}
 	const char *p = u->pending.data, *end = p + u->pending.len;
 	if (u->pending.len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
 		p += 3;

@@ -1,6 +1,7 @@
 /*
  * server.h: the HTTP server on libmicrohttpd. It owns connections, limits, body collection
- * (plain or streamed through the multipart parser), routing, request ids, the access log,
+ * (plain or streamed through the multipart parser, and for routes that opt in, a body or one
+ * multipart field handed to the route as it arrives), routing, request ids, the access log,
  * per-route metrics, streaming responses (SSE) with suspend/resume, and graceful shutdown.
  *
  * It knows nothing of the API: handlers are registered with routes, and every error the server

@@ -124,6 +124,9 @@ static void housekeeping(void *ctx)
 	int n = 0;
 	if (store_idem_sweep(a->st, now - a->cfg.idem_ttl_ms, &n) == 0 && n > 0)
 		md_logf(MD_LOG_INFO, "swept %d expired idempotency keys", n);
+	/* Streamed uploads that never committed (a crash, a vanished client) an hour on. */
+	if (store_blob_sweep(a->st, now - STORE_BLOB_UPLOAD_TTL_MS, &n) == 0 && n > 0)
+		md_logf(MD_LOG_INFO, "swept %d abandoned uploads", n);
 }
 
 int app_start(struct app *a, char *err, size_t errcap)

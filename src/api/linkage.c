@@ -15,6 +15,7 @@
 #include "api/contracts.h"
 #include "api/linkage_config.h"
 #include "api/linkage_results.h"
+#include "api/linkage_upload.h"
 #include "base/common.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -118,42 +119,105 @@ static json_t *dataset_json(const struct store_lk_dataset *d)
 	                 "created_at", api_ts(d->created_at));
 }
 
-/* The uploaded bytes and the name: multipart `file` (+ `name`) or a text/csv body + ?name=. */
-static bool upload_source(struct http_request *req, struct http_response *resp, const char **data,
-                          size_t *len, char *name, size_t cap)
+/*
+ * An upload streams (route option stream): the CSV bytes of the multipart field `file`, or of
+ * a text/csv body, go through the batch-wise check (linkage_upload.h) and into a blob writer
+ * in 1 MiB chunks as they arrive, so the server holds a few MiB per upload whatever the file
+ * size. The key is checked before the first byte is stored; the handler then validates the
+ * end of the file and commits the dataset row with the last chunk, or reports the first error.
+ * A failed, refused or abandoned upload leaves nothing behind (the writer is aborted).
+ */
+struct ds_upload {
+	struct store_key key;
+	struct store_blob_writer *w;
+	struct lk_upload_check chk;
+	int store_rc; /* a store failure while writing chunks */
+};
+
+static bool csv_content_type(const char *ct)
 {
-	name[0] = '\0';
-	if (req->is_multipart) {
-		const struct http_part *f = http_part(req, "file");
-		if (!f) {
-			api_error(req, resp, E_VALIDATION, "file is required (a CSV file part)",
-			          "file", NULL);
-			return false;
-		}
-		*data = f->data.data ? f->data.data : "";
-		*len = f->data.len;
-		const struct http_part *n = http_part(req, "name");
-		if (n && n->data.len)
-			snprintf(name, cap, "%.*s", (int)n->data.len, n->data.data);
-		else if (f->filename[0])
-			snprintf(name, cap, "%s", f->filename);
-		return true;
-	}
-	const char *ct = http_header(req, "Content-Type");
-	if (!ct || (strncasecmp(ct, "text/csv", 8) != 0 && strncasecmp(ct, "text/plain", 10) != 0 &&
-	            strncasecmp(ct, "application/octet-stream", 24) != 0)) {
-		api_error(
-		    req, resp, E_VALIDATION,
-		    "send the table as multipart/form-data (field file) or as a text/csv body",
-		    "Content-Type", NULL);
-		return false;
-	}
-	*data = req->body.data ? req->body.data : "";
-	*len = req->body.len;
-	if (query_param(req->query, "name", name, cap))
-		name[0] = '\0';
-	return true;
+	return ct &&
+	       (strncasecmp(ct, "text/csv", 8) == 0 || strncasecmp(ct, "text/plain", 10) == 0 ||
+	        strncasecmp(ct, "application/octet-stream", 24) == 0);
 }
+
+/* Refusals of upload_begin, told apart by the handler. */
+#define UPLOAD_NO_AUTH MD_EDENIED
+
+static int upload_begin(struct http_request *req, void **state)
+{
+	if (!req->is_multipart && !csv_content_type(http_header(req, "Content-Type")))
+		return MD_EINVAL;
+	/* The key is checked before anything is stored; the handler repeats a refusal with the
+	 * family's error, so the scratch response is dropped here. */
+	struct http_response scratch = { 0 };
+	buf_init(&scratch.body, 64 * 1024);
+	struct store_key key;
+	bool ok = api_auth(req, &scratch, &key);
+	buf_release(&scratch.body);
+	for (int i = 0; i < scratch.nheaders; i++) {
+		md_free(scratch.headers[i][0]);
+		md_free(scratch.headers[i][1]);
+	}
+	if (!ok)
+		return UPLOAD_NO_AUTH;
+	struct ds_upload *u = md_calloc(1, sizeof *u);
+	if (!u)
+		return MD_ENOMEM;
+	u->key = key;
+	lk_upload_init(&u->chk);
+	int rc = store_blob_writer_open(the_app->st, key.workspace_id, md_now_ms(), &u->w);
+	if (rc) {
+		lk_upload_release(&u->chk);
+		md_free(u);
+		return rc;
+	}
+	*state = u;
+	return 0;
+}
+
+static int upload_data(void *state, const char *data, size_t len)
+{
+	struct ds_upload *u = state;
+	int rc = lk_upload_feed(&u->chk, data, len);
+	if (rc) {
+		/* Invalid: nothing more is stored and what was is removed at once. */
+		store_blob_writer_abort(u->w);
+		u->w = NULL;
+		return rc;
+	}
+	if ((rc = store_blob_writer_append(u->w, data, len)))
+		u->store_rc = rc;
+	return rc;
+}
+
+static void upload_end(void *state)
+{
+	struct ds_upload *u = state;
+	store_blob_writer_abort(u->w);
+	lk_upload_release(&u->chk);
+	md_free(u);
+}
+
+static const struct http_body_stream upload_stream = { upload_begin, upload_data, upload_end };
+
+static void csv_error(struct http_request *req, struct http_response *resp, int rc,
+                      const struct lk_csv_error *cerr)
+{
+	char msg[256];
+	if (cerr->line)
+		snprintf(msg, sizeof msg, "invalid CSV at line %zu: %s", cerr->line, cerr->message);
+	else
+		snprintf(msg, sizeof msg, "invalid CSV: %s",
+		         cerr->message[0] ? cerr->message : md_strerror(rc));
+	json_t *d = json_pack("{s:[{s:s,s:s}]}", "fields", "field", "file", "message", msg);
+	if (cerr->line)
+		json_object_set_new(d, "line", json_integer((json_int_t)cerr->line));
+	api_error(req, resp, rc == MD_ENOMEM ? E_INTERNAL : E_VALIDATION, msg, NULL, d);
+}
+
+static const char *CT_ERROR =
+    "send the table as multipart/form-data (field file) or as a text/csv body";
 
 static json_t *table_columns(const struct lk_table *t)
 {
@@ -165,49 +229,70 @@ static json_t *table_columns(const struct lk_table *t)
 
 static void dataset_create(struct http_request *req, struct http_response *resp)
 {
+	struct ds_upload *u = req->stream_state;
 	struct store_key key;
-	if (!api_auth(req, resp, &key))
+	if (!u) {
+		/* No stream began or it was refused: answer why, in the family's words, the key
+		 * first as for every route. */
+		if (!api_auth(req, resp, &key))
+			return;
+		if (!req->is_multipart && req->stream_rc == MD_EINVAL) {
+			api_error(req, resp, E_VALIDATION, CT_ERROR, "Content-Type", NULL);
+			return;
+		}
+		if (req->stream_rc) {
+			unavailable(req, resp);
+			return;
+		}
+		api_error(req, resp, E_VALIDATION, "file is required (a CSV file part)", "file",
+		          NULL);
 		return;
-	const char *data;
-	size_t len;
-	char name[256];
-	if (!upload_source(req, resp, &data, &len, name, sizeof name))
+	}
+	char name[256] = "";
+	if (req->is_multipart) {
+		const struct http_part *f = http_part(req, "file");
+		const struct http_part *n = http_part(req, "name");
+		if (n && n->data.len)
+			snprintf(name, sizeof name, "%.*s", (int)n->data.len, n->data.data);
+		else if (f && f->filename[0])
+			snprintf(name, sizeof name, "%s", f->filename);
+	} else if (query_param(req->query, "name", name, sizeof name)) {
+		name[0] = '\0';
+	}
+	if (req->stream_rc && u->store_rc) {
+		unavailable(req, resp);
 		return;
+	}
+	int rc = req->stream_rc ? req->stream_rc : lk_upload_finish(&u->chk);
+	if (rc) {
+		/* Removed before answering, so a client that reads the 400 finds nothing. */
+		store_blob_writer_abort(u->w);
+		u->w = NULL;
+		csv_error(req, resp, rc, lk_upload_error(&u->chk));
+		return;
+	}
 	json_t *nj = json_string(name);
 	if (!nj) {
+		store_blob_writer_abort(u->w);
+		u->w = NULL;
 		api_error(req, resp, E_VALIDATION, "name must be UTF-8 text", "name", NULL);
 		return;
 	}
 	json_decref(nj);
-	struct lk_table t;
-	struct lk_csv_error cerr = { 0 };
-	lk_table_init(&t);
-	struct lk_csv_limits lim = { .max_bytes = DATASET_BODY_LIMIT };
-	int rc = lk_csv_parse(data, len, &lim, &t, &cerr);
-	if (rc) {
-		char msg[256];
-		if (cerr.line)
-			snprintf(msg, sizeof msg, "invalid CSV at line %zu: %s", cerr.line,
-			         cerr.message);
-		else
-			snprintf(msg, sizeof msg, "invalid CSV: %s",
-			         cerr.message[0] ? cerr.message : md_strerror(rc));
-		json_t *d = json_pack("{s:[{s:s,s:s}]}", "fields", "field", "file", "message", msg);
-		if (cerr.line)
-			json_object_set_new(d, "line", json_integer((json_int_t)cerr.line));
-		api_error(req, resp, rc == MD_ENOMEM ? E_INTERNAL : E_VALIDATION, msg, NULL, d);
-		return;
-	}
-	json_t *cols = table_columns(&t);
-	char *cols_text = json_dumps(cols, JSON_COMPACT);
+	json_t *cols = json_array();
+	for (size_t c = 0; cols && c < u->chk.ncols; c++)
+		json_array_append_new(cols, json_string(u->chk.colnames[c]));
+	char *cols_text = cols ? json_dumps(cols, JSON_COMPACT) : NULL;
 	json_decref(cols);
 	struct store_lk_dataset d;
-	rc = cols_text ? store_lk_dataset_create(the_app->st, key.workspace_id,
-	                                         name[0] ? name : "dataset", cols_text,
-	                                         (int64_t)t.nrows, data, len, md_now_ms(), &d)
+	struct store_blob_writer *w = u->w;
+	u->w = NULL; /* the commit frees it, whatever the result */
+	rc = cols_text ? store_lk_dataset_commit(w, name[0] ? name : "dataset", cols_text,
+	                                         (int64_t)u->chk.rows, md_now_ms(), &d)
 	               : MD_ENOMEM;
+	if (!cols_text)
+		store_blob_writer_abort(w);
 	free(cols_text);
-	lk_table_release(&t);
 	if (rc) {
 		unavailable(req, resp);
 		return;
@@ -1396,7 +1481,9 @@ int api_linkage_routes(struct http_server *s)
 	struct http_route_opts upload = { .ctx = (void *)&lk_route,
 		                          .body_limit = DATASET_BODY_LIMIT + 65536,
 		                          .multipart = true,
-		                          .part_limit = DATASET_BODY_LIMIT };
+		                          .part_limit = DATASET_BODY_LIMIT,
+		                          .stream = &upload_stream,
+		                          .stream_part = "file" };
 	struct http_route_opts json = { .ctx = (void *)&lk_route,
 		                        .body_limit = the_app->cfg.json_body_limit };
 	struct http_route_opts run = { .ctx = (void *)&lk_route, .body_limit = RUN_BODY_LIMIT };

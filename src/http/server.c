@@ -81,6 +81,9 @@ struct req_ctx {
 	struct multipart mp;
 	bool mp_active;
 	struct http_part *cur;
+	bool cur_streams; /* the current part goes to the route's stream, not to cur->data */
+	bool raw_streams; /* the (non-multipart) body goes to the route's stream */
+	bool stream_begun;
 	uint64_t bytes_in;
 	char method[16];
 	bool started;    /* the access handler has seen this request */
@@ -414,6 +417,31 @@ static void set_error(struct req_ctx *rc, int status, const char *msg, const cha
 	snprintf(rc->err_field, sizeof rc->err_field, "%s", field ? field : "");
 }
 
+/* ---- streamed bodies ---- */
+
+static void stream_begin(struct req_ctx *rc)
+{
+	const struct http_body_stream *bs = rc->route->o.stream;
+	rc->stream_begun = true;
+	void *state = NULL;
+	int r = bs->begin(&rc->req, &state);
+	if (r)
+		rc->req.stream_rc = r;
+	else
+		rc->req.stream_state = state;
+}
+
+/* Hands streamed bytes on; after the first failure they are counted and dropped. */
+static void stream_data(struct req_ctx *rc, const char *data, size_t len)
+{
+	rc->req.stream_bytes += len;
+	if (rc->req.stream_rc || !rc->req.stream_state)
+		return;
+	int r = rc->route->o.stream->data(rc->req.stream_state, data, len);
+	if (r)
+		rc->req.stream_rc = r;
+}
+
 /* ---- multipart callbacks: parts go into req->parts, each capped ---- */
 
 static int on_part_begin(void *ctx, const struct multipart_part_info *info)
@@ -437,13 +465,30 @@ static int on_part_begin(void *ctx, const struct multipart_part_info *info)
 		snprintf(p->content_type, sizeof p->content_type, "%s", info->content_type);
 	buf_init(&p->data, rc->route->o.part_limit);
 	rc->cur = p;
+	rc->cur_streams = rc->route->o.stream && rc->route->o.stream_part &&
+	                  !strcmp(p->name, rc->route->o.stream_part);
+	if (rc->cur_streams) {
+		if (rc->stream_begun) {
+			set_error(rc, 400, "the field is sent more than once", p->name);
+			return MD_EINVAL;
+		}
+		stream_begin(rc);
+	}
 	return 0;
 }
 
 static int on_part_data(void *ctx, const char *data, size_t len)
 {
 	struct req_ctx *rc = ctx;
-	int r = buf_append(&rc->cur->data, data, len);
+	int r = 0;
+	if (rc->cur_streams) {
+		if (rc->req.stream_bytes + len > rc->route->o.part_limit)
+			r = MD_ELIMIT;
+		else
+			stream_data(rc, data, len);
+	} else {
+		r = buf_append(&rc->cur->data, data, len);
+	}
 	if (r == MD_ELIMIT) {
 		char msg[128];
 		snprintf(msg, sizeof msg, "field is larger than the %zu-byte limit",
@@ -457,6 +502,7 @@ static int on_part_end(void *ctx)
 {
 	struct req_ctx *rc = ctx;
 	rc->cur = NULL;
+	rc->cur_streams = false;
 	return 0;
 }
 
@@ -579,6 +625,9 @@ static enum MHD_Result begin_request(struct http_server *s, struct req_ctx *rc,
 			return MHD_NO;
 		rc->mp_active = true;
 		req->is_multipart = true;
+	} else if (rc->route->o.stream && !rc->err_status) {
+		rc->raw_streams = true;
+		stream_begin(rc);
 	}
 	return MHD_YES;
 }
@@ -607,6 +656,13 @@ static bool take_body(struct req_ctx *rc, const char *data, size_t len)
 			set_error(rc, too_big ? 413 : 400,
 			          too_big ? "request body is too large" : why, NULL);
 		}
+		return true;
+	}
+	if (rc->raw_streams) {
+		if (rc->bytes_in > rc->route->o.body_limit)
+			set_error(rc, 413, "request body is too large", NULL);
+		else
+			stream_data(rc, data, len);
 		return true;
 	}
 	if (buf_append(&rc->req.body, data, len) == MD_ELIMIT)
@@ -686,6 +742,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		buf_reset(&f); /* a line without fields beats a broken one */
 	md_log_buffered("request", f.data);
 	buf_release(&f);
+	if (rc->req.stream_state) {
+		rc->route->o.stream->end(rc->req.stream_state);
+		rc->req.stream_state = NULL;
+	}
 	if (rc->mp_active)
 		multipart_release(&rc->mp);
 	for (size_t i = 0; i < rc->req.nparts; i++)

@@ -1,6 +1,7 @@
 /*
  * server.h: the HTTP server on libmicrohttpd. It owns connections, limits, body collection
- * (plain or streamed through the multipart parser), routing, request ids, the access log,
+ * (plain or streamed through the multipart parser, and for routes that opt in, a body or one
+ * multipart field handed to the route as it arrives), routing, request ids, the access log,
  * per-route metrics, streaming responses (SSE) with suspend/resume, and graceful shutdown.
  *
  * It knows nothing of the API: handlers are registered with routes, and every error the server
@@ -43,6 +44,15 @@ struct http_request {
 	bool is_multipart;
 	void *route_ctx; /* given at registration */
 	const char *route_pattern;
+	/*
+	 * A streamed body (route option stream): the state its begin() set (NULL when no
+	 * streamed bytes began or begin() refused), the first error begin() or data() returned
+	 * (0 if none), and how many bytes were streamed. The part of a streamed multipart field
+	 * is still listed in parts, with empty data.
+	 */
+	void *stream_state;
+	int stream_rc;
+	uint64_t stream_bytes;
 };
 
 /* A streaming body (SSE). fill() appends what is ready to out and returns 1 (data added),
@@ -72,10 +82,32 @@ typedef void (*http_handler_fn)(struct http_request *req, struct http_response *
 typedef void (*http_error_fn)(struct http_request *req, struct http_response *resp, int status,
                               const char *message, const char *field);
 
+/*
+ * An opt-in streamed request body: instead of being buffered, the body (when it is not
+ * multipart) or the one multipart field named stream_part is handed to data() as it arrives,
+ * in pieces no larger than libmicrohttpd's read buffer (64 KiB), so the server's memory for
+ * the request stays bounded whatever its size. Every limit still applies (body_limit: 413;
+ * part_limit on the streamed field: 400 naming it). The handler runs once the body has ended,
+ * as for any route, and finds the state in req->stream_state.
+ */
+struct http_body_stream {
+	/* The streamed bytes begin: headers are readable (http_header). 0 with *state set, or a
+	 * negative code that becomes req->stream_rc: the bytes are then read and dropped. */
+	int (*begin)(struct http_request *req, void **state);
+	/* The next bytes (len > 0). A negative return becomes req->stream_rc; the rest of the
+	 * bytes are dropped and the handler still runs. */
+	int (*data)(void *state, const char *data, size_t len);
+	/* Called exactly once for a state begin() set, when the request ends: after the handler
+	 * answered, or when the body broke a limit or the client went away. */
+	void (*end)(void *state);
+};
+
 struct http_route_opts {
 	size_t body_limit; /* hard cap on the request body; 0 = no body accepted */
 	bool multipart;    /* accept multipart/form-data, parsed as it streams */
 	size_t part_limit; /* cap on one part's data (over it: 400 naming the field) */
+	const struct http_body_stream *stream; /* NULL: bodies are buffered */
+	const char *stream_part; /* the multipart field that streams (others are buffered) */
 	void *ctx;
 };
 

@@ -5,6 +5,7 @@
 #include "store/store_backend.h"
 
 #include "base/common.h"
+#include "base/log.h"
 
 int store_open(const char *url, struct store **out, char *err, size_t errcap)
 {
@@ -282,9 +283,151 @@ int store_job_unlease(struct store *st, const char *id, const char *token, int64
 	return st->ops->job_unlease(st, id, token, now);
 }
 
+/*
+ * A blob's bytes are its data column followed by its chunks (0005): one of the two is empty.
+ * The total is known before reading so the result is one allocation of the final size, not
+ * a doubling buffer that would briefly need twice the blob.
+ */
 int store_blob_get(struct store *st, const char *ws_id, const char *id, void **data, size_t *len)
 {
-	return st->ops->blob_get(st, ws_id, id, data, len);
+	void *head = NULL;
+	size_t head_len = 0;
+	int rc = st->ops->blob_get(st, ws_id, id, &head, &head_len);
+	if (rc)
+		return rc;
+	int64_t count = 0, bytes = 0;
+	if ((rc = st->ops->blob_chunk_stat(st, id, &count, &bytes)))
+		goto out;
+	if (count == 0) {
+		*data = head;
+		*len = head_len;
+		return 0;
+	}
+	if (bytes < 0 || (uint64_t)bytes > SIZE_MAX - head_len - 1) {
+		rc = MD_ELIMIT;
+		goto out;
+	}
+	size_t total = head_len + (size_t)bytes;
+	char *all = md_malloc(total + 1);
+	if (!all) {
+		rc = MD_ENOMEM;
+		goto out;
+	}
+	if (head_len)
+		memcpy(all, head, head_len);
+	size_t off = head_len;
+	for (int64_t seq = 0; seq < count && !rc; seq++) {
+		size_t n = 0;
+		rc = st->ops->blob_chunk_read(st, id, seq, all + off, total - off, &n);
+		off += n;
+	}
+	/* A chunk missing or a size that changed: the blob was deleted while being read. */
+	if (!rc && off != total)
+		rc = MD_ENOTFOUND;
+	if (rc) {
+		md_free(all);
+		goto out;
+	}
+	*data = all;
+	*len = total;
+out:
+	md_free(head);
+	return rc;
+}
+
+/* ---- streamed blobs ---- */
+
+struct store_blob_writer {
+	struct store *st;
+	char ws_id[MD_UUID_LEN];
+	char blob_id[MD_UUID_LEN];
+	int64_t seq;   /* chunks written so far */
+	uint64_t size; /* bytes appended so far */
+	size_t fill;   /* bytes waiting in buf */
+	char buf[STORE_BLOB_CHUNK];
+};
+
+int store_blob_writer_open(struct store *st, const char *ws_id, int64_t now,
+                           struct store_blob_writer **out)
+{
+	*out = NULL;
+	/* Uploads given up by a crash or a vanished client are removed an hour after they began,
+	 * here as well as in the maintenance sweep, so a node that only takes uploads cleans up. */
+	int swept = 0;
+	(void)st->ops->blob_upload_sweep(st, now - STORE_BLOB_UPLOAD_TTL_MS, &swept);
+	struct store_blob_writer *w = md_malloc(sizeof *w);
+	if (!w)
+		return MD_ENOMEM;
+	memset(w, 0, offsetof(struct store_blob_writer, buf));
+	w->st = st;
+	snprintf(w->ws_id, sizeof w->ws_id, "%s", ws_id);
+	int rc = md_uuid7(now, w->blob_id) ? MD_EIO : 0;
+	if (!rc)
+		rc = st->ops->blob_upload_begin(st, ws_id, w->blob_id, now);
+	if (rc) {
+		md_free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+int store_blob_writer_append(struct store_blob_writer *w, const void *data, size_t len)
+{
+	const char *p = data;
+	w->size += len;
+	while (len) {
+		size_t n = MD_MIN(len, STORE_BLOB_CHUNK - w->fill);
+		memcpy(w->buf + w->fill, p, n);
+		w->fill += n;
+		p += n;
+		len -= n;
+		/* A full chunk is written now; the last, partial one waits for the commit so it
+		 * lands in the same transaction as the rows that make the blob visible. */
+		if (w->fill == STORE_BLOB_CHUNK && len) {
+			int rc =
+			    w->st->ops->blob_chunk_put(w->st, w->blob_id, w->seq, w->buf, w->fill);
+			if (rc)
+				return rc;
+			w->seq++;
+			w->fill = 0;
+		}
+	}
+	return 0;
+}
+
+uint64_t store_blob_writer_size(const struct store_blob_writer *w)
+{
+	return w->size;
+}
+
+void store_blob_writer_abort(struct store_blob_writer *w)
+{
+	if (!w)
+		return;
+	int rc = w->st->ops->blob_upload_abort(w->st, w->blob_id);
+	if (rc)
+		md_logf(MD_LOG_WARN, "store: abandoned upload %s not removed (%s); the sweep will",
+		        w->blob_id, md_strerror(rc));
+	md_free(w);
+}
+
+int store_lk_dataset_commit(struct store_blob_writer *w, const char *name, const char *columns_json,
+                            int64_t row_count, int64_t now, struct store_lk_dataset *out)
+{
+	struct store *st = w->st;
+	int rc = st->ops->lk_dataset_commit(st, w->ws_id, w->blob_id, w->seq, w->buf, w->fill, name,
+	                                    columns_json, row_count, now, out);
+	if (rc)
+		store_blob_writer_abort(w);
+	else
+		md_free(w);
+	return rc;
+}
+
+int store_blob_sweep(struct store *st, int64_t cutoff, int *n)
+{
+	return st->ops->blob_upload_sweep(st, cutoff, n);
 }
 
 int store_queue_stats(struct store *st, struct store_queue_stats *out)

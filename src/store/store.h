@@ -319,6 +319,34 @@ void store_lk_dataset_release(struct store_lk_dataset *d);
 MD_WUR int store_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
                                    const char *columns_json, int64_t row_count, const void *csv,
                                    size_t len, int64_t now, struct store_lk_dataset *out);
+
+/*
+ * Streamed uploads (migration 0005): the bytes go into the store as they arrive, in chunks of
+ * STORE_BLOB_CHUNK, so memory stays bounded whatever the size. open registers the upload;
+ * append buffers at most one chunk and writes each full one in its own short transaction;
+ * store_lk_dataset_commit writes the last chunk, the blob and the dataset row in one
+ * transaction (durable on return), after which the blob reads like any other with
+ * store_blob_get. Until then nothing is visible: abort (or a failed commit) deletes the
+ * chunks, and uploads left behind by a crash are swept STORE_BLOB_UPLOAD_TTL_MS after they
+ * began (store_blob_sweep, also run by every open). A writer belongs to one thread.
+ */
+#define STORE_BLOB_CHUNK ((size_t)1 << 20)
+#define STORE_BLOB_UPLOAD_TTL_MS ((int64_t)3600 * 1000)
+struct store_blob_writer;
+MD_WUR int store_blob_writer_open(struct store *st, const char *ws_id, int64_t now,
+                                  struct store_blob_writer **out);
+MD_WUR int store_blob_writer_append(struct store_blob_writer *w, const void *data, size_t len);
+uint64_t store_blob_writer_size(const struct store_blob_writer *w);
+/* Deletes what was written and frees w; NULL is a no-op. */
+void store_blob_writer_abort(struct store_blob_writer *w);
+/* Ends the upload as a dataset (see store_lk_dataset_create); frees w whatever the result.
+ * MD_ENOTFOUND when the upload was swept meanwhile. */
+MD_WUR int store_lk_dataset_commit(struct store_blob_writer *w, const char *name,
+                                   const char *columns_json, int64_t row_count, int64_t now,
+                                   struct store_lk_dataset *out);
+/* Removes uploads begun before cutoff that never committed; *n is how many. */
+MD_WUR int store_blob_sweep(struct store *st, int64_t cutoff, int *n);
+
 MD_WUR int store_lk_dataset_get(struct store *st, const char *ws_id, const char *id,
                                 struct store_lk_dataset *out);
 /* Newest first; ids < cursor when cursor is non-empty. The struct lives during the callback. */

@@ -84,6 +84,23 @@ struct store_ops {
 	int (*lk_dataset_create)(struct store *st, const char *ws_id, const char *name,
 	                         const char *columns_json, int64_t row_count, const void *csv,
 	                         size_t len, int64_t now, struct store_lk_dataset *out);
+	/* Streamed blobs (migration 0005); store.c keeps the writer and calls these. */
+	int (*blob_upload_begin)(struct store *st, const char *ws_id, const char *blob_id,
+	                         int64_t now);
+	int (*blob_chunk_put)(struct store *st, const char *blob_id, int64_t seq, const void *data,
+	                      size_t len);
+	int (*blob_upload_abort)(struct store *st, const char *blob_id);
+	int (*blob_upload_sweep)(struct store *st, int64_t cutoff, int *n);
+	int (*blob_chunk_stat)(struct store *st, const char *blob_id, int64_t *count,
+	                       int64_t *bytes);
+	int (*blob_chunk_read)(struct store *st, const char *blob_id, int64_t seq, void *dst,
+	                       size_t cap, size_t *len);
+	/* Writes the last chunk (when last_len > 0) at seq, the blobs row and the dataset row in
+	 * one transaction, ending the upload; MD_ENOTFOUND when the upload was swept. */
+	int (*lk_dataset_commit)(struct store *st, const char *ws_id, const char *blob_id,
+	                         int64_t seq, const void *last, size_t last_len, const char *name,
+	                         const char *columns_json, int64_t row_count, int64_t now,
+	                         struct store_lk_dataset *out);
 	int (*lk_dataset_get)(struct store *st, const char *ws_id, const char *id,
 	                      struct store_lk_dataset *out);
 	int (*lk_dataset_list)(struct store *st, const char *ws_id, const char *cursor, int limit,

@@ -200,6 +200,12 @@ int pg_lk_dataset_delete(struct store *st, const char *ws_id, const char *id)
 	               "linkage_datasets WHERE id = $1 AND workspace_id = $2)",
 	               &p, NULL);
 	if (!rc)
+		/* Chunks of a streamed upload (0005); none for a blob written whole. */
+		rc = qexec(c,
+		           "DELETE FROM blob_chunks WHERE blob_id = (SELECT blob_id FROM "
+		           "linkage_datasets WHERE id = $1 AND workspace_id = $2)",
+		           &p, NULL);
+	if (!rc)
 		rc = qexec(c, "DELETE FROM linkage_datasets WHERE id = $1 AND workspace_id = $2",
 		           &p, &n);
 	if (!rc && n == 0)
@@ -545,4 +551,207 @@ int pg_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int
 		PQclear(r);
 	}
 	return end(st, c, rc, false);
+}
+
+/* ---- streamed blobs (0005) ---- */
+
+int pg_blob_upload_begin(struct store *st, const char *ws_id, const char *blob_id, int64_t now)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, blob_id);
+	pg_text(&p, ws_id);
+	pg_i64(&p, now);
+	int rc =
+	    qexec(c, "INSERT INTO blob_uploads(id, workspace_id, started_at) VALUES ($1, $2, $3)",
+	          &p, NULL);
+	return end(st, c, rc, false);
+}
+
+int pg_blob_chunk_put(struct store *st, const char *blob_id, int64_t seq, const void *data,
+                      size_t len)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, blob_id);
+	pg_i64(&p, seq);
+	pg_bin(&p, len ? data : "", len);
+	int rc =
+	    qexec(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES ($1, $2, $3)", &p, NULL);
+	return end(st, c, rc, false);
+}
+
+/* Deletes an upload that did not commit: its chunks and its registration. */
+static int upload_delete(struct pg_conn *c, const char *blob_id)
+{
+	struct pg_params p = { 0 };
+	pg_text(&p, blob_id);
+	int rc = qexec(c, "DELETE FROM blob_chunks WHERE blob_id = $1", &p, NULL);
+	if (!rc)
+		rc = qexec(c, "DELETE FROM blob_uploads WHERE id = $1", &p, NULL);
+	return rc;
+}
+
+int pg_blob_upload_abort(struct store *st, const char *blob_id)
+{
+	struct pg_conn *c = begin(st, true);
+	if (!c)
+		return MD_EUNAVAIL;
+	return end(st, c, upload_delete(c, blob_id), true);
+}
+
+int pg_blob_upload_sweep(struct store *st, int64_t cutoff, int *n)
+{
+	*n = 0;
+	/* One transaction per stale upload keeps each write short; SKIP LOCKED lets several
+	 * nodes sweep at once without waiting on each other. */
+	for (;;) {
+		struct pg_conn *c = begin(st, true);
+		if (!c)
+			return MD_EUNAVAIL;
+		struct pg_params p = { 0 };
+		pg_i64(&p, cutoff);
+		int rc = MD_EIO;
+		char id[MD_UUID_LEN] = "";
+		PGresult *r = q(c,
+		                "SELECT id FROM blob_uploads WHERE started_at < $1 ORDER BY "
+		                "started_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+		                &p, &rc);
+		if (r) {
+			rc = 0;
+			if (PQntuples(r) == 1)
+				pg_gets(r, 0, 0, id, sizeof id);
+			PQclear(r);
+		}
+		if (!rc && id[0])
+			rc = upload_delete(c, id);
+		rc = end(st, c, rc, true);
+		if (rc || !id[0])
+			return rc;
+		(*n)++;
+	}
+}
+
+int pg_blob_chunk_stat(struct store *st, const char *blob_id, int64_t *count, int64_t *bytes)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, blob_id);
+	int rc = MD_EIO;
+	PGresult *r = q(c,
+	                "SELECT count(*), coalesce(sum(octet_length(data)), 0) FROM blob_chunks "
+	                "WHERE blob_id = $1",
+	                &p, &rc);
+	if (r) {
+		*count = pg_geti(r, 0, 0);
+		*bytes = pg_geti(r, 0, 1);
+		rc = 0;
+		PQclear(r);
+	}
+	return end(st, c, rc, false);
+}
+
+int pg_blob_chunk_read(struct store *st, const char *blob_id, int64_t seq, void *dst, size_t cap,
+                       size_t *len)
+{
+	struct pg_conn *c = begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, blob_id);
+	pg_i64(&p, seq);
+	int rc = MD_EIO;
+	/* Binary results: the bytes as stored, not bytea's hex text. */
+	PGresult *r =
+	    PQexecParams(c->c, "SELECT data FROM blob_chunks WHERE blob_id = $1 AND seq = $2", p.n,
+	                 NULL, p.v, p.len, p.fmt, 1);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		if (PQntuples(r) == 1) {
+			size_t n = (size_t)PQgetlength(r, 0, 0);
+			rc = n > cap ? MD_EIO : 0;
+			if (!rc && n)
+				memcpy(dst, PQgetvalue(r, 0, 0), n);
+			*len = n;
+		} else {
+			rc = MD_ENOTFOUND;
+		}
+	} else {
+		rc = classify(c->c, r);
+		md_logf(MD_LOG_ERROR, "postgres linkage: %s", PQerrorMessage(c->c));
+	}
+	PQclear(r);
+	return end(st, c, rc, false);
+}
+
+int pg_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_id, int64_t seq,
+                         const void *last, size_t last_len, const char *name,
+                         const char *columns_json, int64_t row_count, int64_t now,
+                         struct store_lk_dataset *out)
+{
+	memset(out, 0, sizeof *out);
+	if (md_uuid7(now, out->id))
+		return MD_EIO;
+	snprintf(out->blob_id, sizeof out->blob_id, "%s", blob_id);
+	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	out->row_count = row_count;
+	out->created_at = now;
+	out->columns = md_strdup(columns_json);
+	if (!out->columns)
+		return MD_ENOMEM;
+	struct pg_conn *c = begin(st, true);
+	if (!c) {
+		store_lk_dataset_release(out);
+		return MD_EUNAVAIL;
+	}
+	/* The registration must still be there: a sweep may have given the upload up. */
+	struct pg_params u = { 0 };
+	pg_text(&u, blob_id);
+	pg_text(&u, ws_id);
+	int n = 0;
+	int rc = qexec(c, "DELETE FROM blob_uploads WHERE id = $1 AND workspace_id = $2", &u, &n);
+	if (!rc && n != 1)
+		rc = MD_ENOTFOUND;
+	if (!rc && last_len) {
+		struct pg_params p = { 0 };
+		pg_text(&p, blob_id);
+		pg_i64(&p, seq);
+		pg_bin(&p, last, last_len);
+		rc = qexec(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES ($1, $2, $3)", &p,
+		           NULL);
+	}
+	if (!rc) {
+		struct pg_params p = { 0 };
+		pg_text(&p, blob_id);
+		pg_text(&p, ws_id);
+		pg_i64(&p, now);
+		rc = qexec(c,
+		           "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
+		           "VALUES ($1, $2, 'text/csv', '\\x'::bytea, $3)",
+		           &p, NULL);
+	}
+	if (!rc) {
+		struct pg_params d = { 0 };
+		pg_text(&d, out->id);
+		pg_text(&d, ws_id);
+		pg_text(&d, name);
+		pg_text(&d, blob_id);
+		pg_text(&d, columns_json);
+		pg_i64(&d, row_count);
+		pg_i64(&d, now);
+		rc = qexec(c,
+		           "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
+		           "row_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		           &d, NULL);
+	}
+	rc = end(st, c, rc, true);
+	if (rc)
+		store_lk_dataset_release(out);
+	return rc;
 }

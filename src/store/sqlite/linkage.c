@@ -185,6 +185,16 @@ int sq_lk_dataset_delete(struct store *st, const char *ws_id, const char *id)
 	}
 	int n = 0, rc = run_done(c, s, NULL);
 	if (!rc) {
+		/* Chunks of a streamed upload (0005); none for a blob written whole. */
+		s = prep(c, "DELETE FROM blob_chunks WHERE blob_id = (SELECT blob_id FROM "
+		            "linkage_datasets WHERE id = ?1 AND workspace_id = ?2)");
+		if (s) {
+			bt(s, 1, id);
+			bt(s, 2, ws_id);
+		}
+		rc = run_done(c, s, NULL);
+	}
+	if (!rc) {
 		s = prep(c, "DELETE FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2");
 		if (s) {
 			bt(s, 1, id);
@@ -506,5 +516,221 @@ int sq_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int
 		sqlite3_finalize(s);
 	}
 	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}
+
+/* ---- streamed blobs (0005) ---- */
+
+/* Runs one write statement binding blob_id (?1) in its own transaction. */
+static int write_one(struct store *st, const char *sql, const char *blob_id, int64_t i2,
+                     const char *t3, const void *data, size_t len, int *changes)
+{
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s = prep(c, sql);
+	if (s) {
+		bt(s, 1, blob_id);
+		sqlite3_bind_int64(s, 2, i2);
+		if (t3)
+			bt(s, 3, t3);
+		else if (data)
+			sqlite3_bind_blob64(s, 3, len ? data : "", len, SQLITE_STATIC);
+	}
+	int rc = run_done(c, s, changes);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	return rc ? rc : erc;
+}
+
+int sq_blob_upload_begin(struct store *st, const char *ws_id, const char *blob_id, int64_t now)
+{
+	return write_one(
+	    st, "INSERT INTO blob_uploads(id, started_at, workspace_id) VALUES (?1, ?2, ?3)",
+	    blob_id, now, ws_id, NULL, 0, NULL);
+}
+
+int sq_blob_chunk_put(struct store *st, const char *blob_id, int64_t seq, const void *data,
+                      size_t len)
+{
+	return write_one(st, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES (?1, ?2, ?3)",
+	                 blob_id, seq, NULL, data, len, NULL);
+}
+
+/* Deletes an upload that did not commit: its chunks and its registration. */
+static int upload_delete(struct sq_conn *c, const char *blob_id)
+{
+	sqlite3_stmt *s = prep(c, "DELETE FROM blob_chunks WHERE blob_id = ?1");
+	if (s)
+		bt(s, 1, blob_id);
+	int rc = run_done(c, s, NULL);
+	if (!rc) {
+		s = prep(c, "DELETE FROM blob_uploads WHERE id = ?1");
+		if (s)
+			bt(s, 1, blob_id);
+		rc = run_done(c, s, NULL);
+	}
+	return rc;
+}
+
+int sq_blob_upload_abort(struct store *st, const char *blob_id)
+{
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	int rc = upload_delete(c, blob_id);
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	return rc ? rc : erc;
+}
+
+int sq_blob_upload_sweep(struct store *st, int64_t cutoff, int *n)
+{
+	*n = 0;
+	/* One transaction per stale upload keeps each write short. */
+	for (;;) {
+		char id[MD_UUID_LEN] = "";
+		struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+		if (!c)
+			return MD_EUNAVAIL;
+		sqlite3_stmt *s =
+		    prep(c, "SELECT id FROM blob_uploads WHERE started_at < ?1 ORDER BY started_at "
+		            "LIMIT 1");
+		int rc = s ? 0 : MD_EIO;
+		if (s) {
+			sqlite3_bind_int64(s, 1, cutoff);
+			int r = sqlite3_step(s);
+			if (r == SQLITE_ROW)
+				copy_col(s, 0, id, sizeof id);
+			else if (r != SQLITE_DONE)
+				rc = MD_EIO;
+			sqlite3_finalize(s);
+		}
+		if (!rc && id[0])
+			rc = upload_delete(c, id);
+		int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+		rc = rc ? rc : erc;
+		if (rc || !id[0])
+			return rc;
+		(*n)++;
+	}
+}
+
+int sq_blob_chunk_stat(struct store *st, const char *blob_id, int64_t *count, int64_t *bytes)
+{
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	/* length() of a blob reads its size from the record header, not its bytes. */
+	sqlite3_stmt *s = prep(c, "SELECT count(*), coalesce(sum(length(data)), 0) FROM "
+	                          "blob_chunks WHERE blob_id = ?1");
+	int rc = MD_EIO;
+	if (s) {
+		bt(s, 1, blob_id);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			*count = sqlite3_column_int64(s, 0);
+			*bytes = sqlite3_column_int64(s, 1);
+			rc = 0;
+		}
+		sqlite3_finalize(s);
+	}
+	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}
+
+int sq_blob_chunk_read(struct store *st, const char *blob_id, int64_t seq, void *dst, size_t cap,
+                       size_t *len)
+{
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s = prep(c, "SELECT data FROM blob_chunks WHERE blob_id = ?1 AND seq = ?2");
+	int rc = MD_EIO;
+	if (s) {
+		bt(s, 1, blob_id);
+		sqlite3_bind_int64(s, 2, seq);
+		int r = sqlite3_step(s);
+		if (r == SQLITE_ROW) {
+			size_t n = (size_t)sqlite3_column_bytes(s, 0);
+			rc = n > cap ? MD_EIO : 0;
+			if (!rc && n)
+				memcpy(dst, sqlite3_column_blob(s, 0), n);
+			*len = n;
+		} else if (r == SQLITE_DONE) {
+			rc = MD_ENOTFOUND;
+		}
+		sqlite3_finalize(s);
+	}
+	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}
+
+int sq_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_id, int64_t seq,
+                         const void *last, size_t last_len, const char *name,
+                         const char *columns_json, int64_t row_count, int64_t now,
+                         struct store_lk_dataset *out)
+{
+	memset(out, 0, sizeof *out);
+	if (md_uuid7(now, out->id))
+		return MD_EIO;
+	snprintf(out->blob_id, sizeof out->blob_id, "%s", blob_id);
+	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	out->row_count = row_count;
+	out->created_at = now;
+	out->columns = md_strdup(columns_json);
+	if (!out->columns)
+		return MD_ENOMEM;
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c) {
+		store_lk_dataset_release(out);
+		return MD_EUNAVAIL;
+	}
+	/* The registration must still be there: a sweep may have given the upload up. */
+	int n = 0;
+	sqlite3_stmt *s = prep(c, "DELETE FROM blob_uploads WHERE id = ?1 AND workspace_id = ?2");
+	if (s) {
+		bt(s, 1, blob_id);
+		bt(s, 2, ws_id);
+	}
+	int rc = run_done(c, s, &n);
+	if (!rc && n != 1)
+		rc = MD_ENOTFOUND;
+	if (!rc && last_len) {
+		s = prep(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES (?1, ?2, ?3)");
+		if (s) {
+			bt(s, 1, blob_id);
+			sqlite3_bind_int64(s, 2, seq);
+			sqlite3_bind_blob64(s, 3, last, last_len, SQLITE_STATIC);
+		}
+		rc = run_done(c, s, NULL);
+	}
+	if (!rc) {
+		s = prep(c, "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
+		            "VALUES (?1, ?2, 'text/csv', x'', ?3)");
+		if (s) {
+			bt(s, 1, blob_id);
+			bt(s, 2, ws_id);
+			sqlite3_bind_int64(s, 3, now);
+		}
+		rc = run_done(c, s, NULL);
+	}
+	if (!rc) {
+		s = prep(c,
+		         "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
+		         "row_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+		if (s) {
+			bt(s, 1, out->id);
+			bt(s, 2, ws_id);
+			bt(s, 3, name);
+			bt(s, 4, blob_id);
+			bt(s, 5, columns_json);
+			sqlite3_bind_int64(s, 6, row_count);
+			sqlite3_bind_int64(s, 7, now);
+		}
+		rc = run_done(c, s, NULL);
+	}
+	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
+	rc = rc ? rc : erc;
+	if (rc)
+		store_lk_dataset_release(out);
 	return rc;
 }

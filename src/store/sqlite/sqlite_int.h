@@ -20,6 +20,18 @@ struct sq_store {
 int sq_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
                          const char *columns_json, int64_t row_count, const void *csv, size_t len,
                          int64_t now, struct store_lk_dataset *out);
+int sq_blob_upload_begin(struct store *st, const char *ws_id, const char *blob_id, int64_t now);
+int sq_blob_chunk_put(struct store *st, const char *blob_id, int64_t seq, const void *data,
+                      size_t len);
+int sq_blob_upload_abort(struct store *st, const char *blob_id);
+int sq_blob_upload_sweep(struct store *st, int64_t cutoff, int *n);
+int sq_blob_chunk_stat(struct store *st, const char *blob_id, int64_t *count, int64_t *bytes);
+int sq_blob_chunk_read(struct store *st, const char *blob_id, int64_t seq, void *dst, size_t cap,
+                       size_t *len);
+int sq_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_id, int64_t seq,
+                         const void *last, size_t last_len, const char *name,
+                         const char *columns_json, int64_t row_count, int64_t now,
+                         struct store_lk_dataset *out);
 int sq_lk_dataset_get(struct store *st, const char *ws_id, const char *id,
                       struct store_lk_dataset *out);
 int sq_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, int limit,

@@ -1272,23 +1272,14 @@ static int results_one(void *ctx, const struct store_lk_result *r)
 	return rc;
 }
 
-static int csv_cell(struct buf *b, const char *s)
-{
-	bool quote = strpbrk(s, ",\"\r\n") != NULL;
-	int rc = quote ? buf_putc(b, '"') : 0;
-	for (const char *p = s; !rc && *p; p++)
-		rc = *p == '"' ? buf_puts(b, "\"\"") : buf_putc(b, *p);
-	return rc ? rc : quote ? buf_putc(b, '"') : 0;
-}
-
 static int csv_value(struct buf *b, const json_t *v)
 {
 	if (!v || json_is_null(v))
 		return 0;
 	if (json_is_string(v))
-		return csv_cell(b, json_string_value(v));
+		return lkr_csv_cell(b, json_string_value(v));
 	char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
-	int rc = t ? csv_cell(b, t) : MD_ENOMEM;
+	int rc = t ? lkr_csv_cell(b, t) : MD_ENOMEM;
 	free(t);
 	return rc;
 }
@@ -1341,14 +1332,14 @@ static void results_csv(struct http_request *req, struct http_response *resp,
 		char name[300];
 		snprintf(name, sizeof name, "input_%s", json_string_value(col));
 		rc = rc ? rc : buf_putc(&b, ',');
-		rc = rc ? rc : csv_cell(&b, name);
+		rc = rc ? rc : lkr_csv_cell(&b, name);
 	}
 	json_array_foreach(c.ref_cols, i, col)
 	{
 		char name[300];
 		snprintf(name, sizeof name, "match_%s", json_string_value(col));
 		rc = rc ? rc : buf_putc(&b, ',');
-		rc = rc ? rc : csv_cell(&b, name);
+		rc = rc ? rc : lkr_csv_cell(&b, name);
 	}
 	rc = rc ? rc : buf_puts(&b, "\r\n");
 	rc = rc ? rc

@@ -698,7 +698,7 @@ static int js_row(struct buf *b, const struct render *r, const struct store_lk_r
 	return rc ? rc : buf_putc(b, '}');
 }
 
-static int csv_cell(struct buf *b, const char *s)
+int lkr_csv_cell(struct buf *b, const char *s)
 {
 	bool quote = strpbrk(s, ",\"\r\n") != NULL;
 	int rc = quote ? buf_putc(b, '"') : 0;
@@ -717,14 +717,14 @@ static int csv_header(struct buf *b, const struct render *r)
 		rc = rc ? rc : buf_putc(b, ',');
 		char name[300];
 		snprintf(name, sizeof name, "input_%s", json_string_value(col));
-		rc = rc ? rc : csv_cell(b, name);
+		rc = rc ? rc : lkr_csv_cell(b, name);
 	}
 	json_array_foreach(r->ref_cols, i, col)
 	{
 		rc = rc ? rc : buf_putc(b, ',');
 		char name[300];
 		snprintf(name, sizeof name, "match_%s", json_string_value(col));
-		rc = rc ? rc : csv_cell(b, name);
+		rc = rc ? rc : lkr_csv_cell(b, name);
 	}
 	return rc ? rc : buf_puts(b, "\r\n");
 }
@@ -741,12 +741,12 @@ static int csv_line(struct buf *b, const struct render *r, const struct store_lk
 		rc = buf_printf(b, "%zu", rec->best.ref_row);
 	for (size_t c = 0; !rc && c < r->in->ncols; c++) {
 		rc = buf_putc(b, ',');
-		rc = rc ? rc : csv_cell(b, r->in->cells[in_row * r->in->ncols + c]);
+		rc = rc ? rc : lkr_csv_cell(b, r->in->cells[in_row * r->in->ncols + c]);
 	}
 	for (size_t c = 0; !rc && c < r->ref->ncols; c++) {
 		rc = buf_putc(b, ',');
 		if (!rc && rec->matched)
-			rc = csv_cell(b, r->ref->cells[rec->best.ref_row * r->ref->ncols + c]);
+			rc = lkr_csv_cell(b, r->ref->cells[rec->best.ref_row * r->ref->ncols + c]);
 	}
 	return rc ? rc : buf_puts(b, "\r\n");
 }

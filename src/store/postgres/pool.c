@@ -175,6 +175,9 @@ int pg_cmd(struct pg_conn *c, const char *sql)
 {
 	PGresult *r = PQexec(c->c, sql);
 	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : classify(c->c, r);
+	/* COMMIT of a transaction that failed earlier "succeeds" as a ROLLBACK: not a commit. */
+	if (!rc && !strcmp(sql, "COMMIT") && strcmp(PQcmdStatus(r), "COMMIT") != 0)
+		rc = MD_EIO;
 	PQclear(r);
 	return rc;
 }

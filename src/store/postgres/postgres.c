@@ -52,6 +52,11 @@ static int op_begin(struct op *o, struct store *st, bool tx)
 /* Ends the operation: commit when rc is 0 (or ok_codes allow), notify, give the conn back. */
 static int op_end(struct op *o, int rc, bool commit)
 {
+	/*
+	 * A failed NOTIFY turns the commit into a rollback; the caller wanted a commit, so it must
+	 * hear the error (a 202 for a job that was rolled back was the bug this guards against).
+	 */
+	const bool wanted = commit;
 	int erc = 0;
 	if (o->tx) {
 		if (commit && o->notify[0]) {
@@ -75,7 +80,7 @@ static int op_end(struct op *o, int rc, bool commit)
 		st->listener(st->listener_ctx, o->notify);
 	if (commit && !erc && o->notify_local[0] && st->listener)
 		st->listener(st->listener_ctx, o->notify_local);
-	return rc ? rc : (commit ? erc : 0);
+	return rc ? rc : (wanted ? erc : 0);
 }
 
 /* Runs statement id on the operation's connection; NULL on failure (o->err set). */

@@ -386,9 +386,17 @@ static void job_events(struct http_request *req, struct http_response *resp)
 		return;
 	char id[MD_UUID_LEN];
 	struct store_job j;
-	if (!api_param(req, "jobId", id, sizeof id) || !md_uuid_valid(id) ||
-	    store_job_get(the_app->st, key.workspace_id, id, &j)) {
+	int rc = MD_ENOTFOUND;
+	if (api_param(req, "jobId", id, sizeof id) && md_uuid_valid(id))
+		rc = store_job_get(the_app->st, key.workspace_id, id, &j);
+	if (rc == MD_ENOTFOUND) {
 		api_error(req, resp, E_NOT_FOUND, "no job with this id in your workspace", NULL,
+		          NULL);
+		return;
+	}
+	if (rc) {
+		/* The database is away (a restart): the job may well exist, so not a 404. */
+		api_error(req, resp, E_UNAVAILABLE, "the database is unavailable; retry", NULL,
 		          NULL);
 		return;
 	}

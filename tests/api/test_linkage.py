@@ -514,6 +514,12 @@ def gen_csv(path, mb, bad_line=None):
     return rows
 
 
+def sanitized(srv):
+    """AddressSanitizer keeps freed memory in quarantine: peak memory then says nothing."""
+    with open("/proc/%d/maps" % srv.proc.pid) as f:
+        return "libasan" in f.read()
+
+
 def vm_hwm_kb(srv):
     with open("/proc/%d/status" % srv.proc.pid) as f:
         for line in f:
@@ -569,8 +575,8 @@ def test_large_upload_streams_in_bounded_memory(fresh, big_csv):
     grew = vm_hwm_kb(fresh) - before
     print("50 MiB text/csv upload: VmHWM %d -> %d kB (+%d kB) for a %d kB file" % (
         before, before + grew, grew, size // 1024))
-    assert grew * 1024 < size / 4, "peak memory grew by %d kB for a %d kB file" % (
-        grew, size // 1024)
+    assert sanitized(fresh) or grew * 1024 < size / 4, \
+        "peak memory grew by %d kB for a %d kB file" % (grew, size // 1024)
     d = r.json()
     assert d["row_count"] == rows and d["columns"][0] == "rec_id" and len(d["columns"]) == 7
     assert upload_rows(fresh, "blob_chunks") >= size >> 20
@@ -584,7 +590,7 @@ def test_large_upload_streams_in_bounded_memory(fresh, big_csv):
     assert r.status_code == 201, r.text
     grew = vm_hwm_kb(fresh) - before
     print("50 MiB multipart upload: +%d kB" % grew)
-    assert grew * 1024 < size / 4
+    assert sanitized(fresh) or grew * 1024 < size / 4
     assert r.json()["row_count"] == rows and r.json()["name"] == "people.csv"
     # A run reads the stored table back whole: a row from a late chunk is found.
     cfg = make_config(fresh.api, r.json()["id"], blocking=[["postcode"]],
@@ -629,7 +635,7 @@ def test_concurrent_uploads(fresh, tmp_path):
     for i, r in enumerate(out):
         assert r is not None and r.status_code == 201, r and r.text
         assert r.json()["row_count"] == paths[i][1] and r.json()["name"] == "c%d" % i
-    assert grew * 1024 < total / 3
+    assert sanitized(fresh) or grew * 1024 < total / 3
     assert upload_rows(fresh, "blob_uploads") == 0
 
 

@@ -300,8 +300,22 @@ static int server_main(int argc, char **argv)
 	return sandbox_server_main(0, server_child, &o) ? EXTRACT_EXIT_USAGE : EXTRACT_EXIT_OK;
 }
 
+/*
+ * One OpenMP thread for Tesseract unless the operator said otherwise. libgomp reads
+ * OMP_THREAD_LIMIT once, when OCR first loads it; with its default of up to ten threads a
+ * loaded two-core host spun them against each other (one page took 11 s instead of 1 s), and
+ * one extraction is one job. Set here, at the process's start, while it is single-threaded.
+ */
+static void one_omp_thread(void)
+{
+	const char *limit = getenv("OMP_THREAD_LIMIT");
+	if (!limit || !*limit)
+		setenv("OMP_THREAD_LIMIT", "1", 1);
+}
+
 int cli_extract_main(int argc, char **argv)
 {
+	one_omp_thread();
 	if (argc >= 2 && strcmp(argv[1], "--server") == 0)
 		return server_main(argc - 1, argv + 1);
 	close_inherited();

@@ -52,16 +52,6 @@ static char tess_error[160]; /* why loading failed; "" when tess is usable */
 
 static void tess_load(void)
 {
-	/*
-	 * libgomp reads OMP_THREAD_LIMIT once, when it is loaded, which is now. Tesseract runs
-	 * its network with up to ten OpenMP threads; on a loaded two-core host they spin against
-	 * each other (one page took 11 s instead of 1 s). One extraction is one job, so one
-	 * thread, unless the operator said otherwise. Callers of this module are single-threaded
-	 * (the sandboxed extraction child, tests, benchmarks), so setenv is safe here.
-	 */
-	const char *limit = getenv("OMP_THREAD_LIMIT");
-	if (!limit || !*limit)
-		setenv("OMP_THREAD_LIMIT", "1", 1);
 	void *h = dlopen(TESS_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		snprintf(tess_error, sizeof tess_error, "Tesseract is not installed (%s)",

@@ -15,9 +15,9 @@
  *
  * libtesseract is not linked but loaded with dlopen at the first cv_ocr_new of a process (text
  * PDFs, the common case, never pay for loading it and its dozen libraries); the table of its
- * functions is this module's only process-wide state, filled once under pthread_once. Loading
- * it sets OMP_THREAD_LIMIT=1 unless set (see ocr.c), so callers must be single-threaded at
- * that moment, which the sandboxed extraction child, the tests and the benchmarks are.
+ * functions is this module's only process-wide state, filled once under pthread_once.
+ * Tesseract runs its network with up to ten OpenMP threads, read from OMP_THREAD_LIMIT when
+ * libgomp loads: the process that calls this module sets that (src/cli/extract.c sets 1).
  */
 #ifndef MATCHD_ENGINES_CV_OCR_H
 #define MATCHD_ENGINES_CV_OCR_H

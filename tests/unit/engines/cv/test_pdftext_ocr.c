@@ -18,6 +18,14 @@
 #define RENDERCV "../shared/data/cv/pdfs/08_rendercv_engineeringresumes.pdf"
 #define BILLRYAN_ZH "../shared/data/cv/pdfs/06_billryan_resume_zh-CN.pdf"
 
+/* As the extraction child does (src/cli/extract.c): one OpenMP thread for Tesseract. */
+static void one_omp_thread(void)
+{
+	setenv("OMP_THREAD_LIMIT", "1", 0);
+}
+
+TestSuite(cv_ocr, .init = one_omp_thread);
+
 static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned int len)
 {
 	return buf_append(closure, data, len) ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;

@@ -5,7 +5,6 @@
  * MATCHD_TEST_PG_URL names a PostgreSQL server (each test then gets a new database).
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -14,69 +13,26 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
-static char l_dir[64];
-static char l_url[512];
+static struct store_fixture fx;
 static struct store *l_st;
 static struct store_workspace l_ws, l_ws2;
 static int64_t LT;
 
-static void l_rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[512];
-		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static void l_pg_database(const char *pg)
-{
-	char name[64], sql[128];
-	snprintf(name, sizeof name, "bl_%s", strrchr(l_dir, '-') + 1);
-	for (char *c = name; *c; c++)
-		*c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
-	PGconn *c = PQconnectdb(pg);
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-	PGresult *r = PQexec(c, sql);
-	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-	const char *slash = strrchr(pg, '/');
-	snprintf(l_url, sizeof l_url, "%.*s/%s", (int)(slash - pg), pg, name);
-}
-
 static void l_setup(void)
 {
-	md_log_set_level(MD_LOG_OFF);
-	snprintf(l_dir, sizeof l_dir, "/tmp/matchd-blobs-XXXXXX");
-	cr_assert_not_null(mkdtemp(l_dir), "mkdtemp failed");
-	snprintf(l_url, sizeof l_url, "sqlite:%s/t.db", l_dir);
-	const char *pg = getenv("MATCHD_TEST_PG_URL");
-	if (pg && *pg)
-		l_pg_database(pg);
-	char err[256] = "";
-	int rc = store_open(l_url, &l_st, err, sizeof err);
-	cr_assert_eq(rc, 0, "store_open: %d %s", rc, err);
-	cr_assert_eq(store_workspace_create(l_st, "alpha", 1000, "whsec_a", &l_ws), 0);
-	cr_assert_eq(store_workspace_create(l_st, "beta", 0, "whsec_b", &l_ws2), 0);
-	LT = md_now_ms();
+	store_fixture_open(&fx, "bl");
+	l_st = fx.st;
+	l_ws = fx.ws;
+	l_ws2 = fx.ws2;
+	LT = fx.t0;
 }
 
 static void l_teardown(void)
 {
-	store_free(l_st);
+	store_fixture_close(&fx);
 	l_st = NULL;
-	l_rm_dir(l_dir);
 }
 
 TestSuite(store_blobs, .init = l_setup, .fini = l_teardown, .timeout = 60);
@@ -87,9 +43,9 @@ static long long rows_of(const char *table)
 	char sql[128];
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
 	long long n = -1;
-	if (!strncmp(l_url, "sqlite:", 7)) {
+	if (!strncmp(fx.url, "sqlite:", 7)) {
 		sqlite3 *db = NULL;
-		cr_assert_eq(sqlite3_open(l_url + 7, &db), SQLITE_OK);
+		cr_assert_eq(sqlite3_open(fx.url + 7, &db), SQLITE_OK);
 		sqlite3_stmt *s = NULL;
 		cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 		if (sqlite3_step(s) == SQLITE_ROW)
@@ -97,7 +53,7 @@ static long long rows_of(const char *table)
 		sqlite3_finalize(s);
 		sqlite3_close(db);
 	} else {
-		PGconn *c = PQconnectdb(l_url);
+		PGconn *c = PQconnectdb(fx.url);
 		cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
 		PGresult *r = PQexec(c, sql);
 		cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));

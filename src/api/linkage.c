@@ -1253,110 +1253,6 @@ static bool run_completed(struct http_request *req, struct http_response *resp,
 	return false;
 }
 
-struct results_ctx {
-	int64_t last;
-	int count;
-	/* The page (JSON) or the export (CSV) being written. */
-	struct buf *csv;
-	const json_t *in_cols, *ref_cols;
-};
-
-/* Copies each stored row's JSON text into the page as it is: no parse, no re-encoding. */
-static int results_one(void *ctx, const struct store_lk_result *r)
-{
-	struct results_ctx *c = ctx;
-	int rc = c->last >= 0 ? buf_putc(c->csv, ',') : 0;
-	rc = rc ? rc : buf_puts(c->csv, r->data);
-	c->last = r->row;
-	c->count++;
-	return rc;
-}
-
-static int csv_value(struct buf *b, const json_t *v)
-{
-	if (!v || json_is_null(v))
-		return 0;
-	if (json_is_string(v))
-		return lkr_csv_cell(b, json_string_value(v));
-	char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
-	int rc = t ? lkr_csv_cell(b, t) : MD_ENOMEM;
-	free(t);
-	return rc;
-}
-
-static int results_csv_one(void *ctx, const struct store_lk_result *r)
-{
-	struct results_ctx *c = ctx;
-	json_t *o = json_loads(r->data, 0, NULL);
-	if (!o)
-		return MD_EIO;
-	struct buf *b = c->csv;
-	int rc = buf_printf(b, "%lld,%s,%.6f,", (long long)r->row, r->status, r->confidence);
-	rc = rc ? rc : csv_value(b, json_object_get(o, "match_weight"));
-	rc = rc ? rc : buf_putc(b, ',');
-	rc = rc ? rc : csv_value(b, json_object_get(o, "match_row"));
-	size_t i;
-	json_t *col;
-	const json_t *input = json_object_get(o, "input");
-	const json_t *match = json_object_get(o, "match");
-	json_array_foreach(c->in_cols, i, col)
-	{
-		rc = rc ? rc : buf_putc(b, ',');
-		rc = rc ? rc : csv_value(b, json_object_get(input, json_string_value(col)));
-	}
-	json_array_foreach(c->ref_cols, i, col)
-	{
-		rc = rc ? rc : buf_putc(b, ',');
-		rc = rc ? rc : csv_value(b, json_object_get(match, json_string_value(col)));
-	}
-	rc = rc ? rc : buf_puts(b, "\r\n");
-	json_decref(o);
-	return rc;
-}
-
-static void results_csv(struct http_request *req, struct http_response *resp,
-                        const struct store_key *key, const struct store_job *j, double min_conf,
-                        const char *status)
-{
-	json_t *res = json_loads(j->result, 0, NULL);
-	struct buf b;
-	buf_init(&b, (size_t)1 << 30);
-	struct results_ctx c = { .csv = &b,
-		                 .in_cols = json_object_get(res, "input_columns"),
-		                 .ref_cols = json_object_get(res, "reference_columns") };
-	int rc = buf_puts(&b, "input_row,status,confidence,match_weight,match_row");
-	size_t i;
-	json_t *col;
-	json_array_foreach(c.in_cols, i, col)
-	{
-		char name[300];
-		snprintf(name, sizeof name, "input_%s", json_string_value(col));
-		rc = rc ? rc : buf_putc(&b, ',');
-		rc = rc ? rc : lkr_csv_cell(&b, name);
-	}
-	json_array_foreach(c.ref_cols, i, col)
-	{
-		char name[300];
-		snprintf(name, sizeof name, "match_%s", json_string_value(col));
-		rc = rc ? rc : buf_putc(&b, ',');
-		rc = rc ? rc : lkr_csv_cell(&b, name);
-	}
-	rc = rc ? rc : buf_puts(&b, "\r\n");
-	rc = rc ? rc
-	        : store_lk_results_list(the_app->st, key->workspace_id, j->id, -1, 0, min_conf,
-	                                status, results_csv_one, &c);
-	json_decref(res);
-	if (rc) {
-		buf_release(&b);
-		unavailable(req, resp);
-		return;
-	}
-	resp->status = 200;
-	resp->content_type = "text/csv; charset=utf-8";
-	buf_release(&resp->body);
-	resp->body = b;
-}
-
 static void run_results(struct http_request *req, struct http_response *resp)
 {
 	struct store_key key;
@@ -1409,31 +1305,10 @@ static void run_results(struct http_request *req, struct http_response *resp)
 		goto out;
 	}
 	json_decref(res);
-	/* A run that finished before migration 0004 kept its rows as rendered JSON. */
-	if (!strcmp(format, "csv")) {
-		results_csv(req, resp, &key, &j, min_conf, status[0] ? status : NULL);
-		goto out;
-	}
-	struct buf b;
-	buf_init(&b, (size_t)1 << 30);
-	struct results_ctx c = { .last = -1, .csv = &b };
-	int rc = buf_puts(&b, "{\"data\":[");
-	rc = rc ? rc
-	        : store_lk_results_list(the_app->st, key.workspace_id, j.id, after, limit, min_conf,
-	                                status[0] ? status : NULL, results_one, &c);
-	if (!rc && c.count == limit)
-		rc = buf_printf(&b, "],\"next_cursor\":\"%lld\"}", (long long)c.last);
-	else if (!rc)
-		rc = buf_puts(&b, "],\"next_cursor\":null}");
-	if (rc) {
-		buf_release(&b);
-		unavailable(req, resp);
-		goto out;
-	}
-	resp->status = 200;
-	resp->content_type = "application/json";
-	buf_release(&resp->body);
-	resp->body = b;
+	/* Rows written before migration 0004 went with the table 0006 dropped. */
+	api_error(req, resp, E_CONFLICT,
+	          "this run's results were stored by an older version and are gone; run it again",
+	          NULL, NULL);
 out:
 	store_job_release(&j);
 }

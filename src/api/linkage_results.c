@@ -698,7 +698,8 @@ static int js_row(struct buf *b, const struct render *r, const struct store_lk_r
 	return rc ? rc : buf_putc(b, '}');
 }
 
-int lkr_csv_cell(struct buf *b, const char *s)
+/* Appends s to b as one RFC 4180 CSV field (quoted when it holds a comma, quote or newline). */
+static int lkr_csv_cell(struct buf *b, const char *s)
 {
 	bool quote = strpbrk(s, ",\"\r\n") != NULL;
 	int rc = quote ? buf_putc(b, '"') : 0;

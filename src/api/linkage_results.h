@@ -17,11 +17,6 @@
 /* Rows per batch (and per write transaction) when a run writes its results. */
 #define LKR_BATCH_ROWS 10000
 
-struct buf;
-
-/* Appends s to b as one RFC 4180 CSV field (quoted when it holds a comma, quote or newline). */
-int lkr_csv_cell(struct buf *b, const char *s);
-
 /* "matched", "review" (best pair at or above threshold / 2) or "unmatched". */
 const char *lkr_row_status(const struct lk_row_result *row, double threshold);
 

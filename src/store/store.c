@@ -546,19 +546,6 @@ int store_lk_config_delete(struct store *st, const char *ws_id, const char *id)
 	return st->ops->lk_config_delete(st, ws_id, id);
 }
 
-int store_lk_results_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
-                         const char *rows_json)
-{
-	return st->ops->lk_results_put(st, ws_id, job_id, token, rows_json);
-}
-
-int store_lk_results_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
-                          int limit, double min_conf, const char *status,
-                          int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx)
-{
-	return st->ops->lk_results_list(st, ws_id, run_id, after, limit, min_conf, status, cb, ctx);
-}
-
 int store_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
                       bool first, const struct store_lk_row *rows, size_t n)
 {

@@ -375,32 +375,6 @@ MD_WUR int store_lk_config_list(struct store *st, const char *ws_id, const char 
 MD_WUR int store_lk_config_delete(struct store *st, const char *ws_id, const char *id);
 
 /*
- * Legacy (runs finished before migration 0004): the per-row results as rendered JSON.
- * Writes the per-row results of run job_id, replacing any earlier attempt's rows, in one
- * transaction that first checks the job is still running under token: a worker that lost its
- * lease writes nothing (MD_ECONFLICT). rows_json is a JSON array of
- * {"row": n, "status": "matched"|"unmatched"|"review", "confidence": x, "data": {...}}.
- * The rows are read only once the job succeeded, so together with store_job_succeed (guarded
- * by the same token, charging once) exactly one attempt's results are ever visible.
- */
-MD_WUR int store_lk_results_put(struct store *st, const char *ws_id, const char *job_id,
-                                const char *token, const char *rows_json);
-
-struct store_lk_result {
-	int64_t row;
-	char status[16];
-	double confidence;
-	const char *data; /* JSON, valid during the callback */
-};
-/*
- * Lists a run's rows in row order: row > after (-1 for the start), confidence >= min_conf,
- * status equal to status when not NULL, at most limit (<= 0: all).
- */
-MD_WUR int store_lk_results_list(struct store *st, const char *ws_id, const char *run_id,
-                                 int64_t after, int limit, double min_conf, const char *status,
-                                 int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx);
-
-/*
  * Run results in the compact form (migration 0004): per input row its index, status,
  * confidence and an opaque record the API encodes (row ids, weights, levels, candidates) and
  * renders at read time from the stored datasets. The store neither parses nor checks rec.
@@ -422,7 +396,11 @@ struct store_lk_row {
 MD_WUR int store_lk_rows_put(struct store *st, const char *ws_id, const char *job_id,
                              const char *token, bool first, const struct store_lk_row *rows,
                              size_t n);
-/* Like store_lk_results_list for the compact rows; the struct lives during the callback. */
+/*
+ * Lists a run's rows in row order: row > after (-1 for the start), confidence >= min_conf,
+ * status equal to status when not NULL, at most limit (<= 0: all). The struct lives during
+ * the callback.
+ */
 MD_WUR int store_lk_rows_list(struct store *st, const char *ws_id, const char *run_id,
                               int64_t after, int limit, double min_conf, const char *status,
                               int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx);

@@ -1418,8 +1418,6 @@ static const struct store_ops postgres_ops = {
 	.lk_config_update = pg_lk_config_update,
 	.lk_config_list = pg_lk_config_list,
 	.lk_config_delete = pg_lk_config_delete,
-	.lk_results_put = pg_lk_results_put,
-	.lk_results_list = pg_lk_results_list,
 	.lk_rows_put = pg_lk_rows_put,
 	.lk_rows_list = pg_lk_rows_list,
 };

@@ -1399,8 +1399,6 @@ static const struct store_ops sqlite_ops = {
 	.lk_config_update = sq_lk_config_update,
 	.lk_config_list = sq_lk_config_list,
 	.lk_config_delete = sq_lk_config_delete,
-	.lk_results_put = sq_lk_results_put,
-	.lk_results_list = sq_lk_results_list,
 	.lk_rows_put = sq_lk_rows_put,
 	.lk_rows_list = sq_lk_rows_list,
 };

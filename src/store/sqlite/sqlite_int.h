@@ -46,11 +46,6 @@ int sq_lk_config_update(struct store *st, const char *ws_id, const char *id, con
 int sq_lk_config_list(struct store *st, const char *ws_id, const char *cursor, int limit,
                       int (*cb)(void *ctx, const struct store_lk_config *c), void *ctx);
 int sq_lk_config_delete(struct store *st, const char *ws_id, const char *id);
-int sq_lk_results_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
-                      const char *rows_json);
-int sq_lk_results_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
-                       int limit, double min_conf, const char *status,
-                       int (*cb)(void *ctx, const struct store_lk_result *r), void *ctx);
 
 int sq_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
                    bool first, const struct store_lk_row *rows, size_t n);

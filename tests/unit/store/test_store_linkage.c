@@ -141,33 +141,6 @@ Test(store_linkage, config_crud_and_isolation)
 	store_lk_config_release(&c);
 }
 
-struct rows {
-	int n;
-	int64_t rows[8];
-	char status[8][16];
-	double conf[8];
-	char data[8][64];
-};
-
-static int collect(void *ctx, const struct store_lk_result *r)
-{
-	struct rows *s = ctx;
-	cr_assert_lt(s->n, 8);
-	s->rows[s->n] = r->row;
-	snprintf(s->status[s->n], 16, "%s", r->status);
-	s->conf[s->n] = r->confidence;
-	snprintf(s->data[s->n], 64, "%s", r->data);
-	s->n++;
-	return 0;
-}
-
-static const char rows3[] = "[{\"row\":0,\"status\":\"matched\",\"confidence\":0.9,"
-                            "\"data\":{\"row\":0}},"
-                            "{\"row\":1,\"status\":\"unmatched\",\"confidence\":0,"
-                            "\"data\":{\"row\":1}},"
-                            "{\"row\":2,\"status\":\"review\",\"confidence\":0.3,"
-                            "\"data\":{\"row\":2,\"x\":\"a\\\"b\"}}]";
-
 /* A linkage job claimed by a worker: its id and lease token. */
 static void running_job(char id[MD_UUID_LEN], struct store_job *j)
 {
@@ -180,51 +153,6 @@ static void running_job(char id[MD_UUID_LEN], struct store_job *j)
 	int rc = store_job_claim(l_st, "w1", LT + 1, 30000, j);
 	cr_assert_eq(rc, 0, "claim: %d", rc);
 	cr_assert_str_eq(j->id, id);
-}
-
-Test(store_linkage, results_put_guarded_replaced_and_filtered)
-{
-	char id[MD_UUID_LEN];
-	struct store_job j;
-	running_job(id, &j);
-	int rc = store_lk_results_put(l_st, l_ws.id, id, "not-the-token", rows3);
-	cr_assert_eq(rc, MD_ECONFLICT, "wrong token: got %d want %d", rc, MD_ECONFLICT);
-	rc = store_lk_results_put(l_st, l_ws2.id, id, j.lease_token, rows3);
-	cr_assert_eq(rc, MD_ECONFLICT, "other workspace: got %d", rc);
-	/* A first attempt's rows are replaced by the next put, never added to. */
-	cr_assert_eq(store_lk_results_put(l_st, l_ws.id, id, j.lease_token,
-	                                  "[{\"row\":7,\"status\":\"matched\",\"confidence\":1,"
-	                                  "\"data\":{}}]"),
-	             0);
-	rc = store_lk_results_put(l_st, l_ws.id, id, j.lease_token, rows3);
-	cr_assert_eq(rc, 0, "put: %d", rc);
-	struct rows s = { 0 };
-	cr_assert_eq(store_lk_results_list(l_st, l_ws.id, id, -1, 0, 0, NULL, collect, &s), 0);
-	cr_assert_eq(s.n, 3, "rows %d want 3", s.n);
-	cr_assert_eq(s.rows[2], 2);
-	cr_assert_str_eq(s.status[2], "review");
-	cr_assert_float_eq(s.conf[0], 0.9, 1e-9);
-	cr_assert(strstr(s.data[2], "\"x\""), "data kept: %s", s.data[2]);
-	memset(&s, 0, sizeof s);
-	cr_assert_eq(store_lk_results_list(l_st, l_ws.id, id, 0, 1, 0, NULL, collect, &s), 0);
-	cr_assert_eq(s.n, 1);
-	cr_assert_eq(s.rows[0], 1, "after cursor 0: row %lld", (long long)s.rows[0]);
-	memset(&s, 0, sizeof s);
-	cr_assert_eq(store_lk_results_list(l_st, l_ws.id, id, -1, 0, 0.5, NULL, collect, &s), 0);
-	cr_assert_eq(s.n, 1, "min_conf: %d", s.n);
-	memset(&s, 0, sizeof s);
-	cr_assert_eq(store_lk_results_list(l_st, l_ws.id, id, -1, 0, 0, "unmatched", collect, &s),
-	             0);
-	cr_assert_eq(s.n, 1, "status filter: %d", s.n);
-	cr_assert_eq(s.rows[0], 1);
-	memset(&s, 0, sizeof s);
-	cr_assert_eq(store_lk_results_list(l_st, l_ws2.id, id, -1, 0, 0, NULL, collect, &s), 0);
-	cr_assert_eq(s.n, 0, "other workspace reads %d rows", s.n);
-	/* After the job succeeded, no worker can write its results any more. */
-	cr_assert_eq(store_job_succeed(l_st, id, j.lease_token, LT + 10, "{}"), 0);
-	rc = store_lk_results_put(l_st, l_ws.id, id, j.lease_token, rows3);
-	cr_assert_eq(rc, MD_ECONFLICT, "after success: got %d", rc);
-	store_job_release(&j);
 }
 
 /* ---- compact rows (migration 0004) ---- */

@@ -160,6 +160,11 @@ struct store_job_new {
 	const char *blob_type;
 	/* Completes this in-flight idempotency key with the new job id, in the same transaction. */
 	const char *idem_key;
+	/*
+	 * A worker pool whose owner (node name) equals not_on never claims the job (a run's
+	 * helper is useless on the run's own node). NULL: any node.
+	 */
+	const char *not_on;
 };
 
 struct store_job {
@@ -190,7 +195,10 @@ MD_WUR int store_job_submit(struct store *st, const struct store_job_new *jn, in
 /* ws_id NULL reads any workspace's job (workers only). */
 MD_WUR int store_job_get(struct store *st, const char *ws_id, const char *id,
                          struct store_job *out);
-/* Lists a workspace's jobs newest first, with optional status/kind filters and id cursor. */
+/*
+ * Lists a workspace's jobs newest first, with optional status/kind filters and id cursor.
+ * Internal jobs (kind starting with "_", e.g. a run's helpers) are never listed.
+ */
 MD_WUR int store_job_list(struct store *st, const char *ws_id, const char *status, const char *kind,
                           const char *cursor, int limit,
                           int (*cb)(void *ctx, const struct store_job *j), void *ctx);
@@ -404,5 +412,52 @@ MD_WUR int store_lk_rows_put(struct store *st, const char *ws_id, const char *jo
 MD_WUR int store_lk_rows_list(struct store *st, const char *ws_id, const char *run_id,
                               int64_t after, int limit, double min_conf, const char *status,
                               int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx);
+
+/*
+ * A run's work shared between nodes (migration 0007). The run's own worker opens a pass of
+ * nunits units (numbered from 0) with an opaque plan that helpers read: the blocking plan for
+ * pass 0, the model for pass 1. Any node claims units under a lease. A helper submits one
+ * part at the end of a pass, its result over every unit it claimed, and the same transaction
+ * marks those units done; when one of them was taken over meanwhile (its lease ran out) the
+ * submit changes nothing and answers MD_ECONFLICT, so a unit is never counted twice. The
+ * run's own worker never submits: it keeps what it computes. Owners are free strings (the
+ * run's job id, a helper job's id), not node names, so two helpers on one node stay apart.
+ */
+/* Opens (run_id, pass): replaces an earlier attempt's rows of that pass. MD_EINVAL if nunits < 0. */
+MD_WUR int store_lk_share_open(struct store *st, const char *run_id, int pass, int64_t nunits,
+                               const void *plan, size_t plan_len, int64_t now);
+/* The plan of an open pass (md_free it); MD_ENOTFOUND when the pass is not open. */
+MD_WUR int store_lk_share_plan(struct store *st, const char *run_id, int pass, void **plan,
+                               size_t *len);
+/*
+ * In one transaction: renews the lease of owner's unfinished units to now + lease_ms, then
+ * claims the lowest unit that has no owner or whose lease ran out (not done), for owner.
+ * Returns 0 with *unit, or MD_ENOTFOUND when no unit is claimable (or the pass is not open).
+ * Either way *others_pending (may be NULL) is the number of units not done that belong to
+ * an owner other than owner.
+ */
+MD_WUR int store_lk_share_claim(struct store *st, const char *run_id, int pass, const char *owner,
+                                int64_t now, int64_t lease_ms, int64_t *unit,
+                                int64_t *others_pending);
+/*
+ * Stores owner's part and marks its nclaimed units done, in one transaction; MD_ECONFLICT
+ * (nothing stored, owner's unfinished units given back) when fewer than nclaimed of them are
+ * still owner's and not done; MD_ENOTFOUND when the pass is not open.
+ */
+MD_WUR int store_lk_share_submit(struct store *st, const char *run_id, int pass,
+                                 const char *owner, int64_t nclaimed, const void *part,
+                                 size_t len);
+/* Gives back owner's unfinished units of the pass (a helper that stops early). */
+MD_WUR int store_lk_share_release(struct store *st, const char *run_id, int pass,
+                                  const char *owner);
+/* Calls cb for each submitted part of the pass, ordered by owner, one part in memory at a time. */
+MD_WUR int store_lk_share_parts(struct store *st, const char *run_id, int pass,
+                                int (*cb)(void *ctx, const char *owner, const void *part,
+                                          size_t len),
+                                void *ctx);
+/* Deletes every pass of the run (its units, parts and plans). */
+MD_WUR int store_lk_share_close(struct store *st, const char *run_id);
+/* Deletes the shares of runs whose job has ended (a run that crashed before closing); *n runs. */
+MD_WUR int store_lk_share_sweep(struct store *st, int *n);
 
 #endif

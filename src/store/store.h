@@ -444,9 +444,8 @@ MD_WUR int store_lk_share_claim(struct store *st, const char *run_id, int pass, 
  * (nothing stored, owner's unfinished units given back) when fewer than nclaimed of them are
  * still owner's and not done; MD_ENOTFOUND when the pass is not open.
  */
-MD_WUR int store_lk_share_submit(struct store *st, const char *run_id, int pass,
-                                 const char *owner, int64_t nclaimed, const void *part,
-                                 size_t len);
+MD_WUR int store_lk_share_submit(struct store *st, const char *run_id, int pass, const char *owner,
+                                 int64_t nclaimed, const void *part, size_t len);
 /* Gives back owner's unfinished units of the pass (a helper that stops early). */
 MD_WUR int store_lk_share_release(struct store *st, const char *run_id, int pass,
                                   const char *owner);

@@ -26,6 +26,7 @@
 #include "engines/linkage/normalize.h"
 #include "engines/linkage/smart.h"
 #include "engines/linkage/table.h"
+#include "engines/linkage/wire.h"
 
 /*
  * Candidate pairs are no longer held in memory, so this cap bounds the run's time instead: 2^33
@@ -129,6 +130,14 @@ struct run {
 	atomic_size_t next_chunk;
 	atomic_uint_fast64_t pairs_done;   /* compared in the first pass */
 	atomic_uint_fast64_t pairs_scored; /* compared again in the scoring pass */
+	size_t chunk_end;                  /* run_range's chunks end here */
+	/* cum[c]: the pairs (upper bound) of the chunks before c, for progress and units. */
+	uint64_t *cum;
+	/* A shared run (opts->share): units are the chunks [ufirst[u], ufirst[u + 1]). */
+	bool shared;
+	size_t *ufirst, nunits;
+	uint64_t unit_pairs;
+	uint64_t pairs_remote; /* compared by helpers in the first pass */
 	/* The scoring pass's output, written under mu. */
 	struct topk *top;
 	struct scored_vec *above;
@@ -597,6 +606,20 @@ static int worker_reserve(const struct worker *w, size_t need, struct lk_cand **
 	return 0;
 }
 
+/*
+ * The input rows a pass has covered once the chunks before c are done, in proportion to their
+ * pairs: every claimer takes chunks (and units) in ascending order, so this is the progress
+ * of the whole pass, shared or not.
+ */
+static size_t rows_at(const struct run *r, size_t c)
+{
+	uint64_t total = r->cum ? r->cum[r->blk.nchunks] : 0;
+	if (!total)
+		return r->n_in;
+	double f = (double)r->cum[MD_MIN(c, r->blk.nchunks)] / (double)total;
+	return MD_MIN((size_t)((double)r->n_in * f), r->n_in);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -605,10 +628,9 @@ static void *worker_main(void *arg)
 	struct lk_scored *buf = NULL;
 	uint8_t *buf_lv = NULL;
 	size_t cap = 0;
-	atomic_uint_fast64_t *done_ctr = w->scoring ? &r->pairs_scored : &r->pairs_done;
 	while (!atomic_load(&r->cancel)) {
 		size_t c = atomic_fetch_add(&r->next_chunk, 1);
-		if (c >= r->blk.nchunks)
+		if (c >= r->chunk_end)
 			break;
 		w->rc = worker_reserve(w, r->blk.chunk_pairs[c], &cand, &buf, &buf_lv, &cap);
 		if (!w->rc) {
@@ -620,15 +642,9 @@ static void *worker_main(void *arg)
 			atomic_store(&r->cancel, 1);
 			break;
 		}
-		if (w->is_main) {
-			uint64_t done = atomic_load(done_ctr);
-			size_t rows = r->blk.pairs_upper ? (size_t)((double)r->n_in * (double)done /
-			                                            (double)r->blk.pairs_upper)
-			                                 : r->n_in;
-			if (progress(r, w->scoring ? "assign" : "compare", MD_MIN(rows, r->n_in),
-			             r->n_in, 0))
-				break;
-		}
+		if (w->is_main &&
+		    progress(r, w->scoring ? "assign" : "compare", rows_at(r, c + 1), r->n_in, 0))
+			break;
 	}
 	md_free(cand);
 	md_free(buf);
@@ -637,17 +653,19 @@ static void *worker_main(void *arg)
 }
 
 /*
- * Runs one pass over every chunk on the run's threads: the comparison (scoring false), which
- * merges the workers' patterns into r->patterns, or the scoring into r->top and r->above.
+ * Runs the chunks [lo, hi) of a pass on the run's threads: the comparison (scoring false),
+ * which merges the workers' patterns into r->patterns, or the scoring into r->top and
+ * r->above.
  */
-static int run_pass(struct run *r, bool scoring)
+static int run_range(struct run *r, bool scoring, size_t lo, size_t hi)
 {
 	int nthreads = r->opts->threads > 1 ? r->opts->threads : 1;
 	if (nthreads > 64)
 		nthreads = 64;
 	struct worker w[64];
 	int started = 0, rc = 0;
-	atomic_store(&r->next_chunk, 0);
+	atomic_store(&r->next_chunk, lo);
+	r->chunk_end = hi;
 	for (int t = 0; t < nthreads; t++) {
 		w[t] = (struct worker){ .r = r, .is_main = t == 0, .scoring = scoring };
 		lk_pattern_set_init(&w[t].ps, r->nfields);
@@ -667,6 +685,17 @@ static int run_pass(struct run *r, bool scoring)
 			rc = MD_ENOMEM;
 		lk_pattern_set_release(&w[t].ps);
 	}
+	if (!rc && atomic_load(&r->cancel))
+		rc = MD_ECANCELED;
+	return rc;
+}
+
+static int shared_pass(struct run *r, bool scoring);
+
+/* Runs one pass over every chunk, alone or shared. */
+static int run_pass(struct run *r, bool scoring)
+{
+	int rc = r->shared ? shared_pass(r, scoring) : run_range(r, scoring, 0, r->blk.nchunks);
 	/* The stage is reported at least once, whichever thread took the chunks. */
 	if (!rc && !atomic_load(&r->cancel))
 		rc = progress(r, scoring ? "assign" : "compare", r->n_in, r->n_in, 0);
@@ -740,7 +769,8 @@ static int estimate_u(struct run *r)
 	 * Exact agreement's u comes from key frequencies; the samples only split the rest
 	 * among the lower levels, so they need not outnumber the compared pairs much.
 	 */
-	uint64_t samples = MD_MIN(LK_U_SAMPLES, MD_MAX(20000, r->pairs_done / 2));
+	uint64_t pairs = atomic_load(&r->pairs_done) + r->pairs_remote;
+	uint64_t samples = MD_MIN(LK_U_SAMPLES, MD_MAX(20000, pairs / 2));
 	for (uint64_t k = 0; k < samples && r->n_in && n_ref > (size_t)r->dedupe; k++) {
 		uint32_t i = (uint32_t)(splitmix64(&s) % r->n_in);
 		uint32_t j = (uint32_t)(splitmix64(&s) % n_ref);
@@ -1149,6 +1179,8 @@ static void run_release(struct run *r)
 			lk_qgram_index_release(&r->qix[f]);
 	}
 	lk_blocker_release(&r->blk);
+	md_free(r->cum);
+	md_free(r->ufirst);
 	lk_pattern_set_release(&r->patterns);
 	lk_prep_release(&r->pin);
 	lk_prep_release(&r->pref_own);
@@ -1177,6 +1209,200 @@ static int make_keys(struct run *r)
 	return rc;
 }
 
+/* ---- sharing the passes with other nodes (opts->share) ---- */
+
+#define LK_UNIT_PAIRS_DEFAULT (1ULL << 22)
+
+/* The pairs before each chunk, and the units when the run may be shared. */
+static int make_units(struct run *r)
+{
+	size_t nc = r->blk.nchunks;
+	r->cum = md_malloc((nc + 1) * sizeof(*r->cum));
+	if (!r->cum)
+		return MD_ENOMEM;
+	r->cum[0] = 0;
+	for (size_t c = 0; c < nc; c++)
+		r->cum[c + 1] = r->cum[c] + r->blk.chunk_pairs[c];
+	const struct lk_share *sh = r->opts->share;
+	if (!sh)
+		return 0;
+	if (!r->unit_pairs)
+		r->unit_pairs = sh->unit_pairs ? sh->unit_pairs : LK_UNIT_PAIRS_DEFAULT;
+	r->ufirst = md_malloc((nc + 2) * sizeof(*r->ufirst));
+	if (!r->ufirst)
+		return MD_ENOMEM;
+	/* A unit takes chunks until it holds unit_pairs pairs: the same cut on every node. */
+	r->nunits = 0;
+	for (size_t c = 0; c < nc;) {
+		r->ufirst[r->nunits++] = c;
+		uint64_t start = r->cum[c];
+		while (c < nc && r->cum[c] - start < r->unit_pairs)
+			c++;
+	}
+	r->ufirst[r->nunits] = nc;
+	return 0;
+}
+
+/* Opens the comparison pass with the plan helpers need; sets r->shared if the caller shares. */
+static int share_open_plan(struct run *r)
+{
+	const struct lk_share *sh = r->opts->share;
+	if (!sh || r->nunits == 0)
+		return 0;
+	struct lk_wire_plan *p = md_calloc(1, sizeof(*p));
+	struct lk_buf b;
+	lk_buf_init(&b);
+	if (!p)
+		return MD_ENOMEM;
+	p->nfields = r->nfields;
+	memcpy(p->fields, r->fields, sizeof(p->fields));
+	p->nrules = r->nrules;
+	memcpy(p->rules, r->rules, sizeof(p->rules));
+	p->nchunks = r->blk.nchunks;
+	p->pairs_upper = r->blk.pairs_upper;
+	p->nunits = r->nunits;
+	p->unit_pairs = r->unit_pairs;
+	int rc = lk_wire_plan_encode(p, &b);
+	if (!rc)
+		rc = sh->open(sh->ctx, 0, r->nunits, b.b.data, b.b.len, r->blk.pairs_upper);
+	md_free(p);
+	lk_buf_release(&b);
+	if (rc < 0)
+		return rc;
+	r->shared = rc == 1;
+	return 0;
+}
+
+/* Opens the scoring pass with the model (the weights are set). */
+static int share_open_model(struct run *r, size_t K)
+{
+	const struct lk_share *sh = r->opts->share;
+	struct lk_wire_model *m = md_calloc(1, sizeof(*m));
+	struct lk_buf b;
+	lk_buf_init(&b);
+	if (!m)
+		return MD_ENOMEM;
+	m->nfields = r->nfields;
+	for (size_t f = 0; f < r->nfields; f++) {
+		m->nlevels[f] = r->nlevels[f];
+		memcpy(m->wt[f], r->wt[f], sizeof(m->wt[f]));
+		m->m_exact[f] = r->em.m[f][r->nlevels[f] - 1];
+		if (r->tf[f])
+			m->tf_fields |= 1u << f;
+	}
+	m->prior_logit = r->prior_logit;
+	m->tw = r->tw;
+	m->keep_above = r->keep_above;
+	m->k = (uint32_t)K;
+	int rc = lk_wire_model_encode(m, &b);
+	if (!rc)
+		rc = sh->open(sh->ctx, 1, r->nunits, b.b.data, b.b.len, r->blk.pairs_upper);
+	md_free(m);
+	lk_buf_release(&b);
+	if (rc < 0)
+		return rc;
+	r->shared = rc == 1;
+	return 0;
+}
+
+static int merge_pattern(void *ctx, const uint8_t *lv, uint32_t rules, uint64_t count)
+{
+	struct run *r = ctx;
+	if (r->nrules < 32 && rules >> r->nrules)
+		return MD_EINVAL;
+	return lk_pattern_set_add(&r->patterns, lv, rules, count);
+}
+
+static int merge_patterns(void *ctx, const void *part, size_t len)
+{
+	struct run *r = ctx;
+	uint64_t pairs = 0;
+	int rc = lk_wire_patterns_decode(part, len, r->nfields, &pairs, merge_pattern, r);
+	if (!rc)
+		r->pairs_remote += pairs;
+	return rc;
+}
+
+static bool scored_fits(const struct run *r, const struct lk_scored *s)
+{
+	size_t n_ref = r->dedupe ? r->n_in : r->n_ref;
+	return s->in < r->n_in && s->ref < n_ref && (s->idx >> 32) < r->blk.nchunks;
+}
+
+static int merge_best(void *ctx, const struct lk_scored *s, const uint8_t *lv)
+{
+	struct run *r = ctx;
+	if (!scored_fits(r, s))
+		return MD_EINVAL;
+	topk_add(r->top, s->in, *s, lv);
+	return 0;
+}
+
+static int merge_above(void *ctx, const struct lk_scored *s)
+{
+	struct run *r = ctx;
+	if (!scored_fits(r, s))
+		return MD_EINVAL;
+	if (r->above->n >= LK_MAX_ABOVE) {
+		errf(r, "more than %llu candidate pairs are above the threshold: raise it",
+		     (unsigned long long)LK_MAX_ABOVE);
+		return MD_ELIMIT;
+	}
+	return vec_push(r->above, *s);
+}
+
+static int merge_scored(void *ctx, const void *part, size_t len)
+{
+	struct run *r = ctx;
+	uint64_t pairs = 0;
+	struct lk_wire_scored_cb cb = { merge_best, merge_above, r };
+	return lk_wire_scored_decode(part, len, r->nfields, &pairs, &cb);
+}
+
+/*
+ * Claims and computes units until none is left. The run (wait true) waits for the units others
+ * hold and counts them; a helper (wait false) stops at once. *nclaimed: units computed here.
+ */
+static int claim_units(struct run *r, bool scoring, bool wait, size_t *nclaimed)
+{
+	const struct lk_share *sh = r->opts->share;
+	int pass = scoring ? 1 : 0;
+	*nclaimed = 0;
+	for (;;) {
+		size_t u = 0;
+		int rc = sh->claim(sh->ctx, pass, &u);
+		if (rc < 0)
+			return rc;
+		if (rc == LK_SHARE_NONE || (rc == LK_SHARE_WAIT && !wait))
+			return 0;
+		if (rc == LK_SHARE_WAIT) {
+			if ((rc = progress(r, scoring ? "assign" : "compare",
+			                   rows_at(r, r->chunk_end), r->n_in, 0)))
+				return rc;
+			continue;
+		}
+		if (rc != LK_SHARE_GOT || u >= r->nunits)
+			return MD_EINVAL;
+		if ((rc = run_range(r, scoring, r->ufirst[u], r->ufirst[u + 1])))
+			return rc;
+		(*nclaimed)++;
+	}
+}
+
+/* The run's side of a shared pass: its own units, then the helpers' parts. */
+static int shared_pass(struct run *r, bool scoring)
+{
+	const struct lk_share *sh = r->opts->share;
+	size_t mine = 0;
+	int rc = claim_units(r, scoring, true, &mine);
+	if (!rc)
+		rc =
+		    sh->parts(sh->ctx, scoring ? 1 : 0, scoring ? merge_scored : merge_patterns, r);
+	if (rc == MD_EINVAL)
+		errf(r, "a helper's part of the run is unreadable");
+	return rc;
+}
+
 static int run_pipeline(struct run *r, struct lk_result *out)
 {
 	int rc = validate(r);
@@ -1194,11 +1420,11 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 		return rc;
 	if ((rc = progress(r, "blocking", 0, r->n_in, 0)))
 		return rc;
-	if ((rc = make_keys(r)))
+	if ((rc = make_keys(r)) || (rc = make_units(r)) || (rc = share_open_plan(r)))
 		return rc;
 	if ((rc = run_pass(r, false)))
 		return rc;
-	out->model.pairs_compared = atomic_load(&r->pairs_done);
+	out->model.pairs_compared = atomic_load(&r->pairs_done) + r->pairs_remote;
 	if ((rc = progress(r, "estimate", r->n_in, r->n_in, 0)))
 		return rc;
 	if ((rc = estimate_u(r)))
@@ -1233,6 +1459,8 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 	r->tw = log2(r->cfg->threshold / (1 - r->cfg->threshold));
 	/* best_match links each row to its best pair: only the others read the pairs above. */
 	r->keep_above = r->dedupe || r->cfg->link_type != LK_BEST_MATCH;
+	if (!rc && r->shared)
+		rc = share_open_model(r, K);
 	if (!rc)
 		rc = run_pass(r, true);
 	if (!rc)
@@ -1247,20 +1475,17 @@ static int run_pipeline(struct run *r, struct lk_result *out)
 	return rc;
 }
 
-int lk_run(const struct lk_config *cfg, const struct lk_table *in, const struct lk_table *ref,
-           const struct lk_opts *opts, struct lk_result *out, char *err, size_t errcap)
+static const struct lk_opts default_opts = { .threads = 1, .max_candidates = 3 };
+
+static struct run *run_new(const struct lk_config *cfg, const struct lk_table *in,
+                           const struct lk_table *ref, const struct lk_opts *opts, char *err,
+                           size_t errcap)
 {
-	static const struct lk_opts defaults = { .threads = 1, .max_candidates = 3 };
-	memset(out, 0, sizeof(*out));
-	if (err && errcap)
-		err[0] = '\0';
-	if (!cfg || !in || (!ref && cfg->mode != LK_MODE_DEDUPE))
-		return MD_EINVAL;
 	struct run *r = md_calloc(1, sizeof(*r));
 	if (!r)
-		return MD_ENOMEM;
+		return NULL;
 	r->cfg = cfg;
-	r->opts = opts ? opts : &defaults;
+	r->opts = opts ? opts : &default_opts;
 	r->dedupe = cfg->mode == LK_MODE_DEDUPE;
 	r->in = in;
 	r->ref = r->dedupe ? in : ref;
@@ -1277,6 +1502,20 @@ int lk_run(const struct lk_config *cfg, const struct lk_table *in, const struct 
 	lk_table_init(&r->wref.t);
 	lk_pattern_set_init(&r->patterns, r->nfields);
 	pthread_mutex_init(&r->mu, NULL);
+	return r;
+}
+
+int lk_run(const struct lk_config *cfg, const struct lk_table *in, const struct lk_table *ref,
+           const struct lk_opts *opts, struct lk_result *out, char *err, size_t errcap)
+{
+	memset(out, 0, sizeof(*out));
+	if (err && errcap)
+		err[0] = '\0';
+	if (!cfg || !in || (!ref && cfg->mode != LK_MODE_DEDUPE))
+		return MD_EINVAL;
+	struct run *r = run_new(cfg, in, ref, opts, err, errcap);
+	if (!r)
+		return MD_ENOMEM;
 	out->nfields = r->nfields;
 	int rc = run_pipeline(r, out);
 	run_release(r);
@@ -1287,6 +1526,189 @@ int lk_run(const struct lk_config *cfg, const struct lk_table *in, const struct 
 		lk_result_release(out);
 	}
 	return rc;
+}
+
+/* ---- the helper's side of a shared run ---- */
+
+/*
+ * A helper's configuration: the run's, with the fields as the run compared them and its rules
+ * (chosen when smart), so validate() checks them against these tables.
+ */
+static int help_config(struct run *r, const struct lk_wire_plan *p, struct lk_config *c)
+{
+	if (p->nfields != r->nfields)
+		return MD_ECONFLICT;
+	*c = *r->cfg;
+	memcpy(c->fields, p->fields, sizeof(c->fields));
+	memcpy(c->rules, p->rules, sizeof(c->rules));
+	c->nrules = p->nrules;
+	r->cfg = c;
+	memcpy(r->fields, p->fields, sizeof(r->fields));
+	memcpy(r->rules, p->rules, sizeof(r->rules));
+	r->nrules = p->nrules;
+	r->unit_pairs = p->unit_pairs;
+	return validate(r) ? MD_ECONFLICT : 0;
+}
+
+/* Reads the plan and cuts the same chunks and units as the run; MD_ECONFLICT if they differ. */
+static int help_plan(struct run *r, struct lk_config *c)
+{
+	const struct lk_share *sh = r->opts->share;
+	const void *blob = NULL;
+	size_t len = 0;
+	int rc = sh->plan(sh->ctx, 0, &blob, &len);
+	if (rc)
+		return rc;
+	struct lk_wire_plan *p = md_malloc(sizeof(*p));
+	if (!p)
+		return MD_ENOMEM;
+	rc = lk_wire_plan_decode(blob, len, p);
+	if (!rc)
+		rc = help_config(r, p, c);
+	if (!rc)
+		rc = prepare_columns(r);
+	if (!rc)
+		rc = make_keys(r);
+	if (!rc)
+		rc = make_units(r);
+	if (!rc && (r->blk.nchunks != p->nchunks || r->blk.pairs_upper != p->pairs_upper ||
+	            r->nunits != p->nunits))
+		rc = MD_ECONFLICT;
+	if (rc == MD_EINVAL || rc == MD_ECONFLICT) {
+		errf(r, "the run's plan does not fit these tables");
+		rc = MD_ECONFLICT;
+	}
+	md_free(p);
+	return rc;
+}
+
+static int help_compare(struct run *r)
+{
+	const struct lk_share *sh = r->opts->share;
+	size_t n = 0, npats = 0;
+	int rc = claim_units(r, false, false, &n);
+	if (rc || n == 0)
+		return rc;
+	struct lk_pattern *pats = lk_pattern_set_take_sorted(&r->patterns, &npats);
+	struct lk_buf b;
+	lk_buf_init(&b);
+	rc = pats
+	         ? lk_wire_patterns_encode(atomic_load(&r->pairs_done), pats, npats, r->nfields, &b)
+	         : MD_ENOMEM;
+	if (!rc)
+		rc = sh->submit(sh->ctx, 0, n, b.b.data, b.b.len);
+	md_free(pats);
+	lk_buf_release(&b);
+	return rc == MD_ECONFLICT ? 0 : rc;
+}
+
+/* Takes the run's model: weights, prior, threshold, and the term frequencies it used. */
+static int help_model(struct run *r, const struct lk_wire_model *m)
+{
+	if (m->nfields != r->nfields)
+		return MD_ECONFLICT;
+	for (size_t f = 0; f < r->nfields; f++) {
+		if (m->nlevels[f] != r->nlevels[f])
+			return MD_ECONFLICT;
+		memcpy(r->wt[f], m->wt[f], sizeof(r->wt[f]));
+		r->em.m[f][r->nlevels[f] - 1] = m->m_exact[f];
+		if (!((m->tf_fields >> f) & 1))
+			continue;
+		double ue = 0;
+		int rc = exact_u(r, f, &ue);
+		if (rc)
+			return rc;
+		if (!r->tf[f])
+			return MD_ECONFLICT;
+	}
+	r->prior_logit = m->prior_logit;
+	r->tw = m->tw;
+	r->keep_above = m->keep_above;
+	return 0;
+}
+
+static int help_submit_scored(struct run *r, const struct topk *top, size_t n)
+{
+	const struct lk_share *sh = r->opts->share;
+	size_t nf = r->nfields;
+	uint64_t nbest = 0;
+	for (size_t row = 0; row < r->n_in; row++)
+		nbest += top->n[row];
+	struct lk_buf b;
+	lk_buf_init(&b);
+	lk_wire_scored_begin(&b, nf, atomic_load(&r->pairs_scored), nbest, r->above->n);
+	for (size_t row = 0; row < r->n_in; row++)
+		for (size_t m = 0; m < top->n[row]; m++)
+			lk_wire_scored_put(&b, &top->a[row * top->k + m],
+			                   top->lv + (row * top->k + m) * nf, nf);
+	for (size_t k = 0; k < r->above->n; k++)
+		lk_wire_scored_put(&b, &r->above->a[k], NULL, nf);
+	int rc = b.err ? b.err : sh->submit(sh->ctx, 1, n, b.b.data, b.b.len);
+	lk_buf_release(&b);
+	return rc == MD_ECONFLICT ? 0 : rc;
+}
+
+static int help_score(struct run *r)
+{
+	const struct lk_share *sh = r->opts->share;
+	const void *blob = NULL;
+	size_t len = 0, n = 0;
+	int rc = sh->plan(sh->ctx, 1, &blob, &len);
+	if (rc)
+		return rc;
+	struct lk_wire_model *m = md_malloc(sizeof(*m));
+	if (!m)
+		return MD_ENOMEM;
+	rc = lk_wire_model_decode(blob, len, m);
+	if (!rc)
+		rc = help_model(r, m);
+	size_t K = m->k, rows = r->n_in ? r->n_in : 1, nf = r->nfields ? r->nfields : 1;
+	md_free(m);
+	if (rc)
+		return rc == MD_EINVAL ? MD_ECONFLICT : rc;
+	struct topk top = { md_malloc(rows * K * sizeof(struct lk_scored)), md_calloc(rows, 1), K,
+		            md_malloc(rows * K * nf), r->nfields };
+	struct scored_vec above = { 0 };
+	r->top = &top;
+	r->above = &above;
+	rc = top.a && top.n && top.lv ? claim_units(r, true, false, &n) : MD_ENOMEM;
+	if (!rc && n)
+		rc = help_submit_scored(r, &top, n);
+	r->top = NULL;
+	r->above = NULL;
+	md_free(top.a);
+	md_free(top.n);
+	md_free(top.lv);
+	md_free(above.a);
+	return rc;
+}
+
+int lk_help(const struct lk_config *cfg, const struct lk_table *in, const struct lk_table *ref,
+            const struct lk_opts *opts, char *err, size_t errcap)
+{
+	if (err && errcap)
+		err[0] = '\0';
+	if (!cfg || !in || (!ref && cfg->mode != LK_MODE_DEDUPE) || !opts || !opts->share)
+		return MD_EINVAL;
+	/* The plan carries the fields as compared: nothing is inferred again. */
+	struct lk_opts local = *opts;
+	local.smart = false;
+	struct run *r = run_new(cfg, in, ref, &local, err, errcap);
+	struct lk_config *c = md_malloc(sizeof(*c));
+	int rc = r && c ? 0 : MD_ENOMEM;
+	if (!rc)
+		rc = help_plan(r, c);
+	if (!rc)
+		rc = help_compare(r);
+	if (!rc)
+		rc = help_score(r);
+	if (r) {
+		run_release(r);
+		md_free(r);
+	}
+	md_free(c);
+	/* 1 from a plan callback: the pass will not come, nothing (more) to do. */
+	return rc == 1 ? 0 : rc;
 }
 
 static void pair_release(struct lk_pair *p)

@@ -143,6 +143,49 @@ struct lk_config {
 typedef int (*lk_progress_fn)(void *ctx, const char *stage, size_t rows_done, size_t rows_total,
                               size_t matched);
 
+/*
+ * Sharing a run's work with other processes (nodes). The engine stays pure: these callbacks,
+ * the caller's, do the I/O and the waiting. The candidate chunks are grouped into units of
+ * about unit_pairs pairs. For each pass (0: comparison, 1: scoring) the run opens the pass
+ * with a plan, claims units until none is left, computes them on its own threads, and merges
+ * the parts that helpers (lk_help, on other nodes) submitted for the units they took. Every
+ * merge is independent of who computed what, so a shared run's result is bit-identical to
+ * the same run alone.
+ */
+enum { LK_SHARE_GOT = 0, LK_SHARE_WAIT = 1, LK_SHARE_NONE = 2 };
+
+struct lk_share {
+	void *ctx;
+	uint64_t unit_pairs; /* pairs per unit (0: 1 << 22) */
+	/*
+	 * The run: opens pass with nunits units and the plan helpers read (pairs: the pass's
+	 * candidate pairs, an upper bound). Returns 1 to share the pass, 0 to run it alone (too
+	 * small to be worth it), or a negative error.
+	 */
+	int (*open)(void *ctx, int pass, size_t nunits, const void *plan, size_t len,
+	            uint64_t pairs);
+	/*
+	 * Both: claims a unit of pass. LK_SHARE_GOT with *unit; LK_SHARE_WAIT when none is
+	 * claimable but others still hold some (the callback waits a little before it returns
+	 * this); LK_SHARE_NONE when every unit is done or the caller's; or a negative error.
+	 */
+	int (*claim)(void *ctx, int pass, size_t *unit);
+	/* The run: calls merge on each part helpers submitted for pass; returns merge's error. */
+	int (*parts)(void *ctx, int pass, int (*merge)(void *mctx, const void *part, size_t len),
+	             void *mctx);
+	/*
+	 * A helper: the plan of pass, waiting until the run opens it. Returns 0 (the buffer is
+	 * the callback's until its next call), 1 when the pass will not come (the run ended or
+	 * runs alone), or a negative error.
+	 */
+	int (*plan)(void *ctx, int pass, const void **plan, size_t *len);
+	/*
+	 * A helper: submits its part of pass over the nclaimed units it claimed. MD_ECONFLICT when
+	 * some were taken over meanwhile (the part is dropped and the run computes them itself).
+	 */
+	int (*submit)(void *ctx, int pass, size_t nclaimed, const void *part, size_t len);
+};
+
 struct lk_opts {
 	int threads;           /* worker threads; <= 1 runs on the caller's thread */
 	bool smart;            /* choose blocking rules and levels from the data, estimate by EM */
@@ -151,6 +194,7 @@ struct lk_opts {
 	size_t max_candidates; /* runner-ups kept per input row (default 3) */
 	lk_progress_fn progress;
 	void *progress_ctx;
+	const struct lk_share *share; /* NULL: the run's own threads do all the work */
 };
 
 /* The comparison of one field of one pair, for the explanation (Splink's waterfall). */
@@ -214,6 +258,16 @@ void lk_result_release(struct lk_result *r);
 MD_WUR int lk_run(const struct lk_config *cfg, const struct lk_table *in,
                   const struct lk_table *ref, const struct lk_opts *opts, struct lk_result *out,
                   char *err, size_t errcap);
+
+/*
+ * Helps a shared run (opts->share, required) with the same configuration and tables: reads the
+ * plan of each pass, claims units, computes them and submits its part. Returns 0 when it
+ * helped or had nothing to do, MD_ECONFLICT when the plan does not fit these tables (they
+ * changed), MD_ECANCELED, MD_ENOMEM or the callbacks' errors.
+ */
+MD_WUR int lk_help(const struct lk_config *cfg, const struct lk_table *in,
+                   const struct lk_table *ref, const struct lk_opts *opts, char *err,
+                   size_t errcap);
 
 /* Names for the API: "jaro_winkler" <-> LK_CMP_JARO_WINKLER etc.; false when unknown. */
 bool lk_comparator_parse(const char *name, enum lk_comparator *out);

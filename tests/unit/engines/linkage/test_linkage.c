@@ -596,3 +596,323 @@ Test(lk_model, waterfall_adds_up_to_the_scored_weight)
 	lk_table_release(&ref);
 	lk_table_release(&in);
 }
+
+/*
+ * Sharing a run with helpers (lk_opts.share, lk_help). The callbacks here keep the shared
+ * state in memory under a mutex, as the store does in its tables: units with owners, parts,
+ * and dead owners whose units anyone may take over (an expired lease). The run waits until
+ * the live helper has claimed a unit of each pass, so the helper really computes part of it.
+ */
+#include <pthread.h>
+#include <unistd.h>
+
+enum { FS_UNITS = 512, FS_NODES = 4 };
+
+struct fs_part {
+	int owner;
+	void *p;
+	size_t n;
+};
+
+struct fs_pass {
+	bool open;
+	void *plan;
+	size_t plan_len, nunits;
+	int owner[FS_UNITS];
+	bool done[FS_UNITS];
+	struct fs_part parts[FS_NODES];
+	int nparts, helper_claims;
+};
+
+struct fake_share {
+	pthread_mutex_t mu;
+	struct fs_pass pass[2];
+	bool ended;
+	bool dead[FS_NODES];
+	int submitted[2];
+};
+
+struct fs_node {
+	struct fake_share *fs;
+	int id;        /* 0: the run */
+	int die_after; /* a helper that stops (crashes) at this claim, 0: never */
+	int claims;
+	struct lk_share sh;
+};
+
+static int fs_open(void *ctx, int pass, size_t nunits, const void *plan, size_t len, uint64_t pairs)
+{
+	struct fs_node *n = ctx;
+	struct fs_pass *p = &n->fs->pass[pass];
+	cr_assert(nunits <= FS_UNITS && nunits > 1, "%zu units", nunits);
+	pthread_mutex_lock(&n->fs->mu);
+	p->plan = md_malloc(len);
+	memcpy(p->plan, plan, len);
+	p->plan_len = len;
+	p->nunits = nunits;
+	for (size_t u = 0; u < nunits; u++)
+		p->owner[u] = -1;
+	p->open = true;
+	pthread_mutex_unlock(&n->fs->mu);
+	return 1;
+}
+
+static bool fs_helper_alive(const struct fake_share *fs)
+{
+	return !fs->dead[1] && !fs->ended;
+}
+
+static int fs_claim(void *ctx, int pass, size_t *unit)
+{
+	struct fs_node *n = ctx;
+	struct fake_share *fs = n->fs;
+	struct fs_pass *p = &fs->pass[pass];
+	pthread_mutex_lock(&fs->mu);
+	if (n->die_after && ++n->claims >= n->die_after) {
+		fs->dead[n->id] = true;
+		pthread_mutex_unlock(&fs->mu);
+		return MD_ECANCELED;
+	}
+	/* The run lets the helper in first (a helper that has not submitted pass 0 yet). */
+	bool gate = n->id == 0 && p->helper_claims == 0 && fs_helper_alive(fs) &&
+	            !(pass == 0 && fs->submitted[0]);
+	int rc = LK_SHARE_NONE;
+	for (size_t u = 0; u < p->nunits && !gate; u++) {
+		int o = p->owner[u];
+		if (o == -1 || (o > 0 && fs->dead[o] && !p->done[u])) {
+			p->owner[u] = n->id;
+			p->helper_claims += n->id != 0;
+			*unit = u;
+			rc = LK_SHARE_GOT;
+			break;
+		}
+	}
+	for (size_t u = 0; rc == LK_SHARE_NONE && u < p->nunits; u++)
+		if (!p->done[u] && p->owner[u] != n->id)
+			rc = LK_SHARE_WAIT;
+	if (gate)
+		rc = LK_SHARE_WAIT;
+	pthread_mutex_unlock(&fs->mu);
+	if (rc == LK_SHARE_WAIT)
+		usleep(500);
+	return rc;
+}
+
+static int fs_parts(void *ctx, int pass, int (*merge)(void *, const void *, size_t), void *mctx)
+{
+	struct fs_node *n = ctx;
+	struct fs_pass *p = &n->fs->pass[pass];
+	for (int k = 0; k < p->nparts; k++) {
+		int rc = merge(mctx, p->parts[k].p, p->parts[k].n);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int fs_plan(void *ctx, int pass, const void **plan, size_t *len)
+{
+	struct fs_node *n = ctx;
+	for (;;) {
+		pthread_mutex_lock(&n->fs->mu);
+		struct fs_pass *p = &n->fs->pass[pass];
+		bool open = p->open, ended = n->fs->ended;
+		*plan = p->plan;
+		*len = p->plan_len;
+		pthread_mutex_unlock(&n->fs->mu);
+		if (open)
+			return 0;
+		if (ended)
+			return 1;
+		usleep(500);
+	}
+}
+
+static int fs_submit(void *ctx, int pass, size_t nclaimed, const void *part, size_t len)
+{
+	struct fs_node *n = ctx;
+	struct fs_pass *p = &n->fs->pass[pass];
+	pthread_mutex_lock(&n->fs->mu);
+	size_t mine = 0;
+	for (size_t u = 0; u < p->nunits; u++)
+		mine += p->owner[u] == n->id && !p->done[u];
+	int rc = MD_ECONFLICT;
+	if (mine == nclaimed && p->nparts < FS_NODES) {
+		for (size_t u = 0; u < p->nunits; u++)
+			p->done[u] |= p->owner[u] == n->id;
+		struct fs_part *pt = &p->parts[p->nparts++];
+		pt->owner = n->id;
+		pt->p = md_malloc(len);
+		memcpy(pt->p, part, len);
+		pt->n = len;
+		n->fs->submitted[pass]++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&n->fs->mu);
+	return rc;
+}
+
+static void fs_node_init(struct fs_node *n, struct fake_share *fs, int id, uint64_t unit_pairs)
+{
+	*n = (struct fs_node){ .fs = fs, .id = id };
+	n->sh = (struct lk_share){ .ctx = n,
+		                   .unit_pairs = unit_pairs,
+		                   .open = fs_open,
+		                   .claim = fs_claim,
+		                   .parts = fs_parts,
+		                   .plan = fs_plan,
+		                   .submit = fs_submit };
+}
+
+static void fs_release(struct fake_share *fs)
+{
+	for (int p = 0; p < 2; p++) {
+		md_free(fs->pass[p].plan);
+		for (int k = 0; k < fs->pass[p].nparts; k++)
+			md_free(fs->pass[p].parts[k].p);
+	}
+	pthread_mutex_destroy(&fs->mu);
+}
+
+struct helper_arg {
+	const struct lk_config *cfg;
+	const struct lk_table *in, *ref;
+	struct lk_opts opts;
+	int rc;
+	char err[200];
+};
+
+static void *helper_main(void *arg)
+{
+	struct helper_arg *h = arg;
+	h->rc = lk_help(h->cfg, h->in, h->ref, &h->opts, h->err, sizeof(h->err));
+	return NULL;
+}
+
+static bool same_weights(const struct lk_result *a, const struct lk_result *b)
+{
+	for (size_t i = 0; i < a->nrows; i++) {
+		const struct lk_row_result *x = &a->rows[i], *y = &b->rows[i];
+		if (x->has_best && x->best.probability != y->best.probability)
+			return false;
+		for (size_t k = 0; k < x->ncandidates; k++)
+			if (x->candidates[k].match_weight != y->candidates[k].match_weight)
+				return false;
+	}
+	return true;
+}
+
+/* A shared run with one helper (which may crash after die_after claims) vs the run alone. */
+static void check_shared(struct lk_config *cfg, bool smart, int die_after, uint64_t unit_pairs)
+{
+	struct lk_table ref, in;
+	make_grouped(&ref, &in, 1500, 2);
+	/* A smart run gets a budget wide enough for many chunks. */
+	struct lk_opts o = { .threads = 2,
+		             .seed = 5,
+		             .smart = smart,
+		             .max_candidates = 3,
+		             .max_pairs = smart ? 2000000 : 0 };
+	struct lk_result alone, shared;
+	char err[200];
+	cr_assert_eq(lk_run(cfg, &in, &ref, &o, &alone, err, sizeof(err)), 0, "%s", err);
+
+	struct fake_share fs = { 0 };
+	pthread_mutex_init(&fs.mu, NULL);
+	struct fs_node run, helper;
+	fs_node_init(&run, &fs, 0, unit_pairs);
+	fs_node_init(&helper, &fs, 1, unit_pairs);
+	helper.die_after = die_after;
+	struct helper_arg h = { cfg, &in, &ref, o, -99, "" };
+	h.opts.share = &helper.sh;
+	h.opts.threads = 1;
+	pthread_t tid;
+	cr_assert_eq(pthread_create(&tid, NULL, helper_main, &h), 0);
+	struct lk_opts os = o;
+	os.share = &run.sh;
+	int rc = lk_run(cfg, &in, &ref, &os, &shared, err, sizeof(err));
+	pthread_mutex_lock(&fs.mu);
+	fs.ended = true;
+	pthread_mutex_unlock(&fs.mu);
+	pthread_join(tid, NULL);
+	cr_assert_eq(rc, 0, "shared run: %d %s", rc, err);
+	if (die_after) {
+		cr_assert_eq(h.rc, MD_ECANCELED, "helper: %d %s", h.rc, h.err);
+		cr_assert_eq(fs.submitted[0] + fs.submitted[1], 0);
+		cr_assert(fs.pass[0].helper_claims > 0, "the helper never claimed a unit");
+	} else {
+		cr_assert_eq(h.rc, 0, "helper: %d %s", h.rc, h.err);
+		cr_assert_eq(fs.submitted[0], 1, "the helper did not submit the comparison");
+		cr_assert_eq(fs.submitted[1], 1, "the helper did not submit the scoring");
+	}
+	cr_assert(same_result(&alone, &shared), "the shared run differs from the run alone");
+	cr_assert(same_weights(&alone, &shared), "the shared run's weights differ");
+	cr_assert_eq(alone.model.pairs_compared, shared.model.pairs_compared);
+	lk_result_release(&alone);
+	lk_result_release(&shared);
+	fs_release(&fs);
+	lk_table_release(&ref);
+	lk_table_release(&in);
+}
+
+Test(lk_share, a_helper_computes_part_and_the_result_is_the_same)
+{
+	struct lk_config cfg;
+	make_grouped_config(&cfg);
+	check_shared(&cfg, false, 0, 60000);
+}
+
+Test(lk_share, smart_dedupe_shared_is_the_same)
+{
+	struct lk_config cfg;
+	make_grouped_config(&cfg);
+	cfg.nrules = 0;
+	cfg.mode = LK_MODE_DEDUPE;
+	cfg.link_type = LK_ALL_ABOVE_THRESHOLD;
+	cfg.fields[3].tf_adjust = true;
+	/* A coarse field, so that the smart rules within the budget yield many chunks. */
+	cfg.fields[NF] = (struct lk_field){ .name = "grp", .in_col = NF, .ref_col = NF };
+	cfg.nfields = NF + 1;
+	check_shared(&cfg, true, 0, 1);
+}
+
+Test(lk_share, units_of_a_crashed_helper_are_taken_over)
+{
+	struct lk_config cfg;
+	make_grouped_config(&cfg);
+	check_shared(&cfg, false, 3, 60000);
+}
+
+Test(lk_share, a_plan_that_does_not_fit_is_refused)
+{
+	struct lk_table ref, in, other_ref, other_in;
+	make_grouped(&ref, &in, 1500, 2);
+	make_grouped(&other_ref, &other_in, 1400, 2);
+	struct lk_config cfg;
+	make_grouped_config(&cfg);
+	struct fake_share fs = { 0 };
+	pthread_mutex_init(&fs.mu, NULL);
+	struct fs_node run, helper;
+	fs_node_init(&run, &fs, 0, 60000);
+	fs_node_init(&helper, &fs, 1, 60000);
+	fs.dead[1] = true; /* the run does not wait for this helper */
+	struct lk_opts o = { .threads = 1, .seed = 5, .max_candidates = 3, .share = &run.sh };
+	struct lk_result res;
+	char err[200];
+	cr_assert_eq(lk_run(&cfg, &in, &ref, &o, &res, err, sizeof(err)), 0, "%s", err);
+	lk_result_release(&res);
+	/* A helper whose tables changed (fewer rows) cuts other chunks: it must not help. */
+	o.share = &helper.sh;
+	int rc = lk_help(&cfg, &other_in, &other_ref, &o, err, sizeof(err));
+	cr_assert_eq(rc, MD_ECONFLICT, "lk_help: %d %s", rc, err);
+	cr_assert(strstr(err, "plan"), "%s", err);
+	/* Garbage where the plan should be is refused, not read. */
+	memset(fs.pass[0].plan, 0x5a, fs.pass[0].plan_len);
+	rc = lk_help(&cfg, &in, &ref, &o, err, sizeof(err));
+	cr_assert_eq(rc, MD_ECONFLICT, "lk_help on garbage: %d %s", rc, err);
+	fs_release(&fs);
+	lk_table_release(&ref);
+	lk_table_release(&in);
+	lk_table_release(&other_ref);
+	lk_table_release(&other_in);
+}

@@ -558,3 +558,54 @@ int store_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, 
 {
 	return st->ops->lk_rows_list(st, ws_id, run_id, after, limit, min_conf, status, cb, ctx);
 }
+
+int store_lk_share_open(struct store *st, const char *run_id, int pass, int64_t nunits,
+                        const void *plan, size_t plan_len, int64_t now)
+{
+	if (nunits < 0)
+		return MD_EINVAL;
+	return st->ops->lk_share_open(st, run_id, pass, nunits, plan, plan_len, now);
+}
+
+int store_lk_share_plan(struct store *st, const char *run_id, int pass, void **plan, size_t *len)
+{
+	return st->ops->lk_share_plan(st, run_id, pass, plan, len);
+}
+
+int store_lk_share_claim(struct store *st, const char *run_id, int pass, const char *owner,
+                         int64_t now, int64_t lease_ms, int64_t *unit, int64_t *others_pending)
+{
+	/* The count is always written, so callers may pass NULL without the backends checking. */
+	int64_t ignored = 0;
+	return st->ops->lk_share_claim(st, run_id, pass, owner, now, lease_ms, unit,
+	                               others_pending ? others_pending : &ignored);
+}
+
+int store_lk_share_submit(struct store *st, const char *run_id, int pass, const char *owner,
+                          int64_t nclaimed, const void *part, size_t len)
+{
+	return st->ops->lk_share_submit(st, run_id, pass, owner, nclaimed, part, len);
+}
+
+int store_lk_share_release(struct store *st, const char *run_id, int pass, const char *owner)
+{
+	return st->ops->lk_share_release(st, run_id, pass, owner);
+}
+
+int store_lk_share_parts(struct store *st, const char *run_id, int pass,
+                         int (*cb)(void *ctx, const char *owner, const void *part, size_t len),
+                         void *ctx)
+{
+	return st->ops->lk_share_parts(st, run_id, pass, cb, ctx);
+}
+
+int store_lk_share_close(struct store *st, const char *run_id)
+{
+	return st->ops->lk_share_close(st, run_id);
+}
+
+int store_lk_share_sweep(struct store *st, int *n)
+{
+	*n = 0;
+	return st->ops->lk_share_sweep(st, n);
+}

@@ -441,8 +441,9 @@ MD_WUR int store_lk_share_claim(struct store *st, const char *run_id, int pass, 
                                 int64_t *others_pending);
 /*
  * Stores owner's part and marks its nclaimed units done, in one transaction; MD_ECONFLICT
- * (nothing stored, owner's unfinished units given back) when fewer than nclaimed of them are
- * still owner's and not done; MD_ENOTFOUND when the pass is not open.
+ * (nothing stored, owner's unfinished units given back) when the units still owner's and not
+ * done are not exactly nclaimed (fewer: one was taken over); MD_ENOTFOUND when the pass is not
+ * open. An owner submits once per pass (a second part of the same owner is MD_ECONFLICT).
  */
 MD_WUR int store_lk_share_submit(struct store *st, const char *run_id, int pass, const char *owner,
                                  int64_t nclaimed, const void *part, size_t len);

@@ -121,6 +121,22 @@ struct store_ops {
 	int (*lk_rows_list)(struct store *st, const char *ws_id, const char *run_id, int64_t after,
 	                    int limit, double min_conf, const char *status,
 	                    int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx);
+	/* A run's work shared between nodes (migration 0007): see store.h. */
+	int (*lk_share_open)(struct store *st, const char *run_id, int pass, int64_t nunits,
+	                     const void *plan, size_t plan_len, int64_t now);
+	int (*lk_share_plan)(struct store *st, const char *run_id, int pass, void **plan,
+	                     size_t *len);
+	int (*lk_share_claim)(struct store *st, const char *run_id, int pass, const char *owner,
+	                      int64_t now, int64_t lease_ms, int64_t *unit,
+	                      int64_t *others_pending);
+	int (*lk_share_submit)(struct store *st, const char *run_id, int pass, const char *owner,
+	                       int64_t nclaimed, const void *part, size_t len);
+	int (*lk_share_release)(struct store *st, const char *run_id, int pass, const char *owner);
+	int (*lk_share_parts)(struct store *st, const char *run_id, int pass,
+	                      int (*cb)(void *ctx, const char *owner, const void *part, size_t len),
+	                      void *ctx);
+	int (*lk_share_close)(struct store *st, const char *run_id);
+	int (*lk_share_sweep)(struct store *st, int *n);
 };
 
 struct store {

@@ -9,7 +9,7 @@
 #include "base/log.h"
 #include "store/postgres/postgres_int.h"
 
-static int classify(PGconn *c, const PGresult *r)
+int pg_classify(PGconn *c, const PGresult *r)
 {
 	if (PQstatus(c) != CONNECTION_OK)
 		return MD_EUNAVAIL;
@@ -22,23 +22,23 @@ static int classify(PGconn *c, const PGresult *r)
 }
 
 /* Runs sql with p; the result (PQclear it) or NULL with *err set. */
-static PGresult *q(struct pg_conn *c, const char *sql, const struct pg_params *p, int *err)
+PGresult *pg_query(struct pg_conn *c, const char *sql, const struct pg_params *p, int *err)
 {
 	PGresult *r = PQexecParams(c->c, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
 	ExecStatusType st = PQresultStatus(r);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return r;
-	*err = classify(c->c, r);
+	*err = pg_classify(c->c, r);
 	md_logf(MD_LOG_ERROR, "postgres linkage: %s", PQerrorMessage(c->c));
 	PQclear(r);
 	return NULL;
 }
 
 /* Runs a statement for its row count; 0 or the error. */
-static int qexec(struct pg_conn *c, const char *sql, const struct pg_params *p, int *changed)
+int pg_query_exec(struct pg_conn *c, const char *sql, const struct pg_params *p, int *changed)
 {
 	int err = MD_EIO;
-	PGresult *r = q(c, sql, p, &err);
+	PGresult *r = pg_query(c, sql, p, &err);
 	if (!r)
 		return err;
 	if (changed)
@@ -48,7 +48,7 @@ static int qexec(struct pg_conn *c, const char *sql, const struct pg_params *p, 
 }
 
 /* Borrows a connection and, when tx, begins a transaction. */
-static struct pg_conn *begin(struct store *st, bool tx)
+struct pg_conn *pg_op_begin(struct store *st, bool tx)
 {
 	struct pg_conn *c = pg_get(&PG(st)->pool);
 	if (c && tx && pg_cmd(c, "BEGIN")) {
@@ -59,7 +59,7 @@ static struct pg_conn *begin(struct store *st, bool tx)
 }
 
 /* Commits (rc == 0) or rolls back, and gives the connection back. */
-static int end(struct store *st, struct pg_conn *c, int rc, bool tx)
+int pg_op_end(struct store *st, struct pg_conn *c, int rc, bool tx)
 {
 	if (tx) {
 		int crc = pg_cmd(c, rc ? "ROLLBACK" : "COMMIT");
@@ -102,7 +102,7 @@ int pg_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
 	out->columns = md_strdup(columns_json);
 	if (!out->columns)
 		return MD_ENOMEM;
-	struct pg_conn *c = begin(st, true);
+	struct pg_conn *c = pg_op_begin(st, true);
 	if (!c) {
 		store_lk_dataset_release(out);
 		return MD_EUNAVAIL;
@@ -112,10 +112,11 @@ int pg_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
 	pg_text(&p, ws_id);
 	pg_bin(&p, len ? csv : "", len);
 	pg_i64(&p, now);
-	int rc = qexec(c,
-	               "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
-	               "VALUES ($1, $2, 'text/csv', $3, $4)",
-	               &p, NULL);
+	int rc =
+	    pg_query_exec(c,
+	                  "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
+	                  "VALUES ($1, $2, 'text/csv', $3, $4)",
+	                  &p, NULL);
 	if (!rc) {
 		struct pg_params d = { 0 };
 		pg_text(&d, out->id);
@@ -125,12 +126,13 @@ int pg_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
 		pg_text(&d, columns_json);
 		pg_i64(&d, row_count);
 		pg_i64(&d, now);
-		rc = qexec(c,
-		           "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
-		           "row_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		           &d, NULL);
+		rc = pg_query_exec(
+		    c,
+		    "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
+		    "row_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		    &d, NULL);
 	}
-	rc = end(st, c, rc, true);
+	rc = pg_op_end(st, c, rc, true);
 	if (rc)
 		store_lk_dataset_release(out);
 	return rc;
@@ -139,28 +141,28 @@ int pg_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
 int pg_lk_dataset_get(struct store *st, const char *ws_id, const char *id,
                       struct store_lk_dataset *out)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
 	pg_text(&p, id);
 	pg_text(&p, ws_id);
 	int rc = MD_EIO;
-	PGresult *r = q(c,
-	                "SELECT " DS_COLS " FROM linkage_datasets WHERE id = $1 AND "
-	                "workspace_id = $2",
-	                &p, &rc);
+	PGresult *r = pg_query(c,
+	                       "SELECT " DS_COLS " FROM linkage_datasets WHERE id = $1 AND "
+	                       "workspace_id = $2",
+	                       &p, &rc);
 	if (r) {
 		rc = PQntuples(r) == 1 ? ds_from_row(r, 0, out) : MD_ENOTFOUND;
 		PQclear(r);
 	}
-	return end(st, c, rc, false);
+	return pg_op_end(st, c, rc, false);
 }
 
 int pg_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, int limit,
                        int (*cb)(void *ctx, const struct store_lk_dataset *d), void *ctx)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
@@ -168,10 +170,10 @@ int pg_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, 
 	pg_text(&p, cursor ? cursor : "");
 	pg_i64(&p, limit);
 	int rc = MD_EIO;
-	PGresult *r = q(c,
-	                "SELECT " DS_COLS " FROM linkage_datasets WHERE workspace_id = $1 "
-	                "AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
-	                &p, &rc);
+	PGresult *r = pg_query(c,
+	                       "SELECT " DS_COLS " FROM linkage_datasets WHERE workspace_id = $1 "
+	                       "AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
+	                       &p, &rc);
 	if (r) {
 		rc = 0;
 		for (int i = 0; !rc && i < PQntuples(r); i++) {
@@ -183,34 +185,35 @@ int pg_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, 
 		}
 		PQclear(r);
 	}
-	return end(st, c, rc, false);
+	return pg_op_end(st, c, rc, false);
 }
 
 int pg_lk_dataset_delete(struct store *st, const char *ws_id, const char *id)
 {
-	struct pg_conn *c = begin(st, true);
+	struct pg_conn *c = pg_op_begin(st, true);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
 	pg_text(&p, id);
 	pg_text(&p, ws_id);
 	int n = 0;
-	int rc = qexec(c,
-	               "DELETE FROM blobs WHERE workspace_id = $2 AND id = (SELECT blob_id FROM "
-	               "linkage_datasets WHERE id = $1 AND workspace_id = $2)",
-	               &p, NULL);
+	int rc =
+	    pg_query_exec(c,
+	                  "DELETE FROM blobs WHERE workspace_id = $2 AND id = (SELECT blob_id FROM "
+	                  "linkage_datasets WHERE id = $1 AND workspace_id = $2)",
+	                  &p, NULL);
 	if (!rc)
 		/* Chunks of a streamed upload (0005); none for a blob written whole. */
-		rc = qexec(c,
-		           "DELETE FROM blob_chunks WHERE blob_id = (SELECT blob_id FROM "
-		           "linkage_datasets WHERE id = $1 AND workspace_id = $2)",
-		           &p, NULL);
+		rc = pg_query_exec(c,
+		                   "DELETE FROM blob_chunks WHERE blob_id = (SELECT blob_id FROM "
+		                   "linkage_datasets WHERE id = $1 AND workspace_id = $2)",
+		                   &p, NULL);
 	if (!rc)
-		rc = qexec(c, "DELETE FROM linkage_datasets WHERE id = $1 AND workspace_id = $2",
-		           &p, &n);
+		rc = pg_query_exec(
+		    c, "DELETE FROM linkage_datasets WHERE id = $1 AND workspace_id = $2", &p, &n);
 	if (!rc && n == 0)
 		rc = MD_ENOTFOUND;
-	return end(st, c, rc, true);
+	return pg_op_end(st, c, rc, true);
 }
 
 /* ---- configs ---- */
@@ -240,7 +243,7 @@ int pg_lk_config_create(struct store *st, const char *ws_id, const char *body, i
 	out->body = md_strdup(body);
 	if (!out->body)
 		return MD_ENOMEM;
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c) {
 		store_lk_config_release(out);
 		return MD_EUNAVAIL;
@@ -250,12 +253,12 @@ int pg_lk_config_create(struct store *st, const char *ws_id, const char *body, i
 	pg_text(&p, ws_id);
 	pg_text(&p, body);
 	pg_i64(&p, now);
-	int rc =
-	    qexec(c,
-	          "INSERT INTO linkage_configs(id, workspace_id, body, created_at, updated_at) "
-	          "VALUES ($1, $2, $3, $4, $4)",
-	          &p, NULL);
-	rc = end(st, c, rc, false);
+	int rc = pg_query_exec(
+	    c,
+	    "INSERT INTO linkage_configs(id, workspace_id, body, created_at, updated_at) "
+	    "VALUES ($1, $2, $3, $4, $4)",
+	    &p, NULL);
+	rc = pg_op_end(st, c, rc, false);
 	if (rc)
 		store_lk_config_release(out);
 	return rc;
@@ -264,28 +267,28 @@ int pg_lk_config_create(struct store *st, const char *ws_id, const char *body, i
 int pg_lk_config_get(struct store *st, const char *ws_id, const char *id,
                      struct store_lk_config *out)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
 	pg_text(&p, id);
 	pg_text(&p, ws_id);
 	int rc = MD_EIO;
-	PGresult *r = q(c,
-	                "SELECT " CFG_COLS " FROM linkage_configs WHERE id = $1 AND "
-	                "workspace_id = $2",
-	                &p, &rc);
+	PGresult *r = pg_query(c,
+	                       "SELECT " CFG_COLS " FROM linkage_configs WHERE id = $1 AND "
+	                       "workspace_id = $2",
+	                       &p, &rc);
 	if (r) {
 		rc = PQntuples(r) == 1 ? cfg_from_row(r, 0, out) : MD_ENOTFOUND;
 		PQclear(r);
 	}
-	return end(st, c, rc, false);
+	return pg_op_end(st, c, rc, false);
 }
 
 int pg_lk_config_update(struct store *st, const char *ws_id, const char *id, const char *body,
                         int64_t now)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
@@ -294,19 +297,20 @@ int pg_lk_config_update(struct store *st, const char *ws_id, const char *id, con
 	pg_text(&p, body);
 	pg_i64(&p, now);
 	int n = 0;
-	int rc = qexec(c,
-	               "UPDATE linkage_configs SET body = $3, updated_at = $4 WHERE id = $1 AND "
-	               "workspace_id = $2",
-	               &p, &n);
+	int rc =
+	    pg_query_exec(c,
+	                  "UPDATE linkage_configs SET body = $3, updated_at = $4 WHERE id = $1 AND "
+	                  "workspace_id = $2",
+	                  &p, &n);
 	if (!rc && n == 0)
 		rc = MD_ENOTFOUND;
-	return end(st, c, rc, false);
+	return pg_op_end(st, c, rc, false);
 }
 
 int pg_lk_config_list(struct store *st, const char *ws_id, const char *cursor, int limit,
                       int (*cb)(void *ctx, const struct store_lk_config *c), void *ctx)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
@@ -314,10 +318,10 @@ int pg_lk_config_list(struct store *st, const char *ws_id, const char *cursor, i
 	pg_text(&p, cursor ? cursor : "");
 	pg_i64(&p, limit);
 	int rc = MD_EIO;
-	PGresult *r = q(c,
-	                "SELECT " CFG_COLS " FROM linkage_configs WHERE workspace_id = $1 "
-	                "AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
-	                &p, &rc);
+	PGresult *r = pg_query(c,
+	                       "SELECT " CFG_COLS " FROM linkage_configs WHERE workspace_id = $1 "
+	                       "AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
+	                       &p, &rc);
 	if (r) {
 		rc = 0;
 		for (int i = 0; !rc && i < PQntuples(r); i++) {
@@ -329,23 +333,23 @@ int pg_lk_config_list(struct store *st, const char *ws_id, const char *cursor, i
 		}
 		PQclear(r);
 	}
-	return end(st, c, rc, false);
+	return pg_op_end(st, c, rc, false);
 }
 
 int pg_lk_config_delete(struct store *st, const char *ws_id, const char *id)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
 	pg_text(&p, id);
 	pg_text(&p, ws_id);
 	int n = 0;
-	int rc =
-	    qexec(c, "DELETE FROM linkage_configs WHERE id = $1 AND workspace_id = $2", &p, &n);
+	int rc = pg_query_exec(c, "DELETE FROM linkage_configs WHERE id = $1 AND workspace_id = $2",
+	                       &p, &n);
 	if (!rc && n == 0)
 		rc = MD_ENOTFOUND;
-	return end(st, c, rc, false);
+	return pg_op_end(st, c, rc, false);
 }
 
 /* ---- results ---- */
@@ -390,7 +394,7 @@ int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, cons
 	int rc = n ? rows_arrays(rows, n, a) : 0;
 	if (rc)
 		goto out;
-	struct pg_conn *c = begin(st, true);
+	struct pg_conn *c = pg_op_begin(st, true);
 	if (!c) {
 		rc = MD_EUNAVAIL;
 		goto out;
@@ -401,10 +405,11 @@ int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, cons
 	pg_text(&p, token);
 	rc = MD_EIO;
 	/* FOR UPDATE: the lease cannot change hands between this check and the commit. */
-	PGresult *r = q(c,
-	                "SELECT 1 FROM jobs WHERE id = $1 AND workspace_id = $2 AND lease_token = "
-	                "$3 AND status = 'running' FOR UPDATE",
-	                &p, &rc);
+	PGresult *r =
+	    pg_query(c,
+	             "SELECT 1 FROM jobs WHERE id = $1 AND workspace_id = $2 AND lease_token = "
+	             "$3 AND status = 'running' FOR UPDATE",
+	             &p, &rc);
 	if (r) {
 		rc = PQntuples(r) == 1 ? 0 : MD_ECONFLICT;
 		PQclear(r);
@@ -412,7 +417,7 @@ int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, cons
 	if (!rc && first) {
 		struct pg_params d = { 0 };
 		pg_text(&d, job_id);
-		rc = qexec(c, "DELETE FROM linkage_rows WHERE run_id = $1", &d, NULL);
+		rc = pg_query_exec(c, "DELETE FROM linkage_rows WHERE run_id = $1", &d, NULL);
 	}
 	if (!rc && n) {
 		struct pg_params i = { 0 };
@@ -420,14 +425,15 @@ int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, cons
 		pg_text(&i, ws_id);
 		for (int k = 0; k < 4; k++)
 			pg_text(&i, a[k].data);
-		rc = qexec(c,
-		           "INSERT INTO linkage_rows(run_id, workspace_id, row_index, status, "
-		           "confidence, rec) SELECT $1, $2, r.i, r.s, r.c, decode(r.h, 'hex') "
-		           "FROM unnest($3::bigint[], $4::text[], $5::double precision[], "
-		           "$6::text[]) AS r(i, s, c, h)",
-		           &i, NULL);
+		rc = pg_query_exec(
+		    c,
+		    "INSERT INTO linkage_rows(run_id, workspace_id, row_index, status, "
+		    "confidence, rec) SELECT $1, $2, r.i, r.s, r.c, decode(r.h, 'hex') "
+		    "FROM unnest($3::bigint[], $4::text[], $5::double precision[], "
+		    "$6::text[]) AS r(i, s, c, h)",
+		    &i, NULL);
 	}
-	rc = end(st, c, rc, true);
+	rc = pg_op_end(st, c, rc, true);
 out:
 	for (int k = 0; k < 4; k++)
 		buf_release(&a[k]);
@@ -438,7 +444,7 @@ int pg_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int
                     int limit, double min_conf, const char *status,
                     int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
@@ -449,12 +455,12 @@ int pg_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int
 	pg_text(&p, status);
 	pg_i64(&p, limit > 0 ? limit : INT32_MAX);
 	int rc = MD_EIO;
-	PGresult *r = q(c,
-	                "SELECT row_index, status, confidence, rec FROM linkage_rows "
-	                "WHERE run_id = $1 AND workspace_id = $2 AND row_index > $3 "
-	                "AND confidence >= $4 AND ($5::text IS NULL OR status = $5) "
-	                "ORDER BY row_index LIMIT $6",
-	                &p, &rc);
+	PGresult *r = pg_query(c,
+	                       "SELECT row_index, status, confidence, rec FROM linkage_rows "
+	                       "WHERE run_id = $1 AND workspace_id = $2 AND row_index > $3 "
+	                       "AND confidence >= $4 AND ($5::text IS NULL OR status = $5) "
+	                       "ORDER BY row_index LIMIT $6",
+	                       &p, &rc);
 	if (r) {
 		rc = 0;
 		for (int i = 0; !rc && i < PQntuples(r); i++) {
@@ -475,39 +481,39 @@ int pg_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int
 		}
 		PQclear(r);
 	}
-	return end(st, c, rc, false);
+	return pg_op_end(st, c, rc, false);
 }
 
 /* ---- streamed blobs (0005) ---- */
 
 int pg_blob_upload_begin(struct store *st, const char *ws_id, const char *blob_id, int64_t now)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
 	pg_text(&p, blob_id);
 	pg_text(&p, ws_id);
 	pg_i64(&p, now);
-	int rc =
-	    qexec(c, "INSERT INTO blob_uploads(id, workspace_id, started_at) VALUES ($1, $2, $3)",
-	          &p, NULL);
-	return end(st, c, rc, false);
+	int rc = pg_query_exec(
+	    c, "INSERT INTO blob_uploads(id, workspace_id, started_at) VALUES ($1, $2, $3)", &p,
+	    NULL);
+	return pg_op_end(st, c, rc, false);
 }
 
 int pg_blob_chunk_put(struct store *st, const char *blob_id, int64_t seq, const void *data,
                       size_t len)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
 	pg_text(&p, blob_id);
 	pg_i64(&p, seq);
 	pg_bin(&p, len ? data : "", len);
-	int rc =
-	    qexec(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES ($1, $2, $3)", &p, NULL);
-	return end(st, c, rc, false);
+	int rc = pg_query_exec(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES ($1, $2, $3)",
+	                       &p, NULL);
+	return pg_op_end(st, c, rc, false);
 }
 
 /* Deletes an upload that did not commit: its chunks and its registration. */
@@ -515,18 +521,18 @@ static int upload_delete(struct pg_conn *c, const char *blob_id)
 {
 	struct pg_params p = { 0 };
 	pg_text(&p, blob_id);
-	int rc = qexec(c, "DELETE FROM blob_chunks WHERE blob_id = $1", &p, NULL);
+	int rc = pg_query_exec(c, "DELETE FROM blob_chunks WHERE blob_id = $1", &p, NULL);
 	if (!rc)
-		rc = qexec(c, "DELETE FROM blob_uploads WHERE id = $1", &p, NULL);
+		rc = pg_query_exec(c, "DELETE FROM blob_uploads WHERE id = $1", &p, NULL);
 	return rc;
 }
 
 int pg_blob_upload_abort(struct store *st, const char *blob_id)
 {
-	struct pg_conn *c = begin(st, true);
+	struct pg_conn *c = pg_op_begin(st, true);
 	if (!c)
 		return MD_EUNAVAIL;
-	return end(st, c, upload_delete(c, blob_id), true);
+	return pg_op_end(st, c, upload_delete(c, blob_id), true);
 }
 
 int pg_blob_upload_sweep(struct store *st, int64_t cutoff, int *n)
@@ -535,17 +541,17 @@ int pg_blob_upload_sweep(struct store *st, int64_t cutoff, int *n)
 	/* One transaction per stale upload keeps each write short; SKIP LOCKED lets several
 	 * nodes sweep at once without waiting on each other. */
 	for (;;) {
-		struct pg_conn *c = begin(st, true);
+		struct pg_conn *c = pg_op_begin(st, true);
 		if (!c)
 			return MD_EUNAVAIL;
 		struct pg_params p = { 0 };
 		pg_i64(&p, cutoff);
 		int rc = MD_EIO;
 		char id[MD_UUID_LEN] = "";
-		PGresult *r = q(c,
-		                "SELECT id FROM blob_uploads WHERE started_at < $1 ORDER BY "
-		                "started_at LIMIT 1 FOR UPDATE SKIP LOCKED",
-		                &p, &rc);
+		PGresult *r = pg_query(c,
+		                       "SELECT id FROM blob_uploads WHERE started_at < $1 ORDER BY "
+		                       "started_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+		                       &p, &rc);
 		if (r) {
 			rc = 0;
 			if (PQntuples(r) == 1)
@@ -554,7 +560,7 @@ int pg_blob_upload_sweep(struct store *st, int64_t cutoff, int *n)
 		}
 		if (!rc && id[0])
 			rc = upload_delete(c, id);
-		rc = end(st, c, rc, true);
+		rc = pg_op_end(st, c, rc, true);
 		if (rc || !id[0])
 			return rc;
 		(*n)++;
@@ -563,29 +569,30 @@ int pg_blob_upload_sweep(struct store *st, int64_t cutoff, int *n)
 
 int pg_blob_chunk_stat(struct store *st, const char *blob_id, int64_t *count, int64_t *bytes)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
 	pg_text(&p, blob_id);
 	int rc = MD_EIO;
-	PGresult *r = q(c,
-	                "SELECT count(*), coalesce(sum(octet_length(data)), 0) FROM blob_chunks "
-	                "WHERE blob_id = $1",
-	                &p, &rc);
+	PGresult *r =
+	    pg_query(c,
+	             "SELECT count(*), coalesce(sum(octet_length(data)), 0) FROM blob_chunks "
+	             "WHERE blob_id = $1",
+	             &p, &rc);
 	if (r) {
 		*count = pg_geti(r, 0, 0);
 		*bytes = pg_geti(r, 0, 1);
 		rc = 0;
 		PQclear(r);
 	}
-	return end(st, c, rc, false);
+	return pg_op_end(st, c, rc, false);
 }
 
 int pg_blob_chunk_read(struct store *st, const char *blob_id, int64_t seq, void *dst, size_t cap,
                        size_t *len)
 {
-	struct pg_conn *c = begin(st, false);
+	struct pg_conn *c = pg_op_begin(st, false);
 	if (!c)
 		return MD_EUNAVAIL;
 	struct pg_params p = { 0 };
@@ -607,11 +614,11 @@ int pg_blob_chunk_read(struct store *st, const char *blob_id, int64_t seq, void 
 			rc = MD_ENOTFOUND;
 		}
 	} else {
-		rc = classify(c->c, r);
+		rc = pg_classify(c->c, r);
 		md_logf(MD_LOG_ERROR, "postgres linkage: %s", PQerrorMessage(c->c));
 	}
 	PQclear(r);
-	return end(st, c, rc, false);
+	return pg_op_end(st, c, rc, false);
 }
 
 int pg_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_id, int64_t seq,
@@ -630,7 +637,7 @@ int pg_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_i
 	out->columns = md_strdup(columns_json);
 	if (!out->columns)
 		return MD_ENOMEM;
-	struct pg_conn *c = begin(st, true);
+	struct pg_conn *c = pg_op_begin(st, true);
 	if (!c) {
 		store_lk_dataset_release(out);
 		return MD_EUNAVAIL;
@@ -640,7 +647,8 @@ int pg_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_i
 	pg_text(&u, blob_id);
 	pg_text(&u, ws_id);
 	int n = 0;
-	int rc = qexec(c, "DELETE FROM blob_uploads WHERE id = $1 AND workspace_id = $2", &u, &n);
+	int rc = pg_query_exec(c, "DELETE FROM blob_uploads WHERE id = $1 AND workspace_id = $2",
+	                       &u, &n);
 	if (!rc && n != 1)
 		rc = MD_ENOTFOUND;
 	if (!rc && last_len) {
@@ -648,18 +656,19 @@ int pg_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_i
 		pg_text(&p, blob_id);
 		pg_i64(&p, seq);
 		pg_bin(&p, last, last_len);
-		rc = qexec(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES ($1, $2, $3)", &p,
-		           NULL);
+		rc = pg_query_exec(
+		    c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES ($1, $2, $3)", &p, NULL);
 	}
 	if (!rc) {
 		struct pg_params p = { 0 };
 		pg_text(&p, blob_id);
 		pg_text(&p, ws_id);
 		pg_i64(&p, now);
-		rc = qexec(c,
-		           "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
-		           "VALUES ($1, $2, 'text/csv', '\\x'::bytea, $3)",
-		           &p, NULL);
+		rc = pg_query_exec(
+		    c,
+		    "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
+		    "VALUES ($1, $2, 'text/csv', '\\x'::bytea, $3)",
+		    &p, NULL);
 	}
 	if (!rc) {
 		struct pg_params d = { 0 };
@@ -670,12 +679,13 @@ int pg_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_i
 		pg_text(&d, columns_json);
 		pg_i64(&d, row_count);
 		pg_i64(&d, now);
-		rc = qexec(c,
-		           "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
-		           "row_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		           &d, NULL);
+		rc = pg_query_exec(
+		    c,
+		    "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
+		    "row_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		    &d, NULL);
 	}
-	rc = end(st, c, rc, true);
+	rc = pg_op_end(st, c, rc, true);
 	if (rc)
 		store_lk_dataset_release(out);
 	return rc;

@@ -762,6 +762,7 @@ static int pg_job_submit(struct store *st, const struct store_job_new *jn, int64
 		pg_i64(&p, jn->price);
 		pg_i64(&p, jn->max_attempts);
 		pg_i64(&p, now);
+		pg_text(&p, jn->not_on);
 		rc = exec(&o, SQL_JOB_INSERT, &p, NULL);
 	}
 	if (!rc)
@@ -1420,6 +1421,14 @@ static const struct store_ops postgres_ops = {
 	.lk_config_delete = pg_lk_config_delete,
 	.lk_rows_put = pg_lk_rows_put,
 	.lk_rows_list = pg_lk_rows_list,
+	.lk_share_open = pg_lk_share_open,
+	.lk_share_plan = pg_lk_share_plan,
+	.lk_share_claim = pg_lk_share_claim,
+	.lk_share_submit = pg_lk_share_submit,
+	.lk_share_release = pg_lk_share_release,
+	.lk_share_parts = pg_lk_share_parts,
+	.lk_share_close = pg_lk_share_close,
+	.lk_share_sweep = pg_lk_share_sweep,
 };
 
 int store_postgres_open(const char *url, struct store **out, char *err, size_t errcap)

@@ -60,12 +60,15 @@ static const char *const texts[SQL_COUNT] = {
 	                    "VALUES ($1, $2, $3, $4, $5)",
 	[SQL_BLOB_GET] = "SELECT data FROM blobs WHERE id = $1 AND workspace_id = $2",
 	[SQL_JOB_INSERT] = "INSERT INTO jobs(id, workspace_id, kind, status, stage, input, "
-	                   "webhook_url, price, max_attempts, run_after, created_at, updated_at) "
-	                   "VALUES ($1, $2, $3, 'queued', 'queued', $4, $5, $6, $7, $8, $8, $8)",
+	                   "webhook_url, price, max_attempts, run_after, created_at, updated_at, "
+	                   "not_on) VALUES ($1, $2, $3, 'queued', 'queued', $4, $5, $6, $7, "
+	                   "$8, $8, $8, $9)",
 	[SQL_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = $1 AND workspace_id = $2",
 	[SQL_JOB_GET_ANY] = "SELECT " JOB_COLS " FROM jobs WHERE id = $1",
+	/* Internal jobs (kind "_...", a run's helpers) are never listed; left(), not LIKE, because
+	 * "_" is LIKE's one-character wildcard. */
 	[SQL_JOB_LIST] =
-	    "SELECT " JOB_COLS " FROM jobs WHERE workspace_id = $1 "
+	    "SELECT " JOB_COLS " FROM jobs WHERE workspace_id = $1 AND left(kind, 1) <> '_' "
 	    "AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR kind = $3) "
 	    "AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
 	/* A job whose lease expired after its last attempt: the worker died every time. */
@@ -84,7 +87,8 @@ static const char *const texts[SQL_COUNT] = {
 	    "lease_owner = $2, lease_until = $3, attempts = attempts + 1, "
 	    "started_at = coalesce(started_at, $4), updated_at = $4 "
 	    "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' "
-	    "AND run_after <= $4 ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	    "AND run_after <= $4 AND (not_on IS NULL OR not_on <> $2) "
+	    "ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
 	    "RETURNING " JOB_COLS "), "
 	    "e AS (INSERT INTO job_events(job_id, type, data, created_at) "
 	    "SELECT id, 'running', format('{\"jobId\":\"%s\",\"status\":\"running\",\"stage\":"

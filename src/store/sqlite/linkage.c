@@ -11,8 +11,8 @@
 #include "base/log.h"
 #include "store/sqlite/sqlite_int.h"
 
-/* Prepares sql on c, binding the text arguments (NULL binds SQL NULL) in order from ?1. */
-static sqlite3_stmt *prep(struct sq_conn *c, const char *sql)
+/* See sqlite_int.h. */
+sqlite3_stmt *sq_prep(struct sq_conn *c, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
@@ -22,7 +22,7 @@ static sqlite3_stmt *prep(struct sq_conn *c, const char *sql)
 	return s;
 }
 
-static void bt(sqlite3_stmt *s, int i, const char *v)
+void sq_bind_str(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
@@ -30,14 +30,14 @@ static void bt(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-static void copy_col(sqlite3_stmt *s, int i, char *dst, size_t cap)
+void sq_copy_col(sqlite3_stmt *s, int i, char *dst, size_t cap)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
 /* Steps a statement that returns no rows and finalizes it; 0, MD_ECONFLICT or MD_EIO. */
-static int run_done(struct sq_conn *c, sqlite3_stmt *s, int *changes)
+int sq_run_done(struct sq_conn *c, sqlite3_stmt *s, int *changes)
 {
 	if (!s)
 		return MD_EIO;
@@ -59,10 +59,10 @@ static int run_done(struct sq_conn *c, sqlite3_stmt *s, int *changes)
 static int ds_from_row(sqlite3_stmt *s, struct store_lk_dataset *d)
 {
 	memset(d, 0, sizeof *d);
-	copy_col(s, 0, d->id, sizeof d->id);
-	copy_col(s, 1, d->workspace_id, sizeof d->workspace_id);
-	copy_col(s, 2, d->name, sizeof d->name);
-	copy_col(s, 3, d->blob_id, sizeof d->blob_id);
+	sq_copy_col(s, 0, d->id, sizeof d->id);
+	sq_copy_col(s, 1, d->workspace_id, sizeof d->workspace_id);
+	sq_copy_col(s, 2, d->name, sizeof d->name);
+	sq_copy_col(s, 3, d->blob_id, sizeof d->blob_id);
 	d->row_count = sqlite3_column_int64(s, 4);
 	d->created_at = sqlite3_column_int64(s, 5);
 	d->columns = md_strdup((const char *)sqlite3_column_text(s, 6));
@@ -88,29 +88,29 @@ int sq_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
 		store_lk_dataset_release(out);
 		return MD_EUNAVAIL;
 	}
-	sqlite3_stmt *s = prep(c, "INSERT INTO blobs(id, workspace_id, content_type, data, "
-	                          "created_at) VALUES (?1, ?2, 'text/csv', ?3, ?4)");
+	sqlite3_stmt *s = sq_prep(c, "INSERT INTO blobs(id, workspace_id, content_type, data, "
+	                             "created_at) VALUES (?1, ?2, 'text/csv', ?3, ?4)");
 	if (s) {
-		bt(s, 1, out->blob_id);
-		bt(s, 2, ws_id);
+		sq_bind_str(s, 1, out->blob_id);
+		sq_bind_str(s, 2, ws_id);
 		sqlite3_bind_blob64(s, 3, len ? csv : "", len, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, now);
 	}
-	int rc = run_done(c, s, NULL);
+	int rc = sq_run_done(c, s, NULL);
 	if (!rc) {
-		s = prep(c,
-		         "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
-		         "row_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+		s = sq_prep(
+		    c, "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
+		       "row_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 		if (s) {
-			bt(s, 1, out->id);
-			bt(s, 2, ws_id);
-			bt(s, 3, name);
-			bt(s, 4, out->blob_id);
-			bt(s, 5, columns_json);
+			sq_bind_str(s, 1, out->id);
+			sq_bind_str(s, 2, ws_id);
+			sq_bind_str(s, 3, name);
+			sq_bind_str(s, 4, out->blob_id);
+			sq_bind_str(s, 5, columns_json);
 			sqlite3_bind_int64(s, 6, row_count);
 			sqlite3_bind_int64(s, 7, now);
 		}
-		rc = run_done(c, s, NULL);
+		rc = sq_run_done(c, s, NULL);
 	}
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	rc = rc ? rc : erc;
@@ -125,12 +125,12 @@ int sq_lk_dataset_get(struct store *st, const char *ws_id, const char *id,
 	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
-	sqlite3_stmt *s =
-	    prep(c, "SELECT " DS_COLS " FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2");
+	sqlite3_stmt *s = sq_prep(c, "SELECT " DS_COLS
+	                             " FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2");
 	int rc = MD_EIO;
 	if (s) {
-		bt(s, 1, id);
-		bt(s, 2, ws_id);
+		sq_bind_str(s, 1, id);
+		sq_bind_str(s, 2, ws_id);
 		int r = sqlite3_step(s);
 		rc = r == SQLITE_ROW    ? ds_from_row(s, out)
 		     : r == SQLITE_DONE ? MD_ENOTFOUND
@@ -148,12 +148,12 @@ int sq_lk_dataset_list(struct store *st, const char *ws_id, const char *cursor, 
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s =
-	    prep(c, "SELECT " DS_COLS " FROM linkage_datasets WHERE workspace_id = ?1 "
-	            "AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3");
+	    sq_prep(c, "SELECT " DS_COLS " FROM linkage_datasets WHERE workspace_id = ?1 "
+	               "AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3");
 	int rc = s ? 0 : MD_EIO;
 	if (s) {
-		bt(s, 1, ws_id);
-		bt(s, 2, cursor ? cursor : "");
+		sq_bind_str(s, 1, ws_id);
+		sq_bind_str(s, 2, cursor ? cursor : "");
 		sqlite3_bind_int(s, 3, limit);
 		int r = SQLITE_DONE;
 		while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -177,30 +177,30 @@ int sq_lk_dataset_delete(struct store *st, const char *ws_id, const char *id)
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s =
-	    prep(c, "DELETE FROM blobs WHERE workspace_id = ?2 AND id = (SELECT "
-	            "blob_id FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2)");
+	    sq_prep(c, "DELETE FROM blobs WHERE workspace_id = ?2 AND id = (SELECT "
+	               "blob_id FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2)");
 	if (s) {
-		bt(s, 1, id);
-		bt(s, 2, ws_id);
+		sq_bind_str(s, 1, id);
+		sq_bind_str(s, 2, ws_id);
 	}
-	int n = 0, rc = run_done(c, s, NULL);
+	int n = 0, rc = sq_run_done(c, s, NULL);
 	if (!rc) {
 		/* Chunks of a streamed upload (0005); none for a blob written whole. */
-		s = prep(c, "DELETE FROM blob_chunks WHERE blob_id = (SELECT blob_id FROM "
-		            "linkage_datasets WHERE id = ?1 AND workspace_id = ?2)");
+		s = sq_prep(c, "DELETE FROM blob_chunks WHERE blob_id = (SELECT blob_id FROM "
+		               "linkage_datasets WHERE id = ?1 AND workspace_id = ?2)");
 		if (s) {
-			bt(s, 1, id);
-			bt(s, 2, ws_id);
+			sq_bind_str(s, 1, id);
+			sq_bind_str(s, 2, ws_id);
 		}
-		rc = run_done(c, s, NULL);
+		rc = sq_run_done(c, s, NULL);
 	}
 	if (!rc) {
-		s = prep(c, "DELETE FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2");
+		s = sq_prep(c, "DELETE FROM linkage_datasets WHERE id = ?1 AND workspace_id = ?2");
 		if (s) {
-			bt(s, 1, id);
-			bt(s, 2, ws_id);
+			sq_bind_str(s, 1, id);
+			sq_bind_str(s, 2, ws_id);
 		}
-		rc = run_done(c, s, &n);
+		rc = sq_run_done(c, s, &n);
 		if (!rc && n == 0)
 			rc = MD_ENOTFOUND;
 	}
@@ -215,8 +215,8 @@ int sq_lk_dataset_delete(struct store *st, const char *ws_id, const char *id)
 static int cfg_from_row(sqlite3_stmt *s, struct store_lk_config *o)
 {
 	memset(o, 0, sizeof *o);
-	copy_col(s, 0, o->id, sizeof o->id);
-	copy_col(s, 1, o->workspace_id, sizeof o->workspace_id);
+	sq_copy_col(s, 0, o->id, sizeof o->id);
+	sq_copy_col(s, 1, o->workspace_id, sizeof o->workspace_id);
 	o->created_at = sqlite3_column_int64(s, 2);
 	o->updated_at = sqlite3_column_int64(s, 3);
 	o->body = md_strdup((const char *)sqlite3_column_text(s, 4));
@@ -239,15 +239,16 @@ int sq_lk_config_create(struct store *st, const char *ws_id, const char *body, i
 		store_lk_config_release(out);
 		return MD_EUNAVAIL;
 	}
-	sqlite3_stmt *s = prep(c, "INSERT INTO linkage_configs(id, workspace_id, body, created_at, "
-	                          "updated_at) VALUES (?1, ?2, ?3, ?4, ?4)");
+	sqlite3_stmt *s =
+	    sq_prep(c, "INSERT INTO linkage_configs(id, workspace_id, body, created_at, "
+	               "updated_at) VALUES (?1, ?2, ?3, ?4, ?4)");
 	if (s) {
-		bt(s, 1, out->id);
-		bt(s, 2, ws_id);
-		bt(s, 3, body);
+		sq_bind_str(s, 1, out->id);
+		sq_bind_str(s, 2, ws_id);
+		sq_bind_str(s, 3, body);
 		sqlite3_bind_int64(s, 4, now);
 	}
-	int rc = run_done(c, s, NULL);
+	int rc = sq_run_done(c, s, NULL);
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	rc = rc ? rc : erc;
 	if (rc)
@@ -261,12 +262,12 @@ int sq_lk_config_get(struct store *st, const char *ws_id, const char *id,
 	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
-	sqlite3_stmt *s =
-	    prep(c, "SELECT " CFG_COLS " FROM linkage_configs WHERE id = ?1 AND workspace_id = ?2");
+	sqlite3_stmt *s = sq_prep(c, "SELECT " CFG_COLS
+	                             " FROM linkage_configs WHERE id = ?1 AND workspace_id = ?2");
 	int rc = MD_EIO;
 	if (s) {
-		bt(s, 1, id);
-		bt(s, 2, ws_id);
+		sq_bind_str(s, 1, id);
+		sq_bind_str(s, 2, ws_id);
 		int r = sqlite3_step(s);
 		rc = r == SQLITE_ROW    ? cfg_from_row(s, out)
 		     : r == SQLITE_DONE ? MD_ENOTFOUND
@@ -283,15 +284,15 @@ int sq_lk_config_update(struct store *st, const char *ws_id, const char *id, con
 	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
-	sqlite3_stmt *s = prep(c, "UPDATE linkage_configs SET body = ?3, updated_at = ?4 "
-	                          "WHERE id = ?1 AND workspace_id = ?2");
+	sqlite3_stmt *s = sq_prep(c, "UPDATE linkage_configs SET body = ?3, updated_at = ?4 "
+	                             "WHERE id = ?1 AND workspace_id = ?2");
 	if (s) {
-		bt(s, 1, id);
-		bt(s, 2, ws_id);
-		bt(s, 3, body);
+		sq_bind_str(s, 1, id);
+		sq_bind_str(s, 2, ws_id);
+		sq_bind_str(s, 3, body);
 		sqlite3_bind_int64(s, 4, now);
 	}
-	int n = 0, rc = run_done(c, s, &n);
+	int n = 0, rc = sq_run_done(c, s, &n);
 	if (!rc && n == 0)
 		rc = MD_ENOTFOUND;
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
@@ -305,12 +306,12 @@ int sq_lk_config_list(struct store *st, const char *ws_id, const char *cursor, i
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s =
-	    prep(c, "SELECT " CFG_COLS " FROM linkage_configs WHERE workspace_id = ?1 "
-	            "AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3");
+	    sq_prep(c, "SELECT " CFG_COLS " FROM linkage_configs WHERE workspace_id = ?1 "
+	               "AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3");
 	int rc = s ? 0 : MD_EIO;
 	if (s) {
-		bt(s, 1, ws_id);
-		bt(s, 2, cursor ? cursor : "");
+		sq_bind_str(s, 1, ws_id);
+		sq_bind_str(s, 2, cursor ? cursor : "");
 		sqlite3_bind_int(s, 3, limit);
 		int r = SQLITE_DONE;
 		while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -334,12 +335,12 @@ int sq_lk_config_delete(struct store *st, const char *ws_id, const char *id)
 	if (!c)
 		return MD_EUNAVAIL;
 	sqlite3_stmt *s =
-	    prep(c, "DELETE FROM linkage_configs WHERE id = ?1 AND workspace_id = ?2");
+	    sq_prep(c, "DELETE FROM linkage_configs WHERE id = ?1 AND workspace_id = ?2");
 	if (s) {
-		bt(s, 1, id);
-		bt(s, 2, ws_id);
+		sq_bind_str(s, 1, id);
+		sq_bind_str(s, 2, ws_id);
 	}
-	int n = 0, rc = run_done(c, s, &n);
+	int n = 0, rc = sq_run_done(c, s, &n);
 	if (!rc && n == 0)
 		rc = MD_ENOTFOUND;
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
@@ -353,13 +354,13 @@ int sq_lk_config_delete(struct store *st, const char *ws_id, const char *id)
 /* 0 when job_id of ws_id is running under token, MD_ECONFLICT when not, MD_EIO. */
 static int lease_held(struct sq_conn *c, const char *ws_id, const char *job_id, const char *token)
 {
-	sqlite3_stmt *s = prep(c, "SELECT 1 FROM jobs WHERE id = ?1 AND workspace_id = ?2 "
-	                          "AND lease_token = ?3 AND status = 'running'");
+	sqlite3_stmt *s = sq_prep(c, "SELECT 1 FROM jobs WHERE id = ?1 AND workspace_id = ?2 "
+	                             "AND lease_token = ?3 AND status = 'running'");
 	if (!s)
 		return MD_EIO;
-	bt(s, 1, job_id);
-	bt(s, 2, ws_id);
-	bt(s, 3, token);
+	sq_bind_str(s, 1, job_id);
+	sq_bind_str(s, 2, ws_id);
+	sq_bind_str(s, 3, token);
 	int r = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? MD_ECONFLICT : MD_EIO;
@@ -375,20 +376,20 @@ int sq_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, cons
 	int rc = lease_held(c, ws_id, job_id, token);
 	sqlite3_stmt *s;
 	if (!rc && first) {
-		s = prep(c, "DELETE FROM linkage_rows WHERE run_id = ?1");
+		s = sq_prep(c, "DELETE FROM linkage_rows WHERE run_id = ?1");
 		if (s)
-			bt(s, 1, job_id);
-		rc = run_done(c, s, NULL);
+			sq_bind_str(s, 1, job_id);
+		rc = sq_run_done(c, s, NULL);
 	}
 	s = NULL;
 	if (!rc && n) {
-		s = prep(c, "INSERT INTO linkage_rows(run_id, workspace_id, row_index, status, "
-		            "confidence, rec) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		s = sq_prep(c, "INSERT INTO linkage_rows(run_id, workspace_id, row_index, status, "
+		               "confidence, rec) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 		rc = s ? 0 : MD_EIO;
 	}
 	if (s) {
-		bt(s, 1, job_id);
-		bt(s, 2, ws_id);
+		sq_bind_str(s, 1, job_id);
+		sq_bind_str(s, 2, ws_id);
 	}
 	for (size_t i = 0; !rc && i < n; i++) {
 		sqlite3_bind_int64(s, 3, rows[i].row);
@@ -415,17 +416,17 @@ int sq_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int
 	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
-	sqlite3_stmt *s = prep(c, "SELECT row_index, status, confidence, rec FROM linkage_rows "
-	                          "WHERE run_id = ?1 AND workspace_id = ?2 AND row_index > ?3 "
-	                          "AND confidence >= ?4 AND (?5 IS NULL OR status = ?5) "
-	                          "ORDER BY row_index LIMIT ?6");
+	sqlite3_stmt *s = sq_prep(c, "SELECT row_index, status, confidence, rec FROM linkage_rows "
+	                             "WHERE run_id = ?1 AND workspace_id = ?2 AND row_index > ?3 "
+	                             "AND confidence >= ?4 AND (?5 IS NULL OR status = ?5) "
+	                             "ORDER BY row_index LIMIT ?6");
 	int rc = s ? 0 : MD_EIO;
 	if (s) {
-		bt(s, 1, run_id);
-		bt(s, 2, ws_id);
+		sq_bind_str(s, 1, run_id);
+		sq_bind_str(s, 2, ws_id);
 		sqlite3_bind_int64(s, 3, after);
 		sqlite3_bind_double(s, 4, min_conf);
-		bt(s, 5, status);
+		sq_bind_str(s, 5, status);
 		sqlite3_bind_int(s, 6, limit > 0 ? limit : -1);
 		int r = SQLITE_DONE;
 		while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -433,7 +434,7 @@ int sq_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int
 				                    .confidence = sqlite3_column_double(s, 2),
 				                    .rec = sqlite3_column_blob(s, 3),
 				                    .rec_len = (size_t)sqlite3_column_bytes(s, 3) };
-			copy_col(s, 1, row.status, sizeof row.status);
+			sq_copy_col(s, 1, row.status, sizeof row.status);
 			rc = cb(ctx, &row);
 		}
 		if (!rc && r != SQLITE_DONE)
@@ -453,16 +454,16 @@ static int write_one(struct store *st, const char *sql, const char *blob_id, int
 	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
-	sqlite3_stmt *s = prep(c, sql);
+	sqlite3_stmt *s = sq_prep(c, sql);
 	if (s) {
-		bt(s, 1, blob_id);
+		sq_bind_str(s, 1, blob_id);
 		sqlite3_bind_int64(s, 2, i2);
 		if (t3)
-			bt(s, 3, t3);
+			sq_bind_str(s, 3, t3);
 		else if (data)
 			sqlite3_bind_blob64(s, 3, len ? data : "", len, SQLITE_STATIC);
 	}
-	int rc = run_done(c, s, changes);
+	int rc = sq_run_done(c, s, changes);
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }
@@ -484,15 +485,15 @@ int sq_blob_chunk_put(struct store *st, const char *blob_id, int64_t seq, const 
 /* Deletes an upload that did not commit: its chunks and its registration. */
 static int upload_delete(struct sq_conn *c, const char *blob_id)
 {
-	sqlite3_stmt *s = prep(c, "DELETE FROM blob_chunks WHERE blob_id = ?1");
+	sqlite3_stmt *s = sq_prep(c, "DELETE FROM blob_chunks WHERE blob_id = ?1");
 	if (s)
-		bt(s, 1, blob_id);
-	int rc = run_done(c, s, NULL);
+		sq_bind_str(s, 1, blob_id);
+	int rc = sq_run_done(c, s, NULL);
 	if (!rc) {
-		s = prep(c, "DELETE FROM blob_uploads WHERE id = ?1");
+		s = sq_prep(c, "DELETE FROM blob_uploads WHERE id = ?1");
 		if (s)
-			bt(s, 1, blob_id);
-		rc = run_done(c, s, NULL);
+			sq_bind_str(s, 1, blob_id);
+		rc = sq_run_done(c, s, NULL);
 	}
 	return rc;
 }
@@ -516,15 +517,15 @@ int sq_blob_upload_sweep(struct store *st, int64_t cutoff, int *n)
 		struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 		if (!c)
 			return MD_EUNAVAIL;
-		sqlite3_stmt *s =
-		    prep(c, "SELECT id FROM blob_uploads WHERE started_at < ?1 ORDER BY started_at "
-		            "LIMIT 1");
+		sqlite3_stmt *s = sq_prep(
+		    c, "SELECT id FROM blob_uploads WHERE started_at < ?1 ORDER BY started_at "
+		       "LIMIT 1");
 		int rc = s ? 0 : MD_EIO;
 		if (s) {
 			sqlite3_bind_int64(s, 1, cutoff);
 			int r = sqlite3_step(s);
 			if (r == SQLITE_ROW)
-				copy_col(s, 0, id, sizeof id);
+				sq_copy_col(s, 0, id, sizeof id);
 			else if (r != SQLITE_DONE)
 				rc = MD_EIO;
 			sqlite3_finalize(s);
@@ -545,11 +546,11 @@ int sq_blob_chunk_stat(struct store *st, const char *blob_id, int64_t *count, in
 	if (!c)
 		return MD_EUNAVAIL;
 	/* length() of a blob reads its size from the record header, not its bytes. */
-	sqlite3_stmt *s = prep(c, "SELECT count(*), coalesce(sum(length(data)), 0) FROM "
-	                          "blob_chunks WHERE blob_id = ?1");
+	sqlite3_stmt *s = sq_prep(c, "SELECT count(*), coalesce(sum(length(data)), 0) FROM "
+	                             "blob_chunks WHERE blob_id = ?1");
 	int rc = MD_EIO;
 	if (s) {
-		bt(s, 1, blob_id);
+		sq_bind_str(s, 1, blob_id);
 		if (sqlite3_step(s) == SQLITE_ROW) {
 			*count = sqlite3_column_int64(s, 0);
 			*bytes = sqlite3_column_int64(s, 1);
@@ -567,10 +568,11 @@ int sq_blob_chunk_read(struct store *st, const char *blob_id, int64_t seq, void 
 	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
-	sqlite3_stmt *s = prep(c, "SELECT data FROM blob_chunks WHERE blob_id = ?1 AND seq = ?2");
+	sqlite3_stmt *s =
+	    sq_prep(c, "SELECT data FROM blob_chunks WHERE blob_id = ?1 AND seq = ?2");
 	int rc = MD_EIO;
 	if (s) {
-		bt(s, 1, blob_id);
+		sq_bind_str(s, 1, blob_id);
 		sqlite3_bind_int64(s, 2, seq);
 		int r = sqlite3_step(s);
 		if (r == SQLITE_ROW) {
@@ -611,47 +613,49 @@ int sq_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_i
 	}
 	/* The registration must still be there: a sweep may have given the upload up. */
 	int n = 0;
-	sqlite3_stmt *s = prep(c, "DELETE FROM blob_uploads WHERE id = ?1 AND workspace_id = ?2");
+	sqlite3_stmt *s =
+	    sq_prep(c, "DELETE FROM blob_uploads WHERE id = ?1 AND workspace_id = ?2");
 	if (s) {
-		bt(s, 1, blob_id);
-		bt(s, 2, ws_id);
+		sq_bind_str(s, 1, blob_id);
+		sq_bind_str(s, 2, ws_id);
 	}
-	int rc = run_done(c, s, &n);
+	int rc = sq_run_done(c, s, &n);
 	if (!rc && n != 1)
 		rc = MD_ENOTFOUND;
 	if (!rc && last_len) {
-		s = prep(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES (?1, ?2, ?3)");
+		s = sq_prep(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES (?1, ?2, ?3)");
 		if (s) {
-			bt(s, 1, blob_id);
+			sq_bind_str(s, 1, blob_id);
 			sqlite3_bind_int64(s, 2, seq);
 			sqlite3_bind_blob64(s, 3, last, last_len, SQLITE_STATIC);
 		}
-		rc = run_done(c, s, NULL);
+		rc = sq_run_done(c, s, NULL);
 	}
 	if (!rc) {
-		s = prep(c, "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
+		s = sq_prep(c,
+		            "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
 		            "VALUES (?1, ?2, 'text/csv', x'', ?3)");
 		if (s) {
-			bt(s, 1, blob_id);
-			bt(s, 2, ws_id);
+			sq_bind_str(s, 1, blob_id);
+			sq_bind_str(s, 2, ws_id);
 			sqlite3_bind_int64(s, 3, now);
 		}
-		rc = run_done(c, s, NULL);
+		rc = sq_run_done(c, s, NULL);
 	}
 	if (!rc) {
-		s = prep(c,
-		         "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
-		         "row_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+		s = sq_prep(
+		    c, "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
+		       "row_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 		if (s) {
-			bt(s, 1, out->id);
-			bt(s, 2, ws_id);
-			bt(s, 3, name);
-			bt(s, 4, blob_id);
-			bt(s, 5, columns_json);
+			sq_bind_str(s, 1, out->id);
+			sq_bind_str(s, 2, ws_id);
+			sq_bind_str(s, 3, name);
+			sq_bind_str(s, 4, blob_id);
+			sq_bind_str(s, 5, columns_json);
 			sqlite3_bind_int64(s, 6, row_count);
 			sqlite3_bind_int64(s, 7, now);
 		}
-		rc = run_done(c, s, NULL);
+		rc = sq_run_done(c, s, NULL);
 	}
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	rc = rc ? rc : erc;

@@ -662,6 +662,7 @@ static int sq_job_submit(struct store *st, const struct store_job_new *jn, int64
 		sqlite3_bind_int64(s, 6, jn->price);
 		sqlite3_bind_int(s, 7, jn->max_attempts);
 		sqlite3_bind_int64(s, 8, now);
+		bind_text(s, 9, jn->not_on);
 		rc = step_done(c, s);
 	} else if (!rc) {
 		rc = MD_EIO;
@@ -1401,6 +1402,14 @@ static const struct store_ops sqlite_ops = {
 	.lk_config_delete = sq_lk_config_delete,
 	.lk_rows_put = sq_lk_rows_put,
 	.lk_rows_list = sq_lk_rows_list,
+	.lk_share_open = sq_lk_share_open,
+	.lk_share_plan = sq_lk_share_plan,
+	.lk_share_claim = sq_lk_share_claim,
+	.lk_share_submit = sq_lk_share_submit,
+	.lk_share_release = sq_lk_share_release,
+	.lk_share_parts = sq_lk_share_parts,
+	.lk_share_close = sq_lk_share_close,
+	.lk_share_sweep = sq_lk_share_sweep,
 };
 
 int store_sqlite_open(const char *url, struct store **out, char *err, size_t errcap)

@@ -127,6 +127,9 @@ static void housekeeping(void *ctx)
 	/* Streamed uploads that never committed (a crash, a vanished client) an hour on. */
 	if (store_blob_sweep(a->st, now - STORE_BLOB_UPLOAD_TTL_MS, &n) == 0 && n > 0)
 		md_logf(MD_LOG_INFO, "swept %d abandoned uploads", n);
+	/* Shared linkage runs whose job ended without closing its share (a crashed node). */
+	if (store_lk_share_sweep(a->st, &n) == 0 && n > 0)
+		md_logf(MD_LOG_INFO, "swept the shares of %d ended linkage runs", n);
 }
 
 int app_start(struct app *a, char *err, size_t errcap)

@@ -14,6 +14,7 @@
 #include "api/contracts.h"
 #include "api/linkage_config.h"
 #include "api/linkage_results.h"
+#include "api/linkage_share.h"
 #include "api/linkage_upload.h"
 #include "base/common.h"
 #include "base/log.h"
@@ -1533,6 +1534,60 @@ static int load_tables(struct lk_job *lj)
 	return rc;
 }
 
+/*
+ * Parses a run's input (its job's input JSON), loads its tables and builds the engine's
+ * configuration; a failure has set the job's error.
+ */
+static int prepare_run(struct lk_job *lj, const char *input)
+{
+	lj->in = json_loads(input, 0, NULL);
+	lj->cfg = json_object_get(lj->in, "config");
+	if (!lj->cfg) {
+		job_run_set_error(lj->run, "validation_error", "the run input is unreadable",
+		                  false);
+		return MD_EINVAL;
+	}
+	lj->smart = json_is_true(json_object_get(lj->in, "smart"));
+	lj->dedupe = !strcmp(json_string_value(json_object_get(lj->cfg, "mode")), "dedupe");
+	lj->strategy = lk_strategy_find(json_string_value(json_object_get(lj->in, "strategy_id")));
+	if (!lj->strategy)
+		lj->strategy = lk_strategy_find("auto");
+	int rc = job_run_progress(lj->run, "loading", 0.01);
+	if (!rc)
+		rc = load_tables(lj);
+	if (!rc && !build_config(lj))
+		rc = MD_EINVAL;
+	return rc;
+}
+
+/* The engine's options: every core, and one seed, so a run's result never depends on chance. */
+static struct lk_opts engine_opts(struct lk_job *lj, const struct lk_share *share)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return (struct lk_opts){ .threads = cores > 0 ? (int)cores : 1,
+		                 .smart = lj->smart,
+		                 .seed = 42,
+		                 .max_candidates = 3,
+		                 .progress = lk_progress,
+		                 .progress_ctx = lj,
+		                 .share = share };
+}
+
+static void lk_job_release(struct lk_job *lj)
+{
+	lk_table_release(&lj->ref);
+	lk_table_release(&lj->input);
+	json_decref(lj->in);
+}
+
+static struct lks_opts share_opts(struct job_run *r)
+{
+	struct lks_opts o;
+	lks_opts_from_env(&o, store_is_shared(job_run_store(r)),
+	                  the_app ? the_app->cfg.node_name : "node");
+	return o;
+}
+
 static int linkage_run(struct job_run *r)
 {
 	const struct store_job *j = job_run_job(r);
@@ -1542,33 +1597,17 @@ static int linkage_run(struct job_run *r)
 	struct lk_result res;
 	memset(&res, 0, sizeof res);
 	int64_t t0 = md_mono_ms();
-	int rc = MD_EINVAL;
-	lj.in = json_loads(j->input, 0, NULL);
-	lj.cfg = json_object_get(lj.in, "config");
-	if (!lj.cfg) {
-		job_run_set_error(r, "validation_error", "the run input is unreadable", false);
+	struct lks_opts so = share_opts(r);
+	struct lks share;
+	lks_init(&share, r, &so, true, j->id, j->workspace_id);
+	int rc = prepare_run(&lj, j->input);
+	if (rc)
 		goto out;
-	}
-	lj.smart = json_is_true(json_object_get(lj.in, "smart"));
-	lj.dedupe = !strcmp(json_string_value(json_object_get(lj.cfg, "mode")), "dedupe");
-	lj.strategy = lk_strategy_find(json_string_value(json_object_get(lj.in, "strategy_id")));
-	if (!lj.strategy)
-		lj.strategy = lk_strategy_find("auto");
-	if ((rc = job_run_progress(r, "loading", 0.01)) || (rc = load_tables(&lj)))
-		goto out;
-	if (!build_config(&lj)) {
-		rc = MD_EINVAL;
-		goto out;
-	}
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	struct lk_opts opts = { .threads = cores > 0 ? (int)cores : 1,
-		                .smart = lj.smart,
-		                .seed = 42,
-		                .max_candidates = 3,
-		                .progress = lk_progress,
-		                .progress_ctx = &lj };
+	struct lk_opts opts = engine_opts(&lj, so.enabled ? &share.sh : NULL);
 	char err[256] = "";
 	rc = lk_run(&lj.lc, &lj.input, lj.dedupe ? NULL : &lj.ref, &opts, &res, err, sizeof err);
+	/* The helpers stop now: they have nothing left to do for this attempt. */
+	lks_release(&share);
 	if (rc == MD_ECANCELED) {
 		rc = lj.progress_rc ? lj.progress_rc : MD_ECANCELED;
 		goto out;
@@ -1581,14 +1620,68 @@ static int linkage_run(struct job_run *r)
 	}
 	rc = finish_run(&lj, &res, (double)(md_mono_ms() - t0) / 1000.0);
 out:
+	lks_release(&share);
 	lk_result_release(&res);
-	lk_table_release(&lj.ref);
-	lk_table_release(&lj.input);
-	json_decref(lj.in);
+	lk_job_release(&lj);
+	return rc;
+}
+
+/*
+ * A helper of a shared run (kind "_linkage_help", on another node than the run's): loads the
+ * run's tables and computes the units it can claim. It ends successfully whatever the run
+ * does; its result says how many units it computed.
+ */
+static int linkage_help_run(struct job_run *r)
+{
+	const struct store_job *j = job_run_job(r);
+	struct lk_job lj = { .run = r };
+	lk_table_init(&lj.ref);
+	lk_table_init(&lj.input);
+	json_t *hin = json_loads(j->input, 0, NULL);
+	const char *run_id = json_string_value(json_object_get(hin, "run_id"));
+	struct store_job run;
+	memset(&run, 0, sizeof run);
+	int rc =
+	    run_id ? store_job_get(job_run_store(r), j->workspace_id, run_id, &run) : MD_EINVAL;
+	struct lks_opts so = share_opts(r);
+	struct lks share;
+	lks_init(&share, r, &so, false, run_id ? run_id : "", j->workspace_id);
+	char err[256] = "";
+	if (rc == 0 && !store_job_is_terminal(&run) && !strcmp(run.kind, "linkage"))
+		rc = prepare_run(&lj, run.input);
+	else
+		rc = rc == MD_EUNAVAIL ? rc : 1; /* nothing to help */
+	if (rc == 0) {
+		struct lk_opts opts = engine_opts(&lj, &share.sh);
+		rc = lk_help(&lj.lc, &lj.input, lj.dedupe ? NULL : &lj.ref, &opts, err, sizeof err);
+	}
+	if (rc == MD_ECANCELED || rc == MD_ECONFLICT) {
+		/* Canceled, or the lease of this helper job itself was lost. */
+		rc = lj.progress_rc ? lj.progress_rc : rc;
+		if (rc != MD_ECONFLICT || lj.progress_rc)
+			goto out;
+	}
+	if (rc < 0) {
+		md_logf(MD_LOG_WARN, "linkage helper %s of run %s: %s", j->id,
+		        run_id ? run_id : "?", err[0] ? err : md_strerror(rc));
+		job_run_set_error(r, "helper_failed", err[0] ? err : md_strerror(rc),
+		                  rc == MD_EUNAVAIL);
+		goto out;
+	}
+	char result[160];
+	snprintf(result, sizeof result, "{\"run_id\":\"%s\",\"units\":%lld}", run_id ? run_id : "",
+	         (long long)share.units_claimed);
+	rc = job_run_set_result(r, result);
+out:
+	lks_release(&share);
+	store_job_release(&run);
+	json_decref(hin);
+	lk_job_release(&lj);
 	return rc;
 }
 
 int api_linkage_register_runner(void)
 {
-	return worker_register("linkage", linkage_run, NULL);
+	int rc = worker_register("linkage", linkage_run, NULL);
+	return rc ? rc : worker_register(LKS_KIND, linkage_help_run, NULL);
 }

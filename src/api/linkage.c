@@ -1560,10 +1560,17 @@ static int prepare_run(struct lk_job *lj, const char *input)
 	return rc;
 }
 
-/* The engine's options: every core, and one seed, so a run's result never depends on chance. */
+/*
+ * The engine's options: every core (MATCHD_LINKAGE_THREADS caps it, e.g. for a node that
+ * shares its machine), and one seed, so a run's result never depends on chance.
+ */
 static struct lk_opts engine_opts(struct lk_job *lj, const struct lk_share *share)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *cap = getenv("MATCHD_LINKAGE_THREADS");
+	long n = cap && *cap ? strtol(cap, NULL, 10) : 0;
+	if (n > 0 && n < cores)
+		cores = n;
 	return (struct lk_opts){ .threads = cores > 0 ? (int)cores : 1,
 		                 .smart = lj->smart,
 		                 .seed = 42,

@@ -14,8 +14,8 @@
 #include "store/store.h"
 
 /* How long a claimer waits before it asks again for units held elsewhere, or for a plan. */
-#define WAIT_UNITS_MS 100
-#define WAIT_PLAN_MS 200
+#define WAIT_UNITS_MS 20
+#define WAIT_PLAN_MS 25
 
 static void sleep_ms(int64_t ms)
 {
@@ -49,7 +49,7 @@ void lks_opts_from_env(struct lks_opts *o, bool store_shared, const char *node_n
 	/* Below about 7 s of comparing on one core, loading the tables elsewhere costs more. */
 	o->min_pairs = env_u64("MATCHD_LINKAGE_SHARE_MIN_PAIRS", 20000000);
 	o->helpers = (int)MD_MIN(env_u64("MATCHD_LINKAGE_SHARE_HELPERS", 3), LKS_MAX_HELPERS);
-	o->unit_pairs = env_u64("MATCHD_LINKAGE_SHARE_UNIT_PAIRS", 1ULL << 22);
+	o->unit_pairs = env_u64("MATCHD_LINKAGE_SHARE_UNIT_PAIRS", 1ULL << 20);
 	if (o->unit_pairs == 0)
 		o->unit_pairs = 1;
 	o->lease_ms = (int64_t)env_u64("MATCHD_LINKAGE_SHARE_LEASE_MS", 30000);

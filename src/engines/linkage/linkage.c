@@ -1211,7 +1211,7 @@ static int make_keys(struct run *r)
 
 /* ---- sharing the passes with other nodes (opts->share) ---- */
 
-#define LK_UNIT_PAIRS_DEFAULT (1ULL << 22)
+#define LK_UNIT_PAIRS_DEFAULT (1ULL << 20)
 
 /* The pairs before each chunk, and the units when the run may be shared. */
 static int make_units(struct run *r)

@@ -156,7 +156,7 @@ enum { LK_SHARE_GOT = 0, LK_SHARE_WAIT = 1, LK_SHARE_NONE = 2 };
 
 struct lk_share {
 	void *ctx;
-	uint64_t unit_pairs; /* pairs per unit (0: 1 << 22) */
+	uint64_t unit_pairs; /* pairs per unit (0: 1 << 20) */
 	/*
 	 * The run: opens pass with nunits units and the plan helpers read (pairs: the pass's
 	 * candidate pairs, an upper bound). Returns 1 to share the pass, 0 to run it alone (too

@@ -604,6 +604,25 @@ static const char *run_status(const char *job_status)
 	return !strcmp(job_status, "succeeded") ? "completed" : job_status;
 }
 
+/*
+ * While a run writes its result rows (stage "writing", after the assignment), the rows written
+ * so far say how many are processed and matched and their mean confidence: the Run's counts
+ * move batch by batch. Before that no row is decided yet (one_to_one assigns them all at once).
+ */
+static void live_counts(const struct store_job *j, json_t **processed, json_t **matched,
+                        json_t **avg)
+{
+	int64_t rows = 0, m = 0;
+	double a = 0;
+	if (strcmp(j->stage, "writing") != 0 || !the_app ||
+	    store_lk_rows_stats(the_app->st, j->workspace_id, j->id, &rows, &m, &a) != 0)
+		return;
+	json_decref(*processed);
+	*processed = json_integer(rows);
+	*matched = json_integer(m);
+	*avg = m ? json_real(a) : json_null();
+}
+
 /* The Run object of the seed, plus links.events and links.results. */
 static json_t *run_json(const struct store_job *j)
 {
@@ -623,6 +642,7 @@ static json_t *run_json(const struct store_job *j)
 		f = f < 0 ? 0 : f > 1 ? 1 : f;
 		json_int_t total = json_integer_value(json_object_get(in, "input_rows"));
 		processed = json_integer((json_int_t)floor(f * (double)total));
+		live_counts(j, &processed, &matched, &avg);
 	}
 	const char *emsg = err && !strcmp(j->status, "failed")
 	                       ? json_string_value(json_object_get(err, "message"))

@@ -16,6 +16,8 @@
 /* How long a claimer waits before it asks again for units held elsewhere, or for a plan. */
 #define WAIT_UNITS_MS 20
 #define WAIT_PLAN_MS 25
+/* The lease of the run's own units: as good as forever (ten years). */
+#define RUN_LEASE_MS ((int64_t)10 * 365 * 24 * 3600 * 1000)
 
 static void sleep_ms(int64_t ms)
 {
@@ -111,8 +113,14 @@ static int sh_claim(void *ctx, int pass, size_t *unit)
 {
 	struct lks *s = ctx;
 	int64_t u = 0, others = 0;
-	int rc = store_lk_share_claim(s->st, s->run_id, pass, s->owner, md_now_ms(), s->o.lease_ms,
-	                              &u, &others);
+	/*
+	 * The run's own units are never taken over: it keeps (never submits) what it computes,
+	 * so a helper computing one of them again would count its pairs twice. If the run dies,
+	 * its job is tried again and opens the share afresh.
+	 */
+	int64_t lease = s->is_run ? RUN_LEASE_MS : s->o.lease_ms;
+	int rc = store_lk_share_claim(s->st, s->run_id, pass, s->owner, md_now_ms(), lease, &u,
+	                              &others);
 	if (rc == 0) {
 		*unit = (size_t)u;
 		s->units_claimed++;

@@ -552,6 +552,12 @@ int store_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, c
 	return st->ops->lk_rows_put(st, ws_id, job_id, token, first, rows, n);
 }
 
+int store_lk_rows_stats(struct store *st, const char *ws_id, const char *run_id, int64_t *rows,
+                        int64_t *matched, double *avg_matched)
+{
+	return st->ops->lk_rows_stats(st, ws_id, run_id, rows, matched, avg_matched);
+}
+
 int store_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
                        int limit, double min_conf, const char *status,
                        int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx)

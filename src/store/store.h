@@ -412,6 +412,12 @@ MD_WUR int store_lk_rows_put(struct store *st, const char *ws_id, const char *jo
 MD_WUR int store_lk_rows_list(struct store *st, const char *ws_id, const char *run_id,
                               int64_t after, int limit, double min_conf, const char *status,
                               int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx);
+/*
+ * The run's rows written so far: how many, how many matched, and the mean confidence of the
+ * matched ones (0 when none). While a run writes its batches this is its live summary.
+ */
+MD_WUR int store_lk_rows_stats(struct store *st, const char *ws_id, const char *run_id,
+                               int64_t *rows, int64_t *matched, double *avg_matched);
 
 /*
  * A run's work shared between nodes (migration 0007). The run's own worker opens a pass of

@@ -484,6 +484,34 @@ int pg_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int
 	return pg_op_end(st, c, rc, false);
 }
 
+int pg_lk_rows_stats(struct store *st, const char *ws_id, const char *run_id, int64_t *rows,
+                     int64_t *matched, double *avg_matched)
+{
+	struct pg_conn *c = pg_op_begin(st, false);
+	if (!c)
+		return MD_EUNAVAIL;
+	struct pg_params p = { 0 };
+	pg_text(&p, run_id);
+	pg_text(&p, ws_id);
+	int rc = MD_EIO;
+	PGresult *r = pg_query(
+	    c,
+	    "SELECT count(*), count(*) FILTER (WHERE status = 'matched'), "
+	    "coalesce(avg(confidence) FILTER (WHERE status = 'matched'), 0) FROM linkage_rows "
+	    "WHERE run_id = $1 AND workspace_id = $2",
+	    &p, &rc);
+	if (r) {
+		rc = PQntuples(r) == 1 ? 0 : MD_EIO;
+		if (!rc) {
+			*rows = pg_geti(r, 0, 0);
+			*matched = pg_geti(r, 0, 1);
+			*avg_matched = pg_getf(r, 0, 2);
+		}
+		PQclear(r);
+	}
+	return pg_op_end(st, c, rc, false);
+}
+
 /* ---- streamed blobs (0005) ---- */
 
 int pg_blob_upload_begin(struct store *st, const char *ws_id, const char *blob_id, int64_t now)

@@ -1421,6 +1421,7 @@ static const struct store_ops postgres_ops = {
 	.lk_config_delete = pg_lk_config_delete,
 	.lk_rows_put = pg_lk_rows_put,
 	.lk_rows_list = pg_lk_rows_list,
+	.lk_rows_stats = pg_lk_rows_stats,
 	.lk_share_open = pg_lk_share_open,
 	.lk_share_plan = pg_lk_share_plan,
 	.lk_share_claim = pg_lk_share_claim,

@@ -72,6 +72,8 @@ int pg_lk_config_delete(struct store *st, const char *ws_id, const char *id);
 
 int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
                    bool first, const struct store_lk_row *rows, size_t n);
+int pg_lk_rows_stats(struct store *st, const char *ws_id, const char *run_id, int64_t *rows,
+                     int64_t *matched, double *avg_matched);
 int pg_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,
                     int limit, double min_conf, const char *status,
                     int (*cb)(void *ctx, const struct store_lk_row *r), void *ctx);

@@ -445,6 +445,32 @@ int sq_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int
 	return rc;
 }
 
+int sq_lk_rows_stats(struct store *st, const char *ws_id, const char *run_id, int64_t *rows,
+                     int64_t *matched, double *avg_matched)
+{
+	struct sq_conn *c = sq_reader_get(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	sqlite3_stmt *s = sq_prep(
+	    c, "SELECT count(*), count(*) FILTER (WHERE status = 'matched'), "
+	       "coalesce(avg(confidence) FILTER (WHERE status = 'matched'), 0) FROM linkage_rows "
+	       "WHERE run_id = ?1 AND workspace_id = ?2");
+	int rc = MD_EIO;
+	if (s) {
+		sq_bind_str(s, 1, run_id);
+		sq_bind_str(s, 2, ws_id);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			*rows = sqlite3_column_int64(s, 0);
+			*matched = sqlite3_column_int64(s, 1);
+			*avg_matched = sqlite3_column_double(s, 2);
+			rc = 0;
+		}
+		sqlite3_finalize(s);
+	}
+	sq_reader_put(&SQ(st)->pool, c);
+	return rc;
+}
+
 /* ---- streamed blobs (0005) ---- */
 
 /* Runs one write statement binding blob_id (?1) in its own transaction. */

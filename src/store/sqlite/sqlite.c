@@ -1402,6 +1402,7 @@ static const struct store_ops sqlite_ops = {
 	.lk_config_delete = sq_lk_config_delete,
 	.lk_rows_put = sq_lk_rows_put,
 	.lk_rows_list = sq_lk_rows_list,
+	.lk_rows_stats = sq_lk_rows_stats,
 	.lk_share_open = sq_lk_share_open,
 	.lk_share_plan = sq_lk_share_plan,
 	.lk_share_claim = sq_lk_share_claim,

@@ -23,9 +23,9 @@ CREATE TABLE lk_share_units (
   done INTEGER NOT NULL DEFAULT 0,               -- 1 once a submitted part covers it
   PRIMARY KEY (run_id, pass, unit)
 ) WITHOUT ROWID;
--- A claim looks for the lowest unit not done; done units drop out of this index, so a
--- nearly finished pass does not scan its finished units on every claim.
-CREATE INDEX lk_share_units_open ON lk_share_units(run_id, pass, unit) WHERE done = 0;
+-- A claim walks the primary key from the pass's first unit, past the done ones. PostgreSQL
+-- keeps a partial index of the units not done for that; SQLite's planner prefers the primary
+-- key anyway, and one writer with a few hundred units per pass does not need it.
 
 -- A rowid table, unlike lk_share_units: SQLite stores rows of 1 MiB better outside a
 -- WITHOUT ROWID b-tree.

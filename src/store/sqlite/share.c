@@ -351,12 +351,12 @@ int sq_lk_share_parts(struct store *st, const char *run_id, int pass,
 	if (s) {
 		int r = SQLITE_DONE;
 		while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
-			/* Copied: an owner is any string, and the statement below reuses nothing. */
-			char *owner = dup_col(s, 0);
+			/* The owner's text stays valid until s steps again: other statements on
+			 * the connection do not touch it. */
+			const char *owner = (const char *)sqlite3_column_text(s, 0);
 			rc = owner ? one_part(c, run_id, pass, owner, sqlite3_column_int64(s, 1),
 			                      cb, ctx)
 			           : MD_ENOMEM;
-			md_free(owner);
 		}
 		if (!rc && r != SQLITE_DONE)
 			rc = MD_EIO;

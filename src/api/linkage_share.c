@@ -119,8 +119,8 @@ static int sh_claim(void *ctx, int pass, size_t *unit)
 	 * its job is tried again and opens the share afresh.
 	 */
 	int64_t lease = s->is_run ? RUN_LEASE_MS : s->o.lease_ms;
-	int rc = store_lk_share_claim(s->st, s->run_id, pass, s->owner, md_now_ms(), lease, &u,
-	                              &others);
+	int rc =
+	    store_lk_share_claim(s->st, s->run_id, pass, s->owner, md_now_ms(), lease, &u, &others);
 	if (rc == 0) {
 		*unit = (size_t)u;
 		s->units_claimed++;

@@ -248,6 +248,16 @@ Test(store_linkage, rows_batches_guarded_replaced_and_filtered)
 	memset(&s, 0, sizeof s);
 	cr_assert_eq(store_lk_rows_list(l_st, l_ws2.id, id, -1, 0, 0, NULL, collect_rows, &s), 0);
 	cr_assert_eq(s.n, 0, "other workspace reads %d rows", s.n);
+	/* The live summary: rows 0..11, matched are 0, 3, 6, 9 (confidence r / 20). */
+	int64_t nrows = -1, nmatched = -1;
+	double avg = -1;
+	cr_assert_eq(store_lk_rows_stats(l_st, l_ws.id, id, &nrows, &nmatched, &avg), 0);
+	cr_assert_eq(nrows, 12);
+	cr_assert_eq(nmatched, 4);
+	cr_assert_float_eq(avg, (0 + 3 + 6 + 9) / 4.0 / 20.0, 1e-12);
+	cr_assert_eq(store_lk_rows_stats(l_st, l_ws2.id, id, &nrows, &nmatched, &avg), 0);
+	cr_assert(nrows == 0 && nmatched == 0 && avg == 0, "other workspace: %lld rows",
+	          (long long)nrows);
 	/* An empty first batch clears the rows (a run of an empty table). */
 	cr_assert_eq(store_lk_rows_put(l_st, l_ws.id, id, j.lease_token, true, NULL, 0), 0);
 	cr_assert_eq(store_lk_rows_list(l_st, l_ws.id, id, -1, 0, 0, NULL, collect_rows, &s), 0);

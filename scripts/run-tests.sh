@@ -86,5 +86,14 @@ if [ -n "$pg_url" ]; then
 	passed=$((passed + p)); failed=$((failed + f))
 fi
 
+echo "== generated documentation"
+# docs/api.md is generated from the contracts: a contract change without it fails here.
+if $python scripts/openapi.py --markdown contracts/v1 | diff -q - docs/api.md >/dev/null; then
+	echo "docs/api.md: up to date"; passed=$((passed + 1))
+else
+	echo "docs/api.md: stale; regenerate: $python scripts/openapi.py --markdown contracts/v1 > docs/api.md"
+	failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

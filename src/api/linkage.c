@@ -1171,7 +1171,17 @@ static int lk_progress(void *ctx, const char *stage, size_t done, size_t total, 
 		f = 0.58 + 0.35 * (total ? (double)done / (double)total : 1);
 	else if (!strcmp(stage, "done"))
 		f = 0.95;
-	int rc = job_run_progress(lj->run, stage, f);
+	/* The event says how far the stage is in input rows (and, once decided, the matches). */
+	char counts[STORE_COUNTS_MAX];
+	if (!strcmp(stage, "done"))
+		snprintf(counts, sizeof counts,
+		         "{\"rows_done\":%zu,\"rows_total\":%zu,"
+		         "\"rows_matched\":%zu}",
+		         done, total, matched);
+	else
+		snprintf(counts, sizeof counts, "{\"rows_done\":%zu,\"rows_total\":%zu}", done,
+		         total);
+	int rc = job_run_progress_counts(lj->run, stage, f, counts);
 	if (rc)
 		lj->progress_rc = rc;
 	return rc ? 1 : 0;
@@ -1489,7 +1499,9 @@ static int write_progress(void *ctx, size_t done)
 	struct lk_job *lj = ctx;
 	size_t total = lj->input.nrows;
 	double f = total ? (double)done / (double)total : 1;
-	return job_run_progress(lj->run, "writing", 0.95 + 0.04 * (f > 1 ? 1 : f));
+	char counts[STORE_COUNTS_MAX];
+	snprintf(counts, sizeof counts, "{\"rows_done\":%zu,\"rows_total\":%zu}", done, total);
+	return job_run_progress_counts(lj->run, "writing", 0.95 + 0.04 * (f > 1 ? 1 : f), counts);
 }
 
 /*

@@ -105,6 +105,12 @@ void job_run_set_error(struct job_run *r, const char *code, const char *message,
 
 int job_run_progress(struct job_run *r, const char *stage, double fraction)
 {
+	return job_run_progress_counts(r, stage, fraction, NULL);
+}
+
+int job_run_progress_counts(struct job_run *r, const char *stage, double fraction,
+                            const char *counts_json)
+{
 	if (atomic_load(&r->pool->stopping)) {
 		r->canceled = true;
 		return MD_ECANCELED;
@@ -120,9 +126,9 @@ int job_run_progress(struct job_run *r, const char *stage, double fraction)
 	r->last_fraction = fraction;
 	r->last_write_mono = mono;
 	int64_t now = md_now_ms();
-	int rc =
-	    store_job_progress(r->pool->st, r->job.id, r->job.lease_token, now,
-	                       now + r->pool->o.lease_ms, stage ? stage : r->last_stage, fraction);
+	int rc = store_job_progress_counts(r->pool->st, r->job.id, r->job.lease_token, now,
+	                                   now + r->pool->o.lease_ms, stage ? stage : r->last_stage,
+	                                   fraction, counts_json);
 	if (rc == MD_ECANCELED)
 		r->canceled = true;
 	else if (rc == MD_ECONFLICT)

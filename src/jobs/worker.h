@@ -23,6 +23,9 @@ struct job_run;
  * stops at once and returns that code.
  */
 int job_run_progress(struct job_run *r, const char *stage, double fraction);
+/* The same, with counts for the progress event (a JSON object's text, see store.h). */
+int job_run_progress_counts(struct job_run *r, const char *stage, double fraction,
+                            const char *counts_json);
 const struct store_job *job_run_job(const struct job_run *r);
 struct store *job_run_store(const struct job_run *r);
 /* The runner's context given at registration. */

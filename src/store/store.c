@@ -252,7 +252,16 @@ int store_job_rescue(struct store *st, int64_t now, int *requeued, int *failed)
 int store_job_progress(struct store *st, const char *id, const char *token, int64_t now,
                        int64_t lease_until, const char *stage, double progress)
 {
-	return st->ops->job_progress(st, id, token, now, lease_until, stage, progress);
+	return st->ops->job_progress(st, id, token, now, lease_until, stage, progress, NULL);
+}
+
+int store_job_progress_counts(struct store *st, const char *id, const char *token, int64_t now,
+                              int64_t lease_until, const char *stage, double progress,
+                              const char *counts_json)
+{
+	if (counts_json && (strlen(counts_json) > STORE_COUNTS_MAX || counts_json[0] != '{'))
+		return MD_ELIMIT;
+	return st->ops->job_progress(st, id, token, now, lease_until, stage, progress, counts_json);
 }
 
 int store_job_succeed(struct store *st, const char *id, const char *token, int64_t now,

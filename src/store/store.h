@@ -222,6 +222,14 @@ MD_WUR int store_job_rescue(struct store *st, int64_t now, int *requeued, int *f
  */
 MD_WUR int store_job_progress(struct store *st, const char *id, const char *token, int64_t now,
                               int64_t lease_until, const char *stage, double progress);
+/*
+ * store_job_progress whose event also carries counts: counts_json, the text of a JSON object
+ * of at most STORE_COUNTS_MAX bytes (MD_ELIMIT beyond), appears in the event as "counts".
+ */
+#define STORE_COUNTS_MAX 160
+MD_WUR int store_job_progress_counts(struct store *st, const char *id, const char *token,
+                                     int64_t now, int64_t lease_until, const char *stage,
+                                     double progress, const char *counts_json);
 /* Terminal success: result, charge, event and webhook delivery in one transaction. */
 MD_WUR int store_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
                              const char *result_json);

@@ -53,8 +53,10 @@ struct store_ops {
 	int (*job_claim)(struct store *st, const char *owner, int64_t now, int64_t lease_ms,
 	                 struct store_job *out);
 	int (*job_rescue)(struct store *st, int64_t now, int *requeued, int *failed);
+	/* counts: a JSON object's text for the event, or NULL (store.c checked it). */
 	int (*job_progress)(struct store *st, const char *id, const char *token, int64_t now,
-	                    int64_t lease_until, const char *stage, double progress);
+	                    int64_t lease_until, const char *stage, double progress,
+	                    const char *counts);
 	int (*job_succeed)(struct store *st, const char *id, const char *token, int64_t now,
 	                   const char *result_json);
 	int (*job_fail)(struct store *st, const char *id, const char *token, int64_t now,

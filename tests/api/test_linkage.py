@@ -4,6 +4,7 @@ error codes, bad CSVs, online rows and cancellation. One server per module (uplo
 runs on PostgreSQL too when MATCHD_TEST_PG_URL is set (conftest)."""
 import csv
 import io
+import json
 import os
 import tempfile
 import time
@@ -11,6 +12,7 @@ import time
 import pytest
 import requests
 
+import contract_check
 from conftest import DATA, Client, Server
 
 LINK = os.path.join(DATA, "linkage")
@@ -107,6 +109,17 @@ def all_results(api, run_id, limit=1000, **params):
             return rows
 
 
+def run_events(api, run_id):
+    """The data objects of a run's whole SSE stream (it ends after the terminal event)."""
+    r = api.s.get(api.server.url + "/v1/jobs/%s/events" % run_id,
+                  headers={"Accept": "text/event-stream"}, stream=True, timeout=(5, 30))
+    assert r.status_code == 200, r.text
+    out = [json.loads(line[5:]) for line in r.iter_lines(decode_unicode=True)
+           if line.startswith("data:")]
+    r.close()
+    return out
+
+
 def rec_number(rec_id):
     return rec_id.split("-")[1]
 
@@ -158,6 +171,19 @@ def test_febrl4_smart_run_people(api, febrl):
     # one_to_one: no reference row used twice
     used = [x["match_row"] for x in rows if x["match"]]
     assert len(used) == len(set(used))
+    # The run's event stream: progress events carry row counts, moving forward within a stage.
+    events = run_events(api, run["id"])
+    counted = [e for e in events if e.get("counts")]
+    assert counted, events
+    for e in events:
+        contract_check.validate("jobs.event.response.json", e)
+    assert all(e["counts"]["rows_total"] == 5000 for e in counted), counted
+    last = {}
+    for e in counted:
+        assert e["counts"]["rows_done"] >= last.get(e["stage"], 0), counted
+        last[e["stage"]] = e["counts"]["rows_done"]
+    done_ev = [e for e in counted if e["stage"] == "done"]
+    assert done_ev and done_ev[-1]["counts"]["rows_matched"] == done["rows_matched"], done_ev
     # filters
     hi = all_results(api, run["id"], min_confidence=0.99)
     assert hi and all(x["confidence"] >= 0.99 for x in hi)

@@ -698,6 +698,21 @@ static int state_event(struct op *o, const char *job_id, const char *type, const
 	return insert_event(o, job_id, type, data, now);
 }
 
+/* A progress event, with the runner's counts when it gave some. */
+static int progress_event(struct op *o, const char *job_id, const char *stage, double progress,
+                          const char *counts, int64_t now)
+{
+	if (!counts)
+		return state_event(o, job_id, "progress", "running", stage, progress, now);
+	char data[256 + STORE_COUNTS_MAX];
+	if (md_snprintf(data, sizeof data,
+	                "{\"jobId\":\"%s\",\"status\":\"running\",\"stage\":\"%s\","
+	                "\"progress\":%.3f,\"counts\":%s}",
+	                job_id, stage, progress, counts))
+		return MD_ELIMIT;
+	return insert_event(o, job_id, "progress", data, now);
+}
+
 static int queue_delivery(struct op *o, const char *ws_id, const char *job_id, const char *kind,
                           const char *status, const char *url, int64_t now)
 {
@@ -933,7 +948,8 @@ static int pg_job_rescue(struct store *st, int64_t now, int *requeued, int *fail
 }
 
 static int pg_job_progress(struct store *st, const char *id, const char *token, int64_t now,
-                           int64_t lease_until, const char *stage, double progress)
+                           int64_t lease_until, const char *stage, double progress,
+                           const char *counts)
 {
 	struct op o;
 	if (op_begin(&o, st, true))
@@ -954,7 +970,7 @@ static int pg_job_progress(struct store *st, const char *id, const char *token, 
 	if (r)
 		PQclear(r);
 	if (!rc && stage)
-		rc = state_event(&o, id, "progress", "running", stage, progress, now);
+		rc = progress_event(&o, id, stage, progress, counts, now);
 	rc = op_end(&o, rc, rc == 0);
 	return rc ? rc : (cancel ? MD_ECANCELED : 0);
 }

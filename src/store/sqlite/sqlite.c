@@ -579,6 +579,21 @@ static int state_event(struct sq_conn *c, const char *job_id, const char *type, 
 	return insert_event(c, job_id, type, data, now);
 }
 
+/* A progress event, with the runner's counts when it gave some. */
+static int progress_event(struct sq_conn *c, const char *job_id, const char *stage, double progress,
+                          const char *counts, int64_t now)
+{
+	if (!counts)
+		return state_event(c, job_id, "progress", "running", stage, progress, now);
+	char data[256 + STORE_COUNTS_MAX];
+	if (md_snprintf(data, sizeof data,
+	                "{\"jobId\":\"%s\",\"status\":\"running\",\"stage\":\"%s\","
+	                "\"progress\":%.3f,\"counts\":%s}",
+	                job_id, stage, progress, counts))
+		return MD_ELIMIT;
+	return insert_event(c, job_id, "progress", data, now);
+}
+
 /* Queues the webhook delivery of a terminal event, when the job has a URL. */
 static int queue_delivery(struct store *st, struct sq_conn *c, const char *ws_id,
                           const char *job_id, const char *kind, const char *status, const char *url,
@@ -852,7 +867,8 @@ static int sq_job_rescue(struct store *st, int64_t now, int *requeued, int *fail
 }
 
 static int sq_job_progress(struct store *st, const char *id, const char *token, int64_t now,
-                           int64_t lease_until, const char *stage, double progress)
+                           int64_t lease_until, const char *stage, double progress,
+                           const char *counts)
 {
 	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
@@ -880,7 +896,7 @@ static int sq_job_progress(struct store *st, const char *id, const char *token, 
 		sqlite3_reset(s);
 	}
 	if (!rc && stage) {
-		rc = state_event(c, id, "progress", "running", stage, progress, now);
+		rc = progress_event(c, id, stage, progress, counts, now);
 		if (!rc)
 			notify(st, id);
 	}

@@ -1639,6 +1639,10 @@ static int linkage_run(struct job_run *r)
 	struct lks_opts so = share_opts(r);
 	struct lks share;
 	lks_init(&share, r, &so, true, j->id, j->workspace_id);
+	json_t *in = so.enabled ? json_loads(j->input, 0, NULL) : NULL;
+	if (json_integer_value(json_object_get(in, "input_rows")) >= so.early_rows)
+		lks_early(&share);
+	json_decref(in);
 	int rc = prepare_run(&lj, j->input);
 	if (rc)
 		goto out;

@@ -57,6 +57,8 @@ void lks_opts_from_env(struct lks_opts *o, bool store_shared, const char *node_n
 	o->lease_ms = (int64_t)env_u64("MATCHD_LINKAGE_SHARE_LEASE_MS", 30000);
 	if (o->lease_ms < 100)
 		o->lease_ms = 100;
+	/* Loading a table of 100,000 rows takes about a second: worth overlapping from there. */
+	o->early_rows = (int64_t)env_u64("MATCHD_LINKAGE_SHARE_EARLY_ROWS", 100000);
 	o->node_name = node_name;
 }
 
@@ -86,11 +88,17 @@ static void submit_helpers(struct lks *s)
 	}
 }
 
+void lks_early(struct lks *s)
+{
+	if (s->o.enabled && s->nhelpers == 0)
+		submit_helpers(s);
+}
+
 static int sh_open(void *ctx, int pass, size_t nunits, const void *plan, size_t len, uint64_t pairs)
 {
 	struct lks *s = ctx;
 	if (pass == 0 && (pairs < s->o.min_pairs || nunits < 2))
-		return 0;
+		return 0; /* helpers submitted early are canceled by lks_release */
 	int rc =
 	    store_lk_share_open(s->st, s->run_id, pass, (int64_t)nunits, plan, len, md_now_ms());
 	if (rc) {
@@ -104,7 +112,8 @@ static int sh_open(void *ctx, int pass, size_t nunits, const void *plan, size_t 
 	if (pass == 0) {
 		md_logf(MD_LOG_INFO, "linkage run %s: sharing %zu units (%llu pairs)", s->run_id,
 		        nunits, (unsigned long long)pairs);
-		submit_helpers(s);
+		if (s->nhelpers == 0)
+			submit_helpers(s);
 	}
 	return 1;
 }
@@ -190,14 +199,13 @@ static int sh_plan(void *ctx, int pass, const void **plan, size_t *len)
 		}
 		if (rc != MD_ENOTFOUND && rc != MD_EUNAVAIL)
 			return rc;
-		/* Pass 0 is opened before any helper exists: without it the share is closed. */
-		void *p0 = NULL;
-		size_t n0 = 0;
-		if (pass == 0 ||
-		    store_lk_share_plan(s->st, s->run_id, 0, &p0, &n0) == MD_ENOTFOUND ||
-		    run_ended(s))
+		/*
+		 * Not open yet: the run is still loading (helpers of a large run start with it) or
+		 * between its passes. A run that ends, or decides to run alone, cancels its
+		 * helpers, which the progress call below reports.
+		 */
+		if (run_ended(s))
 			return 1;
-		md_free(p0);
 		if ((rc = job_run_progress(s->job, "waiting", 0.5)))
 			return rc;
 		sleep_ms(WAIT_PLAN_MS);
@@ -241,9 +249,9 @@ void lks_release(struct lks *s)
 {
 	md_free(s->plan);
 	s->plan = NULL;
-	if (!s->is_run || !s->opened)
+	if (!s->is_run)
 		return;
-	int rc = store_lk_share_close(s->st, s->run_id);
+	int rc = s->opened ? store_lk_share_close(s->st, s->run_id) : 0;
 	if (rc)
 		md_logf(MD_LOG_WARN, "linkage run %s: share not closed (swept later): %s",
 		        s->run_id, md_strerror(rc));
@@ -256,5 +264,6 @@ void lks_release(struct lks *s)
 			md_logf(MD_LOG_WARN, "linkage run %s: helper %s not canceled: %s",
 			        s->run_id, s->helper_ids[k], md_strerror(rc));
 	}
+	s->nhelpers = 0;
 	s->opened = false;
 }

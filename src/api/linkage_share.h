@@ -28,6 +28,7 @@ struct lks_opts {
 	int helpers;           /* helper jobs submitted per shared run */
 	uint64_t unit_pairs;   /* pairs per unit */
 	int64_t lease_ms;      /* a unit's lease, renewed at each claim */
+	int64_t early_rows;    /* from this many input rows, helpers start with the run */
 	const char *node_name; /* this node (the run's helpers avoid it) */
 };
 
@@ -54,7 +55,12 @@ void lks_opts_from_env(struct lks_opts *o, bool store_shared, const char *node_n
 /* Sets s up for the run's job (is_run) or a helper job of run_id. */
 void lks_init(struct lks *s, struct job_run *job, const struct lks_opts *o, bool is_run,
               const char *run_id, const char *ws_id);
-/* The run: closes the share (every pass) and cancels helpers nobody took. Frees s's buffers. */
+/*
+ * The run: submits the helpers now, before its tables are loaded, so that other nodes load
+ * theirs meanwhile (worth it for a large input; the run cancels them if it then runs alone).
+ */
+void lks_early(struct lks *s);
+/* The run: closes the share (every pass) and cancels its helpers. Frees s's buffers. */
 void lks_release(struct lks *s);
 
 #endif

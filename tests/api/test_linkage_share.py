@@ -23,6 +23,7 @@ PEOPLE = ["given_name", "surname", "address_1", "suburb", "postcode", "date_of_b
 # Blocking on state (8 values) makes millions of candidate pairs: many units to share.
 BLOCKING = [["state"], ["soc_sec_id"]]
 SHARE_ENV = {"MATCHD_LINKAGE_SHARE_MIN_PAIRS": "0",
+             "MATCHD_LINKAGE_SHARE_EARLY_ROWS": "100000",
              "MATCHD_LINKAGE_SHARE_UNIT_PAIRS": "262144",
              "MATCHD_LINKAGE_SHARE_HELPERS": "2",
              "MATCHD_LINKAGE_SHARE_LEASE_MS": "1500",
@@ -97,17 +98,27 @@ def reference(tmp_path_factory):
         s.stop()
 
 
-@pytest.fixture
-def cluster(tmp_path):
+def make_cluster(tmp_path, env):
     """An API node with workers and a worker-only node (started by the test, once the API
     node has taken the run, so the run is on a and its helpers on b) on one fresh database."""
     db = new_database(tempfile.mkdtemp(dir=str(tmp_path)))
-    a = Node(tempfile.mkdtemp(dir=str(tmp_path)), db, "serve", env=SHARE_ENV, name="a")
-    b = Node(tempfile.mkdtemp(dir=str(tmp_path)), db, "worker", env=SHARE_ENV, name="b")
+    a = Node(tempfile.mkdtemp(dir=str(tmp_path)), db, "serve", env=env, name="a")
+    b = Node(tempfile.mkdtemp(dir=str(tmp_path)), db, "worker", env=env, name="b")
     a.start()
     a.workspace("acme", credits=100)
-    yield db, a, b, Client(a, a.key("acme"))
-    for n in (a, b):
+    return db, a, b, Client(a, a.key("acme"))
+
+
+@pytest.fixture(params=["late", "early"])
+def cluster(request, tmp_path):
+    """late: helpers are queued when the run opens its first pass; early: when it starts,
+    before its tables are loaded (MATCHD_LINKAGE_SHARE_EARLY_ROWS=0)."""
+    env = dict(SHARE_ENV)
+    if request.param == "early":
+        env["MATCHD_LINKAGE_SHARE_EARLY_ROWS"] = "0"
+    c = make_cluster(tmp_path, env)
+    yield c
+    for n in c[1:3]:
         if n.alive():
             n.stop()
 
@@ -175,3 +186,29 @@ def test_a_helper_node_that_dies_costs_time_not_correctness(cluster, reference):
     # Both helpers died with units in hand (one node); the run took those units over.
     assert not any(r[0] == "succeeded" for r in helper_rows(db)), helper_rows(db)
     assert psql(db, "SELECT count(*) FROM lk_share_units")[0][0] == "0"
+
+
+def test_early_helpers_of_a_run_that_runs_alone_are_canceled(tmp_path, reference):
+    env = dict(SHARE_ENV, MATCHD_LINKAGE_SHARE_EARLY_ROWS="0",
+               MATCHD_LINKAGE_SHARE_MIN_PAIRS="1000000000000")
+    db, a, b, api = make_cluster(tmp_path, env)
+    try:
+        run_id = start_on_a(api, b)
+        done = wait_run(api, run_id)
+        assert done["status"] == "completed", done
+        assert results(api, run_id) == reference[0]
+        # The helpers started with the run; it ran alone and canceled them: each ends canceled,
+        # or (when it saw the run end first) succeeded having computed nothing.
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            rows = helper_rows(db)
+            if rows and all(r[0] in ("canceled", "succeeded") for r in rows):
+                break
+            time.sleep(0.1)
+        assert rows and all(r[0] == "canceled" or (r[0] == "succeeded" and '"units":0' in r[1])
+                            for r in rows), rows
+        assert psql(db, "SELECT count(*) FROM lk_shares")[0][0] == "0"
+    finally:
+        for n in (a, b):
+            if n.alive():
+                n.stop()

@@ -31,6 +31,7 @@
 
 #include "api/cv_json.h"
 #include "engines/cv/cv.h"
+#include "engines/cv/tagger.h"
 
 static char *slurp(const char *path, size_t *n)
 {

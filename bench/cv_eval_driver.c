@@ -14,7 +14,8 @@
  *       job description), outside any section, and print what the taxonomy matcher and the
  *       tagger (-g) find in it: "<line><TAB><offset><TAB><length><TAB>taxonomy|tagger" (needs
  *       -t; bench/cv_jd_recall.sh reads this)
- *   -F  instead of results, print the tagger's features of every token (needs -t): per file a
+ *   -F  instead of results, print the tagger's features of every token (needs -t; with -L the
+ *       features of each line on its own, line numbers counted in the file): per file a
  *       line "F<TAB>file", then per token "T<TAB>line<TAB>offset<TAB>length<TAB>token<TAB>
  *       features" (scripts/train_tagger.py reads this)
  *   -j  a job description to match against (no requirements: skills come from it)
@@ -48,11 +49,15 @@ static char *slurp(const char *path, size_t *n)
 	return data;
 }
 
+/* -L with -F: the line of the file being tagged (each is tagged alone, as line 0). */
+static size_t lines_mode_line;
+static bool lines_mode_on;
+
 static void trace_token(void *ctx, size_t line, size_t off, const char *token, size_t len,
                         const char *features)
 {
 	(void)ctx;
-	printf("T\t%zu\t%zu\t%zu\t", line, off, len);
+	printf("T\t%zu\t%zu\t%zu\t", lines_mode_on ? lines_mode_line : line, off, len);
 	for (size_t i = 0; i < len; i++)
 		putchar((unsigned char)token[i] < ' ' ? '_' : token[i]);
 	printf("\t%s\n", features);
@@ -88,6 +93,8 @@ static int lines_mode(const struct cv_taxonomy *tax, const struct cv_tagger *tg,
 		char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 		struct line_ctx c = { .line = li };
+		lines_mode_line = li;
+		lines_mode_on = true;
 		if (cv_taxonomy_find(tax, p, n, false, on_tax_hit, &c))
 			return 1;
 		struct cv_tag_line l = { p, n, CV_SEC_NONE, false };

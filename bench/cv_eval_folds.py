@@ -10,7 +10,7 @@ optionally followed by " build:" and build_skills.py options, e.g. " build:--com
    (the skill phrase tagger: in each fold scripts/train_tagger.py trains on the other folds,
    with the epochs listed in EPOCHS ("4,8"), and the held-out fold is scored with each
    decision threshold of THRESHOLDS ("0,-1000,-1000f": a final f also sets the param filter to 1,
-   see src/engines/cv/tagger.h); TRAIN_OPTS, one string, go to
+   a final g to 2, see src/engines/cv/tagger.h); TRAIN_OPTS, one string, go to
    train_tagger.py, e.g. "--jackknife 0". Prints one line per epochs and threshold.)
 
 For each fold (CV i goes to fold i % 5 of the sorted file names) the vocabulary and the prose
@@ -33,11 +33,11 @@ PY = sys.executable
 
 
 def set_threshold(src, dst, thr):
-    """Copies the weights with threshold thr ("-20000"; a final "f" also sets filter 1)."""
+    """Copies the weights with threshold thr ("-20000"; a final "f" also sets filter 1, "g" 2)."""
     with open(src, encoding="utf-8") as f:
         lines = f.read().split("\n")
-    filt = "1" if thr.endswith("f") else "0"
-    thr = thr.rstrip("f")
+    filt = "1" if thr.endswith("f") else "2" if thr.endswith("g") else "0"
+    thr = thr.rstrip("fg")
     lines = [f"param\tthreshold\t{thr}\nparam\tfilter\t{filt}"
              if ln.startswith("param\tthreshold\t") else ln
              for ln in lines if not ln.startswith("param\tfilter\t")]

@@ -27,6 +27,10 @@ scripts/build_skills.py), as a new CV would see it.
 Hyper-parameters (epochs, threshold) were chosen by 5-fold cross-validation on the training split
 alone (bench/cv_eval_folds.py --tagger). --epochs takes a list ("4,8"): the weights after each
 are written to OUT.e<N> when more than one is given.
+
+--conll FILE (green2022-jd-skill-ner's testset.txt) does something else: a K-fold cross-
+validation of a tagger trained on that file's own sentences, printed, no weights written; the
+shipped weights never see that file.
 """
 import argparse
 import difflib
@@ -270,9 +274,115 @@ def write(path, weights, threshold, args, ncvs):
                 f"{args.jackknife}, weights x{SCALE}, features with a weight >= {args.prune} "
                 f"kept: {len(rows)}\n")
         f.write(f"param\tthreshold\t{threshold}\n")
+        f.write(f"param\tfilter\t{args.filter}\n")
         for feat, iw in rows:
             f.write(f"{feat}\t{iw[0]}\t{iw[1]}\t{iw[2]}\n")
     os.replace(tmp, path)
+
+
+def read_conll(path):
+    """Sentences of a CoNLL file (word ... tag per line; B-Skill/I-Skill) as (text, spans)."""
+    sents, cur = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if not parts:
+                if cur:
+                    sents.append(cur)
+                cur = []
+                continue
+            cur.append((parts[0], parts[-1] if len(parts) > 1 else "O"))
+    if cur:
+        sents.append(cur)
+    out = []
+    for toks in sents:
+        text, spans, span = "", [], None
+        for w, tag in toks:
+            text += " " if text else ""
+            start = len(text)
+            text += w
+            if tag == "B-Skill" or (tag == "I-Skill" and span is None):
+                if span:
+                    spans.append(span)
+                span = (start, len(text))
+            elif tag == "I-Skill":
+                span = (span[0], len(text))
+            else:
+                if span:
+                    spans.append(span)
+                span = None
+        if span:
+            spans.append(span)
+        out.append((text, spans))
+    return out
+
+
+def runs(tags):
+    """(first, last) token index of each B I* run."""
+    out, start = [], None
+    for i, t in enumerate(tags + ["O"]):
+        if start is not None and t != "I":
+            out.append((start, i - 1))
+            start = None
+        if t == "B":
+            start = i
+    return out
+
+
+def kfold_conll(args, report):
+    """K-fold cross-validation of a tagger trained on the CoNLL file's own sentences: recall of
+    gold spans (overlapped by a tagged phrase) and the share of phrases overlapping one, per
+    threshold. The engine's taxonomy features are those of each sentence alone (-L -F)."""
+    sents = read_conll(args.conll)
+    with tempfile.TemporaryDirectory() as tmp:
+        p = os.path.join(tmp, "sentences.txt")
+        with open(p, "w", encoding="utf-8") as f:
+            f.write("\n".join(t for t, _ in sents) + "\n")
+        out = subprocess.run([args.driver, "-t", args.skills, "-L", "-F", p], check=True,
+                             capture_output=True).stdout
+    lines = {}
+    for raw in out.split(b"\n"):
+        if raw.startswith(b"T\t"):
+            _t, li, _off, _len, tok, feats = raw.decode("utf-8", errors="replace").split("\t", 5)
+            lines.setdefault(int(li), []).append((tok, feats.split(" ")))
+    docs = [label([lines.get(i, [])], t, s) for i, (t, s) in enumerate(sents)]
+    k = args.kfold
+    thresholds = [int(x) for x in args.thresholds.split(",")]
+    tot = {thr: [0, 0, 0, 0] for thr in thresholds}
+    for f in range(k):
+        train_docs = [d for i, d in enumerate(docs) if i % k != f]
+        snaps = train(train_docs, [int(args.epochs.split(",")[-1])], args.seed, lambda m: None)
+        w = {x: [int(round(v * SCALE)) for v in ws] for x, ws in list(snaps.values())[0].items()}
+        for i, d in enumerate(docs):
+            if i % k != f:
+                continue
+            for thr in thresholds:
+                for ln in d:
+                    pred, p1, p2, prev = [], "S", "S", 0
+                    for feats, _g in ln:
+                        sc = [0, 0, 0]
+                        for x in feats + dyn(p1, p2, feats):
+                            ws = w.get(x)
+                            if ws:
+                                for c in range(3):
+                                    sc[c] += ws[c]
+                        best = 2 if prev != 0 and sc[2] > sc[1] else 1
+                        tg = best if sc[best] - sc[0] > thr else 0
+                        pred.append(TAGS[tg])
+                        p2, p1, prev = p1, TAGS[tg], tg
+                    gold = runs([g for _f, g in ln])
+                    ph = runs(pred)
+                    t = tot[thr]
+                    t[0] += sum(any(a <= y and x <= b for x, y in ph) for a, b in gold)
+                    t[1] += len(gold)
+                    t[2] += sum(any(a <= y and x <= b for a, b in gold) for x, y in ph)
+                    t[3] += len(ph)
+        report(f"fold {f + 1}/{k} done")
+    for thr in thresholds:
+        t = tot[thr]
+        print(f"{args.kfold}-fold on {os.path.basename(args.conll)}, epochs {args.epochs}, threshold "
+              f"{thr}: recall {t[0] / max(1, t[1]):.3f} ({t[0]}/{t[1]}), phrases inside a gold span "
+              f"{t[2] / max(1, t[3]):.3f} ({t[2]}/{t[3]})")
 
 
 def main():
@@ -283,9 +393,13 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "data", "skills_tagger.tsv"))
     ap.add_argument("--exclude-cvs", default="",
                     help="CV file names of the zip to leave out (cross-validation folds)")
-    ap.add_argument("--epochs", default="6")
-    ap.add_argument("--threshold", type=int, default=0,
+    ap.add_argument("--epochs", default="24")
+    ap.add_argument("--threshold", type=int, default=-25000,
                     help="written to the file: B or I must beat O by more than this")
+    ap.add_argument("--filter", type=int, choices=(0, 1, 2), default=2,
+                    help="written to the file: 1 lists a taxonomy skill only where the tagger "
+                    "agrees with a mention or one is in a Skills section, 2 the same for ESCO "
+                    "skills and learned vocabulary only (see tagger.h)")
     ap.add_argument("--prune", type=int, default=10,
                     help="features whose largest |weight| x SCALE is below this are dropped")
     ap.add_argument("--per-epoch", action="store_true",
@@ -293,13 +407,21 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jackknife", type=int, default=5,
                     help="K: each fold's features from a taxonomy learned without it; 0: off")
+    ap.add_argument("--conll", help="instead: K-fold cross-validation on this CoNLL file's "
+                    "own sentences (green2022's testset.txt); writes no weights")
+    ap.add_argument("--kfold", type=int, default=5)
+    ap.add_argument("--thresholds", default="0", help="with --conll: thresholds to score")
     args = ap.parse_args()
-    epochs_list = sorted({int(e) for e in args.epochs.split(",")})
-    leave = set(filter(None, args.exclude_cvs.split(",")))
-    cvs = read_zip(args.train, leave)
 
     def report(msg):
         print(f"train_tagger.py: {msg}", file=sys.stderr, flush=True)
+
+    if args.conll:
+        kfold_conll(args, report)
+        return
+    epochs_list = sorted({int(e) for e in args.epochs.split(",")})
+    leave = set(filter(None, args.exclude_cvs.split(",")))
+    cvs = read_zip(args.train, leave)
 
     with tempfile.TemporaryDirectory() as tmp:
         feats = [None] * len(cvs)

@@ -1222,19 +1222,28 @@ static bool tagged_at(const struct tagged *g, const struct tax_hit *h)
 	return false;
 }
 
+/* The filter's scope: every skill (1), or ESCO skills and learned vocabulary only (2). */
+static bool filtered(const struct cv_taxonomy *t, int skill, int filter)
+{
+	const struct cv_skill *s = &t->skills[skill];
+	if (filter == 2)
+		return strcmp(s->type, "esco") == 0 || strncmp(s->id, "learned:", 8) == 0;
+	return filter != 0;
+}
+
 /*
- * Which taxonomy candidates are listed in skills_found. With the tagger's filter on, a skill
- * is listed only when a mention is in a Skills section or the tagger tagged one: a dictionary
- * hit in prose ("design", "management") is a skill only where the labelled CVs' phrases are.
+ * Which taxonomy candidates are listed in skills_found. Under the tagger's filter a skill is
+ * listed only when a mention is in a Skills section or the tagger tagged one: a dictionary hit
+ * in prose ("design", "management") is a skill only where the labelled CVs' phrases are.
  * Requirements still see every candidate. h is sorted by skill, as c was built from it.
  */
-static void mark_listed(const struct doc *d, const struct tax_hit *h, size_t n, struct tax_cand *c,
-                        const struct tagged *g, bool filter)
+static void mark_listed(const struct cv_taxonomy *t, const struct doc *d, const struct tax_hit *h,
+                        size_t n, struct tax_cand *c, const struct tagged *g, int filter)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; k++) {
 		int skill = h[i].skill;
-		bool keep = !filter;
+		bool keep = !filtered(t, skill, filter);
 		for (; i < n && h[i].skill == skill; i++)
 			keep = keep || d->lines[h[i].line].kind == CV_SEC_SKILLS ||
 			       tagged_at(g, &h[i]);
@@ -1254,6 +1263,9 @@ static int add_tagged(struct cv_result *r, const struct cv_taxonomy *t, const st
 	r->skills = nv;
 	size_t added = 0;
 	for (size_t i = 0; i < g->n && added < MAX_TAGGED_SKILLS; i++) {
+		/* A heading ("IT 技能", "Technical Skills") names a section, not a skill. */
+		if (d->lines[g->v[i].line].heading)
+			continue;
 		const char *s = line_orig(d, &d->lines[g->v[i].line]) + g->v[i].off;
 		size_t n = g->v[i].len;
 		trim_phrase(&s, &n);
@@ -1308,7 +1320,7 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 	if (!c)
 		goto out;
 	size_t nc = tax_cands(d, s.v, s.n, c, blocks, tmp);
-	mark_listed(d, s.v, s.n, c, &tg, t->tagger && t->tagger->filter);
+	mark_listed(t, d, s.v, s.n, c, &tg, t->tagger ? t->tagger->filter : 0);
 	for (size_t i = 0; i < nq; i++) {
 		double credit;
 		if (tq[i].skill >= 0 && best_cand(t, tq[i].skill, c, nc, &credit) >= 0)

@@ -25,9 +25,11 @@
  *   "param<TAB>threshold<TAB><int>" (optional): a token is tagged B or I only when that class
  *     beats O by more than this many weight units (0 by default; negative trades precision
  *     for recall);
- *   "param<TAB>filter<TAB>0|1" (optional, 0 by default): 1 asks the CV engine to list a
+ *   "param<TAB>filter<TAB>0|1|2" (optional, 0 by default): 1 asks the CV engine to list a
  *     taxonomy skill only when the tagger tags one of its mentions or one is in a Skills
- *     section (a vote on the dictionary's prose hits; see cv.c);
+ *     section (a vote on the dictionary's prose hits; see cv.c); 2 the same for ESCO skills
+ *     and learned vocabulary only, products and programming languages (O*NET, Linguist,
+ *     matchd's groups) being listed wherever they are found;
  *   then one line per feature: "<feature><TAB><w_O><TAB><w_B><TAB><w_I>", the weights decimal
  *     integers in [-2^31, 2^31) (the averaged perceptron's weights times the scale the trainer
  *     wrote in a comment). A feature may not contain white space and may not repeat.
@@ -68,7 +70,7 @@ struct cv_tagger {
 	size_t cap;                /* a power of two, or 0 when empty */
 	size_t nfeatures;
 	int64_t threshold;
-	bool filter; /* the "filter" param */
+	int filter; /* the "filter" param: 0, 1 or 2 */
 	/* Training tools only (NULL in the server): see cv_tagger_trace_fn. */
 	cv_tagger_trace_fn trace;
 	void *trace_ctx;

@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/common.h"
+#include "engines/cv/cv.h"
 #include "engines/cv/sections.h"
 #include "engines/cv/tagger.h"
 
@@ -164,6 +165,7 @@ Test(tagger, malformed_files_are_refused)
 		"matchd-skill-tagger\t1\n\t1\t2\t3\n",
 		"matchd-skill-tagger\t1\nparam\tepochs\t3\n",
 		"matchd-skill-tagger\t1\nparam\tthreshold\tlow\n",
+		"matchd-skill-tagger\t1\nparam\tfilter\t3\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct cv_tagger t;
@@ -225,4 +227,78 @@ Test(tagger, real_weights_tag_a_made_up_cv)
 	}
 	cr_assert(java && eclipse, "phrases: %d, first %s", p.n, p.n ? p.text[0] : "");
 	cv_tagger_release(&t);
+}
+
+/* Through cv_match: a tiny taxonomy with hand-made weights attached, as the server attaches
+ * the real ones. */
+static const char tiny_tsv[] = "id\tlabel\ttype\tcategory\thot\taliases\tbroader\tneeds_context\n"
+                               "onet:docker\tDocker\tonet\tcontainers\t0\t\t\t\n"
+                               "esco:pm\tproject management\tesco\tskills\t0\t\t\t\n";
+static const char tiny_weights[] = "matchd-skill-tagger\t1\n"
+                                   "param\tthreshold\t0\n"
+                                   "param\tfilter\t1\n"
+                                   "b=\t1000\t0\t0\n"
+                                   "w=tune\t0\t5000\t0\n"
+                                   "tw=B|up\t0\t0\t6000\n"
+                                   "tw=I|procedures\t0\t0\t6000\n"
+                                   "w=docker\t0\t5000\t0\n";
+
+static const struct cv_skill_found *skill_named(const struct cv_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_skills; i++)
+		if (strcmp(r->skills[i].name, name) == 0)
+			return &r->skills[i];
+	return NULL;
+}
+
+Test(tagger, phrases_join_skills_found)
+{
+	struct cv_taxonomy tax;
+	struct cv_tagger tg;
+	char err[128];
+	cr_assert_eq(cv_taxonomy_load(&tax, tiny_tsv, strlen(tiny_tsv), err, sizeof err), 0, "%s",
+	             err);
+	cr_assert_eq(load_str(&tg, tiny_weights, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(tg.filter, 1);
+	const char *page = "Jane Doe\n"
+	                   "EXPERIENCE\n"
+	                   "Engineer, Acme, 2019 - 2021\n"
+	                   "Did project management and tune up procedures with Docker.\n";
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	struct cv_input in = {
+		.pages = &page, .n_pages = 1, .req = &q, .as_of = 20454, .taxonomy = &tax
+	};
+	struct cv_result r;
+	cr_assert_eq(cv_match(&in, &r), 0);
+	cr_assert(skill_named(&r, "project management"), "without the tagger every hit is listed");
+	cr_assert_null(skill_named(&r, "tune up procedures"));
+	cv_result_release(&r);
+
+	tax.tagger = &tg;
+	cr_assert_eq(cv_match(&in, &r), 0);
+	const struct cv_skill_found *f = skill_named(&r, "tune up procedures");
+	cr_assert(f, "the tagged phrase is a skill");
+	cr_assert_str_eq(f->id, "", "no taxonomy id");
+	cr_assert_str_eq(f->as_written, "tune up procedures");
+	f = skill_named(&r, "Docker");
+	cr_assert(f, "a tagged taxonomy name stays that skill");
+	cr_assert_str_eq(f->id, "onet:docker");
+	cr_assert_null(skill_named(&r, "project management"),
+	               "the filter drops a prose hit the tagger does not tag");
+	cv_result_release(&r);
+
+	tg.filter = 2; /* ESCO skills only: still voted on */
+	cr_assert_eq(cv_match(&in, &r), 0);
+	cr_assert_null(skill_named(&r, "project management"));
+	cr_assert(skill_named(&r, "Docker"));
+	cv_result_release(&r);
+
+	tg.filter = 0;
+	cr_assert_eq(cv_match(&in, &r), 0);
+	cr_assert(skill_named(&r, "project management"));
+	cv_result_release(&r);
+	cv_requirements_release(&q);
+	cv_tagger_release(&tg);
+	cv_taxonomy_release(&tax);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Precision and recall of the CV engine on the 50 labelled test CVs of dotin-resume-ner.
 
-Usage: bench/cv_eval.py DRIVER ZIP [skills.tsv]
+Usage: bench/cv_eval.py DRIVER ZIP [skills.tsv [skills_tagger.tsv]]
 
 Each CV of the zip is an XML file whose text carries inline labels
 (<label type="Tech Tools">SAP</label>). The text without the tags goes to the engine (DRIVER =
@@ -78,6 +78,7 @@ def predicted(res, field, written):
 def main():
     driver, zpath = sys.argv[1], sys.argv[2]
     tsv = sys.argv[3] if len(sys.argv) > 3 else None
+    tagger = sys.argv[4] if len(sys.argv) > 4 else None
     gold, files = {}, []
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(zpath) as z:
         for name in sorted(n for n in z.namelist()
@@ -97,12 +98,12 @@ def main():
                 out.write(html.unescape(TAG.sub("", body)))
             gold[path] = g
             files.append(path)
-        cmd = [driver] + (["-t", tsv] if tsv else []) + files
+        cmd = [driver] + (["-t", tsv] if tsv else []) + (["-g", tagger] if tagger else []) + files
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     objs = [json.loads(line) for line in out.splitlines()]
     results = {o["file"]: o["result"] for o in objs}
     written = {o["file"]: o.get("skills_as_written", []) for o in objs}
-    report = {"cvs": len(files), "taxonomy": "builtin" if not tsv else tsv}
+    report = {"cvs": len(files), "taxonomy": "builtin" if not tsv else tsv, "tagger": tagger}
     for f in FIELDS:
         tp_p = n_p = tp_g = n_g = soft = 0
         for path in files:

@@ -6,6 +6,13 @@ Usage: bench/cv_eval_folds.py DRIVER [PARAMS...]   (DRIVER: build/cv_eval_driver
 bench/cv_eval.sh; each PARAMS is a learn_skills.py --params string, "" for the defaults,
 optionally followed by " build:" and build_skills.py options, e.g. " build:--common-context")
 
+       bench/cv_eval_folds.py DRIVER --tagger EPOCHS THRESHOLDS [TRAIN_OPTS]
+   (the skill phrase tagger: in each fold scripts/train_tagger.py trains on the other folds,
+   with the epochs listed in EPOCHS ("4,8"), and the held-out fold is scored with each
+   decision threshold of THRESHOLDS ("0,-1000,-1000f": a final f also sets the param filter to 1,
+   a final g to 2, see src/engines/cv/tagger.h); TRAIN_OPTS, one string, go to
+   train_tagger.py, e.g. "--jackknife 0". Prints one line per epochs and threshold.)
+
 For each fold (CV i goes to fold i % 5 of the sorted file names) the vocabulary and the prose
 list are learned from the other folds, the taxonomy is rebuilt with them into a scratch
 directory, and the held-out fold is scored by bench/cv_eval.py. Prints micro-averaged skills
@@ -25,6 +32,61 @@ TRAIN = os.path.join(ROOT, "..", "shared", "data", "cv", "datasets", "dotin-resu
 PY = sys.executable
 
 
+def set_threshold(src, dst, thr):
+    """Copies the weights with threshold thr ("-20000"; a final "f" also sets filter 1, "g" 2)."""
+    with open(src, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    filt = "1" if thr.endswith("f") else "2" if thr.endswith("g") else "0"
+    thr = thr.rstrip("fg")
+    lines = [f"param\tthreshold\t{thr}\nparam\tfilter\t{filt}"
+             if ln.startswith("param\tthreshold\t") else ln
+             for ln in lines if not ln.startswith("param\tfilter\t")]
+    with open(dst, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
+def tagger_folds(driver, epochs, thresholds, opts, names, data, tmp):
+    tot = {}
+    for f in range(K):
+        held = [n for i, n in enumerate(names) if i % K == f]
+        fz = os.path.join(tmp, f"fold{f}.zip")
+        with zipfile.ZipFile(fz, "w") as out:
+            for n in held:
+                out.writestr(n, data[n])
+        learned = os.path.join(tmp, "learned.tsv")
+        skills = os.path.join(tmp, "skills.tsv")
+        ex = ",".join(os.path.basename(n) for n in held)
+        subprocess.run([PY, os.path.join(ROOT, "scripts", "learn_skills.py"), "--exclude-cvs", ex,
+                        "--out", learned], check=True, capture_output=True)
+        subprocess.run([PY, os.path.join(ROOT, "scripts", "build_skills.py"), "--learned",
+                        learned, "--out", skills], check=True, capture_output=True)
+        tg = os.path.join(tmp, "tagger.tsv")
+        subprocess.run([PY, os.path.join(ROOT, "scripts", "train_tagger.py"), "--driver", driver,
+                        "--skills", skills, "--exclude-cvs", ex, "--epochs", epochs, "--per-epoch",
+                        "--out", tg] + opts.split(), check=True, capture_output=True)
+        for e in epochs.split(","):
+            for thr in thresholds.split(","):
+                tt = os.path.join(tmp, "t.tsv")
+                set_threshold(f"{tg}.e{e}", tt, thr)
+                out = subprocess.run([PY, os.path.join(ROOT, "bench", "cv_eval.py"), driver, fz,
+                                      skills, tt], check=True, capture_output=True,
+                                     text=True).stdout
+                rep = json.loads(out)
+                for field in ("skills", "skills_as_written"):
+                    t = tot.setdefault((e, thr, field), [0, 0, 0, 0])
+                    r = rep[field]
+                    for i, k in enumerate(("right", "predicted", "found", "gold")):
+                        t[i] += r[k]
+        print(f"fold {f + 1}/{K} done", file=sys.stderr, flush=True)
+    for e in epochs.split(","):
+        for thr in thresholds.split(","):
+            line = [f"tagger epochs {e} threshold {thr}:"]
+            for field in ("skills", "skills_as_written"):
+                rp, np_, fg, ng = tot[(e, thr, field)]
+                line.append(f"{field} P {rp / max(1, np_):.3f} R {fg / max(1, ng):.3f}")
+            print("  ".join(line), flush=True)
+
+
 def main():
     driver = sys.argv[1]
     params = sys.argv[2:] or [""]
@@ -32,6 +94,10 @@ def main():
         names = sorted(n for n in z.namelist() if n.endswith(".xml") and "__MACOSX" not in n)
         data = {n: z.read(n) for n in names}
     with tempfile.TemporaryDirectory() as tmp:
+        if params[0] == "--tagger":
+            tagger_folds(driver, params[1], params[2], params[3] if len(params) > 3 else "",
+                         names, data, tmp)
+            return
         for p in params:
             tot = {}
             for f in range(K):

@@ -18,12 +18,16 @@ PKGS=$(make -s --no-print-directory --eval='print-pkgs: ; @echo $(PKGS)' print-p
 [ -f "$BUILD/libmatchd.a" ] || make --no-print-directory "$BUILD/libmatchd.a" >/dev/null
 echo "== 1. extraction: sandbox vs pdftotext -layout"
 bench/cv_extract.sh "$BIN"
-echo "== 2. engine alone (taxonomy loaded once), median of $RUNS runs per CV"
+# The skill tagger as the server loads it (beside the taxonomy); TAGGER= none measures without.
+TAGGER=${TAGGER-data/skills_tagger.tsv}
+TAGGER_ARGS=()
+[ "$TAGGER" != none ] && [ -f "$TAGGER" ] && TAGGER_ARGS=(-g "$TAGGER")
+echo "== 2. engine alone (taxonomy and tagger ${TAGGER_ARGS[*]:-none} loaded once), median of $RUNS runs per CV"
 # shellcheck disable=SC2046
 cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -I"$BUILD/gen" \
 	$(pkg-config --cflags $PKGS) bench/cv_eval_driver.c "$BUILD/libmatchd.a" \
 	$(pkg-config --libs $PKGS) -lpthread -lm -o "$BUILD/cv_eval_driver"
-"$BUILD/cv_eval_driver" -t data/skills.tsv -j "$JD" -r "$RUNS" "$PDFS"/*.txt |
+"$BUILD/cv_eval_driver" -t data/skills.tsv "${TAGGER_ARGS[@]}" -j "$JD" -r "$RUNS" "$PDFS"/*.txt |
 	/usr/bin/python3 -c '
 import json, os, statistics, sys
 ms = []

@@ -16,19 +16,22 @@
 
 #include "base/log.h"
 #include "base/timeutil.h"
+#include "engines/cv/tagger.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct cv_taxonomy taxonomy;
 static bool available;
+static struct cv_tagger tagger;
 
-/* Reads the whole file into a NUL-terminated heap string; NULL when it cannot. */
-static char *read_file(const char *path, size_t *len)
+/* Reads the whole file (at most cap bytes) into a NUL-terminated heap string; NULL when it
+ * cannot. */
+static char *read_file(const char *path, size_t cap, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;
 	struct buf b;
-	buf_init(&b, CV_TAXONOMY_MAX_BYTES);
+	buf_init(&b, cap);
 	char tmp[65536];
 	size_t n;
 	int rc = 0;
@@ -68,6 +71,35 @@ static bool candidate(int i, char *path, size_t cap)
 	}
 }
 
+/*
+ * The phrase tagger's weights live beside the taxonomy they were trained with:
+ * skills_tagger.tsv in the taxonomy file's directory. A taxonomy named by MATCHD_SKILLS_FILE
+ * gets a tagger only if one sits beside it; without one the engine runs without phrase tagging.
+ */
+static void load_tagger(const char *tax_path)
+{
+	char dir[PATH_MAX + 32], path[PATH_MAX + 64], err[256] = "";
+	snprintf(dir, sizeof dir, "%s", tax_path);
+	snprintf(path, sizeof path, "%s/skills_tagger.tsv", dirname(dir));
+	size_t len = 0;
+	int64_t t0 = md_now_ms();
+	char *text = read_file(path, CV_TAGGER_MAX_BYTES, &len);
+	if (!text) {
+		md_logf(MD_LOG_INFO, "skill tagger: %s not found; no phrase tagging", path);
+		return;
+	}
+	int rc = cv_tagger_load(&tagger, text, len, err, sizeof err);
+	md_free(text);
+	if (rc) {
+		md_logf(MD_LOG_WARN, "skill tagger %s: %s %s; no phrase tagging", path,
+		        md_strerror(rc), err);
+		return;
+	}
+	taxonomy.tagger = &tagger;
+	md_logf(MD_LOG_INFO, "skill tagger: %zu features from %s in %lld ms", tagger.nfeatures,
+	        path, (long long)(md_now_ms() - t0));
+}
+
 static void load(void)
 {
 	char path[PATH_MAX + 32], err[256] = "";
@@ -77,7 +109,7 @@ static void load(void)
 			continue;
 		size_t len = 0;
 		int64_t t0 = md_now_ms();
-		char *tsv = read_file(path, &len);
+		char *tsv = read_file(path, CV_TAXONOMY_MAX_BYTES, &len);
 		if (!tsv && i == 0) {
 			md_logf(MD_LOG_WARN,
 			        "skills taxonomy: MATCHD_SKILLS_FILE=%s: %s; CV matching uses the "
@@ -99,6 +131,7 @@ static void load(void)
 		available = true;
 		md_logf(MD_LOG_INFO, "skills taxonomy: %d skills from %s in %lld ms",
 		        taxonomy.nskills, path, (long long)(md_now_ms() - t0));
+		load_tagger(path);
 		return;
 	}
 	md_logf(MD_LOG_WARN, "skills taxonomy: data/skills.tsv not found (set MATCHD_SKILLS_FILE); "

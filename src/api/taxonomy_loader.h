@@ -7,6 +7,10 @@
  * then <directory of /proc/self/exe>/../data/skills.tsv. When no file can be read, or the one
  * found does not parse, one warning is logged and the engine runs with its built-in skill
  * table for the life of the process (results say taxonomy "builtin").
+ *
+ * The skill phrase tagger's weights, skills_tagger.tsv in the directory the taxonomy came from,
+ * are loaded with it and attached to it (cv_taxonomy.tagger); when that file is missing or
+ * invalid (a warning is logged) the engine runs without phrase tagging.
  */
 #ifndef MATCHD_API_TAXONOMY_LOADER_H
 #define MATCHD_API_TAXONOMY_LOADER_H

@@ -8,6 +8,7 @@
 
 #include "engines/cv/dates.h"
 #include "engines/cv/skills.h"
+#include "engines/cv/tagger.h"
 #include "text/normalize.h"
 
 #define PAGE_TEXT_LIMIT (8u << 20) /* bytes of normalised text per page */
@@ -603,6 +604,7 @@ struct tax_cand {
 	size_t ev_off[CV_MAX_EVIDENCE];
 	size_t n_ev;
 	size_t first_line, first_off, first_len; /* the first mention in text order */
+	bool listed;                             /* goes to skills_found (see mark_listed) */
 };
 
 /* A skill requirement, from the caller or from the job description. */
@@ -919,7 +921,7 @@ static int put_found(struct cv_result *r, const struct doc *d, const struct cv_t
 		/* Human languages (ESCO's "languages" group: English, French) are the languages
 		 * section's, with their levels; as skills they would be listed twice. A requirement
 		 * naming one is still judged from the candidates. */
-		if (strcmp(t->skills[c[i].skill].category, "languages") == 0)
+		if (strcmp(t->skills[c[i].skill].category, "languages") == 0 || !c[i].listed)
 			continue;
 		struct cv_skill_found *f = &r->skills[r->n_skills++];
 		display_name(t, c[i].skill, f->name, sizeof f->name);
@@ -1096,11 +1098,208 @@ static void list_skills(struct cv_result *r, const struct cv_taxonomy *t, const 
 	}
 }
 
+/*
+ * Skill phrases of the tagger (tagger.h). It reads every line, with the taxonomy's hits as
+ * features; what it tags joins skills_found after the taxonomy's skills and the list items: a
+ * phrase that is a taxonomy name becomes that skill, any other is reported as written, without
+ * an id.
+ */
+#define MAX_TAGGED 4096       /* phrases kept per CV */
+#define MAX_TAGGED_SKILLS 128 /* skills the tagger adds per CV */
+
+struct tagged {
+	struct cv_tag_span *v;
+	size_t n, cap;
+};
+
+static int on_tagged(void *ctx, size_t line, size_t off, size_t len)
+{
+	struct tagged *g = ctx;
+	if (g->n == g->cap) {
+		if (g->cap >= MAX_TAGGED)
+			return 0;
+		size_t nc = g->cap ? g->cap * 2 : 64;
+		struct cv_tag_span *nv = md_realloc(g->v, nc * sizeof *nv);
+		if (!nv)
+			return MD_ENOMEM;
+		g->v = nv;
+		g->cap = nc;
+	}
+	g->v[g->n++] = (struct cv_tag_span){ line, off, len };
+	return 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct cv_tag_span *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int tag_doc(const struct cv_tagger *tg, const struct doc *d, const struct tax_scan *s,
+                   struct tagged *out)
+{
+	struct cv_tag_line *lines = md_calloc(d->n_lines ? d->n_lines : 1, sizeof *lines);
+	struct cv_tag_span *sp = md_calloc(s->n ? s->n : 1, sizeof *sp);
+	int rc = MD_ENOMEM;
+	if (!lines || !sp)
+		goto out;
+	for (size_t i = 0; i < d->n_lines; i++) {
+		const struct line *l = &d->lines[i];
+		lines[i] =
+		    (struct cv_tag_line){ line_orig(d, l), l->orig_len, (int)l->kind, l->heading };
+	}
+	/* The hits arrive in text order per run of lines; sorting makes that a guarantee. */
+	for (size_t i = 0; i < s->n; i++)
+		sp[i] = (struct cv_tag_span){ s->v[i].line, s->v[i].off, s->v[i].len };
+	md_qsort(sp, s->n, sizeof *sp, cmp_span);
+	rc = cv_tagger_tag(tg, lines, d->n_lines, sp, s->n, on_tagged, out);
+out:
+	md_free(lines);
+	md_free(sp);
+	return rc;
+}
+
+static bool ascii_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Trims a tagged phrase to its words: bullets, commas and colons around it go. */
+static void trim_phrase(const char **s, size_t *n)
+{
+	while (*n) {
+		unsigned char c = (unsigned char)**s;
+		int32_t cp = c;
+		size_t cl = c < 0x80 ? 1 : text_decode(*s, *n, &cp);
+		if (ascii_alnum(c) || c == '.' || (c >= 0x80 && cp >= 0 && text_is_word_cp(cp)))
+			break;
+		*s += cl;
+		*n -= cl;
+	}
+	while (*n) {
+		unsigned char c = (unsigned char)(*s)[*n - 1];
+		if (ascii_alnum(c) || c == '+' || c == '#' || c == ')' || c >= 0x80)
+			break;
+		(*n)--;
+	}
+}
+
+static bool has_letter(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] | 0x20) >= 'a' && ((unsigned char)s[i] | 0x20) <= 'z')
+			return true;
+	return false;
+}
+
+static bool already_found(const struct cv_result *r, const char *id, const char *name)
+{
+	for (size_t k = 0; k < r->n_skills; k++) {
+		const struct cv_skill_found *f = &r->skills[k];
+		if ((id[0] && strcmp(f->id, id) == 0) || strcasecmp(f->name, name) == 0 ||
+		    strcasecmp(f->as_written, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* True when a phrase of the tagger overlaps hit h (g->v is in text order). */
+static bool tagged_at(const struct tagged *g, const struct tax_hit *h)
+{
+	size_t lo = 0, hi = g->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->v[mid].line < h->line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < g->n && g->v[i].line == h->line; i++)
+		if (g->v[i].off < h->off + h->len && h->off < g->v[i].off + g->v[i].len)
+			return true;
+	return false;
+}
+
+/* The filter's scope: every skill (1), or ESCO skills and learned vocabulary only (2). */
+static bool filtered(const struct cv_taxonomy *t, int skill, int filter)
+{
+	const struct cv_skill *s = &t->skills[skill];
+	if (filter == 2)
+		return strcmp(s->type, "esco") == 0 || strncmp(s->id, "learned:", 8) == 0;
+	return filter != 0;
+}
+
+/*
+ * Which taxonomy candidates are listed in skills_found. Under the tagger's filter a skill is
+ * listed only when a mention is in a Skills section or the tagger tagged one: a dictionary hit
+ * in prose ("design", "management") is a skill only where the labelled CVs' phrases are.
+ * Requirements still see every candidate. h is sorted by skill, as c was built from it.
+ */
+static void mark_listed(const struct cv_taxonomy *t, const struct doc *d, const struct tax_hit *h,
+                        size_t n, struct tax_cand *c, const struct tagged *g, int filter)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; k++) {
+		int skill = h[i].skill;
+		bool keep = !filtered(t, skill, filter);
+		for (; i < n && h[i].skill == skill; i++)
+			keep = keep || d->lines[h[i].line].kind == CV_SEC_SKILLS ||
+			       tagged_at(g, &h[i]);
+		c[k].listed = keep;
+	}
+}
+
+static int add_tagged(struct cv_result *r, const struct cv_taxonomy *t, const struct doc *d,
+                      const struct tagged *g)
+{
+	if (!g->n)
+		return 0;
+	size_t room = r->n_skills + MD_MIN(g->n, (size_t)MAX_TAGGED_SKILLS) + 1;
+	struct cv_skill_found *nv = md_realloc(r->skills, room * sizeof *nv);
+	if (!nv)
+		return MD_ENOMEM;
+	r->skills = nv;
+	size_t added = 0;
+	for (size_t i = 0; i < g->n && added < MAX_TAGGED_SKILLS; i++) {
+		/* A heading ("IT 技能", "Technical Skills") names a section, not a skill. */
+		if (d->lines[g->v[i].line].heading)
+			continue;
+		const char *s = line_orig(d, &d->lines[g->v[i].line]) + g->v[i].off;
+		size_t n = g->v[i].len;
+		trim_phrase(&s, &n);
+		char name[sizeof r->skills[0].name];
+		if (n < 2 || n >= sizeof name || !has_letter(s, n))
+			continue;
+		memcpy(name, s, n);
+		name[n] = '\0';
+		struct cv_skill_found f = { 0 };
+		int k = cv_taxonomy_lookup(t, name);
+		if (k >= 0) {
+			/* Human languages stay the languages section's (see put_found). */
+			if (strcmp(t->skills[k].category, "languages") == 0)
+				continue;
+			display_name(t, k, f.name, sizeof f.name);
+			copy_trunc(f.id, sizeof f.id, t->skills[k].id, strlen(t->skills[k].id));
+		} else {
+			memcpy(f.name, name, n + 1);
+		}
+		memcpy(f.as_written, name, n + 1);
+		if (already_found(r, f.id, f.name))
+			continue;
+		r->skills[r->n_skills++] = f;
+		added++;
+	}
+	return 0;
+}
+
 static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct cv_input *in,
                          const struct tax_req *tq, size_t nq)
 {
 	const struct cv_taxonomy *t = in->taxonomy;
 	struct tax_scan s = { .d = d };
+	struct tagged tg = { 0 };
 	struct tax_cand *c = NULL;
 	size_t tn, nb = 0;
 	(void)cv_skill_table(&tn);
@@ -1113,12 +1312,15 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 		goto out;
 	if ((rc = tax_scan_doc(t, d, &s)) || (rc = report(in, "skills", 0.5)))
 		goto out;
+	if (t->tagger && (rc = tag_doc(t->tagger, d, &s, &tg)))
+		goto out;
 	md_qsort(s.v, s.n, sizeof *s.v, cmp_tax_hit);
 	c = md_calloc(s.n ? s.n : 1, sizeof *c);
 	rc = MD_ENOMEM;
 	if (!c)
 		goto out;
 	size_t nc = tax_cands(d, s.v, s.n, c, blocks, tmp);
+	mark_listed(t, d, s.v, s.n, c, &tg, t->tagger ? t->tagger->filter : 0);
 	for (size_t i = 0; i < nq; i++) {
 		double credit;
 		if (tq[i].skill >= 0 && best_cand(t, tq[i].skill, c, nc, &credit) >= 0)
@@ -1134,9 +1336,11 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 	rc = put_found(r, d, t, c, nc, lit, nq + nb);
 	if (!rc) {
 		list_skills(r, t, d);
+		rc = add_tagged(r, t, d, &tg);
 		md_qsort(r->skills, r->n_skills, sizeof *r->skills, cmp_found);
 	}
 out:
+	md_free(tg.v);
 	for (size_t i = 0; lit && i < nq + nb; i++)
 		buf_release(&lit[i].own);
 	md_free(lit);

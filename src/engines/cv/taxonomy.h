@@ -68,6 +68,7 @@ struct cv_skill {
 };
 
 struct cv_tx_entry; /* private: one hash slot */
+struct cv_tagger;   /* tagger.h */
 
 struct cv_taxonomy {
 	char *text; /* the owned copy of the TSV; every string of skills[] points into it */
@@ -82,6 +83,12 @@ struct cv_taxonomy {
 	char *keys; /* storage of the normalised names */
 	size_t keys_len, keys_alloc;
 	int max_tokens; /* most tokens in any matchable name */
+	/*
+	 * The skill phrase tagger trained with this taxonomy (tagger.h), borrowed, or NULL. Set by
+	 * whoever loads both (src/api/taxonomy_loader.c); cv_match then reports the phrases it
+	 * tags among the skills found (cv.c). Load and release leave it NULL.
+	 */
+	const struct cv_tagger *tagger;
 };
 
 struct cv_skill_hit {

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "engines/cv/cv.h"
+#include "engines/cv/tagger.h"
 
 #define PDFS "../shared/data/cv/pdfs/"
 #define EXPECTED "tests/data/cv_expected/"
@@ -255,6 +256,13 @@ static const struct cv_taxonomy *taxonomy(void)
 	int rc = cv_taxonomy_load(&t, tsv, n, err, sizeof err);
 	free(tsv);
 	cr_assert_eq(rc, 0, "data/skills.tsv: %s %s", md_strerror(rc), err);
+	/* With the phrase tagger, as the server loads them (src/api/taxonomy_loader.c). */
+	static struct cv_tagger tg;
+	char *w = read_all_big("data/skills_tagger.tsv", &n);
+	rc = cv_tagger_load(&tg, w, n, err, sizeof err);
+	free(w);
+	cr_assert_eq(rc, 0, "data/skills_tagger.tsv: %s %s", md_strerror(rc), err);
+	t.tagger = &tg;
 	loaded = true;
 	return &t;
 }

@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""train_tagger.py: trains the skill phrase tagger of the CV engine (src/engines/cv/tagger.c) on
+the TRAINING split of dotin-resume-ner (../shared/data/cv/datasets/dotin-resume-ner/
+545_cvs_train_v2.zip, 310 labelled CVs) and writes its weights, data/skills_tagger.tsv. It
+never reads the test split (set_aside_test_v2_50cvs.zip), which bench/cv_eval.sh reports on.
+
+    scripts/train_tagger.py [--driver build/cv_eval_driver] [--out data/skills_tagger.tsv]
+
+The driver is bench/cv_eval_driver.c (bench/cv_eval.sh builds it). Python 3 standard library
+only; deterministic (a fixed seed: same input, same bytes).
+
+How. The engine computes the features: the driver runs it on each CV's text with -F and prints
+every token's static features (tagger.c), so what is learned here is exactly what the engine
+sees. The gold labels ("Tech Tools" and "Job Specific Skills", as in bench/cv_eval.py) are
+character spans of the text; the engine's tokens are aligned with Python's tokens of the same
+text (difflib, for the few CVs whose normalised text differs) and tagged B, I or O. A phrase
+never crosses a line: a gold span's first token on a new line is a B.
+
+The model is an averaged perceptron with greedy left-to-right decoding; the features of the two
+previous tags ("t=", "tt=", "tw=", "ts=") are added here exactly as tagger.c adds them. The
+taxonomy's learned vocabulary (data/skills_learned.tsv) comes from these same training CVs, so
+the feature "a taxonomy name covers this token" would look more reliable in training than on a
+new CV; --jackknife K (default 5) computes each training CV's features with a taxonomy whose
+learned vocabulary was learned without its fold (scripts/learn_skills.py --exclude-cvs, then
+scripts/build_skills.py), as a new CV would see it.
+
+Hyper-parameters (epochs, threshold) were chosen by 5-fold cross-validation on the training split
+alone (bench/cv_eval_folds.py --tagger). --epochs takes a list ("4,8"): the weights after each
+are written to OUT.e<N> when more than one is given.
+
+--conll FILE (green2022-jd-skill-ner's testset.txt) does something else: a K-fold cross-
+validation of a tagger trained on that file's own sentences, printed, no weights written; the
+shipped weights never see that file.
+"""
+import argparse
+import difflib
+import html
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+SKILL_TYPES = ("Tech Tools", "Job Specific Skills")
+SCALE = 1000  # weights are written as integers: the averaged weight times SCALE
+TAGS = "OBI"
+PIECE = re.compile(r'<label type="([^"]*)">|</label>|<[^>]+>|[^<]+|<', re.S)
+RAW_TOKEN = re.compile(r"\.?\w+(?:\.\w+)*(?:\+\+|#)?|[^\w\s]")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TRAIN = os.path.join(ROOT, "..", "shared", "data", "cv", "datasets", "dotin-resume-ner",
+                     "545_cvs_train_v2.zip")
+
+
+def read_cv(xml):
+    """The CV's text (as bench/cv_eval.py gives it to the engine) and its gold skill spans."""
+    body = xml.split("<cv>", 1)[-1].rsplit("</cv>", 1)[0]
+    out, spans, stack = [], [], []
+    pos = 0
+    for m in PIECE.finditer(body):
+        s = m.group(0)
+        if m.group(1) is not None:
+            stack.append((m.group(1), pos))
+        elif s == "</label>":
+            if stack:
+                typ, start = stack.pop()
+                if typ in SKILL_TYPES and pos > start:
+                    spans.append((start, pos))
+        elif s.startswith("<") and len(s) > 1:
+            continue
+        else:
+            t = html.unescape(s)
+            out.append(t)
+            pos += len(t)
+    return "".join(out), sorted(spans)
+
+
+def raw_tokens(text, spans):
+    """Python's tokens of the text with B/I/O from the gold spans."""
+    toks = []
+    k = 0
+    for m in RAW_TOKEN.finditer(text):
+        s = m.start()
+        while k < len(spans) and spans[k][1] <= s:
+            k += 1
+        tag = "O"
+        if k < len(spans) and spans[k][0] <= s < spans[k][1]:
+            tag = "I" if toks and toks[-1][2] == k else "B"
+        toks.append((m.group(0).lower(), tag, k if tag != "O" else -1))
+    return [(w, t) for w, t, _ in toks]
+
+
+def read_zip(path, leave_out=frozenset(), only=None):
+    if "set_aside_test" in os.path.basename(path):
+        sys.exit("train_tagger.py: refusing the test split")
+    cvs = []
+    with zipfile.ZipFile(path) as z:
+        for name in sorted(n for n in z.namelist() if n.endswith(".xml") and "__MACOSX" not in n):
+            base = os.path.basename(name)
+            if base in leave_out or (only is not None and base not in only):
+                continue
+            cvs.append((base, read_cv(z.read(name).decode("utf-8", errors="replace"))))
+    return cvs
+
+
+def dump_features(driver, skills, cvs, tmp):
+    """Runs the engine on the CVs; returns per CV the list of lines, each a list of
+    (token text, static features)."""
+    paths = []
+    for base, (text, _spans) in cvs:
+        p = os.path.join(tmp, base[:-4] + ".txt")
+        with open(p, "w", encoding="utf-8") as f:
+            f.write(text)
+        paths.append(p)
+    out = subprocess.run([driver, "-t", skills, "-F"] + paths, check=True, capture_output=True)
+    docs, cur, lines = {}, None, None
+    for raw in out.stdout.split(b"\n"):
+        if not raw:
+            continue
+        line = raw.decode("utf-8", errors="replace")
+        if line.startswith("F\t"):
+            cur = line[2:]
+            docs[cur] = lines = {}
+            continue
+        _t, li, _off, _len, tok, feats = line.split("\t", 5)
+        lines.setdefault(int(li), []).append((tok, feats.split(" ")))
+    return [[docs[p][k] for k in sorted(docs[p])] for p in paths]
+
+
+def label(lines, text, spans):
+    """Copies the gold tags of Python's tokens onto the engine's tokens (in place: appends)."""
+    raw = raw_tokens(text, spans)
+    eng = [t for ln in lines for t in ln]
+    a = [w for w, _ in raw]
+    b = [t[0].lower() for t in eng]
+    tags = ["O"] * len(eng)
+    if a == b:
+        tags = [t for _, t in raw]
+    else:
+        sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+        for i, j, n in sm.get_matching_blocks():
+            for d in range(n):
+                tags[j + d] = raw[i + d][1]
+    out, k = [], 0
+    for ln in lines:
+        prev = "O"
+        row = []
+        for tok, feats in ln:
+            t = tags[k]
+            k += 1
+            if t == "I" and prev == "O":
+                t = "B"
+            row.append((feats, t))
+            prev = t
+        out.append(row)
+    return out
+
+
+class Perceptron:
+    """Averaged multi-class perceptron over string features (interned to ints)."""
+
+    def __init__(self):
+        self.ids = {}
+        self.w = []      # per feature id: [wO, wB, wI]
+        self.tot = []    # accumulated weights for the average
+        self.ts = []     # the step of each weight's last change
+        self.step = 0
+
+    def fid(self, f):
+        i = self.ids.get(f)
+        if i is None:
+            i = self.ids[f] = len(self.w)
+            self.w.append([0.0, 0.0, 0.0])
+            self.tot.append([0.0, 0.0, 0.0])
+            self.ts.append([0, 0, 0])
+        return i
+
+    def scores(self, fids):
+        s0 = s1 = s2 = 0.0
+        w = self.w
+        for i in fids:
+            x = w[i]
+            s0 += x[0]
+            s1 += x[1]
+            s2 += x[2]
+        return s0, s1, s2
+
+    def update(self, fids, gold, pred):
+        for i in fids:
+            w, tot, ts = self.w[i], self.tot[i], self.ts[i]
+            for c, d in ((gold, 1.0), (pred, -1.0)):
+                tot[c] += (self.step - ts[c]) * w[c]
+                ts[c] = self.step
+                w[c] += d
+
+    def averaged(self):
+        out = {}
+        for f, i in self.ids.items():
+            w, tot, ts = self.w[i], self.tot[i], self.ts[i]
+            out[f] = [(tot[c] + (self.step - ts[c]) * w[c]) / max(1, self.step) for c in range(3)]
+        return out
+
+
+def decide(s, prev):
+    """tagger.c's decide() at threshold 0."""
+    best = 2 if prev != 0 and s[2] > s[1] else 1
+    return best if s[best] - s[0] > 0 else 0
+
+
+def dyn(p1, p2, feats):
+    w = s = ""
+    for f in feats:
+        if f.startswith("w="):
+            w = f[2:]
+        elif f.startswith("s="):
+            s = f[2:]
+    return [f"t={p1}", f"tt={p2}|{p1}", f"tw={p1}|{w}", f"ts={p1}|{s}"]
+
+
+def train(docs, epochs_list, seed, report):
+    model = Perceptron()
+    data = []
+    for doc in docs:
+        d = []
+        for ln in doc:
+            d.append([([model.fid(f) for f in feats], TAGS.index(t), feats) for feats, t in ln])
+        data.append(d)
+    rng = random.Random(seed)
+    order = list(range(len(data)))
+    snaps = {}
+    for ep in range(1, max(epochs_list) + 1):
+        rng.shuffle(order)
+        errs = n = 0
+        for di in order:
+            for ln in data[di]:
+                p1 = p2 = "S"
+                prev = 0
+                for fids, gold, feats in ln:
+                    model.step += 1
+                    allf = fids + [model.fid(f) for f in dyn(p1, p2, feats)]
+                    pred = decide(model.scores(allf), prev)
+                    # After a predicted O the decoder cannot give I: the reachable right
+                    # answer is to start the phrase here, and learning I would only inflate
+                    # weights that can never fire.
+                    want = 1 if gold == 2 and prev == 0 else gold
+                    if pred != want:
+                        model.update(allf, want, pred)
+                        errs += 1
+                    n += 1
+                    p2, p1, prev = p1, TAGS[pred], pred
+        report(f"epoch {ep}: {errs} errors of {n} tokens")
+        if ep in epochs_list:
+            snaps[ep] = model.averaged()
+    return snaps
+
+
+def write(path, weights, threshold, args, ncvs):
+    rows = []
+    for f, w in weights.items():
+        iw = [int(round(x * SCALE)) for x in w]
+        if max(abs(x) for x in iw) >= args.prune:
+            rows.append((f, iw))
+    rows.sort()
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write("matchd-skill-tagger\t1\n")
+        f.write("# skills_tagger.tsv: the weights of the skill phrase tagger (src/engines/cv/tagger.c),\n"
+                "# generated by scripts/train_tagger.py from the TRAINING split of dotin-resume-ner\n"
+                "# (545_cvs_train_v2.zip, CC0); do not edit by hand. Format: tagger.h.\n")
+        f.write(f"# {ncvs} CVs, epochs {args.epochs_used}, seed {args.seed}, jackknife "
+                f"{args.jackknife}, weights x{SCALE}, features with a weight >= {args.prune} "
+                f"kept: {len(rows)}\n")
+        f.write(f"param\tthreshold\t{threshold}\n")
+        f.write(f"param\tfilter\t{args.filter}\n")
+        for feat, iw in rows:
+            f.write(f"{feat}\t{iw[0]}\t{iw[1]}\t{iw[2]}\n")
+    os.replace(tmp, path)
+
+
+def read_conll(path):
+    """Sentences of a CoNLL file (word ... tag per line; B-Skill/I-Skill) as (text, spans)."""
+    sents, cur = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if not parts:
+                if cur:
+                    sents.append(cur)
+                cur = []
+                continue
+            cur.append((parts[0], parts[-1] if len(parts) > 1 else "O"))
+    if cur:
+        sents.append(cur)
+    out = []
+    for toks in sents:
+        text, spans, span = "", [], None
+        for w, tag in toks:
+            text += " " if text else ""
+            start = len(text)
+            text += w
+            if tag == "B-Skill" or (tag == "I-Skill" and span is None):
+                if span:
+                    spans.append(span)
+                span = (start, len(text))
+            elif tag == "I-Skill":
+                span = (span[0], len(text))
+            else:
+                if span:
+                    spans.append(span)
+                span = None
+        if span:
+            spans.append(span)
+        out.append((text, spans))
+    return out
+
+
+def runs(tags):
+    """(first, last) token index of each B I* run."""
+    out, start = [], None
+    for i, t in enumerate(tags + ["O"]):
+        if start is not None and t != "I":
+            out.append((start, i - 1))
+            start = None
+        if t == "B":
+            start = i
+    return out
+
+
+def kfold_conll(args, report):
+    """K-fold cross-validation of a tagger trained on the CoNLL file's own sentences: recall of
+    gold spans (overlapped by a tagged phrase) and the share of phrases overlapping one, per
+    threshold. The engine's taxonomy features are those of each sentence alone (-L -F)."""
+    sents = read_conll(args.conll)
+    with tempfile.TemporaryDirectory() as tmp:
+        p = os.path.join(tmp, "sentences.txt")
+        with open(p, "w", encoding="utf-8") as f:
+            f.write("\n".join(t for t, _ in sents) + "\n")
+        out = subprocess.run([args.driver, "-t", args.skills, "-L", "-F", p], check=True,
+                             capture_output=True).stdout
+    lines = {}
+    for raw in out.split(b"\n"):
+        if raw.startswith(b"T\t"):
+            _t, li, _off, _len, tok, feats = raw.decode("utf-8", errors="replace").split("\t", 5)
+            lines.setdefault(int(li), []).append((tok, feats.split(" ")))
+    docs = [label([lines.get(i, [])], t, s) for i, (t, s) in enumerate(sents)]
+    k = args.kfold
+    thresholds = [int(x) for x in args.thresholds.split(",")]
+    tot = {thr: [0, 0, 0, 0] for thr in thresholds}
+    for f in range(k):
+        train_docs = [d for i, d in enumerate(docs) if i % k != f]
+        snaps = train(train_docs, [int(args.epochs.split(",")[-1])], args.seed, lambda m: None)
+        w = {x: [int(round(v * SCALE)) for v in ws] for x, ws in list(snaps.values())[0].items()}
+        for i, d in enumerate(docs):
+            if i % k != f:
+                continue
+            for thr in thresholds:
+                for ln in d:
+                    pred, p1, p2, prev = [], "S", "S", 0
+                    for feats, _g in ln:
+                        sc = [0, 0, 0]
+                        for x in feats + dyn(p1, p2, feats):
+                            ws = w.get(x)
+                            if ws:
+                                for c in range(3):
+                                    sc[c] += ws[c]
+                        best = 2 if prev != 0 and sc[2] > sc[1] else 1
+                        tg = best if sc[best] - sc[0] > thr else 0
+                        pred.append(TAGS[tg])
+                        p2, p1, prev = p1, TAGS[tg], tg
+                    gold = runs([g for _f, g in ln])
+                    ph = runs(pred)
+                    t = tot[thr]
+                    t[0] += sum(any(a <= y and x <= b for x, y in ph) for a, b in gold)
+                    t[1] += len(gold)
+                    t[2] += sum(any(a <= y and x <= b for a, b in gold) for x, y in ph)
+                    t[3] += len(ph)
+        report(f"fold {f + 1}/{k} done")
+    for thr in thresholds:
+        t = tot[thr]
+        print(f"{args.kfold}-fold on {os.path.basename(args.conll)}, epochs {args.epochs}, threshold "
+              f"{thr}: recall {t[0] / max(1, t[1]):.3f} ({t[0]}/{t[1]}), phrases inside a gold span "
+              f"{t[2] / max(1, t[3]):.3f} ({t[2]}/{t[3]})")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--driver", default=os.path.join(ROOT, "build", "cv_eval_driver"))
+    ap.add_argument("--train", default=TRAIN)
+    ap.add_argument("--skills", default=os.path.join(ROOT, "data", "skills.tsv"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "data", "skills_tagger.tsv"))
+    ap.add_argument("--exclude-cvs", default="",
+                    help="CV file names of the zip to leave out (cross-validation folds)")
+    ap.add_argument("--epochs", default="24")
+    ap.add_argument("--threshold", type=int, default=-25000,
+                    help="written to the file: B or I must beat O by more than this")
+    ap.add_argument("--filter", type=int, choices=(0, 1, 2), default=2,
+                    help="written to the file: 1 lists a taxonomy skill only where the tagger "
+                    "agrees with a mention or one is in a Skills section, 2 the same for ESCO "
+                    "skills and learned vocabulary only (see tagger.h)")
+    ap.add_argument("--prune", type=int, default=10,
+                    help="features whose largest |weight| x SCALE is below this are dropped")
+    ap.add_argument("--per-epoch", action="store_true",
+                    help="always write OUT.e<N>, even for one number of epochs")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jackknife", type=int, default=5,
+                    help="K: each fold's features from a taxonomy learned without it; 0: off")
+    ap.add_argument("--conll", help="instead: K-fold cross-validation on this CoNLL file's "
+                    "own sentences (green2022's testset.txt); writes no weights")
+    ap.add_argument("--kfold", type=int, default=5)
+    ap.add_argument("--thresholds", default="0", help="with --conll: thresholds to score")
+    args = ap.parse_args()
+
+    def report(msg):
+        print(f"train_tagger.py: {msg}", file=sys.stderr, flush=True)
+
+    if args.conll:
+        kfold_conll(args, report)
+        return
+    epochs_list = sorted({int(e) for e in args.epochs.split(",")})
+    leave = set(filter(None, args.exclude_cvs.split(",")))
+    cvs = read_zip(args.train, leave)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        feats = [None] * len(cvs)
+        if args.jackknife > 1:
+            k = args.jackknife
+            for f in range(k):
+                held = [i for i in range(len(cvs)) if i % k == f]
+                learned = os.path.join(tmp, "learned.tsv")
+                skills = os.path.join(tmp, "skills.tsv")
+                ex = ",".join(sorted(leave | {cvs[i][0] for i in held}))
+                subprocess.run([sys.executable, os.path.join(HERE, "learn_skills.py"),
+                                "--train", args.train, "--exclude-cvs", ex, "--out", learned],
+                               check=True, capture_output=True)
+                subprocess.run([sys.executable, os.path.join(HERE, "build_skills.py"),
+                                "--learned", learned, "--out", skills], check=True,
+                               capture_output=True)
+                for i, d in zip(held, dump_features(args.driver, skills, [cvs[i] for i in held],
+                                                    tmp)):
+                    feats[i] = d
+                report(f"jackknife fold {f + 1}/{k}: features of {len(held)} CVs")
+        else:
+            feats = dump_features(args.driver, args.skills, cvs, tmp)
+    docs = [label(lines, text, spans) for lines, (_b, (text, spans)) in zip(feats, cvs)]
+    ntok = sum(len(ln) for d in docs for ln in d)
+    ngold = sum(t == "B" for d in docs for ln in d for _f, t in ln)
+    report(f"{len(docs)} CVs, {ntok} tokens, {ngold} gold phrases")
+    snaps = train(docs, epochs_list, args.seed, report)
+    for ep, weights in snaps.items():
+        args.epochs_used = ep
+        path = args.out if len(snaps) == 1 and not args.per_epoch else f"{args.out}.e{ep}"
+        write(path, weights, args.threshold, args, len(docs))
+        report(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1506,19 +1506,20 @@ static int write_progress(void *ctx, size_t done)
 
 /*
  * Writes the rows in batches (each guarded by the lease token, the first replacing an earlier
- * attempt's) and sets the summary as the job's result; the worker pool then calls
- * store_job_succeed under the same token, which charges once. Rows are only served once the
- * job succeeded, so exactly one attempt's rows are ever visible.
- * NEEDSWORK: the last batch and the job's success are two transactions (a crash between them
- * re-runs the job, which then replaces the rows); one transaction wants a store op the worker
- * pool calls with the final batch.
+ * attempt's) and sets the summary as the job's result. The last batch goes to the worker pool,
+ * whose success writes it in the same transaction (store_job_succeed_final, under the same
+ * token, charging once): the last rows and the success are durable together. Rows are only
+ * served once the job succeeded, so exactly one attempt's rows are ever visible.
  */
 static int finish_run(struct lk_job *lj, const struct lk_result *res, double seconds)
 {
 	const struct store_job *j = job_run_job(lj->run);
 	int64_t t0 = md_mono_ms();
+	struct lkr_batch *last = NULL;
 	int rc = lkr_write(job_run_store(lj->run), j, res, lj->threshold, lj->dedupe,
-	                   write_progress, lj);
+	                   write_progress, lj, &last);
+	if (last)
+		job_run_set_final(lj->run, &last->final, lkr_batch_free, last);
 	md_logf(MD_LOG_INFO, "linkage run %s: %zu result rows written in %lld ms (rc %d)", j->id,
 	        res->nrows, (long long)(md_mono_ms() - t0), rc);
 	if (rc == MD_ECONFLICT || rc == MD_ECANCELED)

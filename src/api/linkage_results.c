@@ -188,8 +188,19 @@ static int decode_row(const void *data, size_t len, struct rec *o)
 
 /* ---- writing ---- */
 
+void lkr_batch_free(void *batch)
+{
+	struct lkr_batch *b = batch;
+	if (!b)
+		return;
+	md_free(b->rows);
+	buf_release(&b->recs);
+	md_free(b);
+}
+
 int lkr_write(struct store *st, const struct store_job *j, const struct lk_result *res,
-              double threshold, bool dedupe, int (*progress)(void *ctx, size_t done), void *ctx)
+              double threshold, bool dedupe, int (*progress)(void *ctx, size_t done), void *ctx,
+              struct lkr_batch **last)
 {
 	struct store_lk_row *rows = md_calloc(LKR_BATCH_ROWS, sizeof *rows);
 	size_t *ends = md_calloc(LKR_BATCH_ROWS, sizeof *ends);
@@ -198,8 +209,11 @@ int lkr_write(struct store *st, const struct store_job *j, const struct lk_resul
 	buf_init(&recs, (size_t)LKR_BATCH_ROWS * 8192);
 	int rc = rows && ends ? 0 : MD_ENOMEM;
 	size_t start = 0;
+	if (last)
+		*last = NULL;
 	do {
 		size_t n = MD_MIN((size_t)LKR_BATCH_ROWS, res->nrows - start);
+		bool final = last && start + n >= res->nrows;
 		buf_reset(&recs);
 		for (size_t k = 0; !rc && k < n; k++) {
 			rc = encode_row(&recs, &res->rows[start + k], res->nfields, dedupe);
@@ -218,9 +232,23 @@ int lkr_write(struct store *st, const struct store_job *j, const struct lk_resul
 			snprintf(rows[k].status, sizeof rows[k].status, "%s",
 			         lkr_row_status(row, threshold));
 		}
-		rc = rc ? rc
-		        : store_lk_rows_put(st, j->workspace_id, j->id, j->lease_token, start == 0,
-		                            rows, n);
+		if (!rc && final) {
+			/* Handed over: the batch keeps the rows and their records. */
+			struct lkr_batch *b = md_calloc(1, sizeof *b);
+			if (!b) {
+				rc = MD_ENOMEM;
+				break;
+			}
+			b->rows = rows;
+			b->recs = recs;
+			b->final = (struct store_lk_final){ j->workspace_id, start == 0, rows, n };
+			rows = NULL;
+			buf_init(&recs, 0);
+			*last = b;
+		} else if (!rc) {
+			rc = store_lk_rows_put(st, j->workspace_id, j->id, j->lease_token,
+			                       start == 0, rows, n);
+		}
 		start += n;
 		if (!rc && progress)
 			rc = progress(ctx, start);

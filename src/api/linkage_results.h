@@ -20,15 +20,26 @@
 /* "matched", "review" (best pair at or above threshold / 2) or "unmatched". */
 const char *lkr_row_status(const struct lk_row_result *row, double threshold);
 
+/* A batch of encoded rows kept for later (the run's last: its success writes it). */
+struct lkr_batch {
+	struct store_lk_row *rows;
+	struct buf recs; /* the rows' records */
+	struct store_lk_final final;
+};
+void lkr_batch_free(void *batch);
+
 /*
  * Writes every row of res for job j (running under its lease token) in batches of
  * LKR_BATCH_ROWS, the first replacing an earlier attempt's rows. progress (may be NULL) is
- * called after each batch with the rows written so far; dedupe stores each row's cluster; a non-zero return stops the writing
- * with that code. Returns 0, MD_ECONFLICT (the lease is gone), MD_ENOMEM or a store error.
+ * called after each batch with the rows written so far; dedupe stores each row's cluster; a
+ * non-zero return stops the writing with that code. With last non-NULL the last batch is not
+ * written but returned in *last (lkr_batch_free it), for the job's success to write in its
+ * own transaction (store_job_succeed_final). Returns 0, MD_ECONFLICT (the lease is gone),
+ * MD_ENOMEM or a store error.
  */
 MD_WUR int lkr_write(struct store *st, const struct store_job *j, const struct lk_result *res,
                      double threshold, bool dedupe, int (*progress)(void *ctx, size_t done),
-                     void *ctx);
+                     void *ctx, struct lkr_batch **last);
 
 /*
  * The input table of online rows ({rows: [...]} runs) from the job input's rows and

@@ -26,6 +26,9 @@ struct job_run {
 	bool retryable;
 	bool canceled;
 	bool lost;
+	const struct store_lk_final *final; /* written with the success (job_run_set_final) */
+	void (*final_free)(void *ctx);
+	void *final_ctx;
 	/* What the last recorded event said, so progress only moves forward and a chatty
 	 * engine does not turn into one database write per callback. */
 	char last_stage[48];
@@ -87,6 +90,16 @@ struct store *job_run_store(const struct job_run *r)
 void *job_run_ctx(const struct job_run *r)
 {
 	return r->ctx;
+}
+
+void job_run_set_final(struct job_run *r, const struct store_lk_final *final,
+                       void (*free_fn)(void *ctx), void *ctx)
+{
+	if (r->final_free)
+		r->final_free(r->final_ctx);
+	r->final = final;
+	r->final_free = free_fn;
+	r->final_ctx = ctx;
 }
 
 int job_run_set_result(struct job_run *r, const char *json)
@@ -179,7 +192,8 @@ static void settle(struct job_run *r, int rc)
 	} else if (r->canceled) {
 		wrc = store_job_finish_canceled(p->st, j->id, j->lease_token, now);
 	} else if (rc == 0 && r->result) {
-		wrc = store_job_succeed(p->st, j->id, j->lease_token, now, r->result);
+		wrc =
+		    store_job_succeed_final(p->st, j->id, j->lease_token, now, r->result, r->final);
 	} else {
 		if (!r->err_code[0])
 			job_run_set_error(r, "INTERNAL", md_strerror(rc), false);
@@ -224,6 +238,8 @@ static void run_one(struct worker *w, struct store_job *job)
 	settle(&r, rc);
 	atomic_fetch_add(&w->busy_ms, md_mono_ms() - t0);
 	md_free(r.result);
+	if (r.final_free)
+		r.final_free(r.final_ctx);
 
 	pthread_mutex_lock(&p->lock);
 	w->job_id[0] = '\0';

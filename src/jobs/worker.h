@@ -32,6 +32,13 @@ struct store *job_run_store(const struct job_run *r);
 void *job_run_ctx(const struct job_run *r);
 /* Sets the result JSON (copied) of a successful run. */
 int job_run_set_result(struct job_run *r, const char *json);
+/*
+ * Hands the pool a matching run's last batch of result rows: the success writes it in its own
+ * transaction (store_job_succeed_final), so the rows and the success are durable together.
+ * free_fn(ctx) runs once the outcome is written, whatever it is.
+ */
+void job_run_set_final(struct job_run *r, const struct store_lk_final *final,
+                       void (*free_fn)(void *ctx), void *ctx);
 /* Sets the error of a failed run; retryable failures are tried again after a backoff. */
 void job_run_set_error(struct job_run *r, const char *code, const char *message, bool retryable);
 

@@ -267,7 +267,13 @@ int store_job_progress_counts(struct store *st, const char *id, const char *toke
 int store_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
                       const char *result_json)
 {
-	return st->ops->job_succeed(st, id, token, now, result_json);
+	return st->ops->job_succeed(st, id, token, now, result_json, NULL);
+}
+
+int store_job_succeed_final(struct store *st, const char *id, const char *token, int64_t now,
+                            const char *result_json, const struct store_lk_final *final)
+{
+	return st->ops->job_succeed(st, id, token, now, result_json, final);
 }
 
 int store_job_fail(struct store *st, const char *id, const char *token, int64_t now,

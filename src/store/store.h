@@ -233,6 +233,13 @@ MD_WUR int store_job_progress_counts(struct store *st, const char *id, const cha
 /* Terminal success: result, charge, event and webhook delivery in one transaction. */
 MD_WUR int store_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
                              const char *result_json);
+struct store_lk_final;
+/*
+ * The same, writing a matching run's last batch of result rows (see store_lk_rows_put) in that
+ * transaction too: the rows and the success are durable together, or neither is.
+ */
+MD_WUR int store_job_succeed_final(struct store *st, const char *id, const char *token, int64_t now,
+                                   const char *result_json, const struct store_lk_final *final);
 /*
  * Failure. retry_at > 0 requeues the job for another attempt; otherwise it is terminal with
  * error_json, and its webhook delivery is queued.
@@ -401,6 +408,13 @@ struct store_lk_row {
 	double confidence;
 	const void *rec; /* valid during the call or callback */
 	size_t rec_len;
+};
+/* A run's last batch, written by store_job_succeed_final (first: as in store_lk_rows_put). */
+struct store_lk_final {
+	const char *ws_id;
+	bool first;
+	const struct store_lk_row *rows;
+	size_t n;
 };
 /*
  * Writes one batch of n rows of run job_id in one transaction that first checks the job is

@@ -57,8 +57,9 @@ struct store_ops {
 	int (*job_progress)(struct store *st, const char *id, const char *token, int64_t now,
 	                    int64_t lease_until, const char *stage, double progress,
 	                    const char *counts);
+	/* final: a matching run's last rows, written in the same transaction, or NULL. */
 	int (*job_succeed)(struct store *st, const char *id, const char *token, int64_t now,
-	                   const char *result_json);
+	                   const char *result_json, const struct store_lk_final *final);
 	int (*job_fail)(struct store *st, const char *id, const char *token, int64_t now,
 	                const char *error_json, int64_t retry_at);
 	int (*job_finish_canceled)(struct store *st, const char *id, const char *token,

@@ -385,8 +385,9 @@ static int rows_arrays(const struct store_lk_row *rows, size_t n, struct buf a[4
 }
 
 /* One statement per batch (unnest over four arrays): one round trip writes 10 k rows. */
-int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
-                   bool first, const struct store_lk_row *rows, size_t n)
+/* Writes a batch inside the caller's transaction (pg_lk_rows_put's own, or the job's success). */
+int pg_rows_write(struct pg_conn *c, const char *ws_id, const char *job_id, const char *token,
+                  bool first, const struct store_lk_row *rows, size_t n)
 {
 	struct buf a[4];
 	for (int k = 0; k < 4; k++)
@@ -394,11 +395,6 @@ int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, cons
 	int rc = n ? rows_arrays(rows, n, a) : 0;
 	if (rc)
 		goto out;
-	struct pg_conn *c = pg_op_begin(st, true);
-	if (!c) {
-		rc = MD_EUNAVAIL;
-		goto out;
-	}
 	struct pg_params p = { 0 };
 	pg_text(&p, job_id);
 	pg_text(&p, ws_id);
@@ -433,11 +429,20 @@ int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, cons
 		    "$6::text[]) AS r(i, s, c, h)",
 		    &i, NULL);
 	}
-	rc = pg_op_end(st, c, rc, true);
 out:
 	for (int k = 0; k < 4; k++)
 		buf_release(&a[k]);
 	return rc;
+}
+
+int pg_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                   bool first, const struct store_lk_row *rows, size_t n)
+{
+	struct pg_conn *c = pg_op_begin(st, true);
+	if (!c)
+		return MD_EUNAVAIL;
+	int rc = pg_rows_write(c, ws_id, job_id, token, first, rows, n);
+	return pg_op_end(st, c, rc, true);
 }
 
 int pg_lk_rows_list(struct store *st, const char *ws_id, const char *run_id, int64_t after,

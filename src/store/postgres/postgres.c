@@ -1006,7 +1006,7 @@ static int finish(struct op *o, PGresult *r, bool has_price, const char *id, con
 }
 
 static int pg_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
-                          const char *result_json)
+                          const char *result_json, const struct store_lk_final *final)
 {
 	char lid[MD_UUID_LEN];
 	if (new_id(lid, now))
@@ -1014,6 +1014,13 @@ static int pg_job_succeed(struct store *st, const char *id, const char *token, i
 	struct op o;
 	if (op_begin(&o, st, true))
 		return MD_EUNAVAIL;
+	/* The run's last rows first: the success below commits them, or nothing is. */
+	if (final) {
+		int frc = pg_rows_write(o.c, final->ws_id, id, token, final->first, final->rows,
+		                        final->n);
+		if (frc)
+			return op_end(&o, frc, false);
+	}
 	struct pg_params p = { 0 };
 	pg_text(&p, id);
 	pg_text(&p, token);

@@ -366,13 +366,13 @@ static int lease_held(struct sq_conn *c, const char *ws_id, const char *job_id, 
 	return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? MD_ECONFLICT : MD_EIO;
 }
 
-/* One prepared insert, stepped and reset per row: a batch is a single write transaction. */
-int sq_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
-                   bool first, const struct store_lk_row *rows, size_t n)
+/*
+ * Writes a batch inside the caller's write transaction (sq_lk_rows_put's own, or the job's
+ * success): one prepared insert, stepped and reset per row.
+ */
+int sq_rows_write(struct sq_conn *c, const char *ws_id, const char *job_id, const char *token,
+                  bool first, const struct store_lk_row *rows, size_t n)
 {
-	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
-	if (!c)
-		return MD_EUNAVAIL;
 	int rc = lease_held(c, ws_id, job_id, token);
 	sqlite3_stmt *s;
 	if (!rc && first) {
@@ -405,6 +405,16 @@ int sq_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, cons
 		sqlite3_reset(s);
 	}
 	sqlite3_finalize(s);
+	return rc;
+}
+
+int sq_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
+                   bool first, const struct store_lk_row *rows, size_t n)
+{
+	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
+	if (!c)
+		return MD_EUNAVAIL;
+	int rc = sq_rows_write(c, ws_id, job_id, token, first, rows, n);
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	return rc ? rc : erc;
 }

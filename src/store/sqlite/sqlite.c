@@ -937,13 +937,18 @@ static int finish(struct store *st, struct sq_conn *c, sqlite3_stmt *s, bool has
 }
 
 static int sq_job_succeed(struct store *st, const char *id, const char *token, int64_t now,
-                          const char *result_json)
+                          const char *result_json, const struct store_lk_final *final)
 {
 	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c)
 		return MD_EUNAVAIL;
-	sqlite3_stmt *s = sq_stmt(c, SQL_JOB_SUCCEED);
-	int rc = MD_EIO;
+	/* The run's last rows first: the success below commits them, or nothing is. */
+	int rc =
+	    final ? sq_rows_write(c, final->ws_id, id, token, final->first, final->rows, final->n)
+	          : 0;
+	sqlite3_stmt *s = rc ? NULL : sq_stmt(c, SQL_JOB_SUCCEED);
+	if (!rc)
+		rc = MD_EIO;
 	int64_t price = 0;
 	char ws[MD_UUID_LEN];
 	if (s) {

@@ -61,6 +61,8 @@ int sq_lk_config_list(struct store *st, const char *ws_id, const char *cursor, i
                       int (*cb)(void *ctx, const struct store_lk_config *c), void *ctx);
 int sq_lk_config_delete(struct store *st, const char *ws_id, const char *id);
 
+int sq_rows_write(struct sq_conn *c, const char *ws_id, const char *job_id, const char *token,
+                  bool first, const struct store_lk_row *rows, size_t n);
 int sq_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, const char *token,
                    bool first, const struct store_lk_row *rows, size_t n);
 int sq_lk_rows_stats(struct store *st, const char *ws_id, const char *run_id, int64_t *rows,

@@ -268,3 +268,41 @@ Test(store_linkage, rows_batches_guarded_replaced_and_filtered)
 	cr_assert_eq(rc, MD_ECONFLICT, "after success: got %d", rc);
 	store_job_release(&j);
 }
+
+Test(store_linkage, last_batch_is_written_with_the_success_or_not_at_all)
+{
+	char id[MD_UUID_LEN];
+	struct store_job j;
+	running_job(id, &j);
+	struct store_lk_row rows[10], last[10];
+	unsigned char recs[10][4], lrecs[10][4];
+	make_rows(rows, recs, 0, 6);
+	make_rows(last, lrecs, 6, 4);
+	cr_assert_eq(store_lk_rows_put(l_st, l_ws.id, id, j.lease_token, true, rows, 6), 0);
+	struct store_lk_final fin = { l_ws.id, false, last, 4 };
+	/* A wrong token: neither the rows nor the success are written. */
+	int rc = store_job_succeed_final(l_st, id, "not-the-token", LT + 5, "{}", &fin);
+	cr_assert_eq(rc, MD_ECONFLICT, "wrong token: %d", rc);
+	struct crows s = { 0 };
+	cr_assert_eq(store_lk_rows_list(l_st, l_ws.id, id, -1, 0, 0, NULL, collect_rows, &s), 0);
+	cr_assert_eq(s.n, 6, "rows after a refused success: %d", s.n);
+	/* A batch that repeats a row fails the whole success: the job is still running. */
+	struct store_lk_final dup = { l_ws.id, false, rows, 1 };
+	rc = store_job_succeed_final(l_st, id, j.lease_token, LT + 6, "{}", &dup);
+	cr_assert_neq(rc, 0, "a duplicate row was accepted");
+	struct store_job got;
+	cr_assert_eq(store_job_get(l_st, l_ws.id, id, &got), 0);
+	cr_assert_str_eq(got.status, "running");
+	store_job_release(&got);
+	/* The right token: the last rows and the success commit together. */
+	rc = store_job_succeed_final(l_st, id, j.lease_token, LT + 7, "{\"ok\":1}", &fin);
+	cr_assert_eq(rc, 0, "succeed with the last batch: %d", rc);
+	memset(&s, 0, sizeof s);
+	cr_assert_eq(store_lk_rows_list(l_st, l_ws.id, id, -1, 0, 0, NULL, collect_rows, &s), 0);
+	cr_assert_eq(s.n, 10, "rows after the success: %d", s.n);
+	cr_assert_eq(s.rows[9], 9);
+	cr_assert_eq(store_job_get(l_st, l_ws.id, id, &got), 0);
+	cr_assert_str_eq(got.status, "succeeded");
+	store_job_release(&got);
+	store_job_release(&j);
+}

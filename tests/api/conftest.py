@@ -262,6 +262,18 @@ class Node(Server):
         raise AssertionError("matchd worker did not start: " + self.log()[-2000:])
 
 
+def wait_run(api, run_id, timeout=60):
+    """Polls a matching run (seed 002) until it is completed, failed or canceled."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = api.get("/v1/matching/runs/" + run_id, "linkage.run.response.json")
+        assert r.status_code == 200, r.text
+        if r.json()["status"] in ("completed", "failed", "canceled"):
+            return r.json()
+        time.sleep(0.05)
+    raise AssertionError("run %s did not finish" % run_id)
+
+
 def psql(db, sql):
     """Runs one SQL statement on a PostgreSQL database URL; returns rows as lists of strings."""
     r = subprocess.run(["psql", db, "-XAtq", "-F", "\t", "-c", sql], capture_output=True,

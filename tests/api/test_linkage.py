@@ -13,7 +13,7 @@ import pytest
 import requests
 
 import contract_check
-from conftest import DATA, Client, Server
+from conftest import DATA, Client, Server, wait_run
 
 LINK = os.path.join(DATA, "linkage")
 FEBRL_A = os.path.join(LINK, "febrl", "dataset4a.csv")
@@ -81,17 +81,6 @@ def make_config(api, ref_id, expect=201, **kw):
     r = api.post("/v1/matching/configs", "linkage.config.response.json", json=body)
     assert r.status_code == expect, r.text
     return r.json()
-
-
-def wait_run(api, run_id, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r = api.get("/v1/matching/runs/" + run_id, "linkage.run.response.json")
-        assert r.status_code == 200, r.text
-        if r.json()["status"] in ("completed", "failed", "canceled"):
-            return r.json()
-        time.sleep(0.05)
-    raise AssertionError("run %s did not finish" % run_id)
 
 
 def all_results(api, run_id, limit=1000, **params):

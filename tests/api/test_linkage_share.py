@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import DATA, PG_URL, Client, Node, Server, new_database, psql
+from conftest import DATA, PG_URL, Client, Node, Server, new_database, psql, wait_run
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs MATCHD_TEST_PG_URL")
 
@@ -52,17 +52,6 @@ def start_run(api):
     return r.json()["id"]
 
 
-def wait_run(api, run_id, timeout=180):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r = api.get("/v1/matching/runs/" + run_id, "linkage.run.response.json")
-        assert r.status_code == 200, r.text
-        if r.json()["status"] in ("completed", "failed", "canceled"):
-            return r.json()
-        time.sleep(0.1)
-    raise AssertionError("run %s did not finish" % run_id)
-
-
 def results(api, run_id):
     """Every result row as (row, matched reference rec_id, confidence, match_weight)."""
     out, cursor = [], None
@@ -90,7 +79,7 @@ def reference(tmp_path_factory):
         s.workspace("acme", credits=100)
         api = Client(s, s.key("acme"))
         run_id = start_run(api)
-        done = wait_run(api, run_id)
+        done = wait_run(api, run_id, timeout=180)
         assert done["status"] == "completed", done
         model = api.get("/v1/matching/runs/%s/model" % run_id).json()
         return results(api, run_id), model
@@ -143,7 +132,7 @@ def test_shared_run_equals_the_run_alone(cluster, reference):
     db, a, b, api = cluster
     ref_rows, ref_model = reference
     run_id = start_on_a(api, b)
-    done = wait_run(api, run_id)
+    done = wait_run(api, run_id, timeout=180)
     assert done["status"] == "completed", done
     assert results(api, run_id) == ref_rows
     model = api.get("/v1/matching/runs/%s/model" % run_id).json()
@@ -180,7 +169,7 @@ def test_a_helper_node_that_dies_costs_time_not_correctness(cluster, reference):
     assert held, "no helper ever held a unit: " + b.log()[-2000:]
     b.proc.send_signal(signal.SIGKILL)
     b.proc.wait(timeout=10)
-    done = wait_run(api, run_id)
+    done = wait_run(api, run_id, timeout=180)
     assert done["status"] == "completed", done
     assert results(api, run_id) == ref_rows
     # Both helpers died with units in hand (one node); the run took those units over.
@@ -194,7 +183,7 @@ def test_early_helpers_of_a_run_that_runs_alone_are_canceled(tmp_path, reference
     db, a, b, api = make_cluster(tmp_path, env)
     try:
         run_id = start_on_a(api, b)
-        done = wait_run(api, run_id)
+        done = wait_run(api, run_id, timeout=180)
         assert done["status"] == "completed", done
         assert results(api, run_id) == reference[0]
         # The helpers started with the run; it ran alone and canceled them: each ends canceled,

@@ -131,6 +131,7 @@ struct run {
 	atomic_uint_fast64_t pairs_done;   /* compared in the first pass */
 	atomic_uint_fast64_t pairs_scored; /* compared again in the scoring pass */
 	size_t chunk_end;                  /* run_range's chunks end here */
+	size_t rows_hi;                    /* the pass's progress reported so far (main thread) */
 	/* cum[c]: the pairs (upper bound) of the chunks before c, for progress and units. */
 	uint64_t *cum;
 	/* A shared run (opts->share): units are the chunks [ufirst[u], ufirst[u + 1]). */
@@ -620,6 +621,18 @@ static size_t rows_at(const struct run *r, size_t c)
 	return MD_MIN((size_t)((double)r->n_in * f), r->n_in);
 }
 
+/*
+ * rows_at, never less than what the pass reported before: a run that takes over a dead
+ * helper's unit goes back to lower chunks, and progress must not.
+ */
+static size_t pass_rows(struct run *r, size_t c)
+{
+	size_t rows = rows_at(r, c);
+	if (rows > r->rows_hi)
+		r->rows_hi = rows;
+	return r->rows_hi;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -643,7 +656,7 @@ static void *worker_main(void *arg)
 			break;
 		}
 		if (w->is_main &&
-		    progress(r, w->scoring ? "assign" : "compare", rows_at(r, c + 1), r->n_in, 0))
+		    progress(r, w->scoring ? "assign" : "compare", pass_rows(r, c + 1), r->n_in, 0))
 			break;
 	}
 	md_free(cand);
@@ -695,6 +708,7 @@ static int shared_pass(struct run *r, bool scoring);
 /* Runs one pass over every chunk, alone or shared. */
 static int run_pass(struct run *r, bool scoring)
 {
+	r->rows_hi = 0;
 	int rc = r->shared ? shared_pass(r, scoring) : run_range(r, scoring, 0, r->blk.nchunks);
 	/* The stage is reported at least once, whichever thread took the chunks. */
 	if (!rc && !atomic_load(&r->cancel))
@@ -1376,8 +1390,8 @@ static int claim_units(struct run *r, bool scoring, bool wait, size_t *nclaimed)
 		if (rc == LK_SHARE_NONE || (rc == LK_SHARE_WAIT && !wait))
 			return 0;
 		if (rc == LK_SHARE_WAIT) {
-			if ((rc = progress(r, scoring ? "assign" : "compare",
-			                   rows_at(r, r->chunk_end), r->n_in, 0)))
+			if ((rc = progress(r, scoring ? "assign" : "compare", r->rows_hi, r->n_in,
+			                   0)))
 				return rc;
 			continue;
 		}

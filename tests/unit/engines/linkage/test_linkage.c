@@ -830,6 +830,9 @@ static void check_shared(struct lk_config *cfg, bool smart, int die_after, uint6
 	cr_assert_eq(pthread_create(&tid, NULL, helper_main, &h), 0);
 	struct lk_opts os = o;
 	os.share = &run.sh;
+	struct progress_log *log = md_calloc(1, sizeof(*log));
+	os.progress = log_progress;
+	os.progress_ctx = log;
 	int rc = lk_run(cfg, &in, &ref, &os, &shared, err, sizeof(err));
 	pthread_mutex_lock(&fs.mu);
 	fs.ended = true;
@@ -845,6 +848,12 @@ static void check_shared(struct lk_config *cfg, bool smart, int die_after, uint6
 		cr_assert_eq(fs.submitted[0], 1, "the helper did not submit the comparison");
 		cr_assert_eq(fs.submitted[1], 1, "the helper did not submit the scoring");
 	}
+	/* The run's progress moves forward within each stage, waits included. */
+	for (int k = 1; k < log->n; k++)
+		cr_assert(log->stage[k] > log->stage[k - 1] || log->done[k] >= log->done[k - 1],
+		          "event %d: stage %d goes back from %zu to %zu", k, log->stage[k],
+		          log->done[k - 1], log->done[k]);
+	md_free(log);
 	cr_assert(same_result(&alone, &shared), "the shared run differs from the run alone");
 	cr_assert(same_weights(&alone, &shared), "the shared run's weights differ");
 	cr_assert_eq(alone.model.pairs_compared, shared.model.pairs_compared);

@@ -249,8 +249,19 @@ void lks_release(struct lks *s)
 {
 	md_free(s->plan);
 	s->plan = NULL;
-	if (!s->is_run)
+	if (!s->is_run) {
+		/*
+		 * A helper that stops without submitting (canceled, its node shutting down, an
+		 * error) gives its units back at once instead of making the run wait out their
+		 * lease. After a submit nothing of its is unfinished: this changes nothing.
+		 */
+		for (int pass = 0; pass < 2 && s->run_id[0]; pass++)
+			if (store_lk_share_release(s->st, s->run_id, pass, s->owner))
+				md_logf(MD_LOG_WARN,
+				        "linkage helper %s: units of pass %d not given back",
+				        s->owner, pass);
 		return;
+	}
 	int rc = s->opened ? store_lk_share_close(s->st, s->run_id) : 0;
 	if (rc)
 		md_logf(MD_LOG_WARN, "linkage run %s: share not closed (swept later): %s",

@@ -76,7 +76,8 @@ def reference(tmp_path_factory):
     s = Server(d, env={"MATCHD_LINKAGE_SHARE": "off", "MATCHD_WORKERS": "2"})
     s.start()
     try:
-        s.workspace("acme", credits=100)
+        s.cli("workspaces", "create", "acme", "--credits", "100", "--rate-limit", "100000",
+              "--rate-period-ms", "1000", "--rate-burst", "100000")
         api = Client(s, s.key("acme"))
         run_id = start_run(api)
         done = wait_run(api, run_id, timeout=180)
@@ -94,7 +95,8 @@ def make_cluster(tmp_path, env):
     a = Node(tempfile.mkdtemp(dir=str(tmp_path)), db, "serve", env=env, name="a")
     b = Node(tempfile.mkdtemp(dir=str(tmp_path)), db, "worker", env=env, name="b")
     a.start()
-    a.workspace("acme", credits=100)
+    a.cli("workspaces", "create", "acme", "--credits", "100", "--rate-limit", "100000",
+          "--rate-period-ms", "1000", "--rate-burst", "100000")
     return db, a, b, Client(a, a.key("acme"))
 
 
@@ -197,6 +199,36 @@ def test_early_helpers_of_a_run_that_runs_alone_are_canceled(tmp_path, reference
         assert rows and all(r[0] == "canceled" or (r[0] == "succeeded" and '"units":0' in r[1])
                             for r in rows), rows
         assert psql(db, "SELECT count(*) FROM lk_shares")[0][0] == "0"
+    finally:
+        for n in (a, b):
+            if n.alive():
+                n.stop()
+
+
+def test_a_helper_node_shut_down_gives_its_units_back(tmp_path, reference):
+    # Leases of a minute: the run finishes well before one, only because the stopping helper
+    # gave its units back instead of holding them until they expire.
+    env = dict(SHARE_ENV, MATCHD_LINKAGE_SHARE_LEASE_MS="60000")
+    db, a, b, api = make_cluster(tmp_path, env)
+    try:
+        run_id = start_on_a(api, b)
+        deadline = time.time() + 60
+        held = False
+        while time.time() < deadline and not held:
+            rows = psql(db, "SELECT count(*) FROM lk_share_units u JOIN jobs j ON "
+                            "j.id = u.owner WHERE j.kind = '_linkage_help' AND u.done = 0")
+            held = rows and int(rows[0][0]) > 0
+            if not held:
+                time.sleep(0.02)
+        assert held, "no helper ever held a unit: " + b.log()[-2000:]
+        t0 = time.time()
+        b.stop(sig=signal.SIGTERM)
+        done = wait_run(api, run_id, timeout=45)
+        assert done["status"] == "completed", done
+        assert time.time() - t0 < 45
+        assert results(api, run_id) == reference[0]
+        # The unleased helper job nobody else could take was canceled with the run's end.
+        assert all(r[0] in ("canceled", "succeeded") for r in helper_rows(db)), helper_rows(db)
     finally:
         for n in (a, b):
             if n.alive():

@@ -126,8 +126,10 @@ static const char *const texts[SQL_COUNT] = {
 	[SQL_JOB_COUNTS] = "SELECT status, count(*) FROM jobs GROUP BY status",
 	[SQL_JOB_AVG_RUN] = "SELECT coalesce(avg(finished_at - started_at), 0) FROM (SELECT "
 	                    "finished_at, started_at FROM jobs WHERE status = 'succeeded' "
-	                    "ORDER BY id DESC LIMIT 50)",
+	                    "AND substr(kind, 1, 1) <> '_' ORDER BY id DESC LIMIT 50)",
+	/* Internal jobs (a run's helpers, kind "_...") wait for other nodes: they are no queue. */
 	[SQL_JOB_POSITION] = "SELECT count(*) FROM jobs WHERE status = 'queued' AND "
+	                     "substr(kind, 1, 1) <> '_' AND "
 	                     "(run_after, id) < (SELECT run_after, id FROM jobs WHERE id = ?1)",
 	[SQL_EVENT_INSERT] = "INSERT INTO job_events(job_id, type, data, created_at) "
 	                     "VALUES (?1, ?2, ?3, ?4)",

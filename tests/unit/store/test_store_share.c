@@ -446,6 +446,12 @@ Test(store_share, internal_kinds_are_never_listed)
 	submit_job("_linkage_help", NULL, id);
 	cr_assert_eq(store_job_get(s_st, NULL, id, &j), 0);
 	store_job_release(&j);
+	/* Nor do internal jobs count as queue ahead of a client's job. */
+	char last[MD_UUID_LEN];
+	submit_job("linkage", NULL, last);
+	int64_t ahead = -1;
+	cr_assert_eq(store_job_queue_position(s_st, last, &ahead), 0);
+	cr_assert_eq(ahead, 2, "jobs ahead: %lld (the linkage and a_b jobs)", (long long)ahead);
 }
 
 /* ---- races: several claimers at once (real row locks on PostgreSQL) ---- */

@@ -1656,6 +1656,12 @@ static int linkage_run(struct job_run *r)
 		rc = lj.progress_rc ? lj.progress_rc : MD_ECANCELED;
 		goto out;
 	}
+	if (rc == MD_EUNAVAIL || rc == MD_EIO) {
+		/* The database went away while the run shared its work, or a part was unreadable. */
+		job_run_set_error(r, rc == MD_EUNAVAIL ? "store_unavailable" : "engine_failed",
+		                  err[0] ? err : md_strerror(rc), true);
+		goto out;
+	}
 	if (rc) {
 		job_run_set_error(
 		    r, rc == MD_EINVAL || rc == MD_ELIMIT ? "validation_error" : "engine_failed",

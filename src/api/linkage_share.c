@@ -102,10 +102,10 @@ static int sh_open(void *ctx, int pass, size_t nunits, const void *plan, size_t 
 	int rc =
 	    store_lk_share_open(s->st, s->run_id, pass, (int64_t)nunits, plan, len, md_now_ms());
 	if (rc) {
-		if (pass == 1)
-			return rc; /* helpers wait for this model: it must be there */
-		md_logf(MD_LOG_WARN, "linkage run %s runs alone: the share could not open: %s",
-		        s->run_id, md_strerror(rc));
+		/* Alone is always correct: helpers waiting for this pass are canceled at the end. */
+		md_logf(MD_LOG_WARN,
+		        "linkage run %s runs pass %d alone: the share could not open: %s",
+		        s->run_id, pass, md_strerror(rc));
 		return 0;
 	}
 	s->opened = true;

@@ -1412,8 +1412,11 @@ static int shared_pass(struct run *r, bool scoring)
 	if (!rc)
 		rc =
 		    sh->parts(sh->ctx, scoring ? 1 : 0, scoring ? merge_scored : merge_patterns, r);
-	if (rc == MD_EINVAL)
+	/* Not the configuration's fault (MD_EINVAL says that): a part that cannot be read. */
+	if (rc == MD_EINVAL) {
 		errf(r, "a helper's part of the run is unreadable");
+		rc = MD_EIO;
+	}
 	return rc;
 }
 

@@ -925,3 +925,30 @@ Test(lk_share, a_plan_that_does_not_fit_is_refused)
 	lk_table_release(&other_ref);
 	lk_table_release(&other_in);
 }
+
+Test(lk_share, an_unreadable_part_fails_the_run_as_an_io_error)
+{
+	struct lk_table ref, in;
+	make_grouped(&ref, &in, 1500, 2);
+	struct lk_config cfg;
+	make_grouped_config(&cfg);
+	struct fake_share fs = { 0 };
+	pthread_mutex_init(&fs.mu, NULL);
+	struct fs_node run;
+	fs_node_init(&run, &fs, 0, 60000);
+	fs.dead[1] = true; /* no live helper: the run does every unit, then merges the part */
+	static const char garbage[] = "LKC1 this is not a part";
+	fs.pass[0].parts[0] = (struct fs_part){ 1, md_malloc(sizeof garbage), sizeof garbage };
+	memcpy(fs.pass[0].parts[0].p, garbage, sizeof garbage);
+	fs.pass[0].nparts = 1;
+	struct lk_opts o = { .threads = 1, .seed = 5, .max_candidates = 3, .share = &run.sh };
+	struct lk_result res;
+	char err[200];
+	int rc = lk_run(&cfg, &in, &ref, &o, &res, err, sizeof(err));
+	/* Not MD_EINVAL, which says the configuration is wrong: the API retries an I/O error. */
+	cr_assert_eq(rc, MD_EIO, "lk_run: %d %s", rc, err);
+	cr_assert(strstr(err, "unreadable"), "%s", err);
+	fs_release(&fs);
+	lk_table_release(&ref);
+	lk_table_release(&in);
+}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/linkage_share.h"
 #include "http/server.h"
 #include "jobs/hub.h"
 #include "jobs/worker.h"
@@ -46,6 +47,9 @@ struct app_config {
 	char self_exe[1024];
 	char node_name[128];
 	int log_level;
+	/* Matching runs: engine threads (0 = cores), and sharing between nodes. */
+	int linkage_threads;
+	struct lks_opts lk_share;
 };
 
 /* Fills defaults, then applies MATCHD_* environment variables. */

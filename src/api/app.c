@@ -32,6 +32,7 @@ void app_config_defaults(struct app_config *c)
 	c->sandbox_wall_s = 30;
 	c->sandbox_mem_mb = 512;
 	c->log_level = MD_LOG_INFO;
+	lks_opts_defaults(&c->lk_share);
 	snprintf(c->self_exe, sizeof c->self_exe, "/proc/self/exe");
 	char host[64] = "node";
 	gethostname(host, sizeof host - 1);
@@ -81,7 +82,18 @@ void app_config_from_env(struct app_config *c)
 	env_int("MATCHD_SANDBOX_WALL_S", &c->sandbox_wall_s);
 	env_int("MATCHD_SANDBOX_MEM_MB", &c->sandbox_mem_mb);
 	env_str("MATCHD_WEBHOOK_CA_FILE", c->webhook_ca_file, sizeof c->webhook_ca_file);
-	const char *v = getenv("MATCHD_WEBHOOK_ALLOW_PRIVATE");
+	env_int("MATCHD_LINKAGE_THREADS", &c->linkage_threads);
+	env_i64("MATCHD_LINKAGE_SHARE_MIN_PAIRS", &c->lk_share.min_pairs);
+	env_i64("MATCHD_LINKAGE_SHARE_HELPERS", &c->lk_share.helpers);
+	env_i64("MATCHD_LINKAGE_SHARE_UNIT_PAIRS", &c->lk_share.unit_pairs);
+	env_i64("MATCHD_LINKAGE_SHARE_LEASE_MS", &c->lk_share.lease_ms);
+	env_i64("MATCHD_LINKAGE_SHARE_EARLY_ROWS", &c->lk_share.early_rows);
+	lks_opts_clamp(&c->lk_share);
+	const char *v = getenv("MATCHD_LINKAGE_SHARE");
+	if (v && *v && strcmp(v, "auto") != 0 && strcmp(v, "off") != 0)
+		md_logf(MD_LOG_WARN, "ignoring MATCHD_LINKAGE_SHARE=%s: auto or off", v);
+	c->lk_share.enabled = !(v && !strcmp(v, "off"));
+	v = getenv("MATCHD_WEBHOOK_ALLOW_PRIVATE");
 	c->webhook_allow_private = v && !strcmp(v, "1");
 	v = getenv("MATCHD_WEBHOOK_RETRY_SCALE");
 	if (v && *v)
@@ -148,6 +160,9 @@ int app_start(struct app *a, char *err, size_t errcap)
 		return MD_ENOMEM;
 	}
 	store_set_listener(a->st, hub_store_listener, a->hub);
+	/* One SQLite file has one node: nobody could take a run's helpers. */
+	a->cfg.lk_share.enabled = a->cfg.lk_share.enabled && store_is_shared(a->st);
+	a->cfg.lk_share.node_name = a->cfg.node_name;
 	/* Fault injection for the API tests: the first N submissions cannot be enqueued. */
 	const char *fault = getenv("MATCHD_FAULT_SUBMIT");
 	if (fault && *fault)

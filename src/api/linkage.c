@@ -1600,10 +1600,9 @@ static int prepare_run(struct lk_job *lj, const char *input)
 static struct lk_opts engine_opts(struct lk_job *lj, const struct lk_share *share)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *cap = getenv("MATCHD_LINKAGE_THREADS");
-	long n = cap && *cap ? strtol(cap, NULL, 10) : 0;
-	if (n > 0 && n < cores)
-		cores = n;
+	int cap = the_app ? the_app->cfg.linkage_threads : 0;
+	if (cap > 0 && cap < cores)
+		cores = cap;
 	return (struct lk_opts){ .threads = cores > 0 ? (int)cores : 1,
 		                 .smart = lj->smart,
 		                 .seed = 42,
@@ -1620,12 +1619,13 @@ static void lk_job_release(struct lk_job *lj)
 	json_decref(lj->in);
 }
 
-static struct lks_opts share_opts(struct job_run *r)
+/* Sharing as configured at start-up; without an app (no node) a run stays alone. */
+static struct lks_opts share_opts(void)
 {
 	struct lks_opts o;
-	lks_opts_from_env(&o, store_is_shared(job_run_store(r)),
-	                  the_app ? the_app->cfg.node_name : "node");
-	return o;
+	lks_opts_defaults(&o);
+	o.enabled = false;
+	return the_app ? the_app->cfg.lk_share : o;
 }
 
 static int linkage_run(struct job_run *r)
@@ -1637,7 +1637,7 @@ static int linkage_run(struct job_run *r)
 	struct lk_result res;
 	memset(&res, 0, sizeof res);
 	int64_t t0 = md_mono_ms();
-	struct lks_opts so = share_opts(r);
+	struct lks_opts so = share_opts();
 	struct lks share;
 	lks_init(&share, r, &so, true, j->id, j->workspace_id);
 	json_t *in = so.enabled ? json_loads(j->input, 0, NULL) : NULL;
@@ -1693,7 +1693,7 @@ static int linkage_help_run(struct job_run *r)
 	memset(&run, 0, sizeof run);
 	int rc =
 	    run_id ? store_job_get(job_run_store(r), j->workspace_id, run_id, &run) : MD_EINVAL;
-	struct lks_opts so = share_opts(r);
+	struct lks_opts so = share_opts();
 	struct lks share;
 	lks_init(&share, r, &so, false, run_id ? run_id : "", j->workspace_id);
 	char err[256] = "";

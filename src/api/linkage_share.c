@@ -26,40 +26,25 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
-static uint64_t env_u64(const char *name, uint64_t dflt)
+void lks_opts_defaults(struct lks_opts *o)
 {
-	const char *v = getenv(name);
-	if (!v || !*v)
-		return dflt;
-	char *end;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (*end || v[0] == '-') {
-		md_logf(MD_LOG_WARN, "ignoring %s=%s: not a non-negative integer", name, v);
-		return dflt;
-	}
-	return n;
+	*o = (struct lks_opts){
+		.enabled = true,
+		/* Below about 7 s of comparing on one core, loading the tables elsewhere costs more. */
+		.min_pairs = 20000000,
+		.helpers = 3,
+		.unit_pairs = 1 << 20,
+		.lease_ms = 30000,
+		/* Loading a table of 100,000 rows takes about a second: worth overlapping from there. */
+		.early_rows = 100000,
+	};
 }
 
-void lks_opts_from_env(struct lks_opts *o, bool store_shared, const char *node_name)
+void lks_opts_clamp(struct lks_opts *o)
 {
-	const char *mode = getenv("MATCHD_LINKAGE_SHARE");
-	bool off = mode && !strcmp(mode, "off");
-	if (mode && *mode && !off && strcmp(mode, "auto") != 0)
-		md_logf(MD_LOG_WARN, "ignoring MATCHD_LINKAGE_SHARE=%s: auto or off", mode);
-	/* One SQLite file has one node: nobody could take the helpers. */
-	o->enabled = store_shared && !off;
-	/* Below about 7 s of comparing on one core, loading the tables elsewhere costs more. */
-	o->min_pairs = env_u64("MATCHD_LINKAGE_SHARE_MIN_PAIRS", 20000000);
-	o->helpers = (int)MD_MIN(env_u64("MATCHD_LINKAGE_SHARE_HELPERS", 3), LKS_MAX_HELPERS);
-	o->unit_pairs = env_u64("MATCHD_LINKAGE_SHARE_UNIT_PAIRS", 1ULL << 20);
-	if (o->unit_pairs == 0)
-		o->unit_pairs = 1;
-	o->lease_ms = (int64_t)env_u64("MATCHD_LINKAGE_SHARE_LEASE_MS", 30000);
-	if (o->lease_ms < 100)
-		o->lease_ms = 100;
-	/* Loading a table of 100,000 rows takes about a second: worth overlapping from there. */
-	o->early_rows = (int64_t)env_u64("MATCHD_LINKAGE_SHARE_EARLY_ROWS", 100000);
-	o->node_name = node_name;
+	o->helpers = MD_MIN(o->helpers, LKS_MAX_HELPERS);
+	o->unit_pairs = MD_MAX(o->unit_pairs, 1);
+	o->lease_ms = MD_MAX(o->lease_ms, 100);
 }
 
 /* ---- the run's side ---- */
@@ -97,7 +82,7 @@ void lks_early(struct lks *s)
 static int sh_open(void *ctx, int pass, size_t nunits, const void *plan, size_t len, uint64_t pairs)
 {
 	struct lks *s = ctx;
-	if (pass == 0 && (pairs < s->o.min_pairs || nunits < 2))
+	if (pass == 0 && (pairs < (uint64_t)s->o.min_pairs || nunits < 2))
 		return 0; /* helpers submitted early are canceled by lks_release */
 	int rc =
 	    store_lk_share_open(s->st, s->run_id, pass, (int64_t)nunits, plan, len, md_now_ms());
@@ -237,7 +222,7 @@ void lks_init(struct lks *s, struct job_run *job, const struct lks_opts *o, bool
 	snprintf(s->ws_id, sizeof s->ws_id, "%s", ws_id);
 	snprintf(s->owner, sizeof s->owner, "%s", job_run_job(job)->id);
 	s->sh = (struct lk_share){ .ctx = s,
-		                   .unit_pairs = o->unit_pairs,
+		                   .unit_pairs = (uint64_t)o->unit_pairs,
 		                   .open = sh_open,
 		                   .claim = sh_claim,
 		                   .parts = sh_parts,

@@ -22,11 +22,12 @@
 #define LKS_KIND "_linkage_help"
 #define LKS_MAX_HELPERS 16
 
+/* Read once at start-up (app_config_from_env: MATCHD_LINKAGE_SHARE*). */
 struct lks_opts {
 	bool enabled;          /* MATCHD_LINKAGE_SHARE != off, and the store is shared */
-	uint64_t min_pairs;    /* a pass with fewer candidate pairs runs alone */
-	int helpers;           /* helper jobs submitted per shared run */
-	uint64_t unit_pairs;   /* pairs per unit */
+	int64_t min_pairs;     /* a pass with fewer candidate pairs runs alone */
+	int64_t helpers;       /* helper jobs submitted per shared run */
+	int64_t unit_pairs;    /* pairs per unit */
 	int64_t lease_ms;      /* a unit's lease, renewed at each claim */
 	int64_t early_rows;    /* from this many input rows, helpers start with the run */
 	const char *node_name; /* this node (the run's helpers avoid it) */
@@ -49,8 +50,10 @@ struct lks {
 	struct lk_share sh;
 };
 
-/* The options from the environment (MATCHD_LINKAGE_SHARE*); node_name is borrowed. */
-void lks_opts_from_env(struct lks_opts *o, bool store_shared, const char *node_name);
+/* The defaults (sharing enabled; the store decides at start-up whether it can be). */
+void lks_opts_defaults(struct lks_opts *o);
+/* Brings values read from the environment back into range. */
+void lks_opts_clamp(struct lks_opts *o);
 
 /* Sets s up for the run's job (is_run) or a helper job of run_id. */
 void lks_init(struct lks *s, struct job_run *job, const struct lks_opts *o, bool is_run,

@@ -567,6 +567,33 @@ int store_lk_rows_put(struct store *st, const char *ws_id, const char *job_id, c
 	return st->ops->lk_rows_put(st, ws_id, job_id, token, first, rows, n);
 }
 
+int store_event_json(char *dst, size_t cap, const char *job_id, const char *status,
+                     const char *stage, double progress, const char *counts)
+{
+	return md_snprintf(dst, cap,
+	                   "{\"jobId\":\"%s\",\"status\":\"%s\",\"stage\":\"%s\","
+	                   "\"progress\":%.3f%s%s}",
+	                   job_id, status, stage, progress, counts ? ",\"counts\":" : "",
+	                   counts ? counts : "");
+}
+
+int store_lk_dataset_fill(struct store_lk_dataset *out, const char *ws_id, const char *name,
+                          const char *blob_id, const char *columns_json, int64_t row_count,
+                          int64_t now)
+{
+	memset(out, 0, sizeof *out);
+	if (md_uuid7(now, out->id) || (!blob_id && md_uuid7(now, out->blob_id)))
+		return MD_EIO;
+	if (blob_id)
+		snprintf(out->blob_id, sizeof out->blob_id, "%s", blob_id);
+	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	out->row_count = row_count;
+	out->created_at = now;
+	out->columns = md_strdup(columns_json);
+	return out->columns ? 0 : MD_ENOMEM;
+}
+
 int store_lk_rows_stats(struct store *st, const char *ws_id, const char *run_id, int64_t *rows,
                         int64_t *matched, double *avg_matched)
 {

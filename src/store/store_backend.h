@@ -11,6 +11,22 @@
 
 #include "store/store.h"
 
+/*
+ * The dataset row both backends write: a new id, blob_id copied (NULL: a new one too), and
+ * the given fields, columns duplicated. Returns 0, MD_EIO (no id) or MD_ENOMEM.
+ */
+int store_lk_dataset_fill(struct store_lk_dataset *out, const char *ws_id, const char *name,
+                          const char *blob_id, const char *columns_json, int64_t row_count,
+                          int64_t now);
+
+/*
+ * The data of a job event, the same on both backends: {jobId, status, stage, progress} and,
+ * when counts (a JSON object's text) is not NULL, "counts". MD_ELIMIT when it does not fit.
+ */
+#define STORE_EVENT_JSON_MAX (256 + STORE_COUNTS_MAX)
+int store_event_json(char *dst, size_t cap, const char *job_id, const char *status,
+                     const char *stage, double progress, const char *counts);
+
 struct store_ops {
 	const char *name; /* "sqlite", "postgres" */
 	bool shared;      /* several nodes may share the store */

@@ -125,6 +125,18 @@ def start_on_a(api, b):
     return run_id
 
 
+def wait_helper_holds_units(db, b, timeout=60):
+    """Waits until a helper holds unfinished units (units not the run's)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        rows = psql(db, "SELECT count(*) FROM lk_share_units u JOIN jobs j ON j.id = u.owner "
+                        "WHERE j.kind = '_linkage_help' AND u.done = 0")
+        if rows and int(rows[0][0]) > 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError("no helper ever held a unit: " + b.log()[-2000:])
+
+
 def helper_rows(db):
     return psql(db, "SELECT status, coalesce(result, ''), coalesce(error, '') FROM jobs "
                     "WHERE kind = '_linkage_help' ORDER BY created_at")
@@ -159,16 +171,7 @@ def test_a_helper_node_that_dies_costs_time_not_correctness(cluster, reference):
     db, a, b, api = cluster
     ref_rows, _ = reference
     run_id = start_on_a(api, b)
-    # Wait until a helper holds units (it owns units that are not the run's), then kill it.
-    deadline = time.time() + 60
-    held = False
-    while time.time() < deadline and not held:
-        rows = psql(db, "SELECT count(*) FROM lk_share_units u JOIN jobs j ON j.id = u.owner "
-                        "WHERE j.kind = '_linkage_help' AND u.done = 0")
-        held = rows and int(rows[0][0]) > 0
-        if not held:
-            time.sleep(0.02)
-    assert held, "no helper ever held a unit: " + b.log()[-2000:]
+    wait_helper_holds_units(db, b)
     b.proc.send_signal(signal.SIGKILL)
     b.proc.wait(timeout=10)
     done = wait_run(api, run_id, timeout=180)
@@ -212,15 +215,7 @@ def test_a_helper_node_shut_down_gives_its_units_back(tmp_path, reference):
     db, a, b, api = make_cluster(tmp_path, env)
     try:
         run_id = start_on_a(api, b)
-        deadline = time.time() + 60
-        held = False
-        while time.time() < deadline and not held:
-            rows = psql(db, "SELECT count(*) FROM lk_share_units u JOIN jobs j ON "
-                            "j.id = u.owner WHERE j.kind = '_linkage_help' AND u.done = 0")
-            held = rows and int(rows[0][0]) > 0
-            if not held:
-                time.sleep(0.02)
-        assert held, "no helper ever held a unit: " + b.log()[-2000:]
+        wait_helper_holds_units(db, b)
         t0 = time.time()
         b.stop(sig=signal.SIGTERM)
         done = wait_run(api, run_id, timeout=45)

@@ -25,6 +25,7 @@
 #include "engines/linkage/model.h"
 #include "engines/linkage/normalize.h"
 #include "engines/linkage/smart.h"
+#include "engines/linkage/strategy.h"
 #include "engines/linkage/table.h"
 #include "engines/linkage/wire.h"
 
@@ -323,7 +324,7 @@ static int prepare_columns(struct run *r)
 	for (size_t f = 0; f < r->nfields; f++) {
 		struct lk_field *fl = &r->fields[f];
 		if (r->opts->smart) {
-			lk_smart_default_levels(fl);
+			lk_default_levels(fl);
 			if (!fl->normalize)
 				fl->normalize = LK_DEFAULT_NORM;
 		}

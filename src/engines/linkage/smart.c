@@ -644,33 +644,6 @@ out:
 	return rc;
 }
 
-void lk_smart_default_levels(struct lk_field *f)
-{
-	if (f->nthresholds > 0)
-		return;
-	static const struct {
-		enum lk_comparator cmp;
-		double t[2];
-		int n;
-	} defaults[] = {
-		{ LK_CMP_JARO_WINKLER, { 0.92, 0.8 }, 2 },
-		{ LK_CMP_LEVENSHTEIN, { 1, 2 }, 2 },
-		{ LK_CMP_TOKEN_SET, { 0.9, 0.7 }, 2 },
-		{ LK_CMP_QGRAM_COSINE, { 0.9, 0.7 }, 2 },
-		{ LK_CMP_NUMERIC, { 0.01, 0.1 }, 2 },
-		{ LK_CMP_DATE, { 31, 366 }, 2 },
-		/* phonetic: the threshold only adds the "some key agrees" level */
-		{ LK_CMP_PHONETIC, { 0 }, 1 },
-	};
-	for (size_t k = 0; k < ARRAY_SIZE(defaults); k++) {
-		if (defaults[k].cmp != f->cmp)
-			continue;
-		for (int i = 0; i < defaults[k].n; i++)
-			f->thresholds[i] = defaults[k].t[i];
-		f->nthresholds = defaults[k].n;
-	}
-}
-
 void lk_smart_refine_levels(struct lk_field *f)
 {
 	if ((f->cmp == LK_CMP_TOKEN_SET || f->cmp == LK_CMP_QGRAM_COSINE) &&

@@ -87,9 +87,6 @@ MD_WUR int lk_smart_mid_month_rules(const struct lk_table *in, const struct lk_t
 void lk_smart_dependent_fields(const struct lk_table *t, const int *cols, size_t n, bool *dep,
                                bool *contains);
 
-/* Fills default thresholds for a field that has none: jaro_winkler {0.92, 0.8} and so on. */
-void lk_smart_default_levels(struct lk_field *f);
-
 /*
  * Refines a field's levels for a smart run. Multi-word text (token_set, qgram_cosine) gets the
  * prefix level (struct lk_field): free text is often cut to a width on one side ("MATTHIAS C

@@ -172,7 +172,7 @@ static void infer_from_values(const struct lk_table *t, int col, struct lk_field
 	}
 }
 
-/* The engine's default levels for a comparator (the same table smart runs use). */
+/* The engine's default levels for a comparator (smart runs and inferred fields alike). */
 void lk_default_levels(struct lk_field *f)
 {
 	if (f->nthresholds > 0)
@@ -188,6 +188,7 @@ void lk_default_levels(struct lk_field *f)
 		{ LK_CMP_QGRAM_COSINE, { 0.9, 0.7 }, 2 },
 		{ LK_CMP_NUMERIC, { 0.01, 0.1 }, 2 },
 		{ LK_CMP_DATE, { 31, 366 }, 2 },
+		/* phonetic: the threshold only adds the "some key agrees" level */
 		{ LK_CMP_PHONETIC, { 0 }, 1 },
 	};
 	for (size_t k = 0; k < ARRAY_SIZE(defaults); k++) {

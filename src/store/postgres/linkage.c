@@ -88,20 +88,31 @@ static int ds_from_row(const PGresult *r, int row, struct store_lk_dataset *d)
 	return d->columns ? 0 : MD_ENOMEM;
 }
 
+/* The dataset row, as store_lk_dataset_fill made it. */
+static int insert_dataset(struct pg_conn *c, const struct store_lk_dataset *d)
+{
+	struct pg_params p = { 0 };
+	pg_text(&p, d->id);
+	pg_text(&p, d->workspace_id);
+	pg_text(&p, d->name);
+	pg_text(&p, d->blob_id);
+	pg_text(&p, d->columns);
+	pg_i64(&p, d->row_count);
+	pg_i64(&p, d->created_at);
+	return pg_query_exec(
+	    c,
+	    "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
+	    "row_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	    &p, NULL);
+}
+
 int pg_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
                          const char *columns_json, int64_t row_count, const void *csv, size_t len,
                          int64_t now, struct store_lk_dataset *out)
 {
-	memset(out, 0, sizeof *out);
-	if (md_uuid7(now, out->id) || md_uuid7(now, out->blob_id))
-		return MD_EIO;
-	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
-	snprintf(out->name, sizeof out->name, "%s", name);
-	out->row_count = row_count;
-	out->created_at = now;
-	out->columns = md_strdup(columns_json);
-	if (!out->columns)
-		return MD_ENOMEM;
+	int frc = store_lk_dataset_fill(out, ws_id, name, NULL, columns_json, row_count, now);
+	if (frc)
+		return frc;
 	struct pg_conn *c = pg_op_begin(st, true);
 	if (!c) {
 		store_lk_dataset_release(out);
@@ -117,21 +128,8 @@ int pg_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
 	                  "INSERT INTO blobs(id, workspace_id, content_type, data, created_at) "
 	                  "VALUES ($1, $2, 'text/csv', $3, $4)",
 	                  &p, NULL);
-	if (!rc) {
-		struct pg_params d = { 0 };
-		pg_text(&d, out->id);
-		pg_text(&d, ws_id);
-		pg_text(&d, name);
-		pg_text(&d, out->blob_id);
-		pg_text(&d, columns_json);
-		pg_i64(&d, row_count);
-		pg_i64(&d, now);
-		rc = pg_query_exec(
-		    c,
-		    "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
-		    "row_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		    &d, NULL);
-	}
+	if (!rc)
+		rc = insert_dataset(c, out);
 	rc = pg_op_end(st, c, rc, true);
 	if (rc)
 		store_lk_dataset_release(out);
@@ -659,17 +657,9 @@ int pg_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_i
                          const char *columns_json, int64_t row_count, int64_t now,
                          struct store_lk_dataset *out)
 {
-	memset(out, 0, sizeof *out);
-	if (md_uuid7(now, out->id))
-		return MD_EIO;
-	snprintf(out->blob_id, sizeof out->blob_id, "%s", blob_id);
-	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
-	snprintf(out->name, sizeof out->name, "%s", name);
-	out->row_count = row_count;
-	out->created_at = now;
-	out->columns = md_strdup(columns_json);
-	if (!out->columns)
-		return MD_ENOMEM;
+	int frc = store_lk_dataset_fill(out, ws_id, name, blob_id, columns_json, row_count, now);
+	if (frc)
+		return frc;
 	struct pg_conn *c = pg_op_begin(st, true);
 	if (!c) {
 		store_lk_dataset_release(out);
@@ -703,21 +693,8 @@ int pg_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_i
 		    "VALUES ($1, $2, 'text/csv', '\\x'::bytea, $3)",
 		    &p, NULL);
 	}
-	if (!rc) {
-		struct pg_params d = { 0 };
-		pg_text(&d, out->id);
-		pg_text(&d, ws_id);
-		pg_text(&d, name);
-		pg_text(&d, blob_id);
-		pg_text(&d, columns_json);
-		pg_i64(&d, row_count);
-		pg_i64(&d, now);
-		rc = pg_query_exec(
-		    c,
-		    "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
-		    "row_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		    &d, NULL);
-	}
+	if (!rc)
+		rc = insert_dataset(c, out);
 	rc = pg_op_end(st, c, rc, true);
 	if (rc)
 		store_lk_dataset_release(out);

@@ -690,27 +690,18 @@ static int insert_event(struct op *o, const char *job_id, const char *type, cons
 static int state_event(struct op *o, const char *job_id, const char *type, const char *status,
                        const char *stage, double progress, int64_t now)
 {
-	char data[256];
-	if (md_snprintf(data, sizeof data,
-	                "{\"jobId\":\"%s\",\"status\":\"%s\",\"stage\":\"%s\",\"progress\":%.3f}",
-	                job_id, status, stage, progress))
-		return MD_ELIMIT;
-	return insert_event(o, job_id, type, data, now);
+	char data[STORE_EVENT_JSON_MAX];
+	int rc = store_event_json(data, sizeof data, job_id, status, stage, progress, NULL);
+	return rc ? rc : insert_event(o, job_id, type, data, now);
 }
 
 /* A progress event, with the runner's counts when it gave some. */
 static int progress_event(struct op *o, const char *job_id, const char *stage, double progress,
                           const char *counts, int64_t now)
 {
-	if (!counts)
-		return state_event(o, job_id, "progress", "running", stage, progress, now);
-	char data[256 + STORE_COUNTS_MAX];
-	if (md_snprintf(data, sizeof data,
-	                "{\"jobId\":\"%s\",\"status\":\"running\",\"stage\":\"%s\","
-	                "\"progress\":%.3f,\"counts\":%s}",
-	                job_id, stage, progress, counts))
-		return MD_ELIMIT;
-	return insert_event(o, job_id, "progress", data, now);
+	char data[STORE_EVENT_JSON_MAX];
+	int rc = store_event_json(data, sizeof data, job_id, "running", stage, progress, counts);
+	return rc ? rc : insert_event(o, job_id, "progress", data, now);
 }
 
 static int queue_delivery(struct op *o, const char *ws_id, const char *job_id, const char *kind,

@@ -69,20 +69,32 @@ static int ds_from_row(sqlite3_stmt *s, struct store_lk_dataset *d)
 	return d->columns ? 0 : MD_ENOMEM;
 }
 
+/* The dataset row, as store_lk_dataset_fill made it. */
+static int insert_dataset(struct sq_conn *c, const struct store_lk_dataset *d)
+{
+	sqlite3_stmt *s =
+	    sq_prep(c, "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, "
+	               "columns, row_count, created_at) "
+	               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	if (s) {
+		sq_bind_str(s, 1, d->id);
+		sq_bind_str(s, 2, d->workspace_id);
+		sq_bind_str(s, 3, d->name);
+		sq_bind_str(s, 4, d->blob_id);
+		sq_bind_str(s, 5, d->columns);
+		sqlite3_bind_int64(s, 6, d->row_count);
+		sqlite3_bind_int64(s, 7, d->created_at);
+	}
+	return sq_run_done(c, s, NULL);
+}
+
 int sq_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
                          const char *columns_json, int64_t row_count, const void *csv, size_t len,
                          int64_t now, struct store_lk_dataset *out)
 {
-	memset(out, 0, sizeof *out);
-	if (md_uuid7(now, out->id) || md_uuid7(now, out->blob_id))
-		return MD_EIO;
-	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
-	snprintf(out->name, sizeof out->name, "%s", name);
-	out->row_count = row_count;
-	out->created_at = now;
-	out->columns = md_strdup(columns_json);
-	if (!out->columns)
-		return MD_ENOMEM;
+	int frc = store_lk_dataset_fill(out, ws_id, name, NULL, columns_json, row_count, now);
+	if (frc)
+		return frc;
 	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c) {
 		store_lk_dataset_release(out);
@@ -97,21 +109,8 @@ int sq_lk_dataset_create(struct store *st, const char *ws_id, const char *name,
 		sqlite3_bind_int64(s, 4, now);
 	}
 	int rc = sq_run_done(c, s, NULL);
-	if (!rc) {
-		s = sq_prep(
-		    c, "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
-		       "row_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-		if (s) {
-			sq_bind_str(s, 1, out->id);
-			sq_bind_str(s, 2, ws_id);
-			sq_bind_str(s, 3, name);
-			sq_bind_str(s, 4, out->blob_id);
-			sq_bind_str(s, 5, columns_json);
-			sqlite3_bind_int64(s, 6, row_count);
-			sqlite3_bind_int64(s, 7, now);
-		}
-		rc = sq_run_done(c, s, NULL);
-	}
+	if (!rc)
+		rc = insert_dataset(c, out);
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	rc = rc ? rc : erc;
 	if (rc)
@@ -631,17 +630,9 @@ int sq_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_i
                          const char *columns_json, int64_t row_count, int64_t now,
                          struct store_lk_dataset *out)
 {
-	memset(out, 0, sizeof *out);
-	if (md_uuid7(now, out->id))
-		return MD_EIO;
-	snprintf(out->blob_id, sizeof out->blob_id, "%s", blob_id);
-	snprintf(out->workspace_id, sizeof out->workspace_id, "%s", ws_id);
-	snprintf(out->name, sizeof out->name, "%s", name);
-	out->row_count = row_count;
-	out->created_at = now;
-	out->columns = md_strdup(columns_json);
-	if (!out->columns)
-		return MD_ENOMEM;
+	int frc = store_lk_dataset_fill(out, ws_id, name, blob_id, columns_json, row_count, now);
+	if (frc)
+		return frc;
 	struct sq_conn *c = sq_write_begin(&SQ(st)->pool);
 	if (!c) {
 		store_lk_dataset_release(out);
@@ -678,21 +669,8 @@ int sq_lk_dataset_commit(struct store *st, const char *ws_id, const char *blob_i
 		}
 		rc = sq_run_done(c, s, NULL);
 	}
-	if (!rc) {
-		s = sq_prep(
-		    c, "INSERT INTO linkage_datasets(id, workspace_id, name, blob_id, columns, "
-		       "row_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-		if (s) {
-			sq_bind_str(s, 1, out->id);
-			sq_bind_str(s, 2, ws_id);
-			sq_bind_str(s, 3, name);
-			sq_bind_str(s, 4, blob_id);
-			sq_bind_str(s, 5, columns_json);
-			sqlite3_bind_int64(s, 6, row_count);
-			sqlite3_bind_int64(s, 7, now);
-		}
-		rc = sq_run_done(c, s, NULL);
-	}
+	if (!rc)
+		rc = insert_dataset(c, out);
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0);
 	rc = rc ? rc : erc;
 	if (rc)

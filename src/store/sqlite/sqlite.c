@@ -571,27 +571,18 @@ static int insert_event(struct sq_conn *c, const char *job_id, const char *type,
 static int state_event(struct sq_conn *c, const char *job_id, const char *type, const char *status,
                        const char *stage, double progress, int64_t now)
 {
-	char data[256];
-	if (md_snprintf(data, sizeof data,
-	                "{\"jobId\":\"%s\",\"status\":\"%s\",\"stage\":\"%s\",\"progress\":%.3f}",
-	                job_id, status, stage, progress))
-		return MD_ELIMIT;
-	return insert_event(c, job_id, type, data, now);
+	char data[STORE_EVENT_JSON_MAX];
+	int rc = store_event_json(data, sizeof data, job_id, status, stage, progress, NULL);
+	return rc ? rc : insert_event(c, job_id, type, data, now);
 }
 
 /* A progress event, with the runner's counts when it gave some. */
 static int progress_event(struct sq_conn *c, const char *job_id, const char *stage, double progress,
                           const char *counts, int64_t now)
 {
-	if (!counts)
-		return state_event(c, job_id, "progress", "running", stage, progress, now);
-	char data[256 + STORE_COUNTS_MAX];
-	if (md_snprintf(data, sizeof data,
-	                "{\"jobId\":\"%s\",\"status\":\"running\",\"stage\":\"%s\","
-	                "\"progress\":%.3f,\"counts\":%s}",
-	                job_id, stage, progress, counts))
-		return MD_ELIMIT;
-	return insert_event(c, job_id, "progress", data, now);
+	char data[STORE_EVENT_JSON_MAX];
+	int rc = store_event_json(data, sizeof data, job_id, "running", stage, progress, counts);
+	return rc ? rc : insert_event(c, job_id, "progress", data, now);
 }
 
 /* Queues the webhook delivery of a terminal event, when the job has a URL. */

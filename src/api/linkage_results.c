@@ -209,11 +209,10 @@ int lkr_write(struct store *st, const struct store_job *j, const struct lk_resul
 	buf_init(&recs, (size_t)LKR_BATCH_ROWS * 8192);
 	int rc = rows && ends ? 0 : MD_ENOMEM;
 	size_t start = 0;
-	if (last)
-		*last = NULL;
+	*last = NULL;
 	do {
 		size_t n = MD_MIN((size_t)LKR_BATCH_ROWS, res->nrows - start);
-		bool final = last && start + n >= res->nrows;
+		bool final = start + n >= res->nrows;
 		buf_reset(&recs);
 		for (size_t k = 0; !rc && k < n; k++) {
 			rc = encode_row(&recs, &res->rows[start + k], res->nfields, dedupe);

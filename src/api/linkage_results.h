@@ -32,9 +32,9 @@ void lkr_batch_free(void *batch);
  * Writes every row of res for job j (running under its lease token) in batches of
  * LKR_BATCH_ROWS, the first replacing an earlier attempt's rows. progress (may be NULL) is
  * called after each batch with the rows written so far; dedupe stores each row's cluster; a
- * non-zero return stops the writing with that code. With last non-NULL the last batch is not
- * written but returned in *last (lkr_batch_free it), for the job's success to write in its
- * own transaction (store_job_succeed_final). Returns 0, MD_ECONFLICT (the lease is gone),
+ * non-zero return stops the writing with that code. The last batch is not written but returned
+ * in *last (lkr_batch_free it), for the job's success to write in its own transaction
+ * (store_job_succeed_final). Returns 0, MD_ECONFLICT (the lease is gone),
  * MD_ENOMEM or a store error.
  */
 MD_WUR int lkr_write(struct store *st, const struct store_job *j, const struct lk_result *res,

@@ -11,9 +11,10 @@
  *   -t  load the taxonomy (without it: the built-in skill table)
  *   -g  load the skill phrase tagger's weights (data/skills_tagger.tsv; needs -t)
  *   -L  instead of results, treat every line of each file as one short text (a sentence of a
- *       job description), outside any section, and print what the taxonomy matcher and the
- *       tagger (-g) find in it: "<line><TAB><offset><TAB><length><TAB>taxonomy|tagger" (needs
- *       -t; bench/cv_jd_recall.sh reads this)
+ *       job description), outside any section, and print what the taxonomy matcher, the
+ *       job-description phrase finder, the engine's job-description requirements and the tagger
+ *       (-g) find in it: "<line><TAB><offset><TAB><length><TAB>taxonomy|phrase|requirement|
+ *       tagger" (needs -t; bench/cv_jd_recall.sh reads this)
  *   -F  instead of results, print the tagger's features of every token (needs -t; with -L the
  *       features of each line on its own, line numbers counted in the file): per file a
  *       line "F<TAB>file", then per token "T<TAB>line<TAB>offset<TAB>length<TAB>token<TAB>
@@ -32,6 +33,7 @@
 
 #include "api/cv_json.h"
 #include "engines/cv/cv.h"
+#include "engines/cv/phrases.h"
 #include "engines/cv/tagger.h"
 
 static char *slurp(const char *path, size_t *n)
@@ -85,7 +87,19 @@ static int on_line_phrase(void *ctx, size_t line, size_t off, size_t len)
 	return 0;
 }
 
-/* -L: every line of text on its own, through the matcher and the tagger. */
+static int on_jd_phrase(void *ctx, const struct cv_phrase *p)
+{
+	printf("%zu\t%zu\t%zu\tphrase\n", *(size_t *)ctx, p->start, p->len);
+	return 0;
+}
+
+static int on_jd_req(void *ctx, const struct cv_skill_requirement *q)
+{
+	printf("%zu\t%zu\t%zu\trequirement\n", *(size_t *)ctx, q->offset, q->len);
+	return 0;
+}
+
+/* -L: every line of text on its own, through the matcher, the phrase finder and the tagger. */
 static int lines_mode(const struct cv_taxonomy *tax, const struct cv_tagger *tg, char *text)
 {
 	size_t li = 0;
@@ -96,6 +110,10 @@ static int lines_mode(const struct cv_taxonomy *tax, const struct cv_tagger *tg,
 		lines_mode_line = li;
 		lines_mode_on = true;
 		if (cv_taxonomy_find(tax, p, n, false, on_tax_hit, &c))
+			return 1;
+		if (cv_phrases_find(p, n, on_jd_phrase, &li))
+			return 1;
+		if (cv_taxonomy_extract_requirements(tax, p, n, on_jd_req, &li))
 			return 1;
 		struct cv_tag_line l = { p, n, CV_SEC_NONE, false };
 		if (cv_tagger_tag(tg, &l, 1, c.spans, c.n, on_line_phrase, &li))

@@ -337,10 +337,15 @@ static json_t *req_to_json(const struct cv_req_result *q)
 		put(o, "to_change", json_string(q->change), &ok);
 	if (q->comparison)
 		put(o, "comparison", json_string(q->comparison), &ok);
-	if (q->matched[0]) {
+	if (q->matched[0])
 		put(o, "matched_by", json_string(q->matched), &ok);
-		put(o, "match", json_string(q->related ? "related" : "exact"), &ok);
-	}
+	/* A phrase says how it is judged even when unmet: a client can tell it from a skill. */
+	if (q->matched[0] || q->words)
+		put(o, "match",
+		    json_string(q->related ? "related"
+		                : q->words ? "words"
+		                           : "exact"),
+		    &ok);
 	put(o, "gain", json_real(round_to(q->gain, 0.01)), &ok);
 	if (!ok) {
 		json_decref(o);

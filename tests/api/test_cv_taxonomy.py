@@ -52,6 +52,21 @@ def test_requirements_from_the_job_description(client):
     met = [q for q in skills if q["verdict"] == "met"]
     assert any(q.get("matched_by") == "React" and q["evidence"] for q in met), skills
     assert "skills" in res["categories"]
+    # After the named skills, the duties the job asks for in its own words, judged by the
+    # words of each that one CV line shows.
+    phrases = [q for q in skills if q.get("match") == "words"]
+    assert 3 <= len(phrases) <= 12, skills
+    named = {q["requirement"].split(" (")[0] for q in phrases}
+    assert "Build reusable code and libraries for future use" in named, named
+    for q in phrases:
+        if q["verdict"] == "not_met":
+            assert not q["evidence"] and "matched_by" not in q, q
+            assert q["requirement"].split(" (")[0] in q["to_change"], q
+        else:
+            assert q["evidence"] and q["matched_by"], q
+    frameworks = next(q for q in phrases
+                      if q["requirement"].startswith("modern JavaScript frameworks"))
+    assert frameworks["verdict"] == "met", frameworks
 
 
 def test_missing_file_falls_back_to_the_builtin_table(make_server, tmpdir_path):

@@ -2,10 +2,12 @@
 
 #include "base/common.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <strings.h>
 
+#include "engines/cv/bm25.h"
 #include "engines/cv/dates.h"
 #include "engines/cv/skills.h"
 #include "engines/cv/tagger.h"
@@ -49,6 +51,25 @@ struct doc {
 };
 
 /* ---- small helpers ---- */
+
+/* Copies src into dst[cap] with each run of white space made one space, cut as copy_trunc. */
+static void squeeze_space(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t n = 0;
+	bool space = false;
+	for (size_t i = 0; i < len && n + 1 < cap; i++) {
+		bool ws = src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r';
+		if (ws) {
+			space = n > 0;
+			continue;
+		}
+		if (space && n + 2 < cap)
+			dst[n++] = ' ';
+		space = false;
+		dst[n++] = src[i];
+	}
+	dst[text_utf8_floor(dst, n)] = '\0';
+}
 
 static int report(const struct cv_input *in, const char *stage, double fraction)
 {
@@ -580,8 +601,8 @@ out:
 /* ---- skills through the taxonomy ---- */
 
 #define MAX_TAX_HITS 20000 /* mentions kept per CV; more add nothing a recruiter reads */
-#define MAX_JD_REQS 40     /* skill requirements taken from a job description */
-#define MAX_LIST_SKILLS 64 /* unknown names taken from skills lists, per CV */
+#define MAX_JD_REQS (40 + CV_JD_PHRASES_MAX) /* skill requirements taken from a job description */
+#define MAX_LIST_SKILLS 64                   /* unknown names taken from skills lists, per CV */
 
 struct tax_hit {
 	int skill;
@@ -615,6 +636,8 @@ struct tax_req {
 	int skill; /* taxonomy index, -1 when the name is unknown */
 	char id[64];
 	const struct cv_skill_req *sr; /* the caller's, NULL for job-description ones */
+	bool is_phrase;                /* a phrase of the job description (name is phrase) */
+	char phrase[96];
 };
 
 static int tax_collect(void *ctx, const struct cv_skill_hit *h)
@@ -767,9 +790,16 @@ static int tax_reqs(const struct cv_input *in, struct tax_req **out, size_t *n, 
 			if ((jd[i].kind == CV_REQ_MUST) != must)
 				continue;
 			struct tax_req *q = &v[k++];
-			q->name = t->skills[jd[i].skill].label;
 			q->must = must;
 			q->skill = jd[i].skill;
+			if (q->skill >= 0) {
+				q->name = t->skills[q->skill].label;
+			} else {
+				squeeze_space(q->phrase, sizeof q->phrase,
+				              in->job_description + jd[i].offset, jd[i].len);
+				q->name = q->phrase;
+				q->is_phrase = true;
+			}
 			snprintf(q->id, sizeof q->id, "/job_description/%s/%zu",
 			         must ? "must_have" : "nice_to_have", idx++);
 		}
@@ -852,6 +882,236 @@ static void judge_tax(struct cv_result *r, const struct doc *d, const struct cv_
 	copy_trunc(q->matched, sizeof q->matched, tq->name, strlen(tq->name));
 	set_verdict(q, tq->min_years > 0 && literal->years + 1e-9 < tq->min_years ? CV_PARTIALLY_MET
 	                                                                          : CV_MET);
+}
+
+/* ---- phrases of the job description ---- */
+
+#define PHRASE_TERMS 12
+#define PHRASE_MET 0.75    /* share of its words a CV line must show to meet a phrase */
+#define PHRASE_PARTIAL 0.5 /* ... to meet it in part */
+
+struct phrase_terms {
+	char stem[PHRASE_TERMS][24]; /* folded, a suffix taken off: "managing" -> "manag" */
+	char word[PHRASE_TERMS][24]; /* as the phrase writes it, for matched_by */
+	size_t off[PHRASE_TERMS];    /* where the word is in the folded phrase */
+	size_t n;
+};
+
+/* Takes an inflection off a folded word, keeping at least three letters. */
+static size_t stem_len(const char *w, size_t n)
+{
+	static const char *const suffixes[] = { "ing", "ies", "ed", "es", "s", "e" };
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n >= k + 3 && memcmp(w + n - k, suffixes[i], k) == 0)
+			return n - k;
+	}
+	return n;
+}
+
+static bool word_byte(unsigned char c)
+{
+	return isalnum(c) || c >= 0x80;
+}
+
+/* The content words of phrase (folded into f): three letters or more, no stop words. */
+static void phrase_terms(const char *phrase, const struct buf *f, struct phrase_terms *pt)
+{
+	const char *s = f->data;
+	size_t n = f->len, i = 0;
+	pt->n = 0;
+	while (i < n && pt->n < PHRASE_TERMS) {
+		while (i < n && !word_byte((unsigned char)s[i]))
+			i++;
+		size_t a = i;
+		while (i < n && word_byte((unsigned char)s[i]))
+			i++;
+		size_t len = i - a;
+		if (len < 3 || len >= sizeof pt->stem[0] || cv_bm25_stopword(s + a, len))
+			continue;
+		size_t k = 0;
+		size_t sl = stem_len(s + a, len);
+		while (k < pt->n &&
+		       !(strlen(pt->stem[k]) == sl && memcmp(pt->stem[k], s + a, sl) == 0))
+			k++;
+		if (k < pt->n)
+			continue;
+		memcpy(pt->stem[pt->n], s + a, sl);
+		pt->stem[pt->n][sl] = '\0';
+		/* Folding keeps the length of ASCII text: the phrase's own spelling of the word. */
+		const char *w = strlen(phrase) == n ? phrase + a : s + a;
+		memcpy(pt->word[pt->n], w, len);
+		pt->word[pt->n][len] = '\0';
+		pt->off[pt->n] = a;
+		pt->n++;
+	}
+}
+
+/* Where a word of s[0..n) starts with stem, or -1. */
+static long find_stem(const char *s, size_t n, const char *stem)
+{
+	size_t k = strlen(stem);
+	for (size_t i = 0; i + k <= n; i++)
+		if ((i == 0 || !word_byte((unsigned char)s[i - 1])) && memcmp(s + i, stem, k) == 0)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * Which terms line li shows, alone or with the next line of its page (a duty is often wrapped):
+ * a bit per term in *mask, and in *own those of line li itself; *at is the offset in line li
+ * of the first term it shows.
+ */
+static void line_terms(const struct doc *d, size_t li, const struct phrase_terms *pt,
+                       unsigned *mask, unsigned *own, size_t *at)
+{
+	const struct line *l = &d->lines[li];
+	const struct line *next =
+	    li + 1 < d->n_lines && d->lines[li + 1].page == l->page ? &d->lines[li + 1] : NULL;
+	*mask = *own = 0;
+	*at = 0;
+	for (size_t k = 0; k < pt->n; k++) {
+		long o = find_stem(line_fold(d, l), l->fold_len, pt->stem[k]);
+		if (o >= 0) {
+			if (!*own)
+				*at = (size_t)o;
+			*own |= 1u << k;
+			*mask |= 1u << k;
+		} else if (next &&
+		           find_stem(line_fold(d, next), next->fold_len, pt->stem[k]) >= 0) {
+			*mask |= 1u << k;
+		}
+	}
+}
+
+/* The taxonomy skills a phrase names ("using React"), and which of its words the CV proves. */
+struct phrase_skills {
+	const struct cv_taxonomy *t;
+	const struct tax_cand *c;
+	size_t nc;
+	const struct phrase_terms *pt;
+	unsigned have;           /* a bit per term: named by a skill the CV has */
+	int ev[CV_MAX_EVIDENCE]; /* those skills' candidates, for evidence */
+	size_t n_ev;
+};
+
+static int phrase_skill(void *ctx, const struct cv_skill_hit *h)
+{
+	struct phrase_skills *ps = ctx;
+	double credit;
+	int b = best_cand(ps->t, h->skill, ps->c, ps->nc, &credit);
+	if (b < 0 || credit < 0.5)
+		return 0;
+	for (size_t k = 0; k < ps->pt->n; k++)
+		if (ps->pt->off[k] >= h->offset && ps->pt->off[k] < h->offset + h->len)
+			ps->have |= 1u << k;
+	if (ps->n_ev < CV_MAX_EVIDENCE)
+		ps->ev[ps->n_ev++] = b;
+	return 0;
+}
+
+static size_t popcount(unsigned m)
+{
+	size_t n = 0;
+	for (; m; m &= m - 1)
+		n++;
+	return n;
+}
+
+/*
+ * Judges a phrase the job description asks for in its own words ("influence cross functional
+ * teams"): the CV line that shows most of its content words (first one on ties) is the
+ * evidence; three quarters of the words meet it, half meets it in part. The words of a
+ * taxonomy skill the phrase names ("frameworks like React") count wherever the CV proves that
+ * skill, even through a related one.
+ */
+static int judge_phrase(struct cv_result *r, const struct doc *d, const struct cv_taxonomy *t,
+                        const struct tax_req *tq, const struct tax_cand *c, size_t nc)
+{
+	struct cv_skill_req sr = { (char *)tq->name, 0 };
+	char label[192];
+	struct cv_req_result *q =
+	    new_req(r, CV_CAT_SKILLS, tq->id, tq->name, tq->must ? 0.5 : 0.25);
+	skill_req_label(&sr, tq->must, label, sizeof label);
+	copy_trunc(q->requirement, sizeof q->requirement, label, strlen(label));
+	q->words = true;
+	struct buf f;
+	buf_init(&f, 128);
+	int rc = text_casefold(tq->name, strlen(tq->name), &f);
+	if (rc) {
+		buf_release(&f);
+		return rc == MD_ELIMIT ? 0 : rc;
+	}
+	struct phrase_terms pt;
+	phrase_terms(tq->name, &f, &pt);
+	struct phrase_skills ps = { t, c, nc, &pt, 0, { 0 }, 0 };
+	/* Term offsets are in the folded phrase: they are the phrase's own when folding kept its
+	 * length (ASCII, nearly always). */
+	if (f.len == strlen(tq->name))
+		rc = cv_taxonomy_find(t, tq->name, f.len, false, phrase_skill, &ps);
+	buf_release(&f);
+	if (rc)
+		return rc;
+	/* The best line: the most terms with its next line, then the most on its own. */
+	size_t best = popcount(ps.have), best_own = 0, best_line = 0, best_at = 0;
+	unsigned best_mask = ps.have;
+	bool line_ev = false;
+	for (size_t li = 0; li < d->n_lines && pt.n; li++) {
+		unsigned mask, own;
+		size_t at;
+		line_terms(d, li, &pt, &mask, &own, &at);
+		size_t got = popcount(mask | ps.have), got_own = popcount(own & ~ps.have);
+		if (got > best || (got == best && line_ev && got_own > best_own)) {
+			best = got;
+			best_own = got_own;
+			best_line = li;
+			best_at = at;
+			best_mask = mask | ps.have;
+			line_ev = (mask & ~ps.have) != 0;
+		}
+	}
+	if (line_ev && best_own == 0 && best_line + 1 < d->n_lines) {
+		best_line++; /* every word is on the wrapped line: quote that one */
+		best_at = 0;
+	}
+	double cover = pt.n ? (double)best / (double)pt.n : 0;
+	if (cover < PHRASE_PARTIAL) {
+		set_verdict(q, CV_NOT_MET);
+		snprintf(q->change, sizeof q->change,
+		         "Describe where you did this, if you did: the job asks for \"%s\"",
+		         tq->name);
+		return 0;
+	}
+	if (line_ev)
+		add_evidence(q, d, best_line, best_at);
+	for (size_t k = 0; k < ps.n_ev; k++)
+		if (c[ps.ev[k]].n_ev)
+			add_evidence(q, d, c[ps.ev[k]].ev_line[0], c[ps.ev[k]].ev_off[0]);
+	char *m = q->matched, *miss = q->change;
+	size_t mn = 0;
+	for (size_t k = 0; k < pt.n && mn < sizeof q->matched; k++)
+		if (best_mask & (1u << k))
+			mn += (size_t)snprintf(m + mn, sizeof q->matched - mn, "%s%s",
+			                       mn ? ", " : "", pt.word[k]);
+	if (mn >= sizeof q->matched)
+		m[text_utf8_floor(m, sizeof q->matched - 1)] = '\0';
+	if (cover >= PHRASE_MET) {
+		set_verdict(q, CV_MET);
+		return 0;
+	}
+	set_verdict(q, CV_PARTIALLY_MET);
+	q->score = cover;
+	size_t cn = (size_t)snprintf(miss, sizeof q->change, "Name ");
+	for (size_t k = 0, first = 1; k < pt.n && cn < sizeof q->change; k++)
+		if (!(best_mask & (1u << k))) {
+			cn += (size_t)snprintf(miss + cn, sizeof q->change - cn, "%s%s",
+			                       first ? "" : ", ", pt.word[k]);
+			first = 0;
+		}
+	if (cn < sizeof q->change)
+		snprintf(miss + cn, sizeof q->change - cn,
+		         " where you did this, if you did: the job asks for \"%s\"", tq->name);
+	return 0;
 }
 
 /*
@@ -1323,15 +1583,24 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 	mark_listed(t, d, s.v, s.n, c, &tg, t->tagger ? t->tagger->filter : 0);
 	for (size_t i = 0; i < nq; i++) {
 		double credit;
-		if (tq[i].skill >= 0 && best_cand(t, tq[i].skill, c, nc, &credit) >= 0)
+		if (tq[i].is_phrase ||
+		    (tq[i].skill >= 0 && best_cand(t, tq[i].skill, c, nc, &credit) >= 0))
 			continue;
 		if ((rc = literal_cand(&lit[i], &tq[i])))
 			goto out;
 		if (lit[i].own.len || lit[i].def)
 			search_cand(&lit[i], d, blocks, tmp);
 	}
-	for (size_t i = 0; i < nq; i++)
-		judge_tax(r, d, t, &tq[i], c, nc, lit[i].own.len || lit[i].def ? &lit[i] : NULL);
+	rc = 0;
+	for (size_t i = 0; i < nq && !rc; i++) {
+		if (tq[i].is_phrase)
+			rc = judge_phrase(r, d, t, &tq[i], c, nc);
+		else
+			judge_tax(r, d, t, &tq[i], c, nc,
+			          lit[i].own.len || lit[i].def ? &lit[i] : NULL);
+	}
+	if (rc)
+		goto out;
 	builtin_extra(t, d, lit + nq, &nb, blocks, tmp);
 	rc = put_found(r, d, t, c, nc, lit, nq + nb);
 	if (!rc) {
@@ -1912,6 +2181,8 @@ static void change_text(struct cv_req_result *q, const struct cv_result *r,
 		o[0] = '\0';
 		return;
 	}
+	if (q->words)
+		return; /* judge_phrase wrote it: it knows which words were missing */
 	if (q->verdict == CV_UNKNOWN) {
 		snprintf(o, cap,
 		         "Provide a CV with a text layer (or dates and degrees) so %s can be "
@@ -1988,7 +2259,7 @@ static void explain(struct cv_result *r, const struct cv_requirements *req, doub
 	double wsum[CV_CAT_COUNT] = { 0 };
 	for (size_t i = 0; i < r->n_reqs; i++)
 		wsum[r->reqs[i].category] += r->reqs[i].weight;
-	const struct cv_req_result *order[64];
+	const struct cv_req_result *order[128];
 	size_t n = 0;
 	for (size_t i = 0; i < r->n_reqs; i++) {
 		struct cv_req_result *q = &r->reqs[i];

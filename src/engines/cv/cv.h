@@ -101,7 +101,10 @@ struct cv_input {
 	 * (cv_taxonomy_credit: PostgreSQL for "relational databases" is partially_met with score
 	 * 0.8), a skill requirement weighs (must 2, nice 1) x cv_taxonomy_rarity, and when the
 	 * requirements name no skills the skills the job description asks for become the skill
-	 * requirements (ids "/job_description/must_have/<i>", "/job_description/nice_to_have/<i>").
+	 * requirements (ids "/job_description/must_have/<i>", "/job_description/nice_to_have/<i>"),
+	 * followed by the phrases it asks for in its own words (taxonomy.h, phrases.h), each
+	 * judged by the words of it one CV line shows (3/4 met, 1/2 partially; words of a named
+	 * skill count where the CV proves the skill) and weighing a quarter of a skill.
 	 * Last member, so positional initialisers written before it stay valid.
 	 */
 	const struct cv_taxonomy *taxonomy;
@@ -130,6 +133,8 @@ struct cv_req_result {
 	double gain;               /* points of the total score a full match would add */
 	char matched[64];          /* skills: the skill found that gave the credit; else "" */
 	bool related; /* skills: partially met through a related skill of the taxonomy */
+	bool words;   /* skills: a phrase of the job description, judged by the words of it a CV
+	               * line shares (matched lists them) */
 };
 
 struct cv_category_score {

@@ -1,9 +1,13 @@
 #include "engines/cv/taxonomy.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <strings.h>
 
 #include "base/common.h"
 
+#include "engines/cv/bm25.h"
+#include "engines/cv/phrases.h"
 #include "text/normalize.h"
 
 /*
@@ -1115,6 +1119,91 @@ static int section_at(const char *s, size_t pos)
 	return sec;
 }
 
+/* The kind of a mention at [a, b) of a job description, or 0 when its section is skipped. */
+static int mention_kind(const char *text, size_t len, size_t a, size_t b)
+{
+	int sec = section_at(text, a);
+	if (sec == 2)
+		return 0;
+	size_t ua, ub;
+	unit_bounds(text, len, a, b, &ua, &ub);
+	if (has_any(text + ua, ub - ua, nice_cues, ARRAY_SIZE(nice_cues)))
+		return CV_REQ_NICE;
+	if (has_any(text + ua, ub - ua, must_cues, ARRAY_SIZE(must_cues)))
+		return CV_REQ_MUST;
+	return sec == 1 ? CV_REQ_NICE : CV_REQ_MUST;
+}
+
+/* Words of three letters or more that are not stop words: what a phrase asks for. */
+static size_t content_words(const char *s, size_t n)
+{
+	size_t count = 0, i = 0;
+	while (i < n) {
+		while (i < n && !isalnum((unsigned char)s[i]))
+			i++;
+		size_t a = i;
+		char w[32];
+		while (i < n && isalnum((unsigned char)s[i])) {
+			if (i - a < sizeof w)
+				w[i - a] = (char)tolower((unsigned char)s[i]);
+			i++;
+		}
+		if (i - a >= 3 && i - a < sizeof w && !cv_bm25_stopword(w, i - a))
+			count++;
+	}
+	return count;
+}
+
+struct phrase_scan {
+	const struct cv_taxonomy *t;
+	const struct candlist *c;
+	const char *text;
+	size_t len;
+	struct cv_skill_requirement *v;
+	size_t n;
+};
+
+/*
+ * Keeps a phrase of the job description as a requirement when it asks for at least two things
+ * ("managing the kitchen", not "training"), no taxonomy skill is named inside it (that skill is
+ * the requirement), its section is not skipped, and it was not kept already.
+ */
+static int keep_phrase(void *ctx, const struct cv_phrase *p)
+{
+	struct phrase_scan *ps = ctx;
+	if (ps->n >= CV_JD_PHRASES_MAX)
+		return 0;
+	/* The content words outside the taxonomy skills named inside the phrase (a common word
+	 * learned from CV skills lists, "design", is no requirement by itself: it counts as a
+	 * content word). */
+	size_t words = 0, at = p->start, end = p->start + p->len, named = 0;
+	for (size_t i = 0; i < ps->c->n; i++) {
+		const struct cand *x = &ps->c->v[i];
+		if (!x->ok || x->end <= at || x->start >= end ||
+		    strcmp(ps->t->skills[x->skill].category, CV_TAXONOMY_LEARNED_COMMON) == 0)
+			continue;
+		if (x->start > at)
+			words += content_words(ps->text + at, x->start - at);
+		at = x->end > at ? x->end : at;
+		named++;
+	}
+	if (at < end)
+		words += content_words(ps->text + at, end - at);
+	/* A verb alone ("designs", "developing") says too little to judge a CV by; a single noun
+	 * after a cue ("experience in accounting") is a skill. */
+	if (words < (named ? 2u : 1u) || (p->verb && !memchr(ps->text + p->start, ' ', p->len)))
+		return 0;
+	for (size_t k = 0; k < ps->n; k++)
+		if (ps->v[k].len == p->len &&
+		    strncasecmp(ps->text + ps->v[k].offset, ps->text + p->start, p->len) == 0)
+			return 0;
+	int kind = mention_kind(ps->text, ps->len, p->start, p->start + p->len);
+	if (kind)
+		ps->v[ps->n++] =
+		    (struct cv_skill_requirement){ -1, p->start, p->len, (enum cv_req_kind)kind };
+	return 0;
+}
+
 int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *text, size_t len,
                                      int (*cb)(void *ctx, const struct cv_skill_requirement *req),
                                      void *ctx)
@@ -1125,38 +1214,33 @@ int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *te
 	int rc = find_cands(t, text, len, false, &c);
 	if (rc)
 		goto out;
-	reqs = md_calloc(c.n ? c.n : 1, sizeof(*reqs));
+	reqs = md_calloc(c.n + CV_JD_PHRASES_MAX, sizeof(*reqs));
 	if (!reqs) {
 		rc = MD_ENOMEM;
 		goto out;
 	}
-	/* Sections are recomputed incrementally: candidates come in text order. */
 	for (size_t i = 0; i < c.n; i++) {
 		const struct cand *x = &c.v[i];
 		if (!x->ok || strcmp(t->skills[x->skill].category, CV_TAXONOMY_LEARNED_COMMON) == 0)
 			continue;
-		int sec = section_at(text, x->start);
-		if (sec == 2)
+		int kind = mention_kind(text, len, x->start, x->end);
+		if (!kind)
 			continue;
-		size_t ua, ub;
-		unit_bounds(text, len, x->start, x->end, &ua, &ub);
-		enum cv_req_kind kind = CV_REQ_MUST;
-		if (has_any(text + ua, ub - ua, nice_cues, ARRAY_SIZE(nice_cues)))
-			kind = CV_REQ_NICE;
-		else if (has_any(text + ua, ub - ua, must_cues, ARRAY_SIZE(must_cues)))
-			kind = CV_REQ_MUST;
-		else if (sec == 1)
-			kind = CV_REQ_NICE;
 		size_t k = 0;
 		while (k < nreq && reqs[k].skill != x->skill)
 			k++;
 		if (k == nreq) {
-			reqs[nreq++] = (struct cv_skill_requirement){ x->skill, x->start,
-				                                      x->end - x->start, kind };
+			reqs[nreq++] =
+			    (struct cv_skill_requirement){ x->skill, x->start, x->end - x->start,
+				                           (enum cv_req_kind)kind };
 		} else if (kind == CV_REQ_MUST) {
 			reqs[k].kind = CV_REQ_MUST;
 		}
 	}
+	struct phrase_scan ps = { t, &c, text, len, reqs + nreq, 0 };
+	if ((rc = cv_phrases_find(text, len, keep_phrase, &ps)))
+		goto out;
+	nreq += ps.n;
 	for (size_t k = 0; k < nreq && !rc; k++)
 		rc = cb(ctx, &reqs[k]);
 out:

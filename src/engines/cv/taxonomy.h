@@ -103,8 +103,11 @@ enum cv_req_kind {
 	CV_REQ_NICE = 2, /* "nice to have", "a plus", "bonus", "preferred", "ideally" */
 };
 
+/* The most phrases (skill < 0) cv_taxonomy_extract_requirements reports for one text. */
+#define CV_JD_PHRASES_MAX 12
+
 struct cv_skill_requirement {
-	int skill;
+	int skill;     /* the taxonomy skill, or -1: a phrase of the text (offset, len) */
 	size_t offset; /* the first mention */
 	size_t len;
 	enum cv_req_kind kind;
@@ -175,7 +178,11 @@ double cv_taxonomy_rarity(const struct cv_taxonomy *t, int skill);
  * "preferred", "ideally", "desirable", "advantage" -> CV_REQ_NICE; "required", "must", "you
  * have", "strong", "proficien", "essential" or no cue -> CV_REQ_MUST. Mentions in "Benefits",
  * "About us", "How to apply" sections are ignored. Each skill is reported once, at its first
- * mention, MUST if any mention is MUST; in order of first mention. Returns as cv_taxonomy_find.
+ * mention, MUST if any mention is MUST; in order of first mention.
+ * Then, with skill -1, up to CV_JD_PHRASES_MAX skill phrases of the text in its own words
+ * (phrases.h: "influence cross functional teams", "experience of billing reconciliation") that
+ * name at least two content words and no taxonomy skill, each once (case-insensitively),
+ * classified the same way, in text order. Returns as cv_taxonomy_find.
  */
 MD_WUR int
 cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *text, size_t len,

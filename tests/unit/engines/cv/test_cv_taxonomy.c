@@ -175,14 +175,27 @@ Test(cv_engine_taxonomy, requirements_from_a_real_job_description)
 	struct cv_result r;
 	match(cv, jd, &q, &r);
 	cr_assert_str_eq(r.requirements_source, "job_description");
-	size_t n_skills = 0, met = 0;
-	bool react = false, html = false;
+	size_t n_skills = 0, met = 0, n_phrases = 0, phrases_met = 0;
+	bool react = false, html = false, frameworks = false;
 	for (size_t i = 0; i < r.n_reqs; i++) {
 		const struct cv_req_result *x = &r.reqs[i];
 		if (x->category != CV_CAT_SKILLS)
 			continue;
-		n_skills++;
 		cr_assert(strncmp(x->id, "/job_description/", 17) == 0, "%s", x->id);
+		if (x->words) {
+			/* A phrase of the job description, judged by the words a CV line shares. */
+			n_phrases++;
+			phrases_met += x->verdict != CV_NOT_MET;
+			cr_assert(x->verdict == CV_NOT_MET || (x->matched[0] && x->n_evidence),
+			          "%s", x->name);
+			cr_assert(x->verdict == CV_MET || strstr(x->change, x->name), "%s: %s",
+			          x->name, x->change);
+			frameworks |=
+			    strcmp(x->name, "modern JavaScript frameworks and libraries") == 0 &&
+			    x->verdict == CV_MET;
+			continue;
+		}
+		n_skills++;
 		met += x->verdict == CV_MET;
 		if (strcmp(x->matched, "React") == 0 && x->verdict == CV_MET) {
 			react = true;
@@ -194,6 +207,11 @@ Test(cv_engine_taxonomy, requirements_from_a_real_job_description)
 	cr_assert(react, "React asked by the JD and met by the CV");
 	cr_assert(html, "HTML asked by the JD and met by the CV");
 	cr_assert_geq(met * 2, n_skills, "%zu of %zu met", met, n_skills);
+	cr_assert_geq(n_phrases, 5, "%zu phrases from the JD", n_phrases);
+	cr_assert_leq(n_phrases, CV_JD_PHRASES_MAX);
+	cr_assert_geq(phrases_met * 3, n_phrases, "%zu of %zu phrases met", phrases_met, n_phrases);
+	/* The CV names JavaScript and React, Angular and Vue.js: the taxonomy proves the words. */
+	cr_assert(frameworks, "\"modern JavaScript frameworks and libraries\" met");
 	cr_assert(r.categories[CV_CAT_SKILLS].present);
 	cv_result_release(&r);
 
@@ -235,4 +253,51 @@ Test(cv_engine_taxonomy, deterministic)
 	cv_requirements_release(&q);
 	free(cv);
 	free(jd);
+}
+
+Test(cv_engine_taxonomy, phrases_judged_by_the_words_a_line_shares)
+{
+	const char *page = "Jane Doe\n"
+	                   "Experience\n"
+	                   "Purchasing Lead, Acme, Jan 2019 - Dec 2023\n"
+	                   "Influenced cross-functional teams and key suppliers on pricing.\n"
+	                   "Wrote reusable code for the ordering system.\n";
+	const char *jd = "Responsibilities\n"
+	                 "- Influence cross functional teams and suppliers.\n"
+	                 "- Build reusable code and libraries.\n"
+	                 "- Negotiate freight contracts with carriers.\n";
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	struct cv_result r;
+	match(page, jd, &q, &r);
+	cr_assert_str_eq(r.requirements_source, "job_description");
+	const struct cv_req_result *a = NULL, *b = NULL, *c = NULL;
+	for (size_t i = 0; i < r.n_reqs; i++) {
+		const struct cv_req_result *x = &r.reqs[i];
+		if (!x->words)
+			continue;
+		if (strcmp(x->name, "Influence cross functional teams and suppliers") == 0)
+			a = x;
+		else if (strcmp(x->name, "Build reusable code and libraries") == 0)
+			b = x;
+		else if (strcmp(x->name, "Negotiate freight contracts with carriers") == 0)
+			c = x;
+	}
+	cr_assert(a && b && c, "three phrases from the job description");
+	cr_assert_eq(a->verdict, CV_MET, "all five words on one line");
+	cr_assert_eq(a->n_evidence, 1);
+	cr_assert(strstr(a->evidence[0].text, "Influenced cross-functional"), "%s",
+	          a->evidence[0].text);
+	cr_assert(strstr(a->matched, "suppliers"), "%s", a->matched);
+	cr_assert_eq(a->change[0], '\0');
+	cr_assert_eq(b->verdict, CV_PARTIALLY_MET, "reusable code, not libraries or building");
+	cr_assert_float_eq(b->score, 0.5, 1e-9);
+	cr_assert(strstr(b->change, "librar") && strstr(b->change, b->name), "%s", b->change);
+	cr_assert_eq(c->verdict, CV_NOT_MET);
+	cr_assert_eq(c->n_evidence, 0);
+	cr_assert(strstr(c->change, c->name), "%s", c->change);
+	cr_assert_lt(a->weight, 1.0, "a phrase weighs less than a named skill");
+	cr_assert_lt(c->gain, 10.0);
+	cv_result_release(&r);
+	cv_requirements_release(&q);
 }

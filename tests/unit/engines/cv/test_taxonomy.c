@@ -220,6 +220,7 @@ Test(cv_taxonomy, rarity)
 struct reqs {
 	int skill[256];
 	enum cv_req_kind kind[256];
+	size_t offset[256], len[256];
 	int n;
 };
 
@@ -229,6 +230,8 @@ static int collect_req(void *ctx, const struct cv_skill_requirement *r)
 	if (x->n < 256) {
 		x->skill[x->n] = r->skill;
 		x->kind[x->n] = r->kind;
+		x->offset[x->n] = r->offset;
+		x->len[x->n] = r->len;
 		x->n++;
 	}
 	return 0;
@@ -241,6 +244,24 @@ static int kind_of(const struct reqs *r, const char *name)
 		if (r->skill[i] == s)
 			return (int)r->kind[i];
 	return 0;
+}
+
+/* The kind of the phrase requirement (skill -1) that reads exactly phrase, or 0. */
+static int phrase_kind(const struct reqs *r, const char *text, const char *phrase)
+{
+	for (int i = 0; i < r->n; i++)
+		if (r->skill[i] < 0 && r->len[i] == strlen(phrase) &&
+		    memcmp(text + r->offset[i], phrase, r->len[i]) == 0)
+			return (int)r->kind[i];
+	return 0;
+}
+
+static int n_phrases(const struct reqs *r)
+{
+	int n = 0;
+	for (int i = 0; i < r->n; i++)
+		n += r->skill[i] < 0;
+	return n;
 }
 
 static struct reqs extract(const char *text, size_t len)
@@ -285,6 +306,29 @@ Test(cv_taxonomy, jd_leaves_out_common_learned_words)
 	          "in a CV's skills list it is a skill");
 }
 
+Test(cv_taxonomy, jd_phrases_in_the_jobs_words)
+{
+	const char *jd = "Requirements\n"
+	                 "- Proven ability to influence cross functional teams and suppliers.\n"
+	                 "- Experience of billing and invoicing reconciliation is a plus.\n"
+	                 "- Experience with PostgreSQL.\n"
+	                 "- Developing and maintaining cash flow forecasts; training.\n"
+	                 "- developing and maintaining cash flow forecasts\n"
+	                 "Benefits\n"
+	                 "- Enjoy managing your own pension plan.\n";
+	struct reqs r = extract(jd, strlen(jd));
+	cr_assert_eq(phrase_kind(&r, jd, "influence cross functional teams and suppliers"),
+	             CV_REQ_MUST);
+	cr_assert_eq(phrase_kind(&r, jd, "billing and invoicing reconciliation"), CV_REQ_NICE);
+	cr_assert_eq(phrase_kind(&r, jd, "Developing and maintaining cash flow forecasts"),
+	             CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "PostgreSQL"), CV_REQ_MUST, "a named skill is the requirement");
+	cr_assert_eq(phrase_kind(&r, jd, "PostgreSQL"), 0);
+	cr_assert_eq(phrase_kind(&r, jd, "training"), 0, "a verb alone says too little");
+	cr_assert_eq(phrase_kind(&r, jd, "managing your own pension plan"), 0, "benefits");
+	cr_assert_eq(n_phrases(&r), 3, "the repeated phrase counts once");
+}
+
 Test(cv_taxonomy, jd_real_java_developer)
 {
 	size_t len;
@@ -298,7 +342,16 @@ Test(cv_taxonomy, jd_real_java_developer)
 	cr_assert_eq(kind_of(&r, "Hibernate"), CV_REQ_MUST);
 	cr_assert_eq(kind_of(&r, "Java EE"), CV_REQ_MUST);
 	for (int i = 0; i < r.n; i++)
-		cr_assert_neq(r.kind[i], CV_REQ_NICE, "%s", tax.skills[r.skill[i]].label);
+		cr_assert_neq(r.kind[i], CV_REQ_NICE, "%.*s", (int)r.len[i], jd + r.offset[i]);
+	/* The duties in the job's own words come after the skills, in text order. */
+	cr_assert_eq(phrase_kind(&r, jd, "Conducting software analysis"), CV_REQ_MUST);
+	cr_assert_eq(phrase_kind(&r, jd, "Ensuring designs comply with specifications"),
+	             CV_REQ_MUST);
+	cr_assert_eq(phrase_kind(&r, jd, "works on mission-critical applications"), 0,
+	             "a verb after \"that\" describes the team");
+	cr_assert_leq(n_phrases(&r), CV_JD_PHRASES_MAX);
+	for (int i = 1; i < r.n; i++)
+		cr_assert(r.skill[i - 1] >= 0 || r.skill[i] < 0, "skills first, then phrases");
 	md_free(jd);
 }
 

@@ -35,7 +35,8 @@ WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wvla -Ww
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
-LIBS = $(PKG_LIBS) -lpthread -lm
+# libstemmer ships no pkg-config file.
+LIBS = $(PKG_LIBS) -lstemmer -lpthread -lm
 
 LIB_SRC := $(shell find src -name '*.c' ! -name main.c | sort)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -54,7 +55,7 @@ all: $(BUILD)/matchd
 # ---- dependencies (Debian 12). The stamp keeps a second run fast. ----
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
   libpq-dev libcurl4-openssl-dev libssl-dev libpoppler-glib-dev libcairo2-dev \
-  libutf8proc-dev libcriterion-dev python3 python3-pytest python3-requests clang \
+  libutf8proc-dev libstemmer-dev libcriterion-dev python3 python3-pytest python3-requests clang \
   sqlite3 openssl curl python3-jsonschema bear postgresql \
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-spa \
   tesseract-ocr-chi-sim poppler-data poppler-utils

@@ -15,7 +15,7 @@ PKGS=$(make -s --no-print-directory --eval='print-pkgs: ; @echo $(PKGS)' print-p
 # shellcheck disable=SC2046
 cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -I"$BUILD/gen" \
 	$(pkg-config --cflags $PKGS) bench/cv_eval_driver.c "$BUILD/libmatchd.a" \
-	$(pkg-config --libs $PKGS) -lpthread -lm -o "$BUILD/cv_eval_driver"
+	$(pkg-config --libs $PKGS) -lstemmer -lpthread -lm -o "$BUILD/cv_eval_driver"
 echo "== taxonomy (data/skills.tsv)"
 /usr/bin/python3 bench/cv_eval.py "$BUILD/cv_eval_driver" "$ZIP" data/skills.tsv
 echo "== built-in skill table"

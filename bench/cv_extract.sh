@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 }
 C
 cc -std=c17 -D_GNU_SOURCE -O2 -Isrc -Ibuild/gen $(pkg-config --cflags poppler-glib) \
-  -o "$OUT/cv_extract" "$OUT/cv_extract.c" "$LIB" $(pkg-config --libs $PKGS) -lpthread -lm
+  -o "$OUT/cv_extract" "$OUT/cv_extract.c" "$LIB" $(pkg-config --libs $PKGS) -lstemmer -lpthread -lm
 
 now() { date +%s%N; }
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }

@@ -26,7 +26,7 @@ echo "== 2. engine alone (taxonomy and tagger ${TAGGER_ARGS[*]:-none} loaded onc
 # shellcheck disable=SC2046
 cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -I"$BUILD/gen" \
 	$(pkg-config --cflags $PKGS) bench/cv_eval_driver.c "$BUILD/libmatchd.a" \
-	$(pkg-config --libs $PKGS) -lpthread -lm -o "$BUILD/cv_eval_driver"
+	$(pkg-config --libs $PKGS) -lstemmer -lpthread -lm -o "$BUILD/cv_eval_driver"
 "$BUILD/cv_eval_driver" -t data/skills.tsv "${TAGGER_ARGS[@]}" -j "$JD" -r "$RUNS" "$PDFS"/*.txt |
 	/usr/bin/python3 -c '
 import json, os, statistics, sys

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "text/normalize.h"
+#include "text/stem.h"
 
 #define K1 1.2
 #define B 0.75
@@ -38,9 +39,18 @@ bool cv_bm25_stopword(const char *w, size_t n)
 }
 
 struct tok {
-	struct slice w;
-	unsigned para; /* collection-wide paragraph number */
+	struct slice key; /* the stem: what is compared */
+	struct slice w;   /* the word as written: what is shown */
+	unsigned para;    /* collection-wide paragraph number */
+	unsigned pos;     /* order of appearance, for a stable sort */
 	bool jd;
+};
+
+/* Where the stems live: each token's key points into it. */
+struct stems {
+	struct text_stemmer *st;
+	char *v;
+	size_t len, cap;
 };
 
 static int cmp_slice(struct slice x, struct slice y)
@@ -54,13 +64,27 @@ static int cmp_slice(struct slice x, struct slice y)
 static int cmp_tok(const void *a, const void *b)
 {
 	const struct tok *x = a, *y = b;
-	int c = cmp_slice(x->w, y->w);
+	int c = cmp_slice(x->key, y->key);
 	if (c)
 		return c;
-	return x->para < y->para ? -1 : x->para > y->para ? 1 : 0;
+	return x->pos < y->pos ? -1 : x->pos > y->pos ? 1 : 0;
 }
 
-static void tokenize(const char *s, size_t len, bool jd, unsigned *para, struct tok *t, size_t *n)
+/* The token's key: its stem, in the arena (the word itself if the arena is full). */
+static struct slice stem_of(struct stems *sm, struct slice w)
+{
+	char b[TEXT_STEM_MAX + 1];
+	size_t k = text_stem(sm->st, w.ptr, w.len, b);
+	if (sm->len + k > sm->cap)
+		return w;
+	memcpy(sm->v + sm->len, b, k);
+	struct slice key = { sm->v + sm->len, k };
+	sm->len += k;
+	return key;
+}
+
+static void tokenize(const char *s, size_t len, bool jd, unsigned *para, struct tok *t, size_t *n,
+                     struct stems *sm)
 {
 	struct slice rest = { s, len }, w;
 	const char *last = s;
@@ -77,7 +101,8 @@ static void tokenize(const char *s, size_t len, bool jd, unsigned *para, struct 
 			digits = w.ptr[k] >= '0' && w.ptr[k] <= '9';
 		if (w.len < 2 || digits || cv_bm25_stopword(w.ptr, w.len))
 			continue;
-		t[(*n)++] = (struct tok){ w, *para, jd };
+		t[*n] = (struct tok){ stem_of(sm, w), w, *para, (unsigned)*n, jd };
+		(*n)++;
 	}
 	(*para)++;
 }
@@ -111,25 +136,35 @@ int cv_bm25(const char *cv, size_t cv_len, const char *jd, size_t jd_len,
             struct cv_bm25_result *out)
 {
 	memset(out, 0, sizeof *out);
+	/* A stem is never longer than its word: the two texts' length bounds all of them. */
+	struct stems sm = { text_stemmer_new(), NULL, 0, cv_len + jd_len };
 	struct tok *t = md_malloc(MAX_TOKENS * sizeof *t);
-	if (!t)
+	sm.v = md_malloc(sm.cap ? sm.cap : 1);
+	if (!t || !sm.st || !sm.v) {
+		md_free(t);
+		md_free(sm.v);
+		text_stemmer_free(sm.st);
 		return MD_ENOMEM;
+	}
 	size_t n = 0;
 	unsigned para = 0;
-	tokenize(cv, cv_len, false, &para, t, &n);
+	tokenize(cv, cv_len, false, &para, t, &n, &sm);
 	size_t cv_tokens = n;
-	tokenize(jd, jd_len, true, &para, t, &n);
+	tokenize(jd, jd_len, true, &para, t, &n, &sm);
 	size_t jd_tokens = n - cv_tokens;
 	md_qsort(t, n, sizeof *t, cmp_tok);
 	double N = para, dl = (double)cv_tokens;
 	double avgdl = ((double)cv_tokens + (double)jd_tokens) / 2.0;
 	double score = 0, ideal = 0;
 	for (size_t i = 0; i < n;) {
-		size_t j = i, tf = 0, df = 0;
+		size_t j = i, tf = 0, df = 0, shown = 0;
 		bool in_jd = false;
 		unsigned last_para = (unsigned)-1;
-		while (j < n && cmp_slice(t[j].w, t[i].w) == 0) {
+		/* Tokens of one stem come in order of appearance, so paragraphs never go back. */
+		while (j < n && cmp_slice(t[j].key, t[i].key) == 0) {
 			tf += !t[j].jd;
+			if (t[j].jd && !in_jd)
+				shown = j; /* the job's own wording of the term */
 			in_jd |= t[j].jd;
 			if (t[j].para != last_para)
 				df++;
@@ -145,7 +180,7 @@ int cv_bm25(const char *cv, size_t cv_len, const char *jd, size_t jd_len,
 			    idf; /* one occurrence at the average length: idf * (k1+1)/(1+k1) */
 			out->query_terms++;
 			if (c > 0)
-				keep_top(out, t[i].w, c);
+				keep_top(out, t[shown].w, c);
 		}
 		i = j;
 	}
@@ -154,5 +189,7 @@ int cv_bm25(const char *cv, size_t cv_len, const char *jd, size_t jd_len,
 	for (size_t k = 0; k < out->n_terms; k++)
 		out->terms[k].contribution = ideal > 0 ? out->terms[k].contribution / ideal : 0;
 	md_free(t);
+	md_free(sm.v);
+	text_stemmer_free(sm.st);
 	return 0;
 }

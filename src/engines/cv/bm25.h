@@ -3,7 +3,9 @@
  * document), with the shared terms that carried it.
  *
  * Both texts are case-folded already. Terms are the words of text/normalize.h's tokeniser,
- * without English, French, German and Spanish stop words, one-letter words and numbers.
+ * without English, French, German and Spanish stop words, one-letter words and numbers,
+ * compared by their Snowball English stem (text/stem.h: "managed" meets "managing"); a term is
+ * shown as the job description first writes it.
  * The collection is the paragraphs (split at empty lines) of both texts: it gives each term's
  * document frequency, hence idf = ln(1 + (N - df + 0.5) / (df + 0.5)), and the average
  * paragraph length is not used: the CV is scored as one document of length dl against

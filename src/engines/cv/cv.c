@@ -12,6 +12,7 @@
 #include "engines/cv/skills.h"
 #include "engines/cv/tagger.h"
 #include "text/normalize.h"
+#include "text/stem.h"
 
 #define PAGE_TEXT_LIMIT (8u << 20) /* bytes of normalised text per page */
 #define MAX_RANGES_PER_PAGE 512
@@ -891,70 +892,122 @@ static void judge_tax(struct cv_result *r, const struct doc *d, const struct cv_
 #define PHRASE_PARTIAL 0.5 /* ... to meet it in part */
 
 struct phrase_terms {
-	char stem[PHRASE_TERMS][24]; /* folded, a suffix taken off: "managing" -> "manag" */
-	char word[PHRASE_TERMS][24]; /* as the phrase writes it, for matched_by */
-	size_t off[PHRASE_TERMS];    /* where the word is in the folded phrase */
+	char stem[PHRASE_TERMS][TEXT_STEM_MAX + 1]; /* Snowball stems: "managing" -> "manag" */
+	char word[PHRASE_TERMS][TEXT_STEM_MAX + 1]; /* as the phrase writes it, for matched_by */
+	size_t off[PHRASE_TERMS];                   /* where the word is in the folded phrase */
 	size_t n;
 };
 
-/* Takes an inflection off a folded word, keeping at least three letters. */
-static size_t stem_len(const char *w, size_t n)
+/*
+ * The stemmed words of every line of the CV, computed once for all phrases: line li's words
+ * are w[first[li] .. first[li + 1]), each a stem in arena and its offset in the folded line.
+ */
+struct stem_doc {
+	struct text_stemmer *st;
+	struct buf arena;
+	struct stem_word {
+		uint32_t at, len, fold_off;
+	} * w;
+	size_t n, cap;
+	size_t *first;
+};
+
+/* The next content word of folded text: three bytes or more, not a stop word. */
+static bool next_content_word(struct slice *rest, struct slice *w)
 {
-	static const char *const suffixes[] = { "ing", "ies", "ed", "es", "s", "e" };
-	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		size_t k = strlen(suffixes[i]);
-		if (n >= k + 3 && memcmp(w + n - k, suffixes[i], k) == 0)
-			return n - k;
+	while (text_next_word(rest, w))
+		if (w->len >= 3 && !cv_bm25_stopword(w->ptr, w->len))
+			return true;
+	return false;
+}
+
+static void stem_doc_release(struct stem_doc *sd)
+{
+	text_stemmer_free(sd->st);
+	buf_release(&sd->arena);
+	md_free(sd->w);
+	md_free(sd->first);
+	memset(sd, 0, sizeof *sd);
+}
+
+static int stem_doc_push(struct stem_doc *sd, struct slice w, size_t fold_off)
+{
+	char b[TEXT_STEM_MAX + 1];
+	size_t k = text_stem(sd->st, w.ptr, w.len, b);
+	if (sd->n == sd->cap) {
+		size_t cap = sd->cap ? 2 * sd->cap : 256;
+		struct stem_word *v = md_realloc(sd->w, cap * sizeof *v);
+		if (!v)
+			return MD_ENOMEM;
+		sd->w = v;
+		sd->cap = cap;
 	}
-	return n;
+	sd->w[sd->n++] =
+	    (struct stem_word){ (uint32_t)sd->arena.len, (uint32_t)k, (uint32_t)fold_off };
+	return buf_append(&sd->arena, b, k);
 }
 
-static bool word_byte(unsigned char c)
+static int stem_doc_build(struct stem_doc *sd, const struct doc *d)
 {
-	return isalnum(c) || c >= 0x80;
+	memset(sd, 0, sizeof *sd);
+	/* A stem is never longer than its word: the folded text bounds the arena. */
+	size_t total = 0;
+	for (size_t p = 0; p < d->n_pages; p++)
+		total += d->fold[p].len;
+	buf_init(&sd->arena, total + 1);
+	sd->st = text_stemmer_new();
+	sd->first = md_calloc(d->n_lines + 1, sizeof *sd->first);
+	if (!sd->st || !sd->first)
+		return MD_ENOMEM;
+	for (size_t li = 0; li < d->n_lines; li++) {
+		const struct line *l = &d->lines[li];
+		const char *f = line_fold(d, l);
+		sd->first[li] = sd->n;
+		struct slice rest = { f, l->fold_len }, w;
+		while (next_content_word(&rest, &w)) {
+			int rc = stem_doc_push(sd, w, (size_t)(w.ptr - f));
+			if (rc)
+				return rc;
+		}
+	}
+	sd->first[d->n_lines] = sd->n;
+	return 0;
 }
 
-/* The content words of phrase (folded into f): three letters or more, no stop words. */
-static void phrase_terms(const char *phrase, const struct buf *f, struct phrase_terms *pt)
+/* The content words of phrase (folded into f), stemmed, each once. */
+static void phrase_terms(struct text_stemmer *st, const char *phrase, const struct buf *f,
+                         struct phrase_terms *pt)
 {
-	const char *s = f->data;
-	size_t n = f->len, i = 0;
 	pt->n = 0;
-	while (i < n && pt->n < PHRASE_TERMS) {
-		while (i < n && !word_byte((unsigned char)s[i]))
-			i++;
-		size_t a = i;
-		while (i < n && word_byte((unsigned char)s[i]))
-			i++;
-		size_t len = i - a;
-		if (len < 3 || len >= sizeof pt->stem[0] || cv_bm25_stopword(s + a, len))
-			continue;
+	struct slice rest = { f->data, f->len }, w;
+	while (pt->n < PHRASE_TERMS && next_content_word(&rest, &w)) {
+		char b[TEXT_STEM_MAX + 1];
+		text_stem(st, w.ptr, w.len, b);
 		size_t k = 0;
-		size_t sl = stem_len(s + a, len);
-		while (k < pt->n &&
-		       !(strlen(pt->stem[k]) == sl && memcmp(pt->stem[k], s + a, sl) == 0))
+		while (k < pt->n && strcmp(pt->stem[k], b) != 0)
 			k++;
 		if (k < pt->n)
 			continue;
-		memcpy(pt->stem[pt->n], s + a, sl);
-		pt->stem[pt->n][sl] = '\0';
-		/* Folding keeps the length of ASCII text: the phrase's own spelling of the word. */
-		const char *w = strlen(phrase) == n ? phrase + a : s + a;
-		memcpy(pt->word[pt->n], w, len);
-		pt->word[pt->n][len] = '\0';
+		size_t a = (size_t)(w.ptr - f->data);
+		memcpy(pt->stem[pt->n], b, sizeof b);
+		/* Folding keeps the length of ASCII text: then the phrase's own spelling. */
+		const char *src = strlen(phrase) == f->len ? phrase + a : w.ptr;
+		size_t n = text_utf8_floor(src, MD_MIN(w.len, (size_t)TEXT_STEM_MAX));
+		memcpy(pt->word[pt->n], src, n);
+		pt->word[pt->n][n] = '\0';
 		pt->off[pt->n] = a;
 		pt->n++;
 	}
 }
 
-/* Where a word of s[0..n) starts with stem, or -1. */
-static long find_stem(const char *s, size_t n, const char *stem)
+/* The first word of line li whose stem is stem, or NULL. */
+static const struct stem_word *line_has(const struct stem_doc *sd, size_t li, const char *stem)
 {
 	size_t k = strlen(stem);
-	for (size_t i = 0; i + k <= n; i++)
-		if ((i == 0 || !word_byte((unsigned char)s[i - 1])) && memcmp(s + i, stem, k) == 0)
-			return (long)i;
-	return -1;
+	for (size_t i = sd->first[li]; i < sd->first[li + 1]; i++)
+		if (sd->w[i].len == k && memcmp(sd->arena.data + sd->w[i].at, stem, k) == 0)
+			return &sd->w[i];
+	return NULL;
 }
 
 /*
@@ -962,23 +1015,20 @@ static long find_stem(const char *s, size_t n, const char *stem)
  * a bit per term in *mask, and in *own those of line li itself; *at is the offset in line li
  * of the first term it shows.
  */
-static void line_terms(const struct doc *d, size_t li, const struct phrase_terms *pt,
-                       unsigned *mask, unsigned *own, size_t *at)
+static void line_terms(const struct doc *d, const struct stem_doc *sd, size_t li,
+                       const struct phrase_terms *pt, unsigned *mask, unsigned *own, size_t *at)
 {
-	const struct line *l = &d->lines[li];
-	const struct line *next =
-	    li + 1 < d->n_lines && d->lines[li + 1].page == l->page ? &d->lines[li + 1] : NULL;
+	bool next = li + 1 < d->n_lines && d->lines[li + 1].page == d->lines[li].page;
 	*mask = *own = 0;
 	*at = 0;
 	for (size_t k = 0; k < pt->n; k++) {
-		long o = find_stem(line_fold(d, l), l->fold_len, pt->stem[k]);
-		if (o >= 0) {
+		const struct stem_word *w = line_has(sd, li, pt->stem[k]);
+		if (w) {
 			if (!*own)
-				*at = (size_t)o;
+				*at = w->fold_off;
 			*own |= 1u << k;
 			*mask |= 1u << k;
-		} else if (next &&
-		           find_stem(line_fold(d, next), next->fold_len, pt->stem[k]) >= 0) {
+		} else if (next && line_has(sd, li + 1, pt->stem[k])) {
 			*mask |= 1u << k;
 		}
 	}
@@ -1025,8 +1075,9 @@ static size_t popcount(unsigned m)
  * taxonomy skill the phrase names ("frameworks like React") count wherever the CV proves that
  * skill, even through a related one.
  */
-static int judge_phrase(struct cv_result *r, const struct doc *d, const struct cv_taxonomy *t,
-                        const struct tax_req *tq, const struct tax_cand *c, size_t nc)
+static int judge_phrase(struct cv_result *r, const struct doc *d, const struct stem_doc *sd,
+                        const struct cv_taxonomy *t, const struct tax_req *tq,
+                        const struct tax_cand *c, size_t nc)
 {
 	struct cv_skill_req sr = { (char *)tq->name, 0 };
 	char label[192];
@@ -1043,7 +1094,7 @@ static int judge_phrase(struct cv_result *r, const struct doc *d, const struct c
 		return rc == MD_ELIMIT ? 0 : rc;
 	}
 	struct phrase_terms pt;
-	phrase_terms(tq->name, &f, &pt);
+	phrase_terms(sd->st, tq->name, &f, &pt);
 	struct phrase_skills ps = { t, c, nc, &pt, 0, { 0 }, 0 };
 	/* Term offsets are in the folded phrase: they are the phrase's own when folding kept its
 	 * length (ASCII, nearly always). */
@@ -1059,7 +1110,7 @@ static int judge_phrase(struct cv_result *r, const struct doc *d, const struct c
 	for (size_t li = 0; li < d->n_lines && pt.n; li++) {
 		unsigned mask, own;
 		size_t at;
-		line_terms(d, li, &pt, &mask, &own, &at);
+		line_terms(d, sd, li, &pt, &mask, &own, &at);
 		size_t got = popcount(mask | ps.have), got_own = popcount(own & ~ps.have);
 		if (got > best || (got == best && line_ev && got_own > best_own)) {
 			best = got;
@@ -1560,6 +1611,7 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 	const struct cv_taxonomy *t = in->taxonomy;
 	struct tax_scan s = { .d = d };
 	struct tagged tg = { 0 };
+	struct stem_doc sd = { 0 };
 	struct tax_cand *c = NULL;
 	size_t tn, nb = 0;
 	(void)cv_skill_table(&tn);
@@ -1593,8 +1645,12 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 	}
 	rc = 0;
 	for (size_t i = 0; i < nq && !rc; i++) {
+		if (tq[i].is_phrase && !sd.first)
+			rc = stem_doc_build(&sd, d);
+		if (rc)
+			break;
 		if (tq[i].is_phrase)
-			rc = judge_phrase(r, d, t, &tq[i], c, nc);
+			rc = judge_phrase(r, d, &sd, t, &tq[i], c, nc);
 		else
 			judge_tax(r, d, t, &tq[i], c, nc,
 			          lit[i].own.len || lit[i].def ? &lit[i] : NULL);
@@ -1610,6 +1666,7 @@ static int do_skills_tax(struct cv_result *r, const struct doc *d, const struct 
 	}
 out:
 	md_free(tg.v);
+	stem_doc_release(&sd);
 	for (size_t i = 0; lit && i < nq + nb; i++)
 		buf_release(&lit[i].own);
 	md_free(lit);

@@ -10,7 +10,9 @@
  * ("c++", "c#"). Tokens are Unicode case-folded. In names of two or more tokens each token is
  * also lightly stemmed (plural "s"/"ies", "ing", final "e"), so "relational database" matches
  * "Relational Databases" and "managing staff" matches "manage staff"; one-token names are never
- * stemmed ("Rust" is not "Rusts"). Between the tokens of a multi-token mention only white space,
+ * stemmed ("Rust" is not "Rusts"). Snowball (text/stem.h) is not safe here: it would make
+ * "project manager" the skill "project management"; the engine uses it for similarity and for
+ * the words of job-description phrases only. Between the tokens of a multi-token mention only white space,
  * line breaks, '-', '/' and apostrophes may appear ("CI/CD", "front-end", "Google Cloud\nPlatform").
  *
  * Boundaries (the rules of skills.c): a mention may not start right after "word-" or "word."

@@ -32,3 +32,16 @@ Test(cv_bm25, orders_and_explains)
 	sim("kubernetes operator in golang\n\npostgres tuning\n\nengineer", jd, &c);
 	cr_assert_eq(memcmp(&a, &c, sizeof a), 0);
 }
+
+Test(cv_bm25, inflections_share_a_term)
+{
+	struct cv_bm25_result a;
+	const char *jd = "managing kitchens and training chefs";
+	double score = sim("managed two kitchens; trained new chefs", jd, &a);
+	cr_assert_gt(score, 0.5, "every stem of the job is in the CV: %f", score);
+	cr_assert_eq(a.query_terms, 4);
+	bool shown = false;
+	for (size_t i = 0; i < a.n_terms; i++)
+		shown |= strcmp(a.terms[i].term, "managing") == 0;
+	cr_assert(shown, "a term is shown as the job writes it");
+}

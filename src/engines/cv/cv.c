@@ -2,7 +2,6 @@
 
 #include "base/common.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <strings.h>

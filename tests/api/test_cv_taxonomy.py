@@ -57,7 +57,7 @@ def test_requirements_from_the_job_description(client):
     phrases = [q for q in skills if q.get("match") == "words"]
     assert 3 <= len(phrases) <= 12, skills
     named = {q["requirement"].split(" (")[0] for q in phrases}
-    assert "Build reusable code and libraries for future use" in named, named
+    assert "build reusable code and libraries for future use" in named, named
     for q in phrases:
         if q["verdict"] == "not_met":
             assert not q["evidence"] and "matched_by" not in q, q

@@ -2,6 +2,7 @@
 
 #include "base/common.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <strings.h>
@@ -797,6 +798,11 @@ static int tax_reqs(const struct cv_input *in, struct tax_req **out, size_t *n, 
 			} else {
 				squeeze_space(q->phrase, sizeof q->phrase,
 				              in->job_description + jd[i].offset, jd[i].len);
+				/* A bullet's capital ("Build reusable code") reads oddly inside a
+				 * sentence ("missing X, build reusable code"); an acronym keeps it. */
+				if (isupper((unsigned char)q->phrase[0]) &&
+				    islower((unsigned char)q->phrase[1]))
+					q->phrase[0] = (char)tolower((unsigned char)q->phrase[0]);
 				q->name = q->phrase;
 				q->is_phrase = true;
 			}

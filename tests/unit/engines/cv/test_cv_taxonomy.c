@@ -276,11 +276,11 @@ Test(cv_engine_taxonomy, phrases_judged_by_the_words_a_line_shares)
 		const struct cv_req_result *x = &r.reqs[i];
 		if (!x->words)
 			continue;
-		if (strcmp(x->name, "Influence cross functional teams and suppliers") == 0)
+		if (strcmp(x->name, "influence cross functional teams and suppliers") == 0)
 			a = x;
-		else if (strcmp(x->name, "Build reusable code and libraries") == 0)
+		else if (strcmp(x->name, "build reusable code and libraries") == 0)
 			b = x;
-		else if (strcmp(x->name, "Negotiate freight contracts with carriers") == 0)
+		else if (strcmp(x->name, "negotiate freight contracts with carriers") == 0)
 			c = x;
 	}
 	cr_assert(a && b && c, "three phrases from the job description");

@@ -68,6 +68,7 @@ static void trace_token(void *ctx, size_t line, size_t off, const char *token, s
 struct line_ctx {
 	size_t line;
 	struct cv_tag_span spans[256];
+	int skill[256];
 	size_t n;
 };
 
@@ -75,8 +76,10 @@ static int on_tax_hit(void *ctx, const struct cv_skill_hit *h)
 {
 	struct line_ctx *c = ctx;
 	printf("%zu\t%zu\t%zu\ttaxonomy\n", c->line, h->offset, h->len);
-	if (c->n < 256)
+	if (c->n < 256) {
+		c->skill[c->n] = h->skill;
 		c->spans[c->n++] = (struct cv_tag_span){ 0, h->offset, h->len };
+	}
 	return 0;
 }
 
@@ -93,9 +96,15 @@ static int on_jd_phrase(void *ctx, const struct cv_phrase *p)
 	return 0;
 }
 
+/* A skill requirement names every mention of its skill; a phrase is its own span. */
 static int on_jd_req(void *ctx, const struct cv_skill_requirement *q)
 {
-	printf("%zu\t%zu\t%zu\trequirement\n", *(size_t *)ctx, q->offset, q->len);
+	const struct line_ctx *c = ctx;
+	printf("%zu\t%zu\t%zu\trequirement\n", c->line, q->offset, q->len);
+	for (size_t i = 0; q->skill >= 0 && i < c->n; i++)
+		if (c->skill[i] == q->skill && c->spans[i].off != q->offset)
+			printf("%zu\t%zu\t%zu\trequirement\n", c->line, c->spans[i].off,
+			       c->spans[i].len);
 	return 0;
 }
 
@@ -113,7 +122,7 @@ static int lines_mode(const struct cv_taxonomy *tax, const struct cv_tagger *tg,
 			return 1;
 		if (cv_phrases_find(p, n, on_jd_phrase, &li))
 			return 1;
-		if (cv_taxonomy_extract_requirements(tax, p, n, on_jd_req, &li))
+		if (cv_taxonomy_extract_requirements(tax, p, n, on_jd_req, &c))
 			return 1;
 		struct cv_tag_line l = { p, n, CV_SEC_NONE, false };
 		if (cv_tagger_tag(tg, &l, 1, c.spans, c.n, on_line_phrase, &li))

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# JD skill recall on green2022-jd-skill-ner (671 job-description sentences, BIO tags): a gold
-# Skill span counts as recalled when a hit overlaps it. Hits come from the engine's taxonomy
-# matcher and from the skill phrase tagger (data/skills_tagger.tsv), each sentence on its own
-# (bench/cv_eval_driver -L); recall is printed for the taxonomy alone, the tagger alone and
-# both (what the engine reports), with the share of hits that overlap a gold Skill span (a loose
-# precision: the corpus tags long free-text skills, so product names it leaves untagged count
-# against it). Nothing was trained or tuned on this corpus. Target: recall >= 0.7.
+# JD skill recall on green2022-jd-skill-ner (336 job-description sentences, BIO tags): a gold
+# Skill span counts as recalled when a hit overlaps it. Each sentence goes on its own through
+# bench/cv_eval_driver -L: the taxonomy matcher, the job-description phrase finder
+# (src/engines/cv/phrases.c), the skill phrase tagger (data/skills_tagger.tsv), and the
+# requirements the engine would judge (cv_taxonomy_extract_requirements: a skill requirement
+# counts at every mention of its skill, a phrase at its span). Recall is printed per source and
+# for their unions, with the share of hits that overlap a gold Skill span (a loose precision:
+# the corpus tags long free-text skills, so product names it leaves untagged count against it).
+# Nothing was trained on this corpus; the phrase rules were written reading sentences 0-119
+# ("dev", printed apart from the rest). Target: recall >= 0.7.
 # Usage: bench/cv_jd_recall.sh [BIN (default build/matchd)]
 #   TAGGER=path  another weight file (TAGGER= none: the taxonomy alone)
 set -euo pipefail

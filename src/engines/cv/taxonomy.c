@@ -1,6 +1,5 @@
 #include "engines/cv/taxonomy.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <strings.h>
 
@@ -1134,22 +1133,19 @@ static int mention_kind(const char *text, size_t len, size_t a, size_t b)
 	return sec == 1 ? CV_REQ_NICE : CV_REQ_MUST;
 }
 
-/* Words of three letters or more that are not stop words: what a phrase asks for. */
+/* Words of three bytes or more that are not stop words (any case): what a phrase asks for. */
 static size_t content_words(const char *s, size_t n)
 {
-	size_t count = 0, i = 0;
-	while (i < n) {
-		while (i < n && !isalnum((unsigned char)s[i]))
-			i++;
-		size_t a = i;
-		char w[32];
-		while (i < n && isalnum((unsigned char)s[i])) {
-			if (i - a < sizeof w)
-				w[i - a] = (char)tolower((unsigned char)s[i]);
-			i++;
-		}
-		if (i - a >= 3 && i - a < sizeof w && !cv_bm25_stopword(w, i - a))
-			count++;
+	size_t count = 0;
+	struct slice rest = { s, n }, w;
+	while (text_next_word(&rest, &w)) {
+		char low[32];
+		if (w.len < 3 || w.len >= sizeof low)
+			continue;
+		for (size_t i = 0; i < w.len; i++)
+			low[i] =
+			    (char)(w.ptr[i] >= 'A' && w.ptr[i] <= 'Z' ? w.ptr[i] | 0x20 : w.ptr[i]);
+		count += !cv_bm25_stopword(low, w.len);
 	}
 	return count;
 }
@@ -1164,9 +1160,10 @@ struct phrase_scan {
 };
 
 /*
- * Keeps a phrase of the job description as a requirement when it asks for at least two things
- * ("managing the kitchen", not "training"), no taxonomy skill is named inside it (that skill is
- * the requirement), its section is not skipped, and it was not kept already.
+ * Keeps a phrase of the job description as a requirement when it asks for more than the
+ * taxonomy skills named inside it (those are requirements of their own): a content word beside
+ * them, two when it names one. A lone verb is not kept, nor a phrase of a skipped section
+ * ("Benefits") or one kept already.
  */
 static int keep_phrase(void *ctx, const struct cv_phrase *p)
 {

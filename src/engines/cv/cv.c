@@ -9,6 +9,7 @@
 
 #include "engines/cv/bm25.h"
 #include "engines/cv/dates.h"
+#include "engines/cv/phrases.h"
 #include "engines/cv/skills.h"
 #include "engines/cv/tagger.h"
 #include "text/normalize.h"
@@ -926,6 +927,15 @@ static bool next_content_word(struct slice *rest, struct slice *w)
 	return false;
 }
 
+/* The next word of a phrase to look for in the CV: a content word that names something. */
+static bool next_phrase_term(struct slice *rest, struct slice *w)
+{
+	while (next_content_word(rest, w))
+		if (!cv_phrases_generic(w->ptr, w->len))
+			return true;
+	return false;
+}
+
 static void stem_doc_release(struct stem_doc *sd)
 {
 	text_stemmer_free(sd->st);
@@ -985,7 +995,7 @@ static void phrase_terms(struct text_stemmer *st, const char *phrase, const stru
 {
 	pt->n = 0;
 	struct slice rest = { f->data, f->len }, w;
-	while (pt->n < PHRASE_TERMS && next_content_word(&rest, &w)) {
+	while (pt->n < PHRASE_TERMS && next_phrase_term(&rest, &w)) {
 		char b[TEXT_STEM_MAX + 1];
 		text_stem(st, w.ptr, w.len, b);
 		size_t k = 0;

@@ -133,6 +133,17 @@ static bool tok_in(const char *s, const struct tok *t, const char *const *list, 
 
 #define TOK_IN(s, t, list) tok_in((s), (t), (list), ARRAY_SIZE(list))
 
+static const char *const generic[] = { "experience", "experiences", "skills",    "skill",
+	                               "knowledge",  "ability",     "abilities", "understanding" };
+
+bool cv_phrases_generic(const char *w, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(generic); i++)
+		if (strlen(generic[i]) == n && strncasecmp(generic[i], w, n) == 0)
+			return true;
+	return false;
+}
+
 static bool listed(const char *w, size_t n)
 {
 	return cv_words_has(verbs, ARRAY_SIZE(verbs), w, n);

@@ -44,4 +44,10 @@ MD_WUR int cv_phrases_find(const char *text, size_t len,
 /* True when word[0..len) is, by its form, one of the skill verbs ("managing", "ensures"). */
 bool cv_phrases_is_verb(const char *word, size_t len);
 
+/*
+ * True for the words that frame a skill without naming one ("experience", "skills",
+ * "knowledge", "ability", any case): "communication skills" asks for communication.
+ */
+bool cv_phrases_generic(const char *word, size_t len);
+
 #endif

@@ -1133,7 +1133,10 @@ static int mention_kind(const char *text, size_t len, size_t a, size_t b)
 	return sec == 1 ? CV_REQ_NICE : CV_REQ_MUST;
 }
 
-/* Words of three bytes or more that are not stop words (any case): what a phrase asks for. */
+/*
+ * Words of three bytes or more that are neither stop words nor framing words ("experience",
+ * "skills"), in any case: what a phrase asks for.
+ */
 static size_t content_words(const char *s, size_t n)
 {
 	size_t count = 0;
@@ -1145,7 +1148,7 @@ static size_t content_words(const char *s, size_t n)
 		for (size_t i = 0; i < w.len; i++)
 			low[i] =
 			    (char)(w.ptr[i] >= 'A' && w.ptr[i] <= 'Z' ? w.ptr[i] | 0x20 : w.ptr[i]);
-		count += !cv_bm25_stopword(low, w.len);
+		count += !cv_bm25_stopword(low, w.len) && !cv_phrases_generic(low, w.len);
 	}
 	return count;
 }

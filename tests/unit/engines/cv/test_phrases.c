@@ -63,6 +63,10 @@ Test(cv_phrases, verb_forms)
 	memset(longw, 'a', sizeof longw);
 	cr_assert_not(cv_phrases_is_verb(longw, sizeof longw));
 	cr_assert_not(cv_phrases_is_verb("manage\xff", 7));
+	cr_assert(cv_phrases_generic("Skills", 6));
+	cr_assert(cv_phrases_generic("experience", 10));
+	cr_assert_not(cv_phrases_generic("communication", 13));
+	cr_assert_not(cv_phrases_generic("skill", 4), "length counts");
 }
 
 Test(cv_phrases, verb_phrases_and_their_ends)

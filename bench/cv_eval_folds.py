@@ -10,7 +10,7 @@ optionally followed by " build:" and build_skills.py options, e.g. " build:--com
    (the skill phrase tagger: in each fold scripts/train_tagger.py trains on the other folds,
    with the epochs listed in EPOCHS ("4,8"), and the held-out fold is scored with each
    decision threshold of THRESHOLDS ("0,-1000,-1000f": a final f also sets the param filter to 1,
-   a final g to 2, see src/engines/cv/tagger.h); TRAIN_OPTS, one string, go to
+   a final g to 2, a last v the param decode to 1 (Viterbi), see src/engines/cv/tagger.h); TRAIN_OPTS, one string, go to
    train_tagger.py, e.g. "--jackknife 0". Prints one line per epochs and threshold.)
 
 For each fold (CV i goes to fold i % 5 of the sorted file names) the vocabulary and the prose
@@ -36,11 +36,14 @@ def set_threshold(src, dst, thr):
     """Copies the weights with threshold thr ("-20000"; a final "f" also sets filter 1, "g" 2)."""
     with open(src, encoding="utf-8") as f:
         lines = f.read().split("\n")
+    decode = "1" if thr.endswith("v") else "0"
+    thr = thr.rstrip("v")
     filt = "1" if thr.endswith("f") else "2" if thr.endswith("g") else "0"
     thr = thr.rstrip("fg")
-    lines = [f"param\tthreshold\t{thr}\nparam\tfilter\t{filt}"
+    lines = [f"param\tthreshold\t{thr}\nparam\tfilter\t{filt}\nparam\tdecode\t{decode}"
              if ln.startswith("param\tthreshold\t") else ln
-             for ln in lines if not ln.startswith("param\tfilter\t")]
+             for ln in lines
+             if not ln.startswith("param\tfilter\t") and not ln.startswith("param\tdecode\t")]
     with open(dst, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
 

@@ -142,6 +142,8 @@ static int parse_line(struct cv_tagger *t, const char *s, size_t n, size_t linen
 			t->threshold = v;
 		else if (fl[1] == 6 && memcmp(f[1], "filter", 6) == 0 && v >= 0 && v <= 2)
 			t->filter = v;
+		else if (fl[1] == 6 && memcmp(f[1], "decode", 6) == 0 && v >= 0 && v <= 1)
+			t->decode = v;
 		else
 			return fail(err, errcap, lineno, "unknown param or value");
 		return 0;
@@ -544,6 +546,72 @@ static enum cv_tag decide(const struct work *w, enum cv_tag prev)
 	return w->score[best] - w->score[CV_TAG_O] > w->t->threshold ? best : CV_TAG_O;
 }
 
+/* History tags of the dynamic features: S (before the line), O, B, I. */
+static const char hist_name[] = "SOBI";
+#define NHIST 4
+
+/*
+ * The best tag sequence under the same scores as decide(): the dynamic features of a token
+ * depend on the two tags before it, so the states are tag pairs. B and I pay the threshold, so
+ * a token is only tagged when that beats O by more than it, as in the greedy decoder.
+ */
+static int viterbi(struct work *w, const struct line_info *li, enum cv_tag *out)
+{
+	size_t n = w->ntok;
+	uint8_t *back = md_malloc(n * NHIST * NHIST);
+	if (!back)
+		return MD_ENOMEM;
+	int64_t v[NHIST][NHIST], nv[NHIST][NHIST];
+	bool ok[NHIST][NHIST], nok[NHIST][NHIST];
+	memset(ok, 0, sizeof ok);
+	v[0][0] = 0;
+	ok[0][0] = true; /* (S, S) */
+	for (size_t i = 0; i < n; i++) {
+		memset(w->score, 0, sizeof w->score);
+		static_features(w, li, i);
+		int64_t base[CV_TAG_COUNT];
+		memcpy(base, w->score, sizeof base);
+		memset(nok, 0, sizeof nok);
+		for (int a = 0; a < NHIST; a++)
+			for (int b = 0; b < NHIST; b++) {
+				if (!ok[a][b])
+					continue;
+				memcpy(w->score, base, sizeof base);
+				dynamic_features(w, &w->tok[i], hist_name[b], hist_name[a]);
+				for (int tg = 0; tg < CV_TAG_COUNT; tg++) {
+					if (tg == CV_TAG_I && (b == 0 || b == 1))
+						continue; /* I follows B or I only */
+					int64_t sc = v[a][b] + w->score[tg] -
+					             (tg == CV_TAG_O ? 0 : w->t->threshold);
+					int c = tg + 1;
+					if (!nok[b][c] || sc > nv[b][c]) {
+						nv[b][c] = sc;
+						nok[b][c] = true;
+						back[(i * NHIST + (size_t)b) * NHIST + (size_t)c] =
+						    (uint8_t)a;
+					}
+				}
+			}
+		memcpy(v, nv, sizeof v);
+		memcpy(ok, nok, sizeof ok);
+	}
+	int ba = -1, bb = -1;
+	for (int a = 0; a < NHIST; a++)
+		for (int b = 1; b < NHIST; b++)
+			if (ok[a][b] && (ba < 0 || v[a][b] > v[ba][bb])) {
+				ba = a;
+				bb = b;
+			}
+	for (size_t i = n; i-- > 0;) {
+		out[i] = (enum cv_tag)(bb - 1);
+		int a = back[(i * NHIST + (size_t)ba) * NHIST + (size_t)bb];
+		bb = ba;
+		ba = a;
+	}
+	md_free(back);
+	return 0;
+}
+
 static int tag_line(struct work *w, const struct cv_tag_line *l, size_t line,
                     const struct cv_tag_span *sp, size_t nsp,
                     int (*on_phrase)(void *ctx, size_t line, size_t off, size_t len), void *ctx)
@@ -554,25 +622,38 @@ static int tag_line(struct work *w, const struct cv_tag_line *l, size_t line,
 	annotate(w, l->text, sp, nsp);
 	struct line_info li;
 	line_info(w, l, &li);
+	enum cv_tag *tags = NULL;
+	if (w->t->decode == 1 && !w->t->trace) {
+		tags = md_malloc(w->ntok * sizeof *tags);
+		if (!tags)
+			return MD_ENOMEM;
+		if ((rc = viterbi(w, &li, tags))) {
+			md_free(tags);
+			return rc;
+		}
+	}
 	enum cv_tag prev = CV_TAG_O;
 	char p1 = 'S', p2 = 'S';
 	size_t ph_start = 0, ph_end = 0;
 	bool open = false;
-	for (size_t i = 0; i < w->ntok; i++) {
-		memset(w->score, 0, sizeof w->score);
-		w->trace_len = 0;
-		w->trace[0] = '\0';
-		static_features(w, &li, i);
-		if (w->t->trace)
-			w->t->trace(w->t->trace_ctx, line, w->tok[i].start,
-			            l->text + w->tok[i].start, w->tok[i].end - w->tok[i].start,
-			            w->trace);
-		dynamic_features(w, &w->tok[i], p1, p2);
-		enum cv_tag tg = decide(w, prev);
+	for (size_t i = 0; i < w->ntok && !rc; i++) {
+		enum cv_tag tg;
+		if (tags) {
+			tg = tags[i];
+		} else {
+			memset(w->score, 0, sizeof w->score);
+			w->trace_len = 0;
+			w->trace[0] = '\0';
+			static_features(w, &li, i);
+			if (w->t->trace)
+				w->t->trace(w->t->trace_ctx, line, w->tok[i].start,
+				            l->text + w->tok[i].start,
+				            w->tok[i].end - w->tok[i].start, w->trace);
+			dynamic_features(w, &w->tok[i], p1, p2);
+			tg = decide(w, prev);
+		}
 		if (open && tg != CV_TAG_I) {
-			int rc = on_phrase(ctx, line, ph_start, ph_end - ph_start);
-			if (rc)
-				return rc;
+			rc = on_phrase(ctx, line, ph_start, ph_end - ph_start);
 			open = false;
 		}
 		if (tg == CV_TAG_B) {
@@ -585,6 +666,9 @@ static int tag_line(struct work *w, const struct cv_tag_line *l, size_t line,
 		p1 = tag_name[tg];
 		prev = tg;
 	}
+	md_free(tags);
+	if (rc)
+		return rc;
 	return open ? on_phrase(ctx, line, ph_start, ph_end - ph_start) : 0;
 }
 

@@ -1,8 +1,8 @@
 /*
  * The skill phrase tagger (src/engines/cv/tagger.c): the weight file parser (the real
- * data/skills_tagger.tsv and malformed files), greedy decoding with hand-made weights, the
- * features it computes, and the real weights on a small made-up CV. Run from the repository
- * root.
+ * data/skills_tagger.tsv and malformed files), greedy and Viterbi decoding with hand-made
+ * weights, the features it computes, and the real weights on a small made-up CV. Run from the
+ * repository root.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -108,6 +108,35 @@ Test(tagger, threshold_trades_precision_for_recall)
 	tag(&t, lines, 1, NULL, 0, &p);
 	cr_assert_eq(p.n, 3, "phrases: %d", p.n);
 	cv_tagger_release(&t);
+}
+
+/* "big" alone loses to O, but "big" as B lets "data" be an I worth far more. */
+static const char lookahead[] = "matchd-skill-tagger\t1\n"
+                                "param\tthreshold\t0\n"
+                                "b=\t1000\t0\t0\n"
+                                "w=big\t0\t900\t0\n"
+                                "tw=B|data\t0\t0\t6000\n";
+
+Test(tagger, viterbi_sees_what_greedy_cannot)
+{
+	struct cv_tagger t;
+	char err[128];
+	cr_assert_eq(load_str(&t, lookahead, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(t.decode, 0, "greedy by default");
+	struct cv_tag_line lines[] = { { "big data and big", 16, CV_SEC_SKILLS, false } };
+	struct phrases p;
+	tag(&t, lines, 1, NULL, 0, &p);
+	cr_assert_eq(p.n, 0, "greedy: \"big\" loses to O, then \"data\" cannot be I");
+	t.decode = 1;
+	tag(&t, lines, 1, NULL, 0, &p);
+	cr_assert_eq(p.n, 1, "phrases: %d", p.n);
+	cr_assert_str_eq(p.text[0], "big data", "the last \"big\" gains nothing as B");
+	t.threshold = 6000; /* B and I now pay more than the pair is worth */
+	tag(&t, lines, 1, NULL, 0, &p);
+	cr_assert_eq(p.n, 0);
+	cv_tagger_release(&t);
+	const char bad[] = "matchd-skill-tagger\t1\nparam\tdecode\t2\n";
+	cr_assert_eq(load_str(&t, bad, err, sizeof err), MD_EINVAL);
 }
 
 static char trace_buf[8192];

@@ -24,6 +24,10 @@ new CV; --jackknife K (default 5) computes each training CV's features with a ta
 learned vocabulary was learned without its fold (scripts/learn_skills.py --exclude-cvs, then
 scripts/build_skills.py), as a new CV would see it.
 
+--structured trains a structured perceptron instead: each line is decoded with Viterbi over tag
+pairs (tagger.c's viterbi(), same features) and the weights move from the predicted sequence's
+features to the gold sequence's; the file then says param decode 1.
+
 Hyper-parameters (epochs, threshold) were chosen by 5-fold cross-validation on the training split
 alone (bench/cv_eval_folds.py --tagger). --epochs takes a list ("4,8"): the weights after each
 are written to OUT.e<N> when more than one is given.
@@ -196,6 +200,14 @@ class Perceptron:
                 ts[c] = self.step
                 w[c] += d
 
+    def bump(self, fids, c, d):
+        """Moves class c's weight of every feature in fids by d."""
+        for i in fids:
+            w, tot, ts = self.w[i], self.tot[i], self.ts[i]
+            tot[c] += (self.step - ts[c]) * w[c]
+            ts[c] = self.step
+            w[c] += d
+
     def averaged(self):
         out = {}
         for f, i in self.ids.items():
@@ -220,7 +232,65 @@ def dyn(p1, p2, feats):
     return [f"t={p1}", f"tt={p2}|{p1}", f"tw={p1}|{w}", f"ts={p1}|{s}"]
 
 
-def train(docs, epochs_list, seed, report):
+HIST = "SOBI"  # the history tags of the dynamic features: before the line, O, B, I
+
+
+def viterbi(model, toks):
+    """tagger.c's viterbi() at threshold 0: the best tag sequence of a line under the model.
+    toks: (static fids, dynamic fids per history tag p1 (3 each), ...); tt ids in model.tt."""
+    w = model.w
+    v = {(0, 0): 0.0}
+    back = []
+    for fids, dynids, _gold, _feats in toks:
+        s = model.scores(fids)
+        d = [[sum(w[i][c] for i in dynids[p1]) for c in range(3)] for p1 in range(4)]
+        nv, bk = {}, {}
+        for (a, b), val in v.items():
+            tt = w[model.tt[a][b]]
+            for t in range(3):
+                if t == 2 and b in (0, 1):
+                    continue  # I follows B or I only
+                sc = val + s[t] + d[b][t] + tt[t]
+                key = (b, t + 1)
+                if key not in nv or sc > nv[key]:
+                    nv[key] = sc
+                    bk[key] = a
+        v = nv
+        back.append(bk)
+    state = max(sorted(v), key=lambda k: v[k])  # sorted: ties go to the first state
+    out = []
+    for bk in reversed(back):
+        out.append(state[1] - 1)
+        state = (bk[state], state[0])
+    return out[::-1]
+
+
+def train_structured(model, data, order, report, ep):
+    """One epoch of the structured perceptron: decode each line with Viterbi and move the
+    weights from the predicted sequence's features to the gold sequence's."""
+    errs = n = 0
+    for di in order:
+        for ln in data[di]:
+            # A gold I after O cannot be decoded: it starts the phrase (as in greedy training).
+            gold, prev = [], 0
+            for _f, _d, g, _x in ln:
+                g = 1 if g == 2 and prev == 0 else g
+                gold.append(g)
+                prev = g
+            pred = viterbi(model, ln)
+            hg = hp = (0, 0)  # (p2, p1) history indices along each sequence
+            for (fids, dynids, _g, _x), g, pr in zip(ln, gold, pred):
+                model.step += 1
+                n += 1
+                if (g, hg) != (pr, hp):
+                    model.bump(fids + dynids[hg[1]] + [model.tt[hg[0]][hg[1]]], g, 1.0)
+                    model.bump(fids + dynids[hp[1]] + [model.tt[hp[0]][hp[1]]], pr, -1.0)
+                    errs += g != pr
+                hg, hp = (hg[1], g + 1), (hp[1], pr + 1)
+    report(f"epoch {ep}: {errs} errors of {n} tokens (structured)")
+
+
+def train(docs, epochs_list, seed, report, structured=False):
     model = Perceptron()
     data = []
     for doc in docs:
@@ -231,6 +301,18 @@ def train(docs, epochs_list, seed, report):
     rng = random.Random(seed)
     order = list(range(len(data)))
     snaps = {}
+    if structured:
+        # Each token's dynamic features for every history tag, interned once.
+        model.tt = [[model.fid(f"tt={HIST[a]}|{HIST[b]}") for b in range(4)] for a in range(4)]
+        data = [[[(fids, [[model.fid(f) for f in dyn(HIST[p1], "S", feats) if
+                           not f.startswith("tt=")] for p1 in range(4)], g, feats)
+                  for fids, g, feats in ln] for ln in d] for d in data]
+        for ep in range(1, max(epochs_list) + 1):
+            rng.shuffle(order)
+            train_structured(model, data, order, report, ep)
+            if ep in epochs_list:
+                snaps[ep] = model.averaged()
+        return snaps
     for ep in range(1, max(epochs_list) + 1):
         rng.shuffle(order)
         errs = n = 0
@@ -275,6 +357,8 @@ def write(path, weights, threshold, args, ncvs):
                 f"kept: {len(rows)}\n")
         f.write(f"param\tthreshold\t{threshold}\n")
         f.write(f"param\tfilter\t{args.filter}\n")
+        if args.structured:
+            f.write("param\tdecode\t1\n")
         for feat, iw in rows:
             f.write(f"{feat}\t{iw[0]}\t{iw[1]}\t{iw[2]}\n")
     os.replace(tmp, path)
@@ -405,6 +489,9 @@ def main():
     ap.add_argument("--per-epoch", action="store_true",
                     help="always write OUT.e<N>, even for one number of epochs")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--structured", action="store_true",
+                    help="train with Viterbi decoding (a structured perceptron) and write "
+                    "param decode 1; the default trains and decodes greedily")
     ap.add_argument("--jackknife", type=int, default=5,
                     help="K: each fold's features from a taxonomy learned without it; 0: off")
     ap.add_argument("--conll", help="instead: K-fold cross-validation on this CoNLL file's "
@@ -448,7 +535,7 @@ def main():
     ntok = sum(len(ln) for d in docs for ln in d)
     ngold = sum(t == "B" for d in docs for ln in d for _f, t in ln)
     report(f"{len(docs)} CVs, {ntok} tokens, {ngold} gold phrases")
-    snaps = train(docs, epochs_list, args.seed, report)
+    snaps = train(docs, epochs_list, args.seed, report, args.structured)
     for ep, weights in snaps.items():
         args.epochs_used = ep
         path = args.out if len(snaps) == 1 and not args.per_epoch else f"{args.out}.e{ep}"

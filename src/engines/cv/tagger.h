@@ -32,8 +32,9 @@
  *     matchd's groups) being listed wherever they are found;
  *   "param<TAB>decode<TAB>0|1" (optional, 0 by default): 0 decodes greedily left to right (as
  *     the perceptron was trained), 1 finds the best tag sequence of a line with Viterbi over
- *     tag pairs, under the same scores and threshold (5-fold CV on the training split gave the
- *     same F1 at another threshold, so the shipped file keeps 0; bench/README.md);
+ *     tag pairs, under the same scores and threshold (scripts/train_tagger.py --structured
+ *     trains for it; on the dotin training split neither beat greedy decoding, so the shipped
+ *     file keeps 0; bench/README.md);
  *   then one line per feature: "<feature><TAB><w_O><TAB><w_B><TAB><w_I>", the weights decimal
  *     integers in [-2^31, 2^31) (the averaged perceptron's weights times the scale the trainer
  *     wrote in a comment). A feature may not contain white space and may not repeat.

@@ -25,8 +25,8 @@ A first request to try, in another terminal:
 
   curl -s -H "Authorization: Bearer \$MATCHD_API_KEY" \\
     -F cv_file=@$cv \\
-    -F job_description='Senior Python engineer with PostgreSQL and Kubernetes' \\
-    -F 'requirements={"skills":{"must_have":["Python",{"name":"PostgreSQL","min_years":2}],"nice_to_have":["Kubernetes"]},"experience":{"min_years":3}}' \\
+    --form-string job_description='Senior Python engineer with PostgreSQL and Kubernetes' \\
+    --form-string 'requirements={"skills":{"must_have":["Python",{"name":"PostgreSQL","min_years":2}],"nice_to_have":["Kubernetes"]},"experience":{"min_years":3}}' \\
     http://$MATCHD_LISTEN/api/v1/cvdeepmatch/submit
 
   # then: curl -s -H "Authorization: Bearer \$MATCHD_API_KEY" http://$MATCHD_LISTEN/api/v1/cvdeepmatch/<id>

@@ -896,6 +896,9 @@ static void judge_tax(struct cv_result *r, const struct doc *d, const struct cv_
 #define PHRASE_TERMS 12
 #define PHRASE_MET 0.75    /* share of its words a CV line must show to meet a phrase */
 #define PHRASE_PARTIAL 0.5 /* ... to meet it in part */
+/* A must-have phrase weighs a quarter of a must-have skill (2 x rarity): shared words are
+ * weaker evidence than a named skill. A nice-to-have one, half that. */
+#define PHRASE_WEIGHT 0.5
 
 struct phrase_terms {
 	char stem[PHRASE_TERMS][TEXT_STEM_MAX + 1]; /* Snowball stems: "managing" -> "manag" */
@@ -917,24 +920,6 @@ struct stem_doc {
 	size_t n, cap;
 	size_t *first;
 };
-
-/* The next content word of folded text: three bytes or more, not a stop word. */
-static bool next_content_word(struct slice *rest, struct slice *w)
-{
-	while (text_next_word(rest, w))
-		if (w->len >= 3 && !cv_bm25_stopword(w->ptr, w->len))
-			return true;
-	return false;
-}
-
-/* The next word of a phrase to look for in the CV: a content word that names something. */
-static bool next_phrase_term(struct slice *rest, struct slice *w)
-{
-	while (next_content_word(rest, w))
-		if (!cv_phrases_generic(w->ptr, w->len))
-			return true;
-	return false;
-}
 
 static void stem_doc_release(struct stem_doc *sd)
 {
@@ -979,7 +964,7 @@ static int stem_doc_build(struct stem_doc *sd, const struct doc *d)
 		const char *f = line_fold(d, l);
 		sd->first[li] = sd->n;
 		struct slice rest = { f, l->fold_len }, w;
-		while (next_content_word(&rest, &w)) {
+		while (cv_phrases_next_term(&rest, &w)) {
 			int rc = stem_doc_push(sd, w, (size_t)(w.ptr - f));
 			if (rc)
 				return rc;
@@ -995,7 +980,7 @@ static void phrase_terms(struct text_stemmer *st, const char *phrase, const stru
 {
 	pt->n = 0;
 	struct slice rest = { f->data, f->len }, w;
-	while (pt->n < PHRASE_TERMS && next_phrase_term(&rest, &w)) {
+	while (pt->n < PHRASE_TERMS && cv_phrases_next_term(&rest, &w)) {
 		char b[TEXT_STEM_MAX + 1];
 		text_stem(st, w.ptr, w.len, b);
 		size_t k = 0;
@@ -1096,8 +1081,8 @@ static int judge_phrase(struct cv_result *r, const struct doc *d, const struct s
 {
 	struct cv_skill_req sr = { (char *)tq->name, 0 };
 	char label[192];
-	struct cv_req_result *q =
-	    new_req(r, CV_CAT_SKILLS, tq->id, tq->name, tq->must ? 0.5 : 0.25);
+	struct cv_req_result *q = new_req(r, CV_CAT_SKILLS, tq->id, tq->name,
+	                                  tq->must ? PHRASE_WEIGHT : PHRASE_WEIGHT / 2);
 	skill_req_label(&sr, tq->must, label, sizeof label);
 	copy_trunc(q->requirement, sizeof q->requirement, label, strlen(label));
 	q->words = true;

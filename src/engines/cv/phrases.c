@@ -10,7 +10,9 @@
 
 #include "base/alloc.h"
 #include "base/common.h"
+#include "engines/cv/bm25.h"
 #include "engines/cv/repair.h"
+#include "text/normalize.h"
 
 static const char *const verbs[] = {
 #include "engines/cv/verbs.inc"
@@ -136,11 +138,25 @@ static bool tok_in(const char *s, const struct tok *t, const char *const *list, 
 static const char *const generic[] = { "experience", "experiences", "skills",    "skill",
 	                               "knowledge",  "ability",     "abilities", "understanding" };
 
-bool cv_phrases_generic(const char *w, size_t n)
+static bool framing(const char *w, size_t n)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(generic); i++)
-		if (strlen(generic[i]) == n && strncasecmp(generic[i], w, n) == 0)
+		if (strlen(generic[i]) == n && memcmp(generic[i], w, n) == 0)
 			return true;
+	return false;
+}
+
+bool cv_phrases_next_term(struct slice *rest, struct slice *w)
+{
+	while (text_next_word(rest, w)) {
+		char low[32]; /* stop and framing words are short ASCII: a longer word is a term */
+		size_t n = w->len < sizeof low ? w->len : 0;
+		for (size_t i = 0; i < n; i++)
+			low[i] = (char)(w->ptr[i] >= 'A' && w->ptr[i] <= 'Z' ? w->ptr[i] | 0x20
+			                                                     : w->ptr[i]);
+		if (w->len >= 3 && (!n || (!cv_bm25_stopword(low, n) && !framing(low, n))))
+			return true;
+	}
 	return false;
 }
 

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 /* The longest text cv_phrases_find reads; the rest of a longer one is ignored. */
@@ -45,9 +46,11 @@ MD_WUR int cv_phrases_find(const char *text, size_t len,
 bool cv_phrases_is_verb(const char *word, size_t len);
 
 /*
- * True for the words that frame a skill without naming one ("experience", "skills",
- * "knowledge", "ability", any case): "communication skills" asks for communication.
+ * The next term of text in *rest (text/normalize.h's words): a word of three bytes or more
+ * that is neither a stop word nor a word that frames a skill without naming one
+ * ("experience", "skills", "knowledge", "ability"), in any case: "good communication skills"
+ * asks for communication. Sets *w, advances *rest, returns false when none is left.
  */
-bool cv_phrases_generic(const char *word, size_t len);
+bool cv_phrases_next_term(struct slice *rest, struct slice *w);
 
 #endif

@@ -5,7 +5,6 @@
 
 #include "base/common.h"
 
-#include "engines/cv/bm25.h"
 #include "engines/cv/phrases.h"
 #include "text/normalize.h"
 
@@ -1133,23 +1132,13 @@ static int mention_kind(const char *text, size_t len, size_t a, size_t b)
 	return sec == 1 ? CV_REQ_NICE : CV_REQ_MUST;
 }
 
-/*
- * Words of three bytes or more that are neither stop words nor framing words ("experience",
- * "skills"), in any case: what a phrase asks for.
- */
+/* How many terms (phrases.h) text[0..n) has: what a phrase asks for. */
 static size_t content_words(const char *s, size_t n)
 {
 	size_t count = 0;
 	struct slice rest = { s, n }, w;
-	while (text_next_word(&rest, &w)) {
-		char low[32];
-		if (w.len < 3 || w.len >= sizeof low)
-			continue;
-		for (size_t i = 0; i < w.len; i++)
-			low[i] =
-			    (char)(w.ptr[i] >= 'A' && w.ptr[i] <= 'Z' ? w.ptr[i] | 0x20 : w.ptr[i]);
-		count += !cv_bm25_stopword(low, w.len) && !cv_phrases_generic(low, w.len);
-	}
+	while (cv_phrases_next_term(&rest, &w))
+		count++;
 	return count;
 }
 

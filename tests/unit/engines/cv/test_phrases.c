@@ -63,10 +63,21 @@ Test(cv_phrases, verb_forms)
 	memset(longw, 'a', sizeof longw);
 	cr_assert_not(cv_phrases_is_verb(longw, sizeof longw));
 	cr_assert_not(cv_phrases_is_verb("manage\xff", 7));
-	cr_assert(cv_phrases_generic("Skills", 6));
-	cr_assert(cv_phrases_generic("experience", 10));
-	cr_assert_not(cv_phrases_generic("communication", 13));
-	cr_assert_not(cv_phrases_generic("skill", 4), "length counts");
+}
+
+Test(cv_phrases, terms_name_something)
+{
+	const char *s = "Good COMMUNICATION Skills and experience in a team, in Köln, Kubernetes";
+	struct slice rest = { s, strlen(s) }, w;
+	const char *want[] = { "Good", "COMMUNICATION", "team", "Köln", "Kubernetes" };
+	size_t n = 0;
+	while (cv_phrases_next_term(&rest, &w)) {
+		cr_assert_lt(n, ARRAY_SIZE(want), "extra term %.*s", (int)w.len, w.ptr);
+		cr_assert(w.len == strlen(want[n]) && memcmp(w.ptr, want[n], w.len) == 0,
+		          "term %zu: %.*s", n, (int)w.len, w.ptr);
+		n++;
+	}
+	cr_assert_eq(n, ARRAY_SIZE(want), "stop words, short and framing words are no terms");
 }
 
 Test(cv_phrases, verb_phrases_and_their_ends)

@@ -1,8 +1,11 @@
 #include "base/alloc.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/err.h"
 
 /* Negative: injection disabled. Otherwise the number of allocations still allowed. */
 static atomic_long fail_after = -1;
@@ -42,6 +45,21 @@ void *md_realloc(void *p, size_t n)
 	if (should_fail())
 		return NULL;
 	return realloc(p, n ? n : 1);
+}
+
+int md_grow(void *pv, size_t *cap, size_t elem, size_t first)
+{
+	size_t nc = *cap ? *cap * 2 : first;
+	if (nc <= *cap || elem == 0 || nc > SIZE_MAX / elem)
+		return MD_ENOMEM;
+	void *p; /* *pv is a T *: copied through memcpy, not read as a void * */
+	memcpy(&p, pv, sizeof p);
+	void *np = md_realloc(p, nc * elem);
+	if (!np)
+		return MD_ENOMEM;
+	memcpy(pv, &np, sizeof np);
+	*cap = nc;
+	return 0;
 }
 
 void md_free(void *p)

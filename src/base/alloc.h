@@ -8,10 +8,19 @@
 
 #include <stddef.h>
 
+#include "base/err.h"
+
 void *md_malloc(size_t n);
 void *md_calloc(size_t count, size_t size);
 void *md_realloc(void *p, size_t n);
 void md_free(void *p);
+
+/*
+ * Doubles the capacity of the array *pv (a T **, elem = sizeof(T); first: the capacity of an
+ * empty one) and *cap with it. On MD_ENOMEM (also when the size would overflow) both are left
+ * as they were. The grow step of every push: if (n == cap && md_grow(&v, &cap, sizeof *v, 64)).
+ */
+MD_WUR int md_grow(void *pv, size_t *cap, size_t elem, size_t first);
 /* Returns a heap copy of s (NUL-terminated), or NULL. */
 char *md_strdup(const char *s);
 /* Returns a NUL-terminated heap copy of the first n bytes of s, or NULL. */

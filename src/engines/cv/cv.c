@@ -152,14 +152,8 @@ static void doc_release(struct doc *d)
 
 static int push_line(struct doc *d, size_t *cap, const struct line *l)
 {
-	if (d->n_lines == *cap) {
-		size_t nc = *cap ? *cap * 2 : 256;
-		struct line *nl = md_realloc(d->lines, nc * sizeof *nl);
-		if (!nl)
-			return MD_ENOMEM;
-		d->lines = nl;
-		*cap = nc;
-	}
+	if (d->n_lines == *cap && md_grow(&d->lines, cap, sizeof *d->lines, 256))
+		return MD_ENOMEM;
 	d->lines[d->n_lines++] = *l;
 	return 0;
 }
@@ -648,12 +642,8 @@ static int tax_collect(void *ctx, const struct cv_skill_hit *h)
 	if (s->n == s->cap) {
 		if (s->cap >= MAX_TAX_HITS)
 			return 0;
-		size_t nc = s->cap ? s->cap * 2 : 128;
-		struct tax_hit *nv = md_realloc(s->v, nc * sizeof *nv);
-		if (!nv)
+		if (md_grow(&s->v, &s->cap, sizeof *s->v, 128))
 			return MD_ENOMEM;
-		s->v = nv;
-		s->cap = nc;
 	}
 	size_t off = s->base + h->offset;
 	size_t li = line_at(s->d, s->page, off, false);
@@ -934,14 +924,8 @@ static int stem_doc_push(struct stem_doc *sd, struct slice w, size_t fold_off)
 {
 	char b[TEXT_STEM_MAX + 1];
 	size_t k = text_stem(sd->st, w.ptr, w.len, b);
-	if (sd->n == sd->cap) {
-		size_t cap = sd->cap ? 2 * sd->cap : 256;
-		struct stem_word *v = md_realloc(sd->w, cap * sizeof *v);
-		if (!v)
-			return MD_ENOMEM;
-		sd->w = v;
-		sd->cap = cap;
-	}
+	if (sd->n == sd->cap && md_grow(&sd->w, &sd->cap, sizeof *sd->w, 256))
+		return MD_ENOMEM;
 	sd->w[sd->n++] =
 	    (struct stem_word){ (uint32_t)sd->arena.len, (uint32_t)k, (uint32_t)fold_off };
 	return buf_append(&sd->arena, b, k);
@@ -1429,12 +1413,8 @@ static int on_tagged(void *ctx, size_t line, size_t off, size_t len)
 	if (g->n == g->cap) {
 		if (g->cap >= MAX_TAGGED)
 			return 0;
-		size_t nc = g->cap ? g->cap * 2 : 64;
-		struct cv_tag_span *nv = md_realloc(g->v, nc * sizeof *nv);
-		if (!nv)
+		if (md_grow(&g->v, &g->cap, sizeof *g->v, 64))
 			return MD_ENOMEM;
-		g->v = nv;
-		g->cap = nc;
 	}
 	g->v[g->n++] = (struct cv_tag_span){ line, off, len };
 	return 0;

@@ -336,14 +336,8 @@ static size_t dedupe_row(struct gl *g, size_t n)
 
 static int add_seg(struct page *p, size_t *cap, size_t first, size_t row)
 {
-	if (p->ns == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct seg *v = md_realloc(p->s, nc * sizeof *v);
-		if (!v)
-			return MD_ENOMEM;
-		p->s = v;
-		*cap = nc;
-	}
+	if (p->ns == *cap && md_grow(&p->s, cap, sizeof *p->s, 64))
+		return MD_ENOMEM;
 	struct seg *s = &p->s[p->ns++];
 	const struct gl *g = &p->g[first];
 	*s = (struct seg){ first, 1, row, g->x0, g->x1, g->y0, g->y1, g->sz };

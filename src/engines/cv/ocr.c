@@ -258,12 +258,8 @@ static int push(struct glyphs *a, struct cv_glyph gl)
 	if (a->n == a->cap) {
 		if (a->cap >= OCR_GLYPHS_MAX)
 			return MD_ELIMIT;
-		size_t cap = a->cap ? a->cap * 2 : 1024;
-		struct cv_glyph *g = md_realloc(a->g, cap * sizeof *g);
-		if (!g)
+		if (md_grow(&a->g, &a->cap, sizeof *a->g, 1024))
 			return MD_ENOMEM;
-		a->g = g;
-		a->cap = cap;
 	}
 	a->g[a->n++] = gl;
 	return 0;

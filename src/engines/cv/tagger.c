@@ -312,14 +312,8 @@ static int tokenize(struct work *w, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		if (w->ntok == w->cap) {
-			size_t nc = w->cap ? w->cap * 2 : 256;
-			struct token *nt = md_realloc(w->tok, nc * sizeof *nt);
-			if (!nt)
-				return MD_ENOMEM;
-			w->tok = nt;
-			w->cap = nc;
-		}
+		if (w->ntok == w->cap && md_grow(&w->tok, &w->cap, sizeof *w->tok, 256))
+			return MD_ENOMEM;
 		struct token *k = &w->tok[w->ntok++];
 		memset(k, 0, sizeof *k);
 		k->start = i;

@@ -160,14 +160,8 @@ static int tokenize(const char *s, size_t len, struct toklist *l, size_t max_tok
 	while (next_token(s, len, &pos, &ts, &te)) {
 		if (l->n >= max_tokens)
 			return MD_ELIMIT;
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 64;
-			struct tok *v = md_realloc(l->v, cap * sizeof(*v));
-			if (!v)
-				return MD_ENOMEM;
-			l->v = v;
-			l->cap = cap;
-		}
+		if (l->n == l->cap && md_grow(&l->v, &l->cap, sizeof *l->v, 64))
+			return MD_ENOMEM;
 		struct tok *k = &l->v[l->n];
 		k->start = ts;
 		k->end = te;
@@ -468,14 +462,10 @@ static int parse_rows(struct cv_taxonomy *t, struct row **rows_out, size_t *nrow
 				md_free(rows);
 				return MD_ELIMIT;
 			}
-			size_t nc = cap ? cap * 2 : 1024;
-			struct row *r = md_realloc(rows, nc * sizeof(*r));
-			if (!r) {
+			if (md_grow(&rows, &cap, sizeof *rows, 1024)) {
 				md_free(rows);
 				return MD_ENOMEM;
 			}
-			rows = r;
-			cap = nc;
 		}
 		char *cols[NCOL + 1];
 		if (split(ln, '\t', cols, NCOL) != NCOL) {
@@ -761,14 +751,8 @@ struct candlist {
 
 static int cand_push(struct candlist *c, const struct cand *x)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct cand *v = md_realloc(c->v, cap * sizeof(*v));
-		if (!v)
-			return MD_ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (c->n == c->cap && md_grow(&c->v, &c->cap, sizeof *c->v, 64))
+		return MD_ENOMEM;
 	c->v[c->n++] = *x;
 	return 0;
 }

@@ -361,14 +361,8 @@ struct task_builder {
 static int push_task(struct task_builder *tb, struct lk_task t, uint64_t pairs)
 {
 	struct lk_blocker *b = tb->b;
-	if (b->ntasks == tb->cap_tasks) {
-		size_t cap = tb->cap_tasks ? 2 * tb->cap_tasks : 256;
-		struct lk_task *n = md_realloc(b->tasks, cap * sizeof(*n));
-		if (!n)
-			return MD_ENOMEM;
-		b->tasks = n;
-		tb->cap_tasks = cap;
-	}
+	if (b->ntasks == tb->cap_tasks && md_grow(&b->tasks, &tb->cap_tasks, sizeof *b->tasks, 256))
+		return MD_ENOMEM;
 	if (tb->in_chunk == 0) { /* open a new chunk */
 		if (b->nchunks + 2 > tb->cap_chunks) {
 			size_t cap = tb->cap_chunks ? 2 * tb->cap_chunks : 64;

@@ -39,16 +39,8 @@ __attribute__((format(printf, 4, 5))) static int fail(struct lk_csv_error *err, 
 
 static int ptrvec_push(struct ptrvec *pv, char *s)
 {
-	if (pv->n == pv->cap) {
-		size_t cap = pv->cap ? pv->cap * 2 : 1024;
-		if (cap > SIZE_MAX / sizeof(char *))
-			return MD_ENOMEM;
-		char **v = md_realloc(pv->v, cap * sizeof(char *));
-		if (!v)
-			return MD_ENOMEM;
-		pv->v = v;
-		pv->cap = cap;
-	}
+	if (pv->n == pv->cap && md_grow(&pv->v, &pv->cap, sizeof *pv->v, 1024))
+		return MD_ENOMEM;
 	pv->v[pv->n++] = s;
 	return 0;
 }

@@ -496,14 +496,8 @@ struct scored_vec {
 
 static int vec_push(struct scored_vec *v, struct lk_scored s)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? 2 * v->cap : 1024;
-		struct lk_scored *a = md_realloc(v->a, cap * sizeof(*a));
-		if (!a)
-			return MD_ENOMEM;
-		v->a = a;
-		v->cap = cap;
-	}
+	if (v->n == v->cap && md_grow(&v->a, &v->cap, sizeof *v->a, 1024))
+		return MD_ENOMEM;
 	v->a[v->n++] = s;
 	return 0;
 }

@@ -212,14 +212,8 @@ static bool kind_applies(const struct lk_table *t, int col, int kind)
 
 static int anchor_push(struct anchor **a, size_t *n, size_t *cap, struct anchor x)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 1024;
-		struct anchor *na = md_realloc(*a, c * sizeof(*na));
-		if (!na)
-			return MD_ENOMEM;
-		*a = na;
-		*cap = c;
-	}
+	if (*n == *cap && md_grow(a, cap, sizeof **a, 1024))
+		return MD_ENOMEM;
 	(*a)[(*n)++] = x;
 	return 0;
 }

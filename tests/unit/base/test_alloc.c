@@ -151,3 +151,25 @@ Test(alloc, torture_buf_take)
 	cr_assert_null(b.data);
 	cr_assert_eq(b.len, 0);
 }
+
+Test(alloc, grow_doubles_and_keeps_the_array_on_failure)
+{
+	md_alloc_fail_after(-1);
+	int *v = NULL;
+	size_t cap = 0;
+	cr_assert_eq(md_grow(&v, &cap, sizeof *v, 4), 0);
+	cr_assert_eq(cap, 4);
+	for (int i = 0; i < 4; i++)
+		v[i] = i;
+	cr_assert_eq(md_grow(&v, &cap, sizeof *v, 4), 0);
+	cr_assert_eq(cap, 8, "doubled");
+	cr_assert_eq(v[3], 3, "contents kept");
+	md_alloc_fail_after(0);
+	int *before = v;
+	cr_assert_eq(md_grow(&v, &cap, sizeof *v, 4), MD_ENOMEM);
+	md_alloc_fail_after(-1);
+	cr_assert(v == before && cap == 8, "left as it was");
+	size_t huge = SIZE_MAX / 2 + 1;
+	cr_assert_eq(md_grow(&v, &huge, sizeof *v, 4), MD_ENOMEM, "overflow refused");
+	md_free(v);
+}

@@ -99,6 +99,8 @@ $(BUILD)/matchd: $(MAIN_OBJ) $(BUILD)/libmatchd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # ---- tests ----
+# Unit tests share helpers at the top of tests/unit (test_file.h).
+$(UNIT_OBJ): ALL_CFLAGS += -Itests/unit
 $(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libmatchd.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell $(PKG_CONFIG) --libs criterion)

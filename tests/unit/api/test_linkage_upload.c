@@ -11,6 +11,8 @@
 #include "base/common.h"
 #include "engines/linkage/table.h"
 
+#include "test_file.h"
+
 struct verdict {
 	int rc;
 	size_t line, rows, ncols;
@@ -123,27 +125,13 @@ Test(linkage_upload, agrees_with_the_reader_on_bad_files)
 	AGREE("bare cr ragged", "a,b\r1,2\r3\r");
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *d = md_malloc((size_t)len + 1);
-	cr_assert_eq(fread(d, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	*n = (size_t)len;
-	return d;
-}
-
 Test(linkage_upload, agrees_on_real_files_and_names_the_line_of_the_whole_file)
 {
 	const char *files[] = { "../shared/data/linkage/febrl/dataset4a.csv",
 		                "../shared/data/linkage/splink_datasets/fake_1000.csv" };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		size_t n;
-		char *d = slurp(files[i], &n);
+		char *d = test_slurp(files[i], &n);
 		agree(files[i], d, n);
 		/* Break one row far into the file: a missing delimiter on line 2500 or so. */
 		size_t lines = 0, at = 0;

@@ -15,32 +15,20 @@
 #include "api/cv_json.h"
 #include "engines/cv/cv.h"
 
+#include "test_file.h"
+
 #define PDFS "../shared/data/cv/pdfs/"
 #define JDS "../shared/data/cv/jd/"
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s (run from the repository root)", path);
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *data = malloc((size_t)size + 1);
-	size_t n = fread(data, 1, (size_t)size, f);
-	data[n] = '\0';
-	fclose(f);
-	return data;
-}
 
 static const struct cv_taxonomy *taxonomy(void)
 {
 	static struct cv_taxonomy t;
 	static bool loaded;
 	if (!loaded) {
-		char *tsv = slurp("data/skills.tsv");
+		char *tsv = test_slurp("data/skills.tsv", NULL);
 		char err[200] = "";
 		int rc = cv_taxonomy_load(&t, tsv, strlen(tsv), err, sizeof err);
-		free(tsv);
+		md_free(tsv);
 		cr_assert_eq(rc, 0, "data/skills.tsv: %s %s", md_strerror(rc), err);
 		loaded = true;
 	}
@@ -165,8 +153,8 @@ Test(cv_engine_taxonomy, rare_skills_weigh_more)
 
 Test(cv_engine_taxonomy, requirements_from_a_real_job_description)
 {
-	char *jd = slurp(JDS "resume-matcher_job_desc_front_end_engineer.txt");
-	char *cv = slurp(PDFS "11_resume-matcher_barry-allen_moderncv.txt");
+	char *jd = test_slurp(JDS "resume-matcher_job_desc_front_end_engineer.txt", NULL);
+	char *cv = test_slurp(PDFS "11_resume-matcher_barry-allen_moderncv.txt", NULL);
 	char *ff = strchr(cv, '\f');
 	if (ff)
 		*ff = '\0';
@@ -228,14 +216,14 @@ Test(cv_engine_taxonomy, requirements_from_a_real_job_description)
 	cr_assert(!r.categories[CV_CAT_SKILLS].present);
 	cv_result_release(&r);
 	cv_requirements_release(&q);
-	free(cv);
-	free(jd);
+	md_free(cv);
+	md_free(jd);
 }
 
 Test(cv_engine_taxonomy, deterministic)
 {
-	char *jd = slurp(JDS "resume-matcher_job_desc_java_developer.txt");
-	char *cv = slurp(PDFS "12_resume-matcher_two-column_chromium.txt");
+	char *jd = test_slurp(JDS "resume-matcher_job_desc_java_developer.txt", NULL);
+	char *cv = test_slurp(PDFS "12_resume-matcher_two-column_chromium.txt", NULL);
 	struct cv_requirements q;
 	cv_requirements_init(&q);
 	struct cv_result a, b;
@@ -251,8 +239,8 @@ Test(cv_engine_taxonomy, deterministic)
 	cv_result_release(&a);
 	cv_result_release(&b);
 	cv_requirements_release(&q);
-	free(cv);
-	free(jd);
+	md_free(cv);
+	md_free(jd);
 }
 
 Test(cv_engine_taxonomy, phrases_judged_by_the_words_a_line_shares)

@@ -8,31 +8,16 @@
 #include "base/common.h"
 #include "engines/cv/pdftext.h"
 
-#define PDFS "../shared/data/cv/pdfs/"
+#include "test_file.h"
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-	long len = ftell(f);
-	cr_assert_gt(len, 0);
-	rewind(f);
-	char *data = md_malloc((size_t)len + 1);
-	cr_assert_not_null(data);
-	cr_assert_eq(fread(data, 1, (size_t)len, f), (size_t)len);
-	data[len] = '\0';
-	fclose(f);
-	*n = (size_t)len;
-	return data;
-}
+#define PDFS "../shared/data/cv/pdfs/"
 
 static void extract(const char *name, struct cv_pages *pages)
 {
 	char path[256], err[256];
 	snprintf(path, sizeof path, PDFS "%s.pdf", name);
 	size_t n;
-	char *data = slurp(path, &n);
+	char *data = test_slurp(path, &n);
 	cv_pages_init(pages);
 	int rc = cv_pdf_extract(data, n, 20, 1 << 20, pages, err, sizeof err);
 	md_free(data);
@@ -68,7 +53,7 @@ Test(cv_pdftext, deedy_columns_do_not_interleave)
 {
 	/* pdftotext -layout puts the left and the right column on one line... */
 	size_t n;
-	char *txt = slurp(PDFS "04_deedy_two-column.txt", &n);
+	char *txt = test_slurp(PDFS "04_deedy_two-column.txt", &n);
 	cr_assert(same_line(txt, "MENG IN COMPUTER SCIENCE", "Jan 2015 - Present"));
 	cr_assert(same_line(txt, "Magna Cum Laude", "Stylus and Require"));
 	md_free(txt);
@@ -125,7 +110,7 @@ Test(cv_pdftext, react_pdf_ligatures)
 Test(cv_pdftext, chromium_two_columns_and_hyphen)
 {
 	size_t n;
-	char *txt = slurp(PDFS "12_resume-matcher_two-column_chromium.txt", &n);
+	char *txt = test_slurp(PDFS "12_resume-matcher_two-column_chromium.txt", &n);
 	cr_assert(same_line(txt, "5+ years of proven expertise", "UC Berkeley"));
 	md_free(txt);
 	struct cv_pages p;

@@ -6,6 +6,8 @@
 #include "engines/cv/skills.h"
 #include "engines/cv/taxonomy.h"
 
+#include "test_file.h"
+
 static bool has(const char *text, const char *alias)
 {
 	size_t s, e;
@@ -64,19 +66,6 @@ Test(cv_skills, lookup_aliases)
  * Skills lists through the whole engine (src/engines/cv/cv.c, with data/skills.tsv): short items
  * of a skills list are skills even when the taxonomy does not know them; prose is not a list.
  */
-static char *slurp_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s (run from the repository root)", path);
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *data = malloc((size_t)size + 1);
-	size_t n = fread(data, 1, (size_t)size, f);
-	data[n] = '\0';
-	fclose(f);
-	return data;
-}
 
 static bool found_skill(const struct cv_result *r, const char *name, const char **as_written)
 {
@@ -92,10 +81,10 @@ static bool found_skill(const struct cv_result *r, const char *name, const char 
 Test(cv_skills, list_items_and_mentions)
 {
 	static struct cv_taxonomy t;
-	char *tsv = slurp_file("data/skills.tsv");
+	char *tsv = test_slurp("data/skills.tsv", NULL);
 	char err[200] = "";
 	cr_assert_eq(cv_taxonomy_load(&t, tsv, strlen(tsv), err, sizeof err), 0, "%s", err);
-	free(tsv);
+	md_free(tsv);
 	const char *page = "Jane Doe\n"
 	                   "Summary\n"
 	                   "I like to read, to travel, and to cook for friends.\n"

@@ -13,22 +13,7 @@
 #include "engines/cv/sections.h"
 #include "engines/cv/tagger.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b;
-	buf_init(&b, 64u << 20);
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		if (buf_append(&b, tmp, n) != 0)
-			break;
-	fclose(f);
-	*len = b.len;
-	return buf_take(&b);
-}
+#include "test_file.h"
 
 static int load_str(struct cv_tagger *t, const char *s, char *err, size_t cap)
 {
@@ -232,7 +217,7 @@ Test(tagger, a_long_line_and_odd_bytes_do_not_crash)
 Test(tagger, real_weights_tag_a_made_up_cv)
 {
 	size_t len;
-	char *text = slurp("data/skills_tagger.tsv", &len);
+	char *text = test_slurp("data/skills_tagger.tsv", &len);
 	cr_assert(text, "data/skills_tagger.tsv not readable (run from the repository root)");
 	struct cv_tagger t;
 	char err[128];

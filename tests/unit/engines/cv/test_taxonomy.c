@@ -8,32 +8,17 @@
 #include "base/common.h"
 #include "engines/cv/taxonomy.h"
 
+#include "test_file.h"
+
 static struct cv_taxonomy tax;
 static bool loaded;
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b;
-	buf_init(&b, 64u << 20);
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		if (buf_append(&b, tmp, n) != 0)
-			break;
-	fclose(f);
-	*len = b.len;
-	return buf_take(&b);
-}
 
 static void setup(void)
 {
 	if (loaded)
 		return;
 	size_t len;
-	char *tsv = slurp("data/skills.tsv", &len);
+	char *tsv = test_slurp("data/skills.tsv", &len);
 	cr_assert(tsv, "data/skills.tsv not readable (run from the repository root)");
 	char err[200];
 	int rc = cv_taxonomy_load(&tax, tsv, len, err, sizeof(err));
@@ -332,7 +317,8 @@ Test(cv_taxonomy, jd_phrases_in_the_jobs_words)
 Test(cv_taxonomy, jd_real_java_developer)
 {
 	size_t len;
-	char *jd = slurp("../shared/data/cv/jd/resume-matcher_job_desc_java_developer.txt", &len);
+	char *jd =
+	    test_slurp("../shared/data/cv/jd/resume-matcher_job_desc_java_developer.txt", &len);
 	cr_assert(jd);
 	struct reqs r = extract(jd, len);
 	/* Read off the page: all in "Requirements" or the intro, no nice-to-have cue anywhere. */
@@ -359,7 +345,7 @@ Test(cv_taxonomy, jd_real_front_end)
 {
 	size_t len;
 	char *jd =
-	    slurp("../shared/data/cv/jd/resume-matcher_job_desc_front_end_engineer.txt", &len);
+	    test_slurp("../shared/data/cv/jd/resume-matcher_job_desc_front_end_engineer.txt", &len);
 	cr_assert(jd);
 	struct reqs r = extract(jd, len);
 	cr_assert_eq(kind_of(&r, "React"), CV_REQ_MUST);

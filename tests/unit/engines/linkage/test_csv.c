@@ -9,6 +9,8 @@
 #include "engines/linkage/csv.h"
 #include "engines/linkage/table.h"
 
+#include "test_file.h"
+
 #define DATA "../shared/data/linkage/"
 
 static struct lk_table t;
@@ -47,21 +49,6 @@ static void expect_error(const char *s, int rc, size_t line, const char *msg_par
 	          msg_part);
 	cr_assert_eq(t.nrows, 0);
 	cr_assert_null(t.cells);
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *data = md_malloc((size_t)size + 1);
-	cr_assert_not_null(data);
-	cr_assert_eq(fread(data, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	*n = (size_t)size;
-	return data;
 }
 
 Test(lk_csv, simple_and_quoted)
@@ -129,7 +116,7 @@ Test(lk_csv, febrl_separator)
 Test(lk_csv, febrl_dataset4a)
 {
 	size_t n;
-	char *data = slurp(DATA "febrl/dataset4a.csv", &n);
+	char *data = test_slurp(DATA "febrl/dataset4a.csv", &n);
 	int rc = lk_csv_parse(data, n, NULL, &t, &err);
 	md_free(data);
 	cr_assert_eq(rc, 0, "%zu: %s", err.line, err.message);
@@ -153,7 +140,7 @@ Test(lk_csv, febrl_dataset4a)
 Test(lk_csv, splink_fake_1000)
 {
 	size_t n;
-	char *data = slurp(DATA "splink_datasets/fake_1000.csv", &n);
+	char *data = test_slurp(DATA "splink_datasets/fake_1000.csv", &n);
 	int rc = lk_csv_parse(data, n, NULL, &t, &err);
 	md_free(data);
 	cr_assert_eq(rc, 0, "%zu: %s", err.line, err.message);

@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN = os.path.join(ROOT, "..", "shared", "data", "cv", "datasets", "dotin-resume-ner",
                      "545_cvs_train_v2.zip")
 PY = sys.executable
+FIELDS = ("skills", "skills_as_written")
 
 
 def set_threshold(src, dst, thr):
@@ -48,21 +49,48 @@ def set_threshold(src, dst, thr):
         f.write("\n".join(lines))
 
 
+def fold_setup(f, names, data, tmp, learn_params="", build_opts=()):
+    """Writes held-out fold f to a zip and builds a taxonomy whose learned vocabulary comes from
+    the other folds. Returns (fold zip, skills.tsv, the held-out CVs' names joined by commas)."""
+    held = [n for i, n in enumerate(names) if i % K == f]
+    fz = os.path.join(tmp, f"fold{f}.zip")
+    with zipfile.ZipFile(fz, "w") as out:
+        for n in held:
+            out.writestr(n, data[n])
+    learned = os.path.join(tmp, "learned.tsv")
+    skills = os.path.join(tmp, "skills.tsv")
+    ex = ",".join(os.path.basename(n) for n in held)
+    subprocess.run([PY, os.path.join(ROOT, "scripts", "learn_skills.py"), "--exclude-cvs", ex,
+                    "--params", learn_params, "--out", learned], check=True, capture_output=True)
+    subprocess.run([PY, os.path.join(ROOT, "scripts", "build_skills.py"), "--learned", learned,
+                    "--out", skills] + list(build_opts), check=True, capture_output=True)
+    return fz, skills, ex
+
+
+def score(driver, fz, skills, tagger, tot, key):
+    """Scores the fold with bench/cv_eval.py and adds its counts to tot[(key, field)]."""
+    out = subprocess.run([PY, os.path.join(ROOT, "bench", "cv_eval.py"), driver, fz, skills] +
+                         ([tagger] if tagger else []), check=True, capture_output=True,
+                         text=True).stdout
+    rep = json.loads(out)
+    for field in FIELDS:
+        t = tot.setdefault((key, field), [0, 0, 0, 0])
+        for i, k in enumerate(("right", "predicted", "found", "gold")):
+            t[i] += rep[field][k]
+
+
+def pr_line(title, tot, key):
+    parts = [title]
+    for field in FIELDS:
+        rp, np_, fg, ng = tot[(key, field)]
+        parts.append(f"{field} P {rp / max(1, np_):.3f} R {fg / max(1, ng):.3f}")
+    return "  ".join(parts)
+
+
 def tagger_folds(driver, epochs, thresholds, opts, names, data, tmp):
     tot = {}
     for f in range(K):
-        held = [n for i, n in enumerate(names) if i % K == f]
-        fz = os.path.join(tmp, f"fold{f}.zip")
-        with zipfile.ZipFile(fz, "w") as out:
-            for n in held:
-                out.writestr(n, data[n])
-        learned = os.path.join(tmp, "learned.tsv")
-        skills = os.path.join(tmp, "skills.tsv")
-        ex = ",".join(os.path.basename(n) for n in held)
-        subprocess.run([PY, os.path.join(ROOT, "scripts", "learn_skills.py"), "--exclude-cvs", ex,
-                        "--out", learned], check=True, capture_output=True)
-        subprocess.run([PY, os.path.join(ROOT, "scripts", "build_skills.py"), "--learned",
-                        learned, "--out", skills], check=True, capture_output=True)
+        fz, skills, ex = fold_setup(f, names, data, tmp)
         tg = os.path.join(tmp, "tagger.tsv")
         subprocess.run([PY, os.path.join(ROOT, "scripts", "train_tagger.py"), "--driver", driver,
                         "--skills", skills, "--exclude-cvs", ex, "--epochs", epochs, "--per-epoch",
@@ -71,23 +99,11 @@ def tagger_folds(driver, epochs, thresholds, opts, names, data, tmp):
             for thr in thresholds.split(","):
                 tt = os.path.join(tmp, "t.tsv")
                 set_threshold(f"{tg}.e{e}", tt, thr)
-                out = subprocess.run([PY, os.path.join(ROOT, "bench", "cv_eval.py"), driver, fz,
-                                      skills, tt], check=True, capture_output=True,
-                                     text=True).stdout
-                rep = json.loads(out)
-                for field in ("skills", "skills_as_written"):
-                    t = tot.setdefault((e, thr, field), [0, 0, 0, 0])
-                    r = rep[field]
-                    for i, k in enumerate(("right", "predicted", "found", "gold")):
-                        t[i] += r[k]
+                score(driver, fz, skills, tt, tot, (e, thr))
         print(f"fold {f + 1}/{K} done", file=sys.stderr, flush=True)
     for e in epochs.split(","):
         for thr in thresholds.split(","):
-            line = [f"tagger epochs {e} threshold {thr}:"]
-            for field in ("skills", "skills_as_written"):
-                rp, np_, fg, ng = tot[(e, thr, field)]
-                line.append(f"{field} P {rp / max(1, np_):.3f} R {fg / max(1, ng):.3f}")
-            print("  ".join(line), flush=True)
+            print(pr_line(f"tagger epochs {e} threshold {thr}:", tot, (e, thr)), flush=True)
 
 
 def main():
@@ -103,34 +119,11 @@ def main():
             return
         for p in params:
             tot = {}
+            learn_p, _, build_p = p.partition(" build:")
             for f in range(K):
-                held = [n for i, n in enumerate(names) if i % K == f]
-                fz = os.path.join(tmp, f"fold{f}.zip")
-                with zipfile.ZipFile(fz, "w") as out:
-                    for n in held:
-                        out.writestr(n, data[n])
-                learned = os.path.join(tmp, "learned.tsv")
-                learn_p, _, build_p = p.partition(" build:")
-                skills = os.path.join(tmp, "skills.tsv")
-                subprocess.run([PY, os.path.join(ROOT, "scripts", "learn_skills.py"),
-                                "--exclude-cvs", ",".join(os.path.basename(n) for n in held),
-                                "--params", learn_p, "--out", learned], check=True,
-                               capture_output=True)
-                subprocess.run([PY, os.path.join(ROOT, "scripts", "build_skills.py"),
-                                "--learned", learned, "--out", skills] + build_p.split(),
-                               check=True, capture_output=True)
-                out = subprocess.run([PY, os.path.join(ROOT, "bench", "cv_eval.py"), driver, fz,
-                                      skills], check=True, capture_output=True, text=True).stdout
-                rep = json.loads(out)
-                for field in ("skills", "skills_as_written"):
-                    t = tot.setdefault(field, [0, 0, 0, 0])
-                    r = rep[field]
-                    for i, k in enumerate(("right", "predicted", "found", "gold")):
-                        t[i] += r[k]
-            line = [f"params {p or '(defaults)'}:"]
-            for field, (rp, np_, fg, ng) in tot.items():
-                line.append(f"{field} P {rp / max(1, np_):.3f} R {fg / max(1, ng):.3f}")
-            print("  ".join(line), flush=True)
+                fz, skills, _ex = fold_setup(f, names, data, tmp, learn_p, build_p.split())
+                score(driver, fz, skills, None, tot, p)
+            print(pr_line(f"params {p or '(defaults)'}:", tot, p), flush=True)
 
 
 if __name__ == "__main__":

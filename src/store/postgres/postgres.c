@@ -687,21 +687,14 @@ static int insert_event(struct op *o, const char *job_id, const char *type, cons
 	return exec(o, SQL_EVENT_INSERT, &p, NULL);
 }
 
+/* The event data of a state or stage change, as the SSE stream sends it; counts (JSON, may be
+ * NULL) are a progress event's rows done and total. */
 static int state_event(struct op *o, const char *job_id, const char *type, const char *status,
-                       const char *stage, double progress, int64_t now)
+                       const char *stage, double progress, const char *counts, int64_t now)
 {
 	char data[STORE_EVENT_JSON_MAX];
-	int rc = store_event_json(data, sizeof data, job_id, status, stage, progress, NULL);
+	int rc = store_event_json(data, sizeof data, job_id, status, stage, progress, counts);
 	return rc ? rc : insert_event(o, job_id, type, data, now);
-}
-
-/* A progress event, with the runner's counts when it gave some. */
-static int progress_event(struct op *o, const char *job_id, const char *stage, double progress,
-                          const char *counts, int64_t now)
-{
-	char data[STORE_EVENT_JSON_MAX];
-	int rc = store_event_json(data, sizeof data, job_id, "running", stage, progress, counts);
-	return rc ? rc : insert_event(o, job_id, "progress", data, now);
 }
 
 static int queue_delivery(struct op *o, const char *ws_id, const char *job_id, const char *kind,
@@ -772,7 +765,7 @@ static int pg_job_submit(struct store *st, const struct store_job_new *jn, int64
 		rc = exec(&o, SQL_JOB_INSERT, &p, NULL);
 	}
 	if (!rc)
-		rc = state_event(&o, id_out, "queued", "queued", "queued", 0, now);
+		rc = state_event(&o, id_out, "queued", "queued", "queued", 0, NULL, now);
 	if (!rc && jn->idem_key) {
 		struct pg_params p = { 0 };
 		pg_text(&p, jn->workspace_id);
@@ -858,7 +851,7 @@ static int fail_exhausted(struct op *o, int64_t now, bool *found)
 	PQclear(r);
 	if (rc)
 		return rc;
-	rc = state_event(o, id, "failed", "failed", "failed", j.progress, now);
+	rc = state_event(o, id, "failed", "failed", "failed", j.progress, NULL, now);
 	if (!rc)
 		rc = queue_delivery(o, j.workspace_id, id, j.kind, "failed", j.webhook_url, now);
 	store_job_release(&j);
@@ -904,7 +897,7 @@ static int requeue_expired(struct op *o, int64_t now, bool *found)
 	if (!id[0])
 		return 0;
 	*found = true;
-	return state_event(o, id, "progress", "queued", "requeued", 0, now);
+	return state_event(o, id, "progress", "queued", "requeued", 0, NULL, now);
 }
 
 #define RESCUE_BATCH 16
@@ -961,7 +954,7 @@ static int pg_job_progress(struct store *st, const char *id, const char *token, 
 	if (r)
 		PQclear(r);
 	if (!rc && stage)
-		rc = progress_event(&o, id, stage, progress, counts, now);
+		rc = state_event(&o, id, "progress", "running", stage, progress, counts, now);
 	rc = op_end(&o, rc, rc == 0);
 	return rc ? rc : (cancel ? MD_ECANCELED : 0);
 }
@@ -989,7 +982,7 @@ static int finish(struct op *o, PGresult *r, bool has_price, const char *id, con
 	PQclear(r);
 	if (oom)
 		return MD_ENOMEM;
-	int rc = state_event(o, id, status, status, status, 1, now);
+	int rc = state_event(o, id, status, status, status, 1, NULL, now);
 	if (!rc)
 		rc = queue_delivery(o, ws, id, kind, status, url, now);
 	md_free(url);
@@ -1056,7 +1049,7 @@ static int pg_job_fail(struct store *st, const char *id, const char *token, int6
 		if (!rc && !changed)
 			rc = MD_ECONFLICT;
 		if (!rc)
-			rc = state_event(&o, id, "progress", "queued", "retrying", 0, now);
+			rc = state_event(&o, id, "progress", "queued", "retrying", 0, NULL, now);
 	} else {
 		pg_text(&p, error_json);
 		pg_i64(&p, now);
@@ -1127,7 +1120,7 @@ static int pg_job_unlease(struct store *st, const char *id, const char *token, i
 	if (!rc && !changed)
 		rc = MD_ECONFLICT;
 	if (!rc)
-		rc = state_event(&o, id, "progress", "queued", "requeued", 0, now);
+		rc = state_event(&o, id, "progress", "queued", "requeued", 0, NULL, now);
 	return op_end(&o, rc, rc == 0);
 }
 

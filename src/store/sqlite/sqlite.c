@@ -567,22 +567,14 @@ static int insert_event(struct sq_conn *c, const char *job_id, const char *type,
 	return step_done(c, s);
 }
 
-/* The event data of a state or stage change, as the SSE stream sends it. */
+/* The event data of a state or stage change, as the SSE stream sends it; counts (JSON, may be
+ * NULL) are a progress event's rows done and total. */
 static int state_event(struct sq_conn *c, const char *job_id, const char *type, const char *status,
-                       const char *stage, double progress, int64_t now)
+                       const char *stage, double progress, const char *counts, int64_t now)
 {
 	char data[STORE_EVENT_JSON_MAX];
-	int rc = store_event_json(data, sizeof data, job_id, status, stage, progress, NULL);
+	int rc = store_event_json(data, sizeof data, job_id, status, stage, progress, counts);
 	return rc ? rc : insert_event(c, job_id, type, data, now);
-}
-
-/* A progress event, with the runner's counts when it gave some. */
-static int progress_event(struct sq_conn *c, const char *job_id, const char *stage, double progress,
-                          const char *counts, int64_t now)
-{
-	char data[STORE_EVENT_JSON_MAX];
-	int rc = store_event_json(data, sizeof data, job_id, "running", stage, progress, counts);
-	return rc ? rc : insert_event(c, job_id, "progress", data, now);
 }
 
 /* Queues the webhook delivery of a terminal event, when the job has a URL. */
@@ -674,7 +666,7 @@ static int sq_job_submit(struct store *st, const struct store_job_new *jn, int64
 		rc = MD_EIO;
 	}
 	if (!rc)
-		rc = state_event(c, id_out, "queued", "queued", "queued", 0, now);
+		rc = state_event(c, id_out, "queued", "queued", "queued", 0, NULL, now);
 	if (!rc && jn->idem_key)
 		rc = complete_idem(c, jn, id_out);
 	if (!rc)
@@ -764,7 +756,7 @@ static int fail_exhausted(struct store *st, struct sq_conn *c, int64_t now, bool
 	bind_text(g, 1, id);
 	if (sqlite3_step(g) == SQLITE_ROW && job_from_row(g, &j) == 0) {
 		sqlite3_reset(g);
-		rc = state_event(c, id, "failed", "failed", "failed", j.progress, now);
+		rc = state_event(c, id, "failed", "failed", "failed", j.progress, NULL, now);
 		if (!rc)
 			rc = queue_delivery(st, c, j.workspace_id, id, kind, "failed",
 			                    j.webhook_url, now);
@@ -803,7 +795,8 @@ static int sq_job_claim(struct store *st, const char *owner, int64_t now, int64_
 	}
 	bool claimed = rc == 0;
 	if (!rc)
-		rc = state_event(c, out->id, "running", "running", out->stage, out->progress, now);
+		rc = state_event(c, out->id, "running", "running", out->stage, out->progress, NULL,
+		                 now);
 	if (!rc)
 		notify(st, out->id);
 	int erc = sq_write_end(&SQ(st)->pool, rc == 0 || rc == MD_ENOTFOUND);
@@ -830,7 +823,7 @@ static int requeue_expired(struct store *st, struct sq_conn *c, int64_t now, boo
 	sqlite3_reset(s);
 	*found = true;
 	notify(st, id);
-	return state_event(c, id, "progress", "queued", "requeued", 0, now);
+	return state_event(c, id, "progress", "queued", "requeued", 0, NULL, now);
 }
 
 /* At most this many jobs per rescue transaction, so one call never holds the writer long. */
@@ -887,7 +880,7 @@ static int sq_job_progress(struct store *st, const char *id, const char *token, 
 		sqlite3_reset(s);
 	}
 	if (!rc && stage) {
-		rc = progress_event(c, id, stage, progress, counts, now);
+		rc = state_event(c, id, "progress", "running", stage, progress, counts, now);
 		if (!rc)
 			notify(st, id);
 	}
@@ -919,7 +912,7 @@ static int finish(struct store *st, struct sq_conn *c, sqlite3_stmt *s, bool has
 		*price = sqlite3_column_int64(s, 2);
 	char *url = col_dup(s, url_col);
 	sqlite3_reset(s);
-	int rc = state_event(c, id, status, status, status, 1, now);
+	int rc = state_event(c, id, status, status, status, 1, NULL, now);
 	if (!rc)
 		rc = queue_delivery(st, c, ws_out, id, kind, status, url, now);
 	md_free(url);
@@ -986,7 +979,8 @@ static int sq_job_fail(struct store *st, const char *id, const char *token, int6
 			if (!rc && sqlite3_changes(c->db) == 0)
 				rc = MD_ECONFLICT;
 			if (!rc)
-				rc = state_event(c, id, "progress", "queued", "retrying", 0, now);
+				rc = state_event(c, id, "progress", "queued", "retrying", 0, NULL,
+				                 now);
 			if (!rc)
 				notify(st, id);
 		}
@@ -1081,7 +1075,7 @@ static int sq_job_unlease(struct store *st, const char *id, const char *token, i
 		if (!rc && sqlite3_changes(c->db) == 0)
 			rc = MD_ECONFLICT;
 		if (!rc)
-			rc = state_event(c, id, "progress", "queued", "requeued", 0, now);
+			rc = state_event(c, id, "progress", "queued", "requeued", 0, NULL, now);
 		if (!rc)
 			notify(st, id);
 	}

@@ -6,7 +6,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/common.h"
 #include "base/log.h"
@@ -18,13 +17,6 @@
 #define WAIT_PLAN_MS 25
 /* The lease of the run's own units: as good as forever (ten years). */
 #define RUN_LEASE_MS ((int64_t)10 * 365 * 24 * 3600 * 1000)
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
 
 void lks_opts_defaults(struct lks_opts *o)
 {
@@ -125,7 +117,7 @@ static int sh_claim(void *ctx, int pass, size_t *unit)
 	if (others == 0)
 		return LK_SHARE_NONE;
 	if (s->is_run)
-		sleep_ms(WAIT_UNITS_MS);
+		md_sleep_ms(WAIT_UNITS_MS);
 	return LK_SHARE_WAIT;
 }
 
@@ -193,7 +185,7 @@ static int sh_plan(void *ctx, int pass, const void **plan, size_t *len)
 			return 1;
 		if ((rc = job_run_progress(s->job, "waiting", 0.5)))
 			return rc;
-		sleep_ms(WAIT_PLAN_MS);
+		md_sleep_ms(WAIT_PLAN_MS);
 	}
 }
 

@@ -2,6 +2,9 @@
 
 #include "base/common.h"
 
+#include <errno.h>
+#include <time.h>
+
 int64_t md_now_ms(void)
 {
 	struct timespec ts;
@@ -14,6 +17,13 @@ int64_t md_mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void md_sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 void md_format_ts(int64_t ms, char out[MD_TS_LEN])

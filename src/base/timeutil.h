@@ -13,6 +13,8 @@
 int64_t md_now_ms(void);
 /* Monotonic milliseconds, for durations and deadlines. */
 int64_t md_mono_ms(void);
+/* Sleeps ms milliseconds, the whole of them even when a signal interrupts. */
+void md_sleep_ms(int64_t ms);
 /* Formats ms since the epoch as RFC 3339 UTC with milliseconds into out[MD_TS_LEN]. */
 void md_format_ts(int64_t ms, char out[MD_TS_LEN]);
 /* Parses YYYY-MM-DD into days since the epoch; returns 0 or MD_EINVAL. */

@@ -894,7 +894,7 @@ void http_server_stop(struct http_server *s, int64_t grace_ms)
 			wake_all_streams(s, true);
 			if (atomic_load(&s->active) == 0)
 				break;
-			usleep(20 * 1000);
+			md_sleep_ms(20);
 		} while (md_mono_ms() < deadline);
 	}
 	if (s->ticker_started) {

@@ -194,8 +194,7 @@ static int reap(pid_t pid, int64_t deadline, bool *killed, struct rusage *ru)
 				;
 			return status;
 		}
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+		md_sleep_ms(5);
 	}
 }
 

@@ -35,9 +35,7 @@ for _ in 1 2 3; do
 done
 [ -n "$PG_UP" ] || { echo "cannot start PostgreSQL" >&2; exit 1; }
 
-"$BIN" workspaces create bench --credits 1000000 --rate-limit 100000000 \
-	--rate-period-ms 1000 --rate-burst 100000000 --db "$DB" >/dev/null 2>&1
-KEY=$("$BIN" keys create --workspace bench --permissions all --db "$DB" 2>/dev/null | tail -1)
+KEY=$(bench_key "$BIN" "$DB" bench all 2>/dev/null)
 
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"

@@ -26,14 +26,21 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# bench_key BIN DB NAME PERMISSIONS: creates workspace NAME in DB with credits and a rate limit
+# that never bite a benchmark, and prints a new API key for it.
+bench_key() {
+	local bin=$1 db=$2 name=$3 perms=$4
+	"$bin" workspaces create "$name" --credits 1000000 --rate-limit 100000000 \
+		--rate-period-ms 1000 --rate-burst 100000000 --db "$db" >/dev/null
+	"$bin" keys create --workspace "$name" --permissions "$perms" --db "$db" | tail -1
+}
+
 # start_matchd BIN DIR: starts matchd serve on a fresh SQLite db in DIR with a workspace "bench"
 # whose rate limit never bites; sets MATCHD_PID, MATCHD_URL, MATCHD_KEY, MATCHD_DB.
 start_matchd() {
 	local bin=$1 dir=$2 port
 	MATCHD_DB="sqlite:$dir/matchd.db"
-	"$bin" workspaces create bench --credits 1000000 --rate-limit 100000000 \
-		--rate-period-ms 1000 --rate-burst 100000000 --db "$MATCHD_DB" >/dev/null
-	MATCHD_KEY=$("$bin" keys create --workspace bench --permissions all --db "$MATCHD_DB" | tail -1)
+	MATCHD_KEY=$(bench_key "$bin" "$MATCHD_DB" bench all)
 	port=$(free_port)
 	MATCHD_URL="http://127.0.0.1:$port"
 	"$bin" serve --db "$MATCHD_DB" --listen "127.0.0.1:$port" >"$dir/matchd.log" 2>&1 &

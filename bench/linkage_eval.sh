@@ -18,9 +18,7 @@ cleanup() { stop_pid "$PID"; [ -n "${KEEP:-}" ] || rm -rf "$DIR"; }
 trap cleanup EXIT
 cp "$BIN" "$DIR/matchd"     # other builds may replace build/matchd while we run
 DB="sqlite:$DIR/matchd.db"
-"$DIR/matchd" workspaces create eval --credits 1000000 --rate-limit 100000000 \
-	--rate-period-ms 1000 --rate-burst 100000000 --db "$DB" >/dev/null
-KEY=$("$DIR/matchd" keys create --workspace eval --permissions linkage --db "$DB" | tail -1)
+KEY=$(bench_key "$DIR/matchd" "$DB" eval linkage)
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
 "$DIR/matchd" serve --db "$DB" --listen "127.0.0.1:$PORT" ${WORKERS:+--workers "$WORKERS"} \

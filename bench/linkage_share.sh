@@ -43,9 +43,7 @@ one_run() {
 	local name=$1 share=$2 db port url key
 	psql "$PGURL" -qc "CREATE DATABASE $name" >/dev/null
 	db="${PGURL%/*}/$name"
-	"$DIR/matchd" workspaces create eval --credits 1000000 --rate-limit 100000000 \
-		--rate-period-ms 1000 --rate-burst 100000000 --db "$db" >/dev/null
-	key=$("$DIR/matchd" keys create --workspace eval --permissions linkage --db "$db" | tail -1)
+	key=$(bench_key "$DIR/matchd" "$db" eval linkage)
 	port=$(free_port)
 	url="http://127.0.0.1:$port"
 	local mode=auto; [ "$share" = on ] || mode=off

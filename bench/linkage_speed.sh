@@ -32,9 +32,7 @@ CORES=$(nproc)
 # start_server NAME: fresh SQLite db, workspace eval, key with linkage; sets PID URL KEY.
 start_server() {
 	local db="sqlite:$DIR/$1.db" port
-	"$DIR/matchd" workspaces create eval --credits 1000000 --rate-limit 100000000 \
-		--rate-period-ms 1000 --rate-burst 100000000 --db "$db" >/dev/null
-	KEY=$("$DIR/matchd" keys create --workspace eval --permissions linkage --db "$db" | tail -1)
+	KEY=$(bench_key "$DIR/matchd" "$db" eval linkage)
 	port=$(free_port)
 	URL="http://127.0.0.1:$port"
 	"$DIR/matchd" serve --db "$db" --listen "127.0.0.1:$port" ${WORKERS:+--workers "$WORKERS"} \

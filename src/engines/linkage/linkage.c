@@ -1252,6 +1252,22 @@ static int make_units(struct run *r)
 	return 0;
 }
 
+/*
+ * Offers pass (0 comparison, 1 scoring) to the share with its encoded plan or model (rc of the
+ * encoding, passed through); sets r->shared if the caller shares it. Releases b.
+ */
+static int share_open_pass(struct run *r, int pass, int rc, struct lk_buf *b)
+{
+	const struct lk_share *sh = r->opts->share;
+	if (!rc)
+		rc = sh->open(sh->ctx, pass, r->nunits, b->b.data, b->b.len, r->blk.pairs_upper);
+	lk_buf_release(b);
+	if (rc < 0)
+		return rc;
+	r->shared = rc == 1;
+	return 0;
+}
+
 /* Opens the comparison pass with the plan helpers need; sets r->shared if the caller shares. */
 static int share_open_plan(struct run *r)
 {
@@ -1272,20 +1288,13 @@ static int share_open_plan(struct run *r)
 	p->nunits = r->nunits;
 	p->unit_pairs = r->unit_pairs;
 	int rc = lk_wire_plan_encode(p, &b);
-	if (!rc)
-		rc = sh->open(sh->ctx, 0, r->nunits, b.b.data, b.b.len, r->blk.pairs_upper);
 	md_free(p);
-	lk_buf_release(&b);
-	if (rc < 0)
-		return rc;
-	r->shared = rc == 1;
-	return 0;
+	return share_open_pass(r, 0, rc, &b);
 }
 
 /* Opens the scoring pass with the model (the weights are set). */
 static int share_open_model(struct run *r, size_t K)
 {
-	const struct lk_share *sh = r->opts->share;
 	struct lk_wire_model *m = md_calloc(1, sizeof(*m));
 	struct lk_buf b;
 	lk_buf_init(&b);
@@ -1304,14 +1313,8 @@ static int share_open_model(struct run *r, size_t K)
 	m->keep_above = r->keep_above;
 	m->k = (uint32_t)K;
 	int rc = lk_wire_model_encode(m, &b);
-	if (!rc)
-		rc = sh->open(sh->ctx, 1, r->nunits, b.b.data, b.b.len, r->blk.pairs_upper);
 	md_free(m);
-	lk_buf_release(&b);
-	if (rc < 0)
-		return rc;
-	r->shared = rc == 1;
-	return 0;
+	return share_open_pass(r, 1, rc, &b);
 }
 
 static int merge_pattern(void *ctx, const uint8_t *lv, uint32_t rules, uint64_t count)

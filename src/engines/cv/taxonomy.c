@@ -965,11 +965,23 @@ static bool list_gap(const char *s, size_t a, size_t b)
 	return sep;
 }
 
-static void resolve_context(const char *s, size_t len, bool skills_context, struct candlist *c)
+/*
+ * Where a text comes from, for the ambiguous names: a CV's prose, a text that is all skills (a
+ * skills section), or a job description. A job description is written to ask for things, so a
+ * name of several words that CVs use in prose more often than as a skill ("customer service",
+ * "electrical engineering", "manage budgets") is a requirement there; one-word names ("Go",
+ * "Excel", "physics") still need a skills context or a list of accepted skills around them.
+ */
+enum text_kind { TEXT_PROSE, TEXT_SKILLS, TEXT_JD };
+
+static void resolve_context(const char *s, size_t len, enum text_kind kind, struct candlist *c)
 {
-	for (size_t i = 0; i < c->n; i++)
-		c->v[i].ok = !c->v[i].ctx || skills_context;
-	if (!skills_context)
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cand *x = &c->v[i];
+		c->v[i].ok = !x->ctx || kind == TEXT_SKILLS ||
+		             (kind == TEXT_JD && x->tok_last > x->tok_first);
+	}
+	if (kind != TEXT_SKILLS)
 		mark_skill_lines(s, len, c);
 	bool changed = true;
 	while (changed) {
@@ -991,7 +1003,7 @@ static void resolve_context(const char *s, size_t len, bool skills_context, stru
 }
 
 static int find_cands(const struct cv_taxonomy *t, const char *text, size_t len,
-                      bool skills_context, struct candlist *c)
+                      enum text_kind kind, struct candlist *c)
 {
 	struct toklist l = { 0 };
 	buf_init(&l.fold, len < (64u << 20) ? len * 4 + 1024 : 256u << 20);
@@ -1000,7 +1012,7 @@ static int find_cands(const struct cv_taxonomy *t, const char *text, size_t len,
 		rc = scan(t, text, len, &l, c);
 	toklist_release(&l);
 	if (!rc)
-		resolve_context(text, len, skills_context, c);
+		resolve_context(text, len, kind, c);
 	return rc;
 }
 
@@ -1008,7 +1020,7 @@ int cv_taxonomy_find(const struct cv_taxonomy *t, const char *text, size_t len, 
                      int (*cb)(void *ctx, const struct cv_skill_hit *hit), void *ctx)
 {
 	struct candlist c = { 0 };
-	int rc = find_cands(t, text, len, skills_context, &c);
+	int rc = find_cands(t, text, len, skills_context ? TEXT_SKILLS : TEXT_PROSE, &c);
 	for (size_t i = 0; !rc && i < c.n; i++) {
 		if (!c.v[i].ok)
 			continue;
@@ -1184,7 +1196,7 @@ int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *te
 	struct candlist c = { 0 };
 	struct cv_skill_requirement *reqs = NULL;
 	size_t nreq = 0;
-	int rc = find_cands(t, text, len, false, &c);
+	int rc = find_cands(t, text, len, TEXT_JD, &c);
 	if (rc)
 		goto out;
 	reqs = md_calloc(c.n + CV_JD_PHRASES_MAX, sizeof(*reqs));

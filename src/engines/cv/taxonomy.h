@@ -27,7 +27,9 @@
  * another accepted skill (separated only by ',', ';', '/', '|', '&', bullets, parentheses,
  * "and", "or"). A capitalised ambiguous name ("Go") must also be capitalised in the text, and
  * one written all in capitals ("LESS", "GAMS") must be all capitals there ("(Less than 1 year)"
- * in an Indeed skills list is not the stylesheet language).
+ * in an Indeed skills list is not the stylesheet language). In a job description (requirement
+ * extraction below) an ambiguous name of several words is accepted without context: job ads ask
+ * for "customer service" where CVs mostly mention it in passing.
  *
  * Many of the ambiguous names come from data/skills_learned.tsv (scripts/learn_skills.py): taxonomy
  * names that the labelled training CVs of dotin-resume-ner use in prose far more often than as a

@@ -291,6 +291,21 @@ Test(cv_taxonomy, jd_leaves_out_common_learned_words)
 	          "in a CV's skills list it is a skill");
 }
 
+Test(cv_taxonomy, jd_asks_for_names_cvs_use_in_prose)
+{
+	/* "customer service" and "electrical engineering" are flagged ambiguous because CVs use
+	 * them in prose; a job description asks for them. A one-word name next to them in a
+	 * list ("Physics") is accepted through the list. */
+	const char *jd = "Proven customer service orientation. A degree in Electrical Engineering "
+	                 "or Physics. Experience with Go is a plus.";
+	cr_assert(!found(jd, false, "customer service"), "CV prose needs a skills context");
+	struct reqs r = extract(jd, strlen(jd));
+	cr_assert_eq(kind_of(&r, "customer service"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "electrical engineering"), CV_REQ_MUST);
+	cr_assert_neq(kind_of(&r, "physics"), 0, "in a list with an accepted name");
+	cr_assert_eq(kind_of(&r, "Go"), 0, "a one-word ambiguous name still needs a context");
+}
+
 Test(cv_taxonomy, jd_phrases_in_the_jobs_words)
 {
 	const char *jd = "Requirements\n"

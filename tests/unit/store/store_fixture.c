@@ -60,8 +60,8 @@ void store_fixture_open(struct store_fixture *f, const char *tag)
 	char err[256] = "";
 	int rc = store_open(f->url, &f->st, err, sizeof err);
 	cr_assert_eq(rc, 0, "store_open: %d %s", rc, err);
-	cr_assert_eq(store_workspace_create(f->st, "alpha", 1000, "whsec_a", &f->ws), 0);
-	cr_assert_eq(store_workspace_create(f->st, "beta", 0, "whsec_b", &f->ws2), 0);
+	cr_assert_eq(store_workspace_create(f->st, "alpha", 1000, "whsec_alpha", &f->ws), 0);
+	cr_assert_eq(store_workspace_create(f->st, "beta", 0, "whsec_beta", &f->ws2), 0);
 	f->t0 = md_now_ms();
 }
 

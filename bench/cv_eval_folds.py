@@ -11,7 +11,9 @@ optionally followed by " build:" and build_skills.py options, e.g. " build:--com
    with the epochs listed in EPOCHS ("4,8"), and the held-out fold is scored with each
    decision threshold of THRESHOLDS ("0,-1000,-1000f": a final f also sets the param filter to 1,
    a final g to 2, a last v the param decode to 1 (Viterbi), see src/engines/cv/tagger.h); TRAIN_OPTS, one string, go to
-   train_tagger.py, e.g. "--jackknife 0". Prints one line per epochs and threshold.)
+   train_tagger.py, e.g. "--jackknife 0", or "--clusters build/word_clusters.tsv" for the word-
+   cluster features (scripts/build_word_clusters.py; each fold's weights then carry the cluster
+   lines, which the threshold copies keep). Prints one line per epochs and threshold.)
 
 For each fold (CV i goes to fold i % 5 of the sorted file names) the vocabulary and the prose
 list are learned from the other folds, the taxonomy is rebuilt with them into a scratch

@@ -32,6 +32,12 @@ Hyper-parameters (epochs, threshold) were chosen by 5-fold cross-validation on t
 alone (bench/cv_eval_folds.py --tagger). --epochs takes a list ("4,8"): the weights after each
 are written to OUT.e<N> when more than one is given.
 
+--clusters FILE adds word-cluster features: FILE is any tagger weight file with "cluster" lines
+(scripts/build_word_clusters.py writes one from unlabelled text; data/skills_tagger.tsv holds
+them once trained so), the driver computes the cluster features with them (-g), and the weights
+written carry the same cluster lines, so the engine sees what training saw. Without it the
+output is what it was before clusters existed, byte for byte.
+
 --conll FILE (green2022-jd-skill-ner's testset.txt) does something else: a K-fold cross-
 validation of a tagger trained on that file's own sentences, printed, no weights written; the
 shipped weights never see that file.
@@ -110,16 +116,35 @@ def read_zip(path, leave_out=frozenset(), only=None):
     return cvs
 
 
-def dump_features(driver, skills, cvs, tmp):
+def read_clusters(path):
+    """The "cluster" lines of a tagger weight file (with their line ends), in file order."""
+    with open(path, encoding="utf-8") as f:
+        return [ln for ln in f if ln.startswith("cluster\t")]
+
+
+def cluster_file(clusters, tmp):
+    """A weight file holding only the clusters, for the driver's -g; None without clusters."""
+    if not clusters:
+        return None
+    p = os.path.join(tmp, "clusters.tsv")
+    with open(p, "w", encoding="utf-8", newline="\n") as f:
+        f.write("matchd-skill-tagger\t1\n")
+        f.writelines(clusters)
+    return p
+
+
+def dump_features(driver, skills, cvs, tmp, clusters=None):
     """Runs the engine on the CVs; returns per CV the list of lines, each a list of
-    (token text, static features)."""
+    (token text, static features). clusters: cluster lines for the cluster features."""
     paths = []
     for base, (text, _spans) in cvs:
         p = os.path.join(tmp, base[:-4] + ".txt")
         with open(p, "w", encoding="utf-8") as f:
             f.write(text)
         paths.append(p)
-    out = subprocess.run([driver, "-t", skills, "-F"] + paths, check=True, capture_output=True)
+    cf = cluster_file(clusters, tmp)
+    out = subprocess.run([driver, "-t", skills, "-F"] + (["-g", cf] if cf else []) + paths,
+                         check=True, capture_output=True)
     docs, cur, lines = {}, None, None
     for raw in out.stdout.split(b"\n"):
         if not raw:
@@ -359,6 +384,12 @@ def write(path, weights, threshold, args, ncvs):
         f.write(f"param\tfilter\t{args.filter}\n")
         if args.structured:
             f.write("param\tdecode\t1\n")
+        if args.cluster_lines:
+            f.write(f"# {len(args.cluster_lines)} word clusters from {os.path.basename(args.clusters)} "
+                    "(scripts/build_word_clusters.py: ESCO, CC BY 4.0, \"This service uses the\n"
+                    "# ESCO classification of the European Commission.\"; O*NET 28.2, CC BY 4.0, "
+                    "USDOL/ETA; dotin CV text)\n")
+            f.writelines(args.cluster_lines)
         for feat, iw in rows:
             f.write(f"{feat}\t{iw[0]}\t{iw[1]}\t{iw[2]}\n")
     os.replace(tmp, path)
@@ -422,7 +453,9 @@ def kfold_conll(args, report):
         p = os.path.join(tmp, "sentences.txt")
         with open(p, "w", encoding="utf-8") as f:
             f.write("\n".join(t for t, _ in sents) + "\n")
-        out = subprocess.run([args.driver, "-t", args.skills, "-L", "-F", p], check=True,
+        cf = cluster_file(args.cluster_lines, tmp)
+        out = subprocess.run([args.driver, "-t", args.skills, "-L", "-F"] +
+                             (["-g", cf] if cf else []) + [p], check=True,
                              capture_output=True).stdout
     lines = {}
     for raw in out.split(b"\n"):
@@ -494,6 +527,9 @@ def main():
                     "param decode 1; the default trains and decodes greedily")
     ap.add_argument("--jackknife", type=int, default=5,
                     help="K: each fold's features from a taxonomy learned without it; 0: off")
+    ap.add_argument("--clusters", help="a tagger weight file whose \"cluster\" lines add "
+                    "word-cluster features (scripts/build_word_clusters.py) and are copied into "
+                    "the weights written")
     ap.add_argument("--conll", help="instead: K-fold cross-validation on this CoNLL file's "
                     "own sentences (green2022's testset.txt); writes no weights")
     ap.add_argument("--kfold", type=int, default=5)
@@ -502,6 +538,8 @@ def main():
 
     def report(msg):
         print(f"train_tagger.py: {msg}", file=sys.stderr, flush=True)
+
+    args.cluster_lines = read_clusters(args.clusters) if args.clusters else []
 
     if args.conll:
         kfold_conll(args, report)
@@ -526,11 +564,11 @@ def main():
                                 "--learned", learned, "--out", skills], check=True,
                                capture_output=True)
                 for i, d in zip(held, dump_features(args.driver, skills, [cvs[i] for i in held],
-                                                    tmp)):
+                                                    tmp, args.cluster_lines)):
                     feats[i] = d
                 report(f"jackknife fold {f + 1}/{k}: features of {len(held)} CVs")
         else:
-            feats = dump_features(args.driver, args.skills, cvs, tmp)
+            feats = dump_features(args.driver, args.skills, cvs, tmp, args.cluster_lines)
     docs = [label(lines, text, spans) for lines, (_b, (text, spans)) in zip(feats, cvs)]
     ntok = sum(len(ln) for d in docs for ln in d)
     ngold = sum(t == "B" for d in docs for ln in d for _f, t in ln)

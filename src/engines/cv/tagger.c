@@ -15,6 +15,11 @@ struct cv_tg_entry {
 	int32_t w[CV_TAG_COUNT];
 };
 
+struct cv_tg_cluster {
+	uint64_t hash; /* the word's; 0: an empty slot */
+	char bits[CV_TAGGER_CLUSTER_BITS + 1];
+};
+
 struct token {
 	size_t start, end; /* bytes in the line */
 	bool word;
@@ -24,6 +29,7 @@ struct token {
 	int tx_len;                  /* tokens of the covering taxonomy name */
 	int seg_len, seg_pos;        /* the list item: its word count, the token's place */
 	bool after_colon, before_colon;
+	const char *cl; /* the word's cluster path, or NULL (no cluster or no clusters loaded) */
 };
 
 /* Per-call scratch: the tokens of one line and the feature strings of one token. */
@@ -128,12 +134,56 @@ static int insert(struct cv_tagger *t, uint64_t h, const int32_t *w)
 	return 0;
 }
 
+static const struct cv_tg_cluster *cluster_lookup(const struct cv_tagger *t, uint64_t h)
+{
+	if (!t->ccap)
+		return NULL;
+	for (size_t i = (size_t)h & (t->ccap - 1);; i = (i + 1) & (t->ccap - 1)) {
+		if (t->clusters[i].hash == h)
+			return &t->clusters[i];
+		if (!t->clusters[i].hash)
+			return NULL;
+	}
+}
+
+/* A "cluster<TAB><word><TAB><bits>" line's word and bits (f[1], f[2]). */
+static int parse_cluster(struct cv_tagger *t, const char **f, const size_t *fl, size_t lineno,
+                         char *err, size_t errcap)
+{
+	/* Longer words are cut to TOKEN_WORD_MAX bytes before lookup, so they could never match. */
+	if (!feature_ok(f[1], fl[1]) || fl[1] > TOKEN_WORD_MAX)
+		return fail(err, errcap, lineno, "bad cluster word");
+	if (fl[2] == 0 || fl[2] > CV_TAGGER_CLUSTER_BITS)
+		return fail(err, errcap, lineno, "bad cluster bits");
+	for (size_t i = 0; i < fl[2]; i++)
+		if (f[2][i] != '0' && f[2][i] != '1')
+			return fail(err, errcap, lineno, "bad cluster bits");
+	uint64_t h = fnv1a(f[1], fl[1]);
+	size_t i = (size_t)h & (t->ccap - 1);
+	while (t->clusters[i].hash) {
+		if (t->clusters[i].hash == h)
+			return fail(err, errcap, lineno, "duplicate cluster word");
+		i = (i + 1) & (t->ccap - 1);
+	}
+	t->clusters[i].hash = h;
+	memcpy(t->clusters[i].bits, f[2], fl[2]);
+	t->clusters[i].bits[fl[2]] = '\0';
+	t->nclusters++;
+	return 0;
+}
+
 static int parse_line(struct cv_tagger *t, const char *s, size_t n, size_t lineno, char *err,
                       size_t errcap)
 {
 	const char *f[5];
 	size_t fl[5];
 	size_t k = split_tabs(s, n, f, fl, 4);
+	if (fl[0] == 7 && memcmp(f[0], "cluster", 7) == 0) {
+		/* The loader sized the cluster table by these lines: none may become a feature. */
+		if (k != 3)
+			return fail(err, errcap, lineno, "expected cluster, word and bits");
+		return parse_cluster(t, f, fl, lineno, err, errcap);
+	}
 	if (k == 3 && fl[0] == 5 && memcmp(f[0], "param", 5) == 0) {
 		int32_t v;
 		if (!parse_i32(f[2], fl[2], &v))
@@ -169,21 +219,32 @@ int cv_tagger_load(struct cv_tagger *t, const char *text, size_t len, char *err,
 		err[0] = '\0';
 	if (len > CV_TAGGER_MAX_BYTES)
 		return MD_ELIMIT;
-	/* Lines bound the features, so the table is sized before any parsing. */
-	size_t lines = 1;
-	for (size_t i = 0; i < len; i++)
-		lines += text[i] == '\n';
-	if (lines > CV_TAGGER_MAX_FEATURES + 64)
+	/* Lines bound the features and the clusters, so both tables are sized before any
+	 * parsing; a line that starts with "cluster\t" may hold a cluster. */
+	size_t lines = 1, clusters = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] != '\n')
+			continue;
+		lines++;
+		clusters += len - i - 1 >= 8 && memcmp(text + i + 1, "cluster\t", 8) == 0;
+	}
+	clusters += len >= 8 && memcmp(text, "cluster\t", 8) == 0;
+	if (lines - clusters > CV_TAGGER_MAX_FEATURES + 64 || clusters > CV_TAGGER_MAX_CLUSTERS)
 		return MD_ELIMIT;
+	int rc = MD_ENOMEM;
 	t->cap = 16;
-	while (t->cap < lines * 2)
+	while (t->cap < (lines - clusters) * 2)
 		t->cap *= 2;
 	t->slots = md_calloc(t->cap, sizeof *t->slots);
-	if (!t->slots) {
-		t->cap = 0;
-		return MD_ENOMEM;
-	}
-	int rc = 0;
+	if (!t->slots)
+		goto out;
+	t->ccap = 16;
+	while (t->ccap < clusters * 2)
+		t->ccap *= 2;
+	t->clusters = md_calloc(t->ccap, sizeof *t->clusters);
+	if (!t->clusters)
+		goto out;
+	rc = 0;
 	bool header = false;
 	size_t lineno = 0;
 	for (size_t pos = 0; pos < len;) {
@@ -219,6 +280,7 @@ out:
 void cv_tagger_release(struct cv_tagger *t)
 {
 	md_free(t->slots);
+	md_free(t->clusters);
 	memset(t, 0, sizeof *t);
 }
 
@@ -355,8 +417,14 @@ static void annotate(struct work *w, const char *s, const struct cv_tag_span *sp
 		i = j + 1;
 	}
 	for (size_t i = 0; i < w->ntok; i++) {
-		w->tok[i].after_colon = colon < w->ntok && i > colon;
-		w->tok[i].before_colon = colon < w->ntok && i < colon;
+		struct token *k = &w->tok[i];
+		k->after_colon = colon < w->ntok && i > colon;
+		k->before_colon = colon < w->ntok && i < colon;
+		if (w->t->nclusters && k->word) {
+			const struct cv_tg_cluster *c =
+			    cluster_lookup(w->t, fnv1a(k->lw, strlen(k->lw)));
+			k->cl = c ? c->bits : NULL;
+		}
 	}
 	/* Both the spans and the tokens are in text order: one pass over each. */
 	size_t i = 0;
@@ -457,6 +525,50 @@ static const char *word_or(const struct work *w, long i)
 	return w->tok[i].lw;
 }
 
+/* The first n bits of a cluster path (the whole path when shorter) into out[n + 1]. */
+static const char *prefix(const char *bits, size_t n, char *out)
+{
+	size_t l = strlen(bits);
+	l = MD_MIN(l, n);
+	memcpy(out, bits, l);
+	out[l] = '\0';
+	return out;
+}
+
+/* A neighbour's cluster feature value: its first 8 bits, "?" for a word with no cluster, "p"
+ * for punctuation, "^" or "$" past the line's ends. */
+static const char *neighbour_cluster(const struct work *w, long i, char *out)
+{
+	if (i < 0)
+		return "^";
+	if ((size_t)i >= w->ntok)
+		return "$";
+	const struct token *k = &w->tok[i];
+	if (!k->word)
+		return "p";
+	return k->cl ? prefix(k->cl, 8, out) : "?";
+}
+
+/*
+ * Word-cluster features (only when the weight file holds clusters, so that a file without
+ * them scores exactly as before): they let a word the training CVs never labelled borrow the
+ * weights of the words it keeps company with in unlabelled text.
+ */
+static void cluster_features(struct work *w, size_t i)
+{
+	const struct token *k = &w->tok[i];
+	char b[CV_TAGGER_CLUSTER_BITS + 1];
+	if (k->word && k->cl) {
+		feat(w, "c4", prefix(k->cl, 4, b), NULL);
+		feat(w, "c8", prefix(k->cl, 8, b), NULL);
+		feat(w, "c12", prefix(k->cl, 12, b), NULL);
+	} else if (k->word) {
+		feat(w, "c", "?", NULL);
+	}
+	feat(w, "c-1", neighbour_cluster(w, (long)i - 1, b), NULL);
+	feat(w, "c+1", neighbour_cluster(w, (long)i + 1, b), NULL);
+}
+
 static void static_features(struct work *w, const struct line_info *li, size_t i)
 {
 	static const int seg_edges[] = { 2, 3, 4, 6, 9 };
@@ -518,6 +630,8 @@ static void static_features(struct work *w, const struct line_info *li, size_t i
 	char t2[2] = { (size_t)j + 1 < w->ntok ? w->tok[j + 1].tx : '$', 0 };
 	feat(w, "tx-1", t1, NULL);
 	feat(w, "tx+1", t2, NULL);
+	if (w->t->nclusters)
+		cluster_features(w, i);
 }
 
 static const char tag_name[] = "OBI";

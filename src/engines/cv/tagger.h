@@ -35,6 +35,15 @@
  *     tag pairs, under the same scores and threshold (scripts/train_tagger.py --structured
  *     trains for it; on the dotin training split neither beat greedy decoding, so the shipped
  *     file keeps 0; bench/README.md);
+ *   "cluster<TAB><word><TAB><bits>" (optional, any number up to CV_TAGGER_MAX_CLUSTERS): the
+ *     word's cluster, a string of 1 to CV_TAGGER_CLUSTER_BITS '0'/'1' characters naming a path
+ *     in a binary tree of words learned from unlabelled text (scripts/build_word_clusters.py),
+ *     so that words seen together in ESCO, O*NET and CV prose share a prefix. The word is in
+ *     the tagger's lower case, at most 40 bytes, no white space, and may not repeat. When a
+ *     file holds clusters, each word token gets the features "c4=", "c8=" and "c12=" (its
+ *     path's first 4, 8 and 12 bits, or the whole path when shorter) and "c-1=" and "c+1="
+ *     (the first 8 bits of the words on each side), or "c=?" for a word with no cluster; a
+ *     file without clusters computes exactly the features it did before they existed;
  *   then one line per feature: "<feature><TAB><w_O><TAB><w_B><TAB><w_I>", the weights decimal
  *     integers in [-2^31, 2^31) (the averaged perceptron's weights times the scale the trainer
  *     wrote in a comment). A feature may not contain white space and may not repeat.
@@ -52,6 +61,9 @@
 /* Hard limits: a larger file is refused with MD_ELIMIT. */
 #define CV_TAGGER_MAX_BYTES (32u << 20)
 #define CV_TAGGER_MAX_FEATURES 2000000
+#define CV_TAGGER_MAX_CLUSTERS 1000000
+/* The longest cluster path ("cluster" lines); longer is refused. */
+#define CV_TAGGER_CLUSTER_BITS 16
 /* A feature string longer than this is cut (at inference) or refused (in the file). */
 #define CV_TAGGER_FEATURE_MAX 96
 /* Tokens tagged per line (a plain-text export may hold a whole CV on one line); the rest of a
@@ -60,7 +72,8 @@
 
 enum cv_tag { CV_TAG_O = 0, CV_TAG_B = 1, CV_TAG_I = 2, CV_TAG_COUNT = 3 };
 
-struct cv_tg_entry; /* private: one hash slot */
+struct cv_tg_entry;   /* private: one hash slot */
+struct cv_tg_cluster; /* private: one word's cluster path */
 
 /*
  * Called for every token with its static features, space-separated, before it is tagged:
@@ -74,6 +87,9 @@ struct cv_tagger {
 	struct cv_tg_entry *slots; /* open addressing on the feature's 64-bit hash */
 	size_t cap;                /* a power of two, or 0 when empty */
 	size_t nfeatures;
+	struct cv_tg_cluster *clusters; /* open addressing on the word's hash */
+	size_t ccap;                    /* a power of two, or 0 without clusters */
+	size_t nclusters;
 	int64_t threshold;
 	int filter; /* the "filter" param: 0, 1 or 2 */
 	int decode; /* the "decode" param: 0 greedy left to right, 1 Viterbi over tag pairs */

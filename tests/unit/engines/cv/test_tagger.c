@@ -197,6 +197,132 @@ Test(tagger, malformed_files_are_refused)
 	cr_assert_eq(cv_tagger_load(&t, small, CV_TAGGER_MAX_BYTES + 1, NULL, 0), MD_ELIMIT);
 }
 
+/* "rust" has no weight of its own; its cluster (shared with "golang") is worth a B. */
+static const char clustered[] = "matchd-skill-tagger\t1\n"
+                                "param\tthreshold\t0\n"
+                                "cluster\tgolang\t0110\n"
+                                "cluster\trust\t01101\n"
+                                "cluster\tpython\t011010110011\n"
+                                "cluster\tand\t1\n"
+                                "b=\t1000\t0\t0\n"
+                                "c4=0110\t0\t4000\t0\n";
+
+Test(tagger, a_cluster_feature_tags_an_unseen_word)
+{
+	struct cv_tagger t;
+	char err[128];
+	cr_assert_eq(load_str(&t, clustered, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(t.nclusters, 4);
+	cr_assert_eq(t.nfeatures, 2);
+	struct cv_tag_line lines[] = { { "Rust and Java", 13, CV_SEC_SKILLS, false } };
+	struct phrases p;
+	tag(&t, lines, 1, NULL, 0, &p);
+	cr_assert_eq(p.n, 1, "phrases: %d", p.n);
+	cr_assert_str_eq(p.text[0], "Rust", "java has no cluster, \"and\" another one");
+	cv_tagger_release(&t);
+	cr_assert_eq(t.clusters, NULL);
+	/* The same weights without the cluster lines: nothing singles "rust" out. */
+	const char plain[] = "matchd-skill-tagger\t1\nb=\t1000\t0\t0\nc4=0110\t0\t4000\t0\n";
+	cr_assert_eq(load_str(&t, plain, err, sizeof err), 0, "%s", err);
+	tag(&t, lines, 1, NULL, 0, &p);
+	cr_assert_eq(p.n, 0, "phrases: %d", p.n);
+	cv_tagger_release(&t);
+}
+
+Test(tagger, cluster_features_are_traced_only_with_clusters)
+{
+	struct cv_tagger t;
+	char err[128];
+	int count = 0;
+	struct cv_tag_line lines[] = { { "Skills: Python, Docker", 22, CV_SEC_SKILLS, false } };
+	struct phrases p;
+	cr_assert_eq(load_str(&t, clustered, err, sizeof err), 0, "%s", err);
+	t.trace = trace;
+	t.trace_ctx = &count;
+	trace_buf[0] = '\0';
+	tag(&t, lines, 1, NULL, 0, &p);
+	/* Docker has no cluster; before it "," and after it the line's end; two before it, the
+	 * 12-bit path of "python" (prefixes cut at 4, 8 and 12 bits; c-1 is the comma). */
+	cr_assert(strstr(trace_buf, " c=? c-1=p c+1=$"), "%s", trace_buf);
+	cv_tagger_release(&t);
+	cr_assert_eq(load_str(&t, small, err, sizeof err), 0, "%s", err);
+	t.trace = trace;
+	t.trace_ctx = &count;
+	trace_buf[0] = '\0';
+	tag(&t, lines, 1, NULL, 0, &p);
+	cr_assert(trace_buf[0] && !strstr(trace_buf, " c"), "%s", trace_buf);
+	cv_tagger_release(&t);
+}
+
+static char python_trace[8192];
+
+static void trace_python(void *ctx, size_t line, size_t off, const char *token, size_t len,
+                         const char *features)
+{
+	(void)ctx;
+	(void)line;
+	(void)off;
+	if (len == 6 && memcmp(token, "Python", 6) == 0)
+		snprintf(python_trace, sizeof python_trace, "%s", features);
+}
+
+Test(tagger, cluster_prefixes_of_a_word_and_its_neighbours)
+{
+	struct cv_tagger t;
+	char err[128];
+	cr_assert_eq(load_str(&t, clustered, err, sizeof err), 0, "%s", err);
+	t.trace = trace_python;
+	struct cv_tag_line lines[] = { { "rust Python and", 15, CV_SEC_SKILLS, false } };
+	struct phrases p;
+	tag(&t, lines, 1, NULL, 0, &p);
+	cr_assert(strstr(python_trace, " c4=0110 c8=01101011 c12=011010110011 c-1=01101 c+1=1"),
+	          "%s", python_trace);
+	cv_tagger_release(&t);
+}
+
+Test(tagger, malformed_cluster_lines_are_refused_with_their_line)
+{
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{ "matchd-skill-tagger\t1\ncluster\tgo\n", "line 2: expected cluster" },
+		{ "matchd-skill-tagger\t1\ncluster\tgo\t01\t1\n", "line 2: expected cluster" },
+		{ "matchd-skill-tagger\t1\n#\ncluster\tgo\t012\n", "line 3: bad cluster bits" },
+		{ "matchd-skill-tagger\t1\ncluster\tgo\t\n", "line 2: bad cluster bits" },
+		{ "matchd-skill-tagger\t1\ncluster\tgo\t01010101010101010\n",
+		  "line 2: bad cluster bits" },
+		{ "matchd-skill-tagger\t1\ncluster\t\t01\n", "line 2: bad cluster word" },
+		{ "matchd-skill-tagger\t1\ncluster\tg o\t01\n", "line 2: bad cluster word" },
+		{ "matchd-skill-tagger\t1\n"
+		  "cluster\tabcdefghijabcdefghijabcdefghijabcdefghijx\t01\n",
+		  "line 2: bad cluster word" },
+		{ "matchd-skill-tagger\t1\ncluster\tgo\t01\nb=\t1\t2\t3\ncluster\tgo\t1\n",
+		  "line 4: duplicate cluster word" },
+		{ "cluster\tgo\t01\n", "line 1: not a matchd-skill-tagger 1 file" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct cv_tagger t;
+		char err[128] = "";
+		int rc = load_str(&t, bad[i].text, err, sizeof err);
+		cr_assert_eq(rc, MD_EINVAL, "case %zu: %s", i, md_strerror(rc));
+		cr_assert(strstr(err, bad[i].err), "case %zu: %s", i, err);
+		cr_assert_eq(t.clusters, NULL);
+		cr_assert_eq(t.nclusters, 0);
+	}
+	/* 40 bytes is the longest word the tagger keeps, and 16 bits the longest path. */
+	struct cv_tagger t;
+	char err[128] = "";
+	cr_assert_eq(
+	    load_str(&t,
+	             "matchd-skill-tagger\t1\n"
+	             "cluster\tabcdefghijabcdefghijabcdefghijabcdefghij\t0101010101010101\n",
+	             err, sizeof err),
+	    0, "%s", err);
+	cr_assert_eq(t.nclusters, 1);
+	cr_assert_not(cv_tagger_loaded(&t), "clusters alone are no weights");
+	cv_tagger_release(&t);
+}
+
 Test(tagger, a_long_line_and_odd_bytes_do_not_crash)
 {
 	struct cv_tagger t;

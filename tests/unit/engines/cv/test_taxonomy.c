@@ -306,6 +306,22 @@ Test(cv_taxonomy, jd_asks_for_names_cvs_use_in_prose)
 	cr_assert_eq(kind_of(&r, "Go"), 0, "a one-word ambiguous name still needs a context");
 }
 
+Test(cv_taxonomy, soft_skills_as_traits)
+{
+	/* Job ads ask for traits; ESCO names the skills as verbs (build_skills.py SOFT_TRAITS). */
+	const char *jd = "You are a proactive team player with attention to detail and "
+	                 "commercial awareness, willing to learn.";
+	struct reqs r = extract(jd, strlen(jd));
+	cr_assert_eq(kind_of(&r, "show initiative"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "team player"), CV_REQ_MUST);
+	cr_assert_eq(named("team player"), named("teamwork"), "one skill, work in teams");
+	cr_assert_str_eq(tax.skills[named("teamwork")].label, "work in teams");
+	cr_assert_eq(kind_of(&r, "attend to detail"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "apply business acumen"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "willing to learn"), CV_REQ_MUST);
+	cr_assert(found("Skills: Teamwork, attention to detail", false, "attend to detail"));
+}
+
 Test(cv_taxonomy, jd_phrases_in_the_jobs_words)
 {
 	const char *jd = "Requirements\n"

@@ -974,15 +974,10 @@ static bool list_gap(const char *s, size_t a, size_t b)
  */
 enum text_kind { TEXT_PROSE, TEXT_SKILLS, TEXT_JD };
 
-static void resolve_context(const char *s, size_t len, enum text_kind kind, struct candlist *c)
+/* Accepts an ambiguous candidate in a list (see list_gap) next to an accepted one, until
+ * nothing changes. */
+static void spread_through_lists(const char *s, struct candlist *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		const struct cand *x = &c->v[i];
-		c->v[i].ok = !x->ctx || kind == TEXT_SKILLS ||
-		             (kind == TEXT_JD && x->tok_last > x->tok_first);
-	}
-	if (kind != TEXT_SKILLS)
-		mark_skill_lines(s, len, c);
 	bool changed = true;
 	while (changed) {
 		changed = false;
@@ -1000,6 +995,18 @@ static void resolve_context(const char *s, size_t len, enum text_kind kind, stru
 			}
 		}
 	}
+}
+
+static void resolve_context(const char *s, size_t len, enum text_kind kind, struct candlist *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cand *x = &c->v[i];
+		c->v[i].ok = !x->ctx || kind == TEXT_SKILLS ||
+		             (kind == TEXT_JD && x->tok_last > x->tok_first);
+	}
+	if (kind != TEXT_SKILLS)
+		mark_skill_lines(s, len, c);
+	spread_through_lists(s, c);
 }
 
 static int find_cands(const struct cv_taxonomy *t, const char *text, size_t len,
@@ -1189,6 +1196,20 @@ static int keep_phrase(void *ctx, const struct cv_phrase *p)
 	return 0;
 }
 
+/*
+ * A noun phrase of a job description ("experience with Go", "strong IT skills", "knowledge of
+ * Excel") is a skills context: the ambiguous names inside it are accepted, and the lists they
+ * begin with them.
+ */
+static int accept_in_noun_phrase(void *ctx, const struct cv_phrase *p)
+{
+	struct candlist *c = ctx;
+	for (size_t i = 0; !p->verb && i < c->n; i++)
+		if (c->v[i].start >= p->start && c->v[i].end <= p->start + p->len)
+			c->v[i].ok = true;
+	return 0;
+}
+
 int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *text, size_t len,
                                      int (*cb)(void *ctx, const struct cv_skill_requirement *req),
                                      void *ctx)
@@ -1197,8 +1218,9 @@ int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *te
 	struct cv_skill_requirement *reqs = NULL;
 	size_t nreq = 0;
 	int rc = find_cands(t, text, len, TEXT_JD, &c);
-	if (rc)
+	if (rc || (rc = cv_phrases_find(text, len, accept_in_noun_phrase, &c)))
 		goto out;
+	spread_through_lists(text, &c);
 	reqs = md_calloc(c.n + CV_JD_PHRASES_MAX, sizeof(*reqs));
 	if (!reqs) {
 		rc = MD_ENOMEM;

@@ -303,7 +303,11 @@ Test(cv_taxonomy, jd_asks_for_names_cvs_use_in_prose)
 	cr_assert_eq(kind_of(&r, "customer service"), CV_REQ_MUST);
 	cr_assert_eq(kind_of(&r, "electrical engineering"), CV_REQ_MUST);
 	cr_assert_neq(kind_of(&r, "physics"), 0, "in a list with an accepted name");
+	cr_assert_eq(kind_of(&r, "Go"), CV_REQ_NICE, "the noun phrase after a cue is a context");
+	const char *prose = "Go to our website. Excel in a fast team.";
+	r = extract(prose, strlen(prose));
 	cr_assert_eq(kind_of(&r, "Go"), 0, "a one-word ambiguous name still needs a context");
+	cr_assert_eq(kind_of(&r, "Microsoft Excel"), 0);
 }
 
 Test(cv_taxonomy, soft_skills_as_traits)

@@ -740,6 +740,28 @@ static int collect_jd_req(void *ctx, const struct cv_skill_requirement *q)
 }
 
 /*
+ * The name of a skill the job description asks for: its label, or the job's own words when they
+ * are another name of it ("AWS" for "Amazon Web Services AWS software", "team player" for "work
+ * in teams"), so the requirement reads as the job wrote it.
+ */
+static void jd_skill_name(const struct cv_taxonomy *t, struct tax_req *q, const char *words,
+                          size_t n)
+{
+	char label[sizeof q->phrase];
+	display_name(t, q->skill, label, sizeof label);
+	squeeze_space(q->phrase, sizeof q->phrase, words, n);
+	if (strcasecmp(q->phrase, label) == 0) {
+		q->name = t->skills[q->skill].label;
+		return;
+	}
+	/* A sentence's capital ("Commercial awareness is a plus") is not the skill's. */
+	if (islower((unsigned char)label[0]) && isupper((unsigned char)q->phrase[0]) &&
+	    islower((unsigned char)q->phrase[1]))
+		q->phrase[0] = (char)tolower((unsigned char)q->phrase[0]);
+	q->name = q->phrase;
+}
+
+/*
  * The skill requirements to judge: the caller's, or when they name none and a taxonomy and a
  * job description are given, the skills the job description asks for (musts first). Sets
  * *from_jd. The array (md_free it) has *n entries.
@@ -785,7 +807,7 @@ static int tax_reqs(const struct cv_input *in, struct tax_req **out, size_t *n, 
 			q->must = must;
 			q->skill = jd[i].skill;
 			if (q->skill >= 0) {
-				q->name = t->skills[q->skill].label;
+				jd_skill_name(t, q, in->job_description + jd[i].offset, jd[i].len);
 			} else {
 				squeeze_space(q->phrase, sizeof q->phrase,
 				              in->job_description + jd[i].offset, jd[i].len);

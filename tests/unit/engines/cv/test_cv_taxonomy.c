@@ -289,3 +289,41 @@ Test(cv_engine_taxonomy, phrases_judged_by_the_words_a_line_shares)
 	cv_result_release(&r);
 	cv_requirements_release(&q);
 }
+
+Test(cv_engine_taxonomy, jd_skills_read_as_the_job_wrote_them)
+{
+	const char *page = "Jane Doe\n"
+	                   "Experience\n"
+	                   "Backend Engineer, Acme, Jan 2019 - Dec 2023\n"
+	                   "Built billing services on PostgreSQL and Kubernetes.\n"
+	                   "Skills\n"
+	                   "Teamwork, AWS, Docker\n";
+	const char *jd = "Requirements\n"
+	                 "- A team player with experience of AWS and Docker.\n"
+	                 "- Commercial awareness is a plus.\n";
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	struct cv_result r;
+	match(page, jd, &q, &r);
+	const struct cv_req_result *team = NULL, *aws = NULL, *docker = NULL, *acumen = NULL;
+	for (size_t i = 0; i < r.n_reqs; i++) {
+		const struct cv_req_result *x = &r.reqs[i];
+		if (strcmp(x->name, "team player") == 0)
+			team = x;
+		else if (strcmp(x->name, "AWS") == 0)
+			aws = x;
+		else if (strcmp(x->name, "Docker") == 0)
+			docker = x;
+		else if (strcmp(x->name, "commercial awareness") == 0)
+			acumen = x;
+	}
+	cr_assert(team && aws && docker && acumen, "the job's own words name the requirements");
+	cr_assert_eq(team->verdict, CV_MET, "Teamwork is the same skill, work in teams");
+	cr_assert_str_eq(team->matched, "work in teams");
+	cr_assert_str_eq(team->requirement, "team player (must have)");
+	cr_assert_eq(aws->verdict, CV_MET);
+	cr_assert_eq(acumen->verdict, CV_NOT_MET);
+	cr_assert(strstr(acumen->change, "commercial awareness"), "%s", acumen->change);
+	cv_result_release(&r);
+	cv_requirements_release(&q);
+}

@@ -1041,18 +1041,30 @@ int cv_taxonomy_find(const struct cv_taxonomy *t, const char *text, size_t len, 
 
 /* ---- job descriptions ---- */
 
-static const char *const nice_cues[] = { "nice to have", "nice-to-have",   "a plus",
-	                                 "bonus",        "preferred",      "preferably",
-	                                 "ideally",      "desirable",      "desired",
-	                                 "advantage",    "would be great", "pluses",
-	                                 "good to have", "optional" };
-static const char *const must_cues[] = { "required",      "require", "must",      "you have",
-	                                 "you will have", "strong",  "proficien", "essential",
-	                                 "mandatory",     "solid",   "expert" };
-static const char *const skip_heads[] = { "benefits",         "about us",
-	                                  "how to apply",     "perks",
-	                                  "what we offer",    "about the company",
-	                                  "equal opportunity" };
+/* Cues in English, French, German and Spanish (a job ad's language is not declared). Matched
+ * as ASCII-case-insensitive substrings of the sentence or bullet. */
+static const char *const nice_cues[] = {
+	"nice to have",   "nice-to-have", "a plus",       "bonus",     "preferred",
+	"preferably",     "ideally",      "desirable",    "desired",   "advantage",
+	"would be great", "pluses",       "good to have", "optional",  "un plus",
+	"un atout",       "souhaité",     "souhaitable",  "apprécié",  "wünschenswert",
+	"von vorteil",    "idealerweise", "deseable",     "valorable", "se valora",
+};
+static const char *const must_cues[] = {
+	"required",      "require",     "must",      "you have",      "you will have",  "strong",
+	"proficien",     "essential",   "mandatory", "solid",         "expert",         "requis",
+	"exigé",         "obligatoire", "impératif", "indispensable", "erforderlich",   "zwingend",
+	"vorausgesetzt", "unbedingt",   "requerido", "obligatorio",   "imprescindible", "necesario",
+};
+/* Headings of a section of requirements, beside the must cues. */
+static const char *const must_heads[] = { "requirement",      "qualification", "exigences",
+	                                  "profil recherché", "votre profil",  "anforderungen",
+	                                  "ihr profil",       "requisitos",    "tu perfil" };
+static const char *const skip_heads[] = {
+	"benefits",          "about us",          "how to apply", "perks",        "what we offer",
+	"about the company", "equal opportunity", "avantages",    "nous offrons", "qui sommes",
+	"wir bieten",        "über uns",          "ofrecemos",    "beneficios",   "sobre nosotros",
+};
 
 static bool is_unit_break(const char *s, size_t len, size_t i)
 {
@@ -1107,8 +1119,7 @@ static int section_at(const char *s, size_t pos)
 			else if (has_any(l, n, nice_cues, ARRAY_SIZE(nice_cues)))
 				sec = 1;
 			else if (has_any(l, n, must_cues, ARRAY_SIZE(must_cues)) ||
-			         ascii_icontains(l, n, "requirement") ||
-			         ascii_icontains(l, n, "qualification"))
+			         has_any(l, n, must_heads, ARRAY_SIZE(must_heads)))
 				sec = 3;
 			else
 				sec = 0;

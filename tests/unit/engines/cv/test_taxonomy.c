@@ -326,6 +326,39 @@ Test(cv_taxonomy, soft_skills_as_traits)
 	cr_assert(found("Skills: Teamwork, attention to detail", false, "attend to detail"));
 }
 
+Test(cv_taxonomy, jd_in_french_german_spanish)
+{
+	const char *fr = "Profil recherché\n"
+	                 "- Maîtrise de Python.\n"
+	                 "- Expérience en gestion de projets agiles pour nos clients.\n"
+	                 "- Une connaissance de Kubernetes serait un plus.\n"
+	                 "Avantages\n"
+	                 "- Cours de Docker offerts.\n";
+	struct reqs r = extract(fr, strlen(fr));
+	cr_assert_eq(kind_of(&r, "Python"), CV_REQ_MUST);
+	cr_assert_eq(phrase_kind(&r, fr, "gestion de projets agiles"), CV_REQ_MUST);
+	cr_assert_eq(phrase_kind(&r, fr, "pour nos clients"), 0, "English verbs only in English");
+	cr_assert_eq(kind_of(&r, "Kubernetes"), CV_REQ_NICE, "serait un plus");
+	cr_assert_eq(kind_of(&r, "Docker"), 0, "Avantages is not a requirement section");
+
+	const char *de = "Ihr Profil\n"
+	                 "- Fundierte Kenntnisse in Java.\n"
+	                 "- Erfahrung mit Kubernetes ist wünschenswert.\n"
+	                 "Wir bieten\n"
+	                 "- Python-Schulungen\n";
+	r = extract(de, strlen(de));
+	cr_assert_eq(kind_of(&r, "Java"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Kubernetes"), CV_REQ_NICE);
+	cr_assert_eq(kind_of(&r, "Python"), 0);
+
+	const char *es = "Requisitos\n"
+	                 "- Experiencia en desarrollo de aplicaciones web.\n"
+	                 "- Se valorará el conocimiento de Docker.\n";
+	r = extract(es, strlen(es));
+	cr_assert_eq(phrase_kind(&r, es, "desarrollo de aplicaciones web"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Docker"), CV_REQ_NICE);
+}
+
 Test(cv_taxonomy, jd_phrases_in_the_jobs_words)
 {
 	const char *jd = "Requirements\n"

@@ -740,8 +740,8 @@ static int collect_jd_req(void *ctx, const struct cv_skill_requirement *q)
 }
 
 /*
- * The name of a skill the job description asks for: its label, or the job's own words when they
- * are another name of it ("AWS" for "Amazon Web Services AWS software", "team player" for "work
+ * The name of a skill the job description asks for: its label (without a qualifier), or the
+ * job's own words when they are another name of it ("AWS" for "Amazon Web Services AWS software", "team player" for "work
  * in teams"), so the requirement reads as the job wrote it.
  */
 static void jd_skill_name(const struct cv_taxonomy *t, struct tax_req *q, const char *words,
@@ -750,15 +750,17 @@ static void jd_skill_name(const struct cv_taxonomy *t, struct tax_req *q, const 
 	char label[sizeof q->phrase];
 	display_name(t, q->skill, label, sizeof label);
 	squeeze_space(q->phrase, sizeof q->phrase, words, n);
+	q->name = q->phrase;
 	if (strcasecmp(q->phrase, label) == 0) {
-		q->name = t->skills[q->skill].label;
+		/* The label's own spelling, without a qualifier: "Java", not "Java (computer
+		 * programming)" nor the job's "java". */
+		memcpy(q->phrase, label, sizeof label);
 		return;
 	}
 	/* A sentence's capital ("Commercial awareness is a plus") is not the skill's. */
 	if (islower((unsigned char)label[0]) && isupper((unsigned char)q->phrase[0]) &&
 	    islower((unsigned char)q->phrase[1]))
 		q->phrase[0] = (char)tolower((unsigned char)q->phrase[0]);
-	q->name = q->phrase;
 }
 
 /*

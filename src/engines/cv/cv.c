@@ -1178,6 +1178,23 @@ static int judge_phrase(struct cv_result *r, const struct doc *d, const struct s
  * taxonomy; a known name the matcher did not accept (an ambiguous "Go" outside a skills
  * context) is searched with its exact case, since the job asks for it by that name.
  */
+/*
+ * Whether a taxonomy name the matcher did not accept in the CV may be searched in any case:
+ * one of several words ("computer science" in "B.Tech, Computer Science") or a lower-case word
+ * of four letters or more ("physics"). A name with capitals ("Go", "Excel") is searched as
+ * written: in lower case it is an ordinary word.
+ */
+static bool any_case_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (memchr(name, ' ', n))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (isupper((unsigned char)name[i]))
+			return false;
+	return n >= 4;
+}
+
 static int literal_cand(struct skill_cand *c, const struct tax_req *tq)
 {
 	memset(c, 0, sizeof *c);
@@ -1190,7 +1207,7 @@ static int literal_cand(struct skill_cand *c, const struct tax_req *tq)
 		c->name = def->name;
 		return 0;
 	}
-	if (tq->skill >= 0) {
+	if (tq->skill >= 0 && !any_case_name(tq->name)) {
 		int rc = buf_putc(&c->own, '=');
 		return rc ? rc : buf_puts(&c->own, tq->name);
 	}

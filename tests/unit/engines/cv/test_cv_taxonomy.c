@@ -164,7 +164,7 @@ Test(cv_engine_taxonomy, requirements_from_a_real_job_description)
 	match(cv, jd, &q, &r);
 	cr_assert_str_eq(r.requirements_source, "job_description");
 	size_t n_skills = 0, met = 0, n_phrases = 0, phrases_met = 0;
-	bool react = false, html = false, frameworks = false;
+	bool react = false, html = false, frameworks = false, cs = false;
 	for (size_t i = 0; i < r.n_reqs; i++) {
 		const struct cv_req_result *x = &r.reqs[i];
 		if (x->category != CV_CAT_SKILLS)
@@ -190,7 +190,12 @@ Test(cv_engine_taxonomy, requirements_from_a_real_job_description)
 			cr_assert_geq(x->n_evidence, 1);
 		}
 		html |= strcmp(x->name, "HTML") == 0 && x->verdict == CV_MET;
+		/* "Degree in Computer Science": the CV's degree says it, though CVs mostly use
+		 * the name in passing (the matcher wants a context for it). */
+		cs |= strcmp(x->name, "computer science") == 0 && x->verdict == CV_MET &&
+		      x->n_evidence && strstr(x->evidence[0].text, "B.Tech, Computer Science");
 	}
+	cr_assert(cs, "computer science met by the degree");
 	cr_assert_geq(n_skills, 5, "%zu skills from the JD", n_skills);
 	cr_assert(react, "React asked by the JD and met by the CV");
 	cr_assert(html, "HTML asked by the JD and met by the CV");

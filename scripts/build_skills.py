@@ -160,6 +160,45 @@ EXTRA_ALIASES = {
     "Hibernate ORM": ["Hibernate"],
 }
 
+# Soft skills as job ads and CVs write them. ESCO names its transversal skills as verbs ("work in
+# teams", "show initiative"); job descriptions ask for traits ("a team player", "proactive",
+# "attention to detail"). Reviewed list: each alias says the skill and nothing else; words that
+# are titles or ordinary prose ("leader", "driven", "positive") are left out.
+SOFT_TRAITS = {
+    "work in teams": ["team player", "teamwork", "team work", "team working", "collaborative",
+                      "works well in a team"],
+    "show initiative": ["proactive", "pro-active", "self-starter", "self starter",
+                        "use of initiative"],
+    "think analytically": ["analytical", "analytical skills", "analytical mind",
+                           "analytically minded"],
+    "think innovately": ["innovative", "innovative thinking"],
+    "think creatively": ["creative thinking", "creativity"],
+    "show commitment": ["self motivated", "self-motivated", "highly motivated", "enthusiastic",
+                        "enthusiasm"],
+    "show determination": ["determination", "tenacity", "tenacious"],
+    "demonstrate willingness to learn": ["willing to learn", "eager to learn", "keen to learn",
+                                         "willingness to learn", "desire to learn"],
+    "lead others": ["leadership skills", "people leadership", "natural leader", "strong leader"],
+    "attend to detail": ["attention to detail", "detail oriented", "detail-oriented",
+                         "eye for detail", "meticulous"],
+    "manage time": ["time management", "prioritisation", "prioritization"],
+    "organise information, objects and resources": ["organisational skills",
+                                                    "organizational skills", "well organised",
+                                                    "well organized", "organised", "organized"],
+    "cope with stress": ["resilient", "resilience", "calm under pressure"],
+    "adapt to change": ["adaptable", "adaptability", "flexible approach", "flexibility"],
+    "ensure customer orientation": ["customer focused", "customer-focused", "customer focus",
+                                    "customer facing", "customer-facing", "client focused",
+                                    "client-focused", "customer oriented"],
+    "demonstrate trustworthiness": ["trustworthy", "reliable", "honesty"],
+    "show confidence": ["confident", "self-confident", "self confidence"],
+    "show empathy": ["empathetic", "empathy", "empathic"],
+    "approach challenges positively": ["positive attitude", "can-do attitude", "can do attitude"],
+    "promote ideas, products, services": ["persuasive", "influencing skills"],
+    "apply business acumen": ["commercial awareness", "commercially aware", "commercial acumen"],
+    "assume responsibility": ["accountability", "sense of responsibility"],
+}
+
 # Linguist "data" entries worth matching (the rest are file formats nobody lists on a CV).
 LINGUIST_DATA = {"JSON", "YAML", "XML", "CSV", "TOML", "Protocol Buffer", "GraphQL", "Dockerfile",
                  "HCL", "SQL", "JSON5", "INI", "Jupyter Notebook", "Avro IDL", "Thrift"}
@@ -475,6 +514,11 @@ def main():
         s = find(name)
         if s:
             s.aliases.extend(al)
+    # The ESCO skill of that exact label, not a skill group whose label normalises the same way
+    # ("working in teams").
+    esco_label = {s.label.casefold(): s for s in skills if s.id.startswith("esco:")}
+    for name, al in SOFT_TRAITS.items():
+        esco_label[name].aliases.extend(al)
 
     # Broader ids must exist; ESCO ids dropped above are removed, merged ids redirected.
     for s in skills:
@@ -486,7 +530,8 @@ def main():
         s.broader = out
 
     # Aliases: prune, then give each key to its first claimant.
-    extra_names = {a.casefold() for al in EXTRA_ALIASES.values() for a in al}
+    extra_names = {a.casefold() for d in (EXTRA_ALIASES, SOFT_TRAITS) for al in d.values()
+                   for a in al}
     claimed = {k: s.id for k, s in by_label.items()}
     for s in skills:
         claimed.setdefault(key(s.label), s.id)

@@ -740,6 +740,30 @@ static int collect_jd_req(void *ctx, const struct cv_skill_requirement *q)
 }
 
 /*
+ * The name of a skill the job description asks for: its label (without a qualifier), or the
+ * job's own words when they are another name of it ("AWS" for "Amazon Web Services AWS software", "team player" for "work
+ * in teams"), so the requirement reads as the job wrote it.
+ */
+static void jd_skill_name(const struct cv_taxonomy *t, struct tax_req *q, const char *words,
+                          size_t n)
+{
+	char label[sizeof q->phrase];
+	display_name(t, q->skill, label, sizeof label);
+	squeeze_space(q->phrase, sizeof q->phrase, words, n);
+	q->name = q->phrase;
+	if (strcasecmp(q->phrase, label) == 0) {
+		/* The label's own spelling, without a qualifier: "Java", not "Java (computer
+		 * programming)" nor the job's "java". */
+		memcpy(q->phrase, label, sizeof label);
+		return;
+	}
+	/* A sentence's capital ("Commercial awareness is a plus") is not the skill's. */
+	if (islower((unsigned char)label[0]) && isupper((unsigned char)q->phrase[0]) &&
+	    islower((unsigned char)q->phrase[1]))
+		q->phrase[0] = (char)tolower((unsigned char)q->phrase[0]);
+}
+
+/*
  * The skill requirements to judge: the caller's, or when they name none and a taxonomy and a
  * job description are given, the skills the job description asks for (musts first). Sets
  * *from_jd. The array (md_free it) has *n entries.
@@ -785,7 +809,7 @@ static int tax_reqs(const struct cv_input *in, struct tax_req **out, size_t *n, 
 			q->must = must;
 			q->skill = jd[i].skill;
 			if (q->skill >= 0) {
-				q->name = t->skills[q->skill].label;
+				jd_skill_name(t, q, in->job_description + jd[i].offset, jd[i].len);
 			} else {
 				squeeze_space(q->phrase, sizeof q->phrase,
 				              in->job_description + jd[i].offset, jd[i].len);
@@ -1154,6 +1178,23 @@ static int judge_phrase(struct cv_result *r, const struct doc *d, const struct s
  * taxonomy; a known name the matcher did not accept (an ambiguous "Go" outside a skills
  * context) is searched with its exact case, since the job asks for it by that name.
  */
+/*
+ * Whether a taxonomy name the matcher did not accept in the CV may be searched in any case:
+ * one of several words ("computer science" in "B.Tech, Computer Science") or a lower-case word
+ * of four letters or more ("physics"). A name with capitals ("Go", "Excel") is searched as
+ * written: in lower case it is an ordinary word.
+ */
+static bool any_case_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (memchr(name, ' ', n))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (isupper((unsigned char)name[i]))
+			return false;
+	return n >= 4;
+}
+
 static int literal_cand(struct skill_cand *c, const struct tax_req *tq)
 {
 	memset(c, 0, sizeof *c);
@@ -1166,7 +1207,7 @@ static int literal_cand(struct skill_cand *c, const struct tax_req *tq)
 		c->name = def->name;
 		return 0;
 	}
-	if (tq->skill >= 0) {
+	if (tq->skill >= 0 && !any_case_name(tq->name)) {
 		int rc = buf_putc(&c->own, '=');
 		return rc ? rc : buf_puts(&c->own, tq->name);
 	}

@@ -72,7 +72,7 @@ struct cv_pages {
 	 */
 	char warnings[CV_MAX_WARNINGS][CV_WARNING_MAX];
 	size_t nwarnings;
-	/* The pages (1-based, ascending) that had no text layer and were read by OCR. */
+	/* The pages (1-based, ascending) that had no readable text layer and were read by OCR. */
 	int ocr_pages[CV_MAX_OCR_PAGES];
 	size_t nocr_pages;
 };

@@ -915,7 +915,7 @@ static void judge(struct page *p)
 	for (size_t i = 0; i < p->ng; i++)
 		text += p->g[i].kind == G_TEXT;
 	in->glyphs = p->ng;
-	if (text == 0)
+	if (text == 0 && in->garbage < 8)
 		in->reason = CV_UNREADABLE_EMPTY;
 	else if (in->garbage >= 8 && in->garbage * 100 >= 15 * (p->ng + 1))
 		in->reason = CV_UNREADABLE_GARBAGE;

@@ -164,6 +164,8 @@ static int ocr_page(struct extraction *x, PopplerPage *page, int pageno, double 
 	char msg[CV_WARNING_MAX], what[64];
 	if (info->reason == CV_UNREADABLE_EMPTY)
 		snprintf(what, sizeof what, "no text layer");
+	else if (info->reason == CV_UNREADABLE_GARBAGE)
+		snprintf(what, sizeof what, "a text layer of unreadable characters");
 	else
 		snprintf(what, sizeof what, "a scanned image with %zu characters of text",
 		         info->glyphs);
@@ -270,7 +272,9 @@ static int page_text(struct extraction *x, PopplerPage *page, int pageno, struct
 	if (rc == MD_ELIMIT)
 		rc = 0; /* keep what fitted: the total cap comes later */
 	bool reported = false;
-	if (!rc && (info.reason == CV_UNREADABLE_EMPTY ||
+	/* A page whose fonts map their glyphs to no Unicode (CV_UNREADABLE_GARBAGE) still shows
+	 * the glyphs: OCR reads them off the rendered page like a scan. */
+	if (!rc && (info.reason == CV_UNREADABLE_EMPTY || info.reason == CV_UNREADABLE_GARBAGE ||
 	            (info.glyphs < SCAN_TEXT_MAX && image_cover(page, w, h) >= 0.5)))
 		rc = ocr_page(x, page, pageno, w, h, &raw, &info, out, &reported);
 	/* The OCR warning already says the text layer was empty. */

@@ -40,11 +40,13 @@ MD_WUR int cv_pdf_extract(const void *pdf, size_t len, size_t max_pages, size_t 
                           struct cv_pages *out, char *err, size_t errcap);
 
 /*
- * The same with options (NULL: the defaults). A page with no text layer, or with fewer than 40
+ * The same with options (NULL: the defaults). A page with no text layer, one whose text layer is
+ * garbage (CV_UNREADABLE_GARBAGE: fonts without a Unicode mapping), or one with fewer than 40
  * characters of text over images that cover at least half of it (a scan stamped "Scanned with
  * ..."), is rendered and read by OCR; its number joins out->ocr_pages and a warning says so
  * ("page 1: no text layer, read by OCR (eng)", "page 1: a scanned image with 17 characters of
- * text, read by OCR (eng)"). When Tesseract cannot start (languages not installed) the page stays empty and
+ * text, read by OCR (eng)", "page 1: a text layer of unreadable characters, read by OCR
+ * (eng)"). When Tesseract cannot start (languages not installed) the page stays empty and
  * the warning gives the reason; extraction itself still succeeds.
  */
 MD_WUR int cv_pdf_extract_opts(const void *pdf, size_t len, size_t max_pages, size_t max_text_bytes,

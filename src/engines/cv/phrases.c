@@ -28,9 +28,12 @@ struct tok {
 	bool brk;   /* a line break before this token ends any phrase */
 };
 
-static const char *const determiners[] = { "the", "a",    "an",    "our",   "your", "their",
-	                                   "its", "this", "these", "those", "my",   "his",
-	                                   "her", "any",  "some",  "each",  "every" };
+static const char *const determiners[] = {
+	"the",   "a",   "an",    "our", "your", "their", "its",  "this",  "these",
+	"those", "my",  "his",   "her", "any",  "some",  "each", "every", "la",
+	"le",    "les", "un",    "une", "des",  "du",    "der",  "die",   "das",
+	"den",   "dem", "einer", "el",  "los",  "las",   "una",
+};
 static const char *const praise[] = { "good",        "excellent",   "strong",   "great",
 	                              "proven",      "solid",       "previous", "relevant",
 	                              "extensive",   "significant", "sound",    "demonstrable",
@@ -43,12 +46,18 @@ static const char *const clause_words[] = { "which",   "that",   "who",        "
 	                                    "via" };
 /* A noun phrase after a cue also ends at a preposition ("experience in X for Y") or a verb
  * of its own ("experience of billing is a plus"). */
-static const char *const noun_stops[] = { "in",     "on",     "at",     "for",   "from",
-	                                  "within", "during", "across", "is",    "are",
-	                                  "was",    "were",   "will",   "would", "can",
-	                                  "could",  "should", "must",   "may",   "be" };
-static const char *const trailing[] = { "the", "a",    "an", "of", "and", "or",   "in",   "for",
-	                                "to",  "with", "on", "at", "by",  "from", "using" };
+static const char *const noun_stops[] = {
+	"in",   "on",  "at",   "for",  "from",  "within", "during", "across", "is",
+	"are",  "was", "were", "will", "would", "can",    "could",  "should", "must",
+	"may",  "be",  "en",   "pour", "dans",  "avec",   "sur",    "chez",   "est",
+	"sont", "für", "bei",  "ist",  "sind",  "para",   "sobre",  "es",     "son",
+};
+static const char *const trailing[] = {
+	"the", "a",   "an", "of",   "and",   "or",  "in",  "for", "to",  "with",
+	"on",  "at",  "by", "from", "using", "de",  "du",  "des", "la",  "le",
+	"les", "et",  "ou", "der",  "die",   "das", "den", "dem", "und", "oder",
+	"von", "mit", "el", "los",  "las",   "y",   "o",   "con", "del",
+};
 /* A verb right after these describes something else ("a team that works on ..."). */
 static const char *const relatives[] = { "that", "which", "who", "whose" };
 static const char *const skill_heads[] = { "skills", "skill", "abilities", "experience" };
@@ -58,12 +67,58 @@ static const char *const head_stops[] = { "and", "or",    "of",   "in",     "wit
 
 /* Experience cues: the two words before a noun phrase that names a skill. */
 static const char *const cues[][2] = {
-	{ "experience", "in" },     { "experience", "of" },      { "experience", "with" },
-	{ "experience", "within" }, { "knowledge", "of" },       { "understanding", "of" },
-	{ "background", "in" },     { "responsibility", "for" }, { "proficient", "in" },
-	{ "proficient", "with" },   { "proficiency", "in" },     { "focus", "on" },
-	{ "passion", "for" },       { "degree", "in" },          { "qualified", "in" },
-	{ "expertise", "in" },      { "familiarity", "with" },   { "exposure", "to" },
+	{ "experience", "in" },
+	{ "experience", "of" },
+	{ "experience", "with" },
+	{ "experience", "within" },
+	{ "knowledge", "of" },
+	{ "understanding", "of" },
+	{ "background", "in" },
+	{ "responsibility", "for" },
+	{ "proficient", "in" },
+	{ "proficient", "with" },
+	{ "proficiency", "in" },
+	{ "focus", "on" },
+	{ "passion", "for" },
+	{ "degree", "in" },
+	{ "qualified", "in" },
+	{ "expertise", "in" },
+	{ "familiarity", "with" },
+	{ "exposure", "to" },
+	/* French, German, Spanish: the noun phrase that follows is the skill just the same. */
+	{ "expérience", "en" },
+	{ "expérience", "dans" },
+	{ "expérience", "avec" },
+	{ "connaissance", "de" },
+	{ "connaissance", "des" },
+	{ "connaissances", "de" },
+	{ "connaissances", "des" },
+	{ "connaissances", "en" },
+	{ "maîtrise", "de" },
+	{ "maîtrise", "des" },
+	{ "maîtrise", "du" },
+	{ "compétences", "en" },
+	{ "expertise", "en" },
+	{ "formation", "en" },
+	{ "erfahrung", "in" },
+	{ "erfahrung", "mit" },
+	{ "erfahrung", "im" },
+	{ "erfahrungen", "in" },
+	{ "erfahrungen", "mit" },
+	{ "erfahrungen", "im" },
+	{ "kenntnisse", "in" },
+	{ "kenntnisse", "im" },
+	{ "kenntnisse", "von" },
+	{ "kenntnisse", "der" },
+	{ "experiencia", "en" },
+	{ "experiencia", "con" },
+	{ "conocimientos", "de" },
+	{ "conocimientos", "en" },
+	{ "conocimiento", "de" },
+	{ "conocimiento", "en" },
+	{ "dominio", "de" },
+	{ "manejo", "de" },
+	{ "formación", "en" },
 };
 
 static bool is_punct(unsigned char c)
@@ -135,8 +190,11 @@ static bool tok_in(const char *s, const struct tok *t, const char *const *list, 
 
 #define TOK_IN(s, t, list) tok_in((s), (t), (list), ARRAY_SIZE(list))
 
-static const char *const generic[] = { "experience", "experiences", "skills",    "skill",
-	                               "knowledge",  "ability",     "abilities", "understanding" };
+static const char *const generic[] = {
+	"experience",  "experiences", "skills",        "skill",       "knowledge",
+	"ability",     "abilities",   "understanding", "expérience",  "connaissances",
+	"compétences", "erfahrung",   "kenntnisse",    "experiencia", "conocimientos",
+};
 
 static bool framing(const char *w, size_t n)
 {
@@ -298,6 +356,29 @@ static size_t skills_start(const char *s, const struct tok *v, size_t i, size_t 
 	return k;
 }
 
+/* Function words of English and of the other languages whose cues are listed above. */
+static const char *const english_words[] = { "the", "and", "with", "for", "of",   "to",
+	                                     "in",  "you", "our",  "we",  "will", "is" };
+static const char *const other_words[] = { "le",  "la",   "les",  "des", "et",  "pour", "avec",
+	                                   "du",  "vous", "nous", "der", "die", "das",  "und",
+	                                   "mit", "für",  "sie",  "wir", "el",  "los",  "las",
+	                                   "y",   "con",  "para", "del" };
+
+/*
+ * True when the text reads as English: its verbs (verbs.inc) are English words, and some of
+ * them are function words elsewhere ("pour" in "pour nos clients"). Counted on the first
+ * 2000 tokens.
+ */
+static bool reads_english(const char *s, const struct tok *v, size_t n)
+{
+	size_t en = 0, other = 0;
+	for (size_t i = 0; i < n && i < 2000; i++) {
+		en += TOK_IN(s, &v[i], english_words);
+		other += TOK_IN(s, &v[i], other_words);
+	}
+	return en >= other;
+}
+
 static int emit(const struct tok *v, size_t a, size_t b, bool verb,
                 int (*cb)(void *ctx, const struct cv_phrase *p), void *ctx)
 {
@@ -315,10 +396,11 @@ int cv_phrases_find(const char *text, size_t len, int (*cb)(void *ctx, const str
 	if (!v)
 		return MD_ENOMEM;
 	tokenize(text, len, v);
+	bool english = reads_english(text, v, n);
 	int rc = 0;
 	size_t i = 0, done = 0; /* done: the end of the last phrase, so none overlap */
 	while (i < n && !rc) {
-		if (verb_at(text, v, n, i)) {
+		if (english && verb_at(text, v, n, i)) {
 			size_t j = verb_end(text, v, n, i);
 			rc = emit(v, i, j, true, cb, ctx);
 			i = done = j;

@@ -11,10 +11,13 @@
  *     "while", "through" ...) or the next verb after "to", "and" or "or" (unless the two verbs
  *     share the object: "developing and maintaining forecasts"), at most 10 words;
  *   - a noun phrase after an experience cue ("experience in", "knowledge of", "proficient
- *     with" ...), past determiners and praise words ("excellent"), at most 6 words;
+ *     with" ...; also French, German and Spanish ones: "maîtrise de", "Kenntnisse in",
+ *     "experiencia en"), past determiners and praise words ("excellent"), at most 6 words;
  *   - the one to three words before "skills", "skill", "abilities" or "experience" ("care
  *     experience"), past praise words, not across "and", "of" or a duration ("5 years").
- * Trailing function words ("of the") are trimmed. Tokens are runs of bytes between white space
+ * Verb phrases are looked for only when the text reads as English (more English function
+ * words than French, German or Spanish ones): the verbs are English words, and some are
+ * function words elsewhere ("pour"). Trailing function words ("of the") are trimmed. Tokens are runs of bytes between white space
  * and the punctuation , ; : ( ) / ! ? [ ] " | and a full stop not inside a word ("node.js").
  * Phrases come in text order of their first word; the same input always gives the same output.
  */

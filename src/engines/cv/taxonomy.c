@@ -1,5 +1,6 @@
 #include "engines/cv/taxonomy.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <strings.h>
 
@@ -757,9 +758,25 @@ static int cand_push(struct candlist *c, const struct cand *x)
 	return 0;
 }
 
+/* True when a word is cut by a hyphen at the line break at i ("man-\nagement"): i is the
+ * hyphen. */
+static bool hyphen_break(const char *s, size_t len, size_t i)
+{
+	if (!(i > 0 && i + 2 < len && s[i] == '-' && s[i + 1] == '\n' &&
+	      isalpha((unsigned char)s[i - 1])))
+		return false;
+	size_t j = i + 2;
+	while (j < len && j - i < 40 && (s[j] == ' ' || s[j] == '\t'))
+		j++;
+	return j < len && islower((unsigned char)s[j]);
+}
+
 static bool boundary_ok(const char *s, size_t len, size_t a, size_t b)
 {
 	bool one = b - a == 1;
+	/* Half a word hyphenated across lines is not a name ("Transaction man-\nagement"). */
+	if (hyphen_break(s, len, b))
+		return false;
 	if (a > 0) {
 		char p = s[a - 1];
 		if ((p == '-' || p == '.') && s[a] != '.' && word_before(s, a - 1))
@@ -974,15 +991,10 @@ static bool list_gap(const char *s, size_t a, size_t b)
  */
 enum text_kind { TEXT_PROSE, TEXT_SKILLS, TEXT_JD };
 
-static void resolve_context(const char *s, size_t len, enum text_kind kind, struct candlist *c)
+/* Accepts an ambiguous candidate in a list (see list_gap) next to an accepted one, until
+ * nothing changes. */
+static void spread_through_lists(const char *s, struct candlist *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		const struct cand *x = &c->v[i];
-		c->v[i].ok = !x->ctx || kind == TEXT_SKILLS ||
-		             (kind == TEXT_JD && x->tok_last > x->tok_first);
-	}
-	if (kind != TEXT_SKILLS)
-		mark_skill_lines(s, len, c);
 	bool changed = true;
 	while (changed) {
 		changed = false;
@@ -1000,6 +1012,18 @@ static void resolve_context(const char *s, size_t len, enum text_kind kind, stru
 			}
 		}
 	}
+}
+
+static void resolve_context(const char *s, size_t len, enum text_kind kind, struct candlist *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cand *x = &c->v[i];
+		c->v[i].ok = !x->ctx || kind == TEXT_SKILLS ||
+		             (kind == TEXT_JD && x->tok_last > x->tok_first);
+	}
+	if (kind != TEXT_SKILLS)
+		mark_skill_lines(s, len, c);
+	spread_through_lists(s, c);
 }
 
 static int find_cands(const struct cv_taxonomy *t, const char *text, size_t len,
@@ -1034,18 +1058,30 @@ int cv_taxonomy_find(const struct cv_taxonomy *t, const char *text, size_t len, 
 
 /* ---- job descriptions ---- */
 
-static const char *const nice_cues[] = { "nice to have", "nice-to-have",   "a plus",
-	                                 "bonus",        "preferred",      "preferably",
-	                                 "ideally",      "desirable",      "desired",
-	                                 "advantage",    "would be great", "pluses",
-	                                 "good to have", "optional" };
-static const char *const must_cues[] = { "required",      "require", "must",      "you have",
-	                                 "you will have", "strong",  "proficien", "essential",
-	                                 "mandatory",     "solid",   "expert" };
-static const char *const skip_heads[] = { "benefits",         "about us",
-	                                  "how to apply",     "perks",
-	                                  "what we offer",    "about the company",
-	                                  "equal opportunity" };
+/* Cues in English, French, German and Spanish (a job ad's language is not declared). Matched
+ * as ASCII-case-insensitive substrings of the sentence or bullet. */
+static const char *const nice_cues[] = {
+	"nice to have",   "nice-to-have", "a plus",       "bonus",     "preferred",
+	"preferably",     "ideally",      "desirable",    "desired",   "advantage",
+	"would be great", "pluses",       "good to have", "optional",  "un plus",
+	"un atout",       "souhaité",     "souhaitable",  "apprécié",  "wünschenswert",
+	"von vorteil",    "idealerweise", "deseable",     "valorable", "se valora",
+};
+static const char *const must_cues[] = {
+	"required",      "require",     "must",      "you have",      "you will have",  "strong",
+	"proficien",     "essential",   "mandatory", "solid",         "expert",         "requis",
+	"exigé",         "obligatoire", "impératif", "indispensable", "erforderlich",   "zwingend",
+	"vorausgesetzt", "unbedingt",   "requerido", "obligatorio",   "imprescindible", "necesario",
+};
+/* Headings of a section of requirements, beside the must cues. */
+static const char *const must_heads[] = { "requirement",      "qualification", "exigences",
+	                                  "profil recherché", "votre profil",  "anforderungen",
+	                                  "ihr profil",       "requisitos",    "tu perfil" };
+static const char *const skip_heads[] = {
+	"benefits",          "about us",          "how to apply", "perks",        "what we offer",
+	"about the company", "equal opportunity", "avantages",    "nous offrons", "qui sommes",
+	"wir bieten",        "über uns",          "ofrecemos",    "beneficios",   "sobre nosotros",
+};
 
 static bool is_unit_break(const char *s, size_t len, size_t i)
 {
@@ -1100,8 +1136,7 @@ static int section_at(const char *s, size_t pos)
 			else if (has_any(l, n, nice_cues, ARRAY_SIZE(nice_cues)))
 				sec = 1;
 			else if (has_any(l, n, must_cues, ARRAY_SIZE(must_cues)) ||
-			         ascii_icontains(l, n, "requirement") ||
-			         ascii_icontains(l, n, "qualification"))
+			         has_any(l, n, must_heads, ARRAY_SIZE(must_heads)))
 				sec = 3;
 			else
 				sec = 0;
@@ -1189,6 +1224,20 @@ static int keep_phrase(void *ctx, const struct cv_phrase *p)
 	return 0;
 }
 
+/*
+ * A noun phrase of a job description ("experience with Go", "strong IT skills", "knowledge of
+ * Excel") is a skills context: the ambiguous names inside it are accepted, and the lists they
+ * begin with them.
+ */
+static int accept_in_noun_phrase(void *ctx, const struct cv_phrase *p)
+{
+	struct candlist *c = ctx;
+	for (size_t i = 0; !p->verb && i < c->n; i++)
+		if (c->v[i].start >= p->start && c->v[i].end <= p->start + p->len)
+			c->v[i].ok = true;
+	return 0;
+}
+
 int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *text, size_t len,
                                      int (*cb)(void *ctx, const struct cv_skill_requirement *req),
                                      void *ctx)
@@ -1197,8 +1246,9 @@ int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *te
 	struct cv_skill_requirement *reqs = NULL;
 	size_t nreq = 0;
 	int rc = find_cands(t, text, len, TEXT_JD, &c);
-	if (rc)
+	if (rc || (rc = cv_phrases_find(text, len, accept_in_noun_phrase, &c)))
 		goto out;
+	spread_through_lists(text, &c);
 	reqs = md_calloc(c.n + CV_JD_PHRASES_MAX, sizeof(*reqs));
 	if (!reqs) {
 		rc = MD_ENOMEM;

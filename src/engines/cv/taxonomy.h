@@ -29,7 +29,8 @@
  * one written all in capitals ("LESS", "GAMS") must be all capitals there ("(Less than 1 year)"
  * in an Indeed skills list is not the stylesheet language). In a job description (requirement
  * extraction below) an ambiguous name of several words is accepted without context: job ads ask
- * for "customer service" where CVs mostly mention it in passing.
+ * for "customer service" where CVs mostly mention it in passing. There the noun phrases of
+ * phrases.h ("experience with Go", "strong Excel skills") are a skills context too.
  *
  * Many of the ambiguous names come from data/skills_learned.tsv (scripts/learn_skills.py): taxonomy
  * names that the labelled training CVs of dotin-resume-ner use in prose far more often than as a

@@ -164,7 +164,7 @@ Test(cv_engine_taxonomy, requirements_from_a_real_job_description)
 	match(cv, jd, &q, &r);
 	cr_assert_str_eq(r.requirements_source, "job_description");
 	size_t n_skills = 0, met = 0, n_phrases = 0, phrases_met = 0;
-	bool react = false, html = false, frameworks = false;
+	bool react = false, html = false, frameworks = false, cs = false;
 	for (size_t i = 0; i < r.n_reqs; i++) {
 		const struct cv_req_result *x = &r.reqs[i];
 		if (x->category != CV_CAT_SKILLS)
@@ -190,7 +190,12 @@ Test(cv_engine_taxonomy, requirements_from_a_real_job_description)
 			cr_assert_geq(x->n_evidence, 1);
 		}
 		html |= strcmp(x->name, "HTML") == 0 && x->verdict == CV_MET;
+		/* "Degree in Computer Science": the CV's degree says it, though CVs mostly use
+		 * the name in passing (the matcher wants a context for it). */
+		cs |= strcmp(x->name, "computer science") == 0 && x->verdict == CV_MET &&
+		      x->n_evidence && strstr(x->evidence[0].text, "B.Tech, Computer Science");
 	}
+	cr_assert(cs, "computer science met by the degree");
 	cr_assert_geq(n_skills, 5, "%zu skills from the JD", n_skills);
 	cr_assert(react, "React asked by the JD and met by the CV");
 	cr_assert(html, "HTML asked by the JD and met by the CV");
@@ -286,6 +291,44 @@ Test(cv_engine_taxonomy, phrases_judged_by_the_words_a_line_shares)
 	cr_assert(strstr(c->change, c->name), "%s", c->change);
 	cr_assert_lt(a->weight, 1.0, "a phrase weighs less than a named skill");
 	cr_assert_lt(c->gain, 10.0);
+	cv_result_release(&r);
+	cv_requirements_release(&q);
+}
+
+Test(cv_engine_taxonomy, jd_skills_read_as_the_job_wrote_them)
+{
+	const char *page = "Jane Doe\n"
+	                   "Experience\n"
+	                   "Backend Engineer, Acme, Jan 2019 - Dec 2023\n"
+	                   "Built billing services on PostgreSQL and Kubernetes.\n"
+	                   "Skills\n"
+	                   "Teamwork, AWS, Docker\n";
+	const char *jd = "Requirements\n"
+	                 "- A team player with experience of AWS and Docker.\n"
+	                 "- Commercial awareness is a plus.\n";
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	struct cv_result r;
+	match(page, jd, &q, &r);
+	const struct cv_req_result *team = NULL, *aws = NULL, *docker = NULL, *acumen = NULL;
+	for (size_t i = 0; i < r.n_reqs; i++) {
+		const struct cv_req_result *x = &r.reqs[i];
+		if (strcmp(x->name, "team player") == 0)
+			team = x;
+		else if (strcmp(x->name, "AWS") == 0)
+			aws = x;
+		else if (strcmp(x->name, "Docker") == 0)
+			docker = x;
+		else if (strcmp(x->name, "commercial awareness") == 0)
+			acumen = x;
+	}
+	cr_assert(team && aws && docker && acumen, "the job's own words name the requirements");
+	cr_assert_eq(team->verdict, CV_MET, "Teamwork is the same skill, work in teams");
+	cr_assert_str_eq(team->matched, "work in teams");
+	cr_assert_str_eq(team->requirement, "team player (must have)");
+	cr_assert_eq(aws->verdict, CV_MET);
+	cr_assert_eq(acumen->verdict, CV_NOT_MET);
+	cr_assert(strstr(acumen->change, "commercial awareness"), "%s", acumen->change);
 	cv_result_release(&r);
 	cv_requirements_release(&q);
 }

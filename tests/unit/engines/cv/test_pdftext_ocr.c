@@ -260,3 +260,131 @@ Test(cv_ocr, language_lists)
 	cr_assert_null(o);
 	cr_assert_not_null(strstr(err, "invalid OCR language list"), "%s", err);
 }
+
+/*
+ * Page 1 of path as a gray image at dpi, under an invisible text layer drawn with a font whose
+ * glyph names mean nothing (no Unicode mapping: poppler reports the raw codes, control
+ * characters), the way a PDF with fonts lacking ToUnicode reads. Written by hand: cairo always
+ * maps its glyphs to Unicode.
+ */
+static void garbage_layer_pdf(const char *path, double dpi, const char *words, struct buf *out)
+{
+	GError *e = NULL;
+	char *abs = realpath(path, NULL);
+	char *uri = g_filename_to_uri(abs, NULL, &e);
+	free(abs);
+	PopplerDocument *doc = poppler_document_new_from_file(uri, NULL, &e);
+	cr_assert_not_null(doc, "%s", e ? e->message : path);
+	PopplerPage *page = poppler_document_get_page(doc, 0);
+	double w, h;
+	poppler_page_get_size(page, &w, &h);
+	int pw = (int)(w * dpi / 72), ph = (int)(h * dpi / 72);
+	cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
+	cairo_t *cr = cairo_create(img);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_scale(cr, dpi / 72, dpi / 72);
+	poppler_page_render_for_printing(page, cr);
+	cairo_destroy(cr);
+	cairo_surface_flush(img);
+
+	struct buf content, gray;
+	buf_init(&content, 1 << 20);
+	buf_init(&gray, (size_t)pw * ph + 1);
+	const unsigned char *px = cairo_image_surface_get_data(img);
+	int stride = cairo_image_surface_get_stride(img);
+	for (int y = 0; y < ph; y++)
+		for (int x = 0; x < pw; x++)
+			cr_assert_eq(buf_putc(&gray, (char)px[y * stride + x * 4 + 1]), 0);
+	cr_assert_eq(
+	    buf_printf(&content, "q %.2f 0 0 %.2f 0 0 cm /Im1 Do Q BT /F1 9 Tf 3 Tr ", w, h), 0);
+	for (int line = 0; line < 40; line++)
+		cr_assert_eq(buf_printf(&content,
+		                        "1 0 0 1 40 %d Tm <0102030405060708090a0b0c0d0e0f> Tj ",
+		                        (int)h - 60 - line * 16),
+		             0);
+	if (words)
+		cr_assert_eq(buf_printf(&content, "1 0 0 1 40 30 Tm (%s) Tj ", words), 0);
+	cr_assert_eq(buf_puts(&content, "ET"), 0);
+
+	buf_init(out, (size_t)pw * ph + (2 << 20));
+	size_t off[6];
+	int rc = buf_puts(out, "%PDF-1.4\n");
+	off[0] = out->len;
+	rc |= buf_puts(out, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+	off[1] = out->len;
+	rc |= buf_puts(out, "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n");
+	off[2] = out->len;
+	rc |= buf_printf(
+	    out,
+	    "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Contents 4 0 R "
+	    "/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>\nendobj\n",
+	    w, h);
+	off[3] = out->len;
+	rc |= buf_printf(out, "4 0 obj\n<< /Length %zu >>\nstream\n", content.len);
+	rc |= buf_append(out, content.data, content.len);
+	rc |= buf_puts(out, "\nendstream\nendobj\n");
+	off[4] = out->len;
+	/* Codes 1-15 draw glyphs named after unassigned code points and U+FFFD, with widths (a
+	 * glyph of no width is dropped as an overprint). Other codes keep Helvetica's names. */
+	rc |=
+	    buf_puts(out, "5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+	                  "/FirstChar 1 /LastChar 15 /Widths [500 500 500 500 500 500 500 500 500 "
+	                  "500 500 500 500 500 500] /Encoding << /Type /Encoding /Differences [1 "
+	                  "/uni0378 /uni0379 /uni0380 /uni0381 /uni0382 /uni0383 /uni038B /uni038D "
+	                  "/uni03A2 /uniFFFD /uni0378 /uni0379 /uni0380 /uni0381 /uni0382] >> >>\n"
+	                  "endobj\n");
+	off[5] = out->len;
+	rc |= buf_printf(
+	    out,
+	    "6 0 obj\n<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace "
+	    "/DeviceGray /BitsPerComponent 8 /Length %zu >>\nstream\n",
+	    pw, ph, gray.len);
+	rc |= buf_append(out, gray.data, gray.len);
+	rc |= buf_puts(out, "\nendstream\nendobj\n");
+	size_t xref = out->len;
+	rc |= buf_puts(out, "xref\n0 7\n0000000000 65535 f \n");
+	for (int i = 0; i < 6; i++)
+		rc |= buf_printf(out, "%010zu 00000 n \n", off[i]);
+	rc |=
+	    buf_printf(out, "trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", xref);
+	cr_assert_eq(rc, 0);
+	buf_release(&gray);
+	buf_release(&content);
+	cairo_surface_destroy(img);
+	g_object_unref(page);
+	g_object_unref(doc);
+	g_free(uri);
+}
+
+Test(cv_ocr, garbage_text_layer_is_read_by_ocr, .timeout = 120)
+{
+	/* Some words map to Unicode, most do not: the page is garbage, and OCR reads it. */
+	struct buf pdf;
+	garbage_layer_pdf(RENDERCV, 200, "Curriculum Vitae", &pdf);
+	struct cv_pages p;
+	struct cv_pdf_options off = { .ocr_max_pages = 0 };
+	extract(&pdf, &off, &p);
+	cr_assert_eq(p.nocr_pages, 0);
+	cr_assert(has_warning(&p, "page 1: text layer is garbage"), "%s",
+	          p.nwarnings ? p.warnings[0] : "no warning");
+	cr_assert_null(strstr(p.text[0], "John Doe"), "the layer itself says nothing");
+	cv_pages_release(&p);
+	extract(&pdf, NULL, &p);
+	cr_assert_eq(p.nocr_pages, 1);
+	cr_assert(
+	    has_warning(&p, "page 1: a text layer of unreadable characters, read by OCR (eng)"),
+	    "%s", p.nwarnings ? p.warnings[0] : "no warning");
+	cr_assert_not_null(strstr(p.text[0], "John Doe\n"), "%s", p.text[0]);
+	cr_assert_not_null(strstr(p.text[0], "\nExperience\n"), "%s", p.text[0]);
+	cv_pages_release(&p);
+	buf_release(&pdf);
+
+	/* No word maps at all: still a garbage layer, not "no text layer". */
+	garbage_layer_pdf(RENDERCV, 200, NULL, &pdf);
+	extract(&pdf, &off, &p);
+	cr_assert(has_warning(&p, "page 1: text layer is garbage"), "%s",
+	          p.nwarnings ? p.warnings[0] : "no warning");
+	cv_pages_release(&p);
+	buf_release(&pdf);
+}

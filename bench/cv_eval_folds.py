@@ -18,10 +18,13 @@ optionally followed by " build:" and build_skills.py options, e.g. " build:--com
 For each fold (CV i goes to fold i % 5 of the sorted file names) the vocabulary and the prose
 list are learned from the other folds, the taxonomy is rebuilt with them into a scratch
 directory, and the held-out fold is scored by bench/cv_eval.py. Prints micro-averaged skills
-precision and recall (by name and as written) over the whole training split, per PARAMS.
+precision and recall (by name and as written) over the whole training split, per PARAMS, and
+each fold's skills F1 with their standard deviation (the folds are the same for every setting,
+so two settings are best compared fold by fold).
 """
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,6 +82,10 @@ def score(driver, fz, skills, tagger, tot, key):
         t = tot.setdefault((key, field), [0, 0, 0, 0])
         for i, k in enumerate(("right", "predicted", "found", "gold")):
             t[i] += rep[field][k]
+    # Each fold's skills F1, so that a difference can be weighed against the folds' spread.
+    sk = rep["skills"]
+    p, r = sk["right"] / max(1, sk["predicted"]), sk["found"] / max(1, sk["gold"])
+    tot.setdefault((key, "folds"), []).append(2 * p * r / (p + r) if p + r else 0.0)
 
 
 def pr_line(title, tot, key):
@@ -86,6 +93,10 @@ def pr_line(title, tot, key):
     for field in FIELDS:
         rp, np_, fg, ng = tot[(key, field)]
         parts.append(f"{field} P {rp / max(1, np_):.3f} R {fg / max(1, ng):.3f}")
+    f1 = tot.get((key, "folds"), [])
+    if len(f1) > 1:
+        parts.append("skills F1 per fold " + " ".join(f"{x:.3f}" for x in f1) +
+                     f" (sd {statistics.stdev(f1):.3f})")
     return "  ".join(parts)
 
 

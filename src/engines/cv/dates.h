@@ -12,7 +12,9 @@
  *   - "present", "current", "now", "today", "aujourd'hui", "heute", "至今"… and "since X" end at
  *     as_of, inclusive of as_of's month; every end is clamped to as_of, and a range that starts
  *     after as_of, ends before it starts, starts before 1950 or lasts over 60 years is dropped;
- *   - a lone date ("Last updated in Mar 2026", "Summer 2022") is never a range.
+ *   - a lone date ("Last updated in Mar 2026", "Summer 2022") is never a range;
+ *   - a template placeholder for either date ("Month 20XX – Ongoing", "2012 – YYYY") dates a
+ *     position whose length is unknown: an empty range [as_of, as_of) that counts no months.
  * The parser is ASCII-case-insensitive; non-ASCII month names (févr, déc, août, märz) are matched
  * in their lower-case form, so callers pass case-folded text. White space, including line
  * breaks, is allowed around the dash, since PDF extraction often breaks "June 2022 –\nPresent".

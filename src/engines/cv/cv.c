@@ -10,6 +10,7 @@
 #include "engines/cv/bm25.h"
 #include "engines/cv/dates.h"
 #include "engines/cv/phrases.h"
+#include "engines/cv/repair.h"
 #include "engines/cv/skills.h"
 #include "engines/cv/tagger.h"
 #include "text/normalize.h"
@@ -741,8 +742,8 @@ static int collect_jd_req(void *ctx, const struct cv_skill_requirement *q)
 
 /*
  * The name of a skill the job description asks for: its label (without a qualifier), or the
- * job's own words when they are another name of it ("AWS" for "Amazon Web Services AWS software", "team player" for "work
- * in teams"), so the requirement reads as the job wrote it.
+ * job's own words when they are another name of it ("AWS" for "Amazon Web Services AWS
+ * software", "team player" for "work in teams"), so the requirement reads as the job wrote it.
  */
 static void jd_skill_name(const struct cv_taxonomy *t, struct tax_req *q, const char *words,
                           size_t n)
@@ -1174,11 +1175,6 @@ static int judge_phrase(struct cv_result *r, const struct doc *d, const struct s
 }
 
 /*
- * The literal fallback of a requirement: an unknown name is searched case-folded, as without a
- * taxonomy; a known name the matcher did not accept (an ambiguous "Go" outside a skills
- * context) is searched with its exact case, since the job asks for it by that name.
- */
-/*
  * Whether a taxonomy name the matcher did not accept in the CV may be searched in any case:
  * one of several words ("computer science" in "B.Tech, Computer Science") or a lower-case word
  * of four letters or more ("physics"). A name with capitals ("Go", "Excel") is searched as
@@ -1195,6 +1191,12 @@ static bool any_case_name(const char *name)
 	return n >= 4;
 }
 
+/*
+ * The literal fallback of a requirement: an unknown name is searched case-folded, as without a
+ * taxonomy; a known name the matcher did not accept (an ambiguous "Go" outside a skills
+ * context) is searched with its exact case, since the job asks for it by that name, unless
+ * any_case_name() says any case is safe.
+ */
 static int literal_cand(struct skill_cand *c, const struct tax_req *tq)
 {
 	memset(c, 0, sizeof *c);
@@ -2413,7 +2415,7 @@ static void no_text_verdicts(struct cv_result *r)
 	}
 }
 
-int cv_match(const struct cv_input *in, struct cv_result *out)
+static int match_input(const struct cv_input *in, struct cv_result *out)
 {
 	memset(out, 0, sizeof *out);
 	out->tier = "weak";
@@ -2479,6 +2481,36 @@ fail:
 	doc_release(&d);
 	md_free(tq);
 	cv_result_release(out);
+	return rc;
+}
+
+/*
+ * The job description gets the repair the CV's text got at extraction: a word hyphenated across
+ * a line break (text pasted from a PDF, "Transaction man-\n agement") is one word again, so
+ * that neither the skills matcher, nor the phrases, nor BM25 see its halves.
+ */
+int cv_match(const struct cv_input *in, struct cv_result *out)
+{
+	if (!in || !in->job_description || !in->job_description[0])
+		return match_input(in, out);
+	size_t len = strlen(in->job_description);
+	struct buf jd;
+	buf_init(&jd, len + 64);
+	size_t nwords;
+	const char *const *words = cv_words_builtin(&nwords);
+	int rc = buf_append(&jd, in->job_description, len);
+	if (!rc)
+		rc = cv_repair_line_hyphens(&jd, words, nwords, NULL);
+	if (!rc) {
+		struct cv_input fixed = *in;
+		fixed.job_description = jd.data;
+		rc = match_input(&fixed, out);
+	} else if (rc != MD_ENOMEM) {
+		rc = match_input(in, out); /* MD_ELIMIT: match the text as it came */
+	} else {
+		memset(out, 0, sizeof *out);
+	}
+	buf_release(&jd);
 	return rc;
 }
 

@@ -220,3 +220,33 @@ int cv_repair_hyphens(struct buf *text, const char *const *words, size_t nwords,
 		*joined += count;
 	return swap_in(text, &o);
 }
+
+int cv_repair_line_hyphens(struct buf *text, const char *const *words, size_t nwords, int *joined)
+{
+	if (!text->data || !text->len)
+		return 0;
+	/* Marks each break as cv_layout_page() would, then lets cv_repair_hyphens decide. */
+	struct buf o;
+	buf_init(&o, text->cap_limit);
+	const char *s = text->data;
+	size_t n = text->len;
+	int rc = 0, marks = 0;
+	for (size_t i = 0; i < n && !rc;) {
+		size_t j = i + 2;
+		while (j < n && j - i < 40 && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (s[i] == '-' && i + 1 < n && s[i + 1] == '\n' && i > 0 && word_byte(s[i - 1]) &&
+		    j < n && s[j] >= 'a' && s[j] <= 'z') {
+			rc = buf_append(&o, "\xC2\xAD", 2);
+			marks++;
+			i = j;
+			continue;
+		}
+		rc = buf_putc(&o, s[i++]);
+	}
+	if (!rc && marks)
+		rc = swap_in(text, &o);
+	else
+		buf_release(&o);
+	return rc ? rc : cv_repair_hyphens(text, words, nwords, joined);
+}

@@ -64,4 +64,13 @@ MD_WUR int cv_repair_ligature_gaps(struct buf *text, const char *const *words, s
 MD_WUR int cv_repair_hyphens(struct buf *text, const char *const *words, size_t nwords,
                              int *joined);
 
+/*
+ * The same for plain text whose lines were broken with a hyphen (a job description pasted
+ * from a PDF): "Transaction man-\n   agement" -> "Transaction management", "cloud-\nnative"
+ * -> "cloud-native". A hyphen at a line end counts when a letter or digit precedes it and the
+ * next line goes on in lower case after at most 40 spaces or tabs (which are dropped).
+ */
+MD_WUR int cv_repair_line_hyphens(struct buf *text, const char *const *words, size_t nwords,
+                                  int *joined);
+
 #endif

@@ -1,6 +1,5 @@
 #include "engines/cv/taxonomy.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <strings.h>
 
@@ -758,25 +757,9 @@ static int cand_push(struct candlist *c, const struct cand *x)
 	return 0;
 }
 
-/* True when a word is cut by a hyphen at the line break at i ("man-\nagement"): i is the
- * hyphen. */
-static bool hyphen_break(const char *s, size_t len, size_t i)
-{
-	if (!(i > 0 && i + 2 < len && s[i] == '-' && s[i + 1] == '\n' &&
-	      isalpha((unsigned char)s[i - 1])))
-		return false;
-	size_t j = i + 2;
-	while (j < len && j - i < 40 && (s[j] == ' ' || s[j] == '\t'))
-		j++;
-	return j < len && islower((unsigned char)s[j]);
-}
-
 static bool boundary_ok(const char *s, size_t len, size_t a, size_t b)
 {
 	bool one = b - a == 1;
-	/* Half a word hyphenated across lines is not a name ("Transaction man-\nagement"). */
-	if (hyphen_break(s, len, b))
-		return false;
 	if (a > 0) {
 		char p = s[a - 1];
 		if ((p == '-' || p == '.') && s[a] != '.' && word_before(s, a - 1))

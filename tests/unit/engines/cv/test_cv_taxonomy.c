@@ -332,3 +332,22 @@ Test(cv_engine_taxonomy, jd_skills_read_as_the_job_wrote_them)
 	cv_result_release(&r);
 	cv_requirements_release(&q);
 }
+
+Test(cv_engine_taxonomy, jd_line_hyphens_are_repaired)
+{
+	/* The real Java JD, as pdftotext wrote it, breaks "Transaction man-\n agement": its half
+	 * "man" is the Roff alias, and was once a requirement. */
+	char *jd = test_slurp(JDS "resume-matcher_job_desc_java_developer.txt", NULL);
+	cr_assert(strstr(jd, "Transaction man-\n"), "the JD still breaks the word");
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	struct cv_result r;
+	match(cv_text, jd, &q, &r);
+	cr_assert_gt(r.n_reqs, 5);
+	for (size_t i = 0; i < r.n_reqs; i++)
+		cr_assert(strcmp(r.reqs[i].name, "man") && strcmp(r.reqs[i].name, "Roff"), "%s",
+		          r.reqs[i].name);
+	cv_result_release(&r);
+	cv_requirements_release(&q);
+	md_free(jd);
+}

@@ -159,6 +159,24 @@ Test(cv_layout, paragraphs_hyphenation_headings_items)
 	md_free(t);
 }
 
+Test(cv_layout, line_hyphens_of_plain_text)
+{
+	/* A job description pasted from a PDF: its line breaks carry the hyphens themselves. */
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	cr_assert_eq(buf_puts(&b, "Memory Management, Transaction man-\n     agement, the cloud-\n"
+	                          "native stack; Java-\nEE and re-\n"),
+	             0);
+	size_t nw;
+	const char *const *w = cv_words_builtin(&nw);
+	int joined = 0;
+	cr_assert_eq(cv_repair_line_hyphens(&b, w, nw, &joined), 0);
+	cr_assert_str_eq(b.data, "Memory Management, Transaction management, the cloud-native "
+	                         "stack; Java-\nEE and re-\n");
+	cr_assert_eq(joined, 1);
+	buf_release(&b);
+}
+
 Test(cv_layout, icons_macros_and_tabs)
 {
 	static struct glyphs v;

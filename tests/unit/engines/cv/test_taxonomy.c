@@ -359,17 +359,6 @@ Test(cv_taxonomy, jd_in_french_german_spanish)
 	cr_assert_eq(kind_of(&r, "Docker"), CV_REQ_NICE);
 }
 
-Test(cv_taxonomy, half_a_hyphenated_word_is_no_name)
-{
-	const char *jd = "Skills: Memory Management, Transaction man-\n    agement, Roff\n";
-	struct hits h = find(jd, true);
-	int roff = named("Roff");
-	int n = 0;
-	for (int i = 0; i < h.n; i++)
-		n += h.skill[i] == roff;
-	cr_assert_eq(n, 1, "Roff once, not \"man-\" of management");
-}
-
 Test(cv_taxonomy, jd_phrases_in_the_jobs_words)
 {
 	const char *jd = "Requirements\n"

@@ -52,16 +52,28 @@ static uint64_t fnv1a(const char *s, size_t n)
 	return h ? h : 1;
 }
 
+/*
+ * Open addressing, shared by the feature and the cluster tables: every slot begins with its
+ * uint64_t hash (0: empty), and a table always keeps empty slots (cap >= 2 x entries). Returns
+ * the index of h's slot, or of the empty slot where h would go.
+ */
+static size_t probe(const void *slots, size_t stride, size_t cap, uint64_t h)
+{
+	const unsigned char *b = slots;
+	for (size_t i = (size_t)h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+		uint64_t at;
+		memcpy(&at, b + i * stride, sizeof at);
+		if (at == h || at == 0)
+			return i;
+	}
+}
+
 static const struct cv_tg_entry *lookup(const struct cv_tagger *t, uint64_t h)
 {
 	if (!t->cap)
 		return NULL;
-	for (size_t i = (size_t)h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-		if (t->slots[i].hash == h)
-			return &t->slots[i];
-		if (!t->slots[i].hash)
-			return NULL;
-	}
+	const struct cv_tg_entry *e = &t->slots[probe(t->slots, sizeof *e, t->cap, h)];
+	return e->hash ? e : NULL;
 }
 
 /* ---- loading ---- */
@@ -122,14 +134,11 @@ static bool feature_ok(const char *s, size_t n)
 
 static int insert(struct cv_tagger *t, uint64_t h, const int32_t *w)
 {
-	size_t i = (size_t)h & (t->cap - 1);
-	while (t->slots[i].hash) {
-		if (t->slots[i].hash == h)
-			return MD_EINVAL;
-		i = (i + 1) & (t->cap - 1);
-	}
-	t->slots[i].hash = h;
-	memcpy(t->slots[i].w, w, sizeof t->slots[i].w);
+	struct cv_tg_entry *e = &t->slots[probe(t->slots, sizeof *e, t->cap, h)];
+	if (e->hash)
+		return MD_EINVAL;
+	e->hash = h;
+	memcpy(e->w, w, sizeof e->w);
 	t->nfeatures++;
 	return 0;
 }
@@ -138,12 +147,8 @@ static const struct cv_tg_cluster *cluster_lookup(const struct cv_tagger *t, uin
 {
 	if (!t->ccap)
 		return NULL;
-	for (size_t i = (size_t)h & (t->ccap - 1);; i = (i + 1) & (t->ccap - 1)) {
-		if (t->clusters[i].hash == h)
-			return &t->clusters[i];
-		if (!t->clusters[i].hash)
-			return NULL;
-	}
+	const struct cv_tg_cluster *c = &t->clusters[probe(t->clusters, sizeof *c, t->ccap, h)];
+	return c->hash ? c : NULL;
 }
 
 /* A "cluster<TAB><word><TAB><bits>" line's word and bits (f[1], f[2]). */
@@ -159,15 +164,12 @@ static int parse_cluster(struct cv_tagger *t, const char **f, const size_t *fl, 
 		if (f[2][i] != '0' && f[2][i] != '1')
 			return fail(err, errcap, lineno, "bad cluster bits");
 	uint64_t h = fnv1a(f[1], fl[1]);
-	size_t i = (size_t)h & (t->ccap - 1);
-	while (t->clusters[i].hash) {
-		if (t->clusters[i].hash == h)
-			return fail(err, errcap, lineno, "duplicate cluster word");
-		i = (i + 1) & (t->ccap - 1);
-	}
-	t->clusters[i].hash = h;
-	memcpy(t->clusters[i].bits, f[2], fl[2]);
-	t->clusters[i].bits[fl[2]] = '\0';
+	struct cv_tg_cluster *c = &t->clusters[probe(t->clusters, sizeof *c, t->ccap, h)];
+	if (c->hash)
+		return fail(err, errcap, lineno, "duplicate cluster word");
+	c->hash = h;
+	memcpy(c->bits, f[2], fl[2]);
+	c->bits[fl[2]] = '\0';
 	t->nclusters++;
 	return 0;
 }

@@ -997,7 +997,21 @@ static void spread_through_lists(const char *s, struct candlist *c)
 	}
 }
 
-static void resolve_context(const char *s, size_t len, enum text_kind kind, struct candlist *c)
+/*
+ * A noun phrase of a job description ("experience with Go", "strong IT skills", "knowledge of
+ * Excel") is a skills context: the ambiguous names inside it are accepted, and the lists they
+ * begin with them.
+ */
+static int accept_in_noun_phrase(void *ctx, const struct cv_phrase *p)
+{
+	struct candlist *c = ctx;
+	for (size_t i = 0; !p->verb && i < c->n; i++)
+		if (c->v[i].start >= p->start && c->v[i].end <= p->start + p->len)
+			c->v[i].ok = true;
+	return 0;
+}
+
+static int resolve_context(const char *s, size_t len, enum text_kind kind, struct candlist *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		const struct cand *x = &c->v[i];
@@ -1006,7 +1020,10 @@ static void resolve_context(const char *s, size_t len, enum text_kind kind, stru
 	}
 	if (kind != TEXT_SKILLS)
 		mark_skill_lines(s, len, c);
-	spread_through_lists(s, c);
+	int rc = kind == TEXT_JD ? cv_phrases_find(s, len, accept_in_noun_phrase, c) : 0;
+	if (!rc)
+		spread_through_lists(s, c);
+	return rc;
 }
 
 static int find_cands(const struct cv_taxonomy *t, const char *text, size_t len,
@@ -1019,7 +1036,7 @@ static int find_cands(const struct cv_taxonomy *t, const char *text, size_t len,
 		rc = scan(t, text, len, &l, c);
 	toklist_release(&l);
 	if (!rc)
-		resolve_context(text, len, kind, c);
+		rc = resolve_context(text, len, kind, c);
 	return rc;
 }
 
@@ -1207,20 +1224,6 @@ static int keep_phrase(void *ctx, const struct cv_phrase *p)
 	return 0;
 }
 
-/*
- * A noun phrase of a job description ("experience with Go", "strong IT skills", "knowledge of
- * Excel") is a skills context: the ambiguous names inside it are accepted, and the lists they
- * begin with them.
- */
-static int accept_in_noun_phrase(void *ctx, const struct cv_phrase *p)
-{
-	struct candlist *c = ctx;
-	for (size_t i = 0; !p->verb && i < c->n; i++)
-		if (c->v[i].start >= p->start && c->v[i].end <= p->start + p->len)
-			c->v[i].ok = true;
-	return 0;
-}
-
 int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *text, size_t len,
                                      int (*cb)(void *ctx, const struct cv_skill_requirement *req),
                                      void *ctx)
@@ -1229,9 +1232,8 @@ int cv_taxonomy_extract_requirements(const struct cv_taxonomy *t, const char *te
 	struct cv_skill_requirement *reqs = NULL;
 	size_t nreq = 0;
 	int rc = find_cands(t, text, len, TEXT_JD, &c);
-	if (rc || (rc = cv_phrases_find(text, len, accept_in_noun_phrase, &c)))
+	if (rc)
 		goto out;
-	spread_through_lists(text, &c);
 	reqs = md_calloc(c.n + CV_JD_PHRASES_MAX, sizeof(*reqs));
 	if (!reqs) {
 		rc = MD_ENOMEM;

@@ -740,6 +740,14 @@ static int collect_jd_req(void *ctx, const struct cv_skill_requirement *q)
 	return 0;
 }
 
+/* Lowers the capital of a sentence's first word ("Build" -> "build"); an acronym ("AWS") keeps
+ * it. */
+static void lower_initial(char *s)
+{
+	if (isupper((unsigned char)s[0]) && islower((unsigned char)s[1]))
+		s[0] = (char)tolower((unsigned char)s[0]);
+}
+
 /*
  * The name of a skill the job description asks for: its label (without a qualifier), or the
  * job's own words when they are another name of it ("AWS" for "Amazon Web Services AWS
@@ -759,9 +767,8 @@ static void jd_skill_name(const struct cv_taxonomy *t, struct tax_req *q, const 
 		return;
 	}
 	/* A sentence's capital ("Commercial awareness is a plus") is not the skill's. */
-	if (islower((unsigned char)label[0]) && isupper((unsigned char)q->phrase[0]) &&
-	    islower((unsigned char)q->phrase[1]))
-		q->phrase[0] = (char)tolower((unsigned char)q->phrase[0]);
+	if (islower((unsigned char)label[0]))
+		lower_initial(q->phrase);
 }
 
 /*
@@ -815,10 +822,8 @@ static int tax_reqs(const struct cv_input *in, struct tax_req **out, size_t *n, 
 				squeeze_space(q->phrase, sizeof q->phrase,
 				              in->job_description + jd[i].offset, jd[i].len);
 				/* A bullet's capital ("Build reusable code") reads oddly inside a
-				 * sentence ("missing X, build reusable code"); an acronym keeps it. */
-				if (isupper((unsigned char)q->phrase[0]) &&
-				    islower((unsigned char)q->phrase[1]))
-					q->phrase[0] = (char)tolower((unsigned char)q->phrase[0]);
+				 * sentence ("missing X, build reusable code"). */
+				lower_initial(q->phrase);
 				q->name = q->phrase;
 				q->is_phrase = true;
 			}

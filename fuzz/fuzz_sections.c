@@ -1,4 +1,7 @@
-/* fuzz_sections.c: column reordering, heading detection and the extractors on arbitrary bytes. */
+/*
+ * fuzz_sections.c: the repair of flattened plain text, column reordering, heading detection and
+ * the extractors on arbitrary bytes.
+ */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -6,6 +9,7 @@
 #include "engines/cv/contact.h"
 #include "engines/cv/languages.h"
 #include "engines/cv/positions.h"
+#include "engines/cv/repair.h"
 #include "engines/cv/sections.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -15,6 +19,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data; /* not NUL-terminated on purpose */
+	struct buf flat;
+	buf_init(&flat, 1 << 20);
+	int restored = 0;
+	if (buf_append(&flat, text, size) == 0 && cv_repair_flat_text(&flat, &restored) == 0) {
+		/* Breaks replace space runs and escapes shrink: the text never grows, and only a
+		 * NUL of the input can hide in it. */
+		if (flat.len > size || (restored == 0 && flat.len != size) ||
+		    (!memchr(text, 0, size) && flat.data && strlen(flat.data) != flat.len))
+			__builtin_trap();
+	}
+	buf_release(&flat);
 	struct buf cols;
 	buf_init(&cols, 1 << 20);
 	if (cv_text_columns(text, size, &cols) == 0 && cols.len > size + size / 2 + 4096)

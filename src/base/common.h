@@ -25,6 +25,18 @@ static inline void md_qsort(void *base, size_t n, size_t size,
 		qsort(base, n, size, cmp);
 }
 
+/* The value of hexadecimal digit c (either case), or -1. */
+static inline int md_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MD_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MD_MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -318,17 +318,6 @@ struct slice route_param(const struct route_match *m, const char *name)
 	return (struct slice){ NULL, 0 };
 }
 
-static int hex_val(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes the form-encoded byte at s[*i] and advances *i. Returns the byte (0..255) or -1 for
  * a bad escape or an escaped NUL.
@@ -346,7 +335,7 @@ static int decode_at(struct slice s, size_t *i)
 	}
 	if (s.len - *i < 3)
 		return -1;
-	int hi = hex_val((unsigned char)s.ptr[*i + 1]), lo = hex_val((unsigned char)s.ptr[*i + 2]);
+	int hi = md_hex_digit(s.ptr[*i + 1]), lo = md_hex_digit(s.ptr[*i + 2]);
 	if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 		return -1;
 	*i += 3;

@@ -163,12 +163,25 @@ static int push_line(struct doc *d, size_t *cap, const struct line *l)
 static int doc_add_page(struct doc *d, size_t p, const char *text, size_t *cap)
 {
 	struct buf *o = &d->orig[p], *f = &d->fold[p];
-	struct buf cols;
+	struct buf flat, cols;
+	buf_init(&flat, PAGE_TEXT_LIMIT);
 	buf_init(&cols, PAGE_TEXT_LIMIT);
-	int rc = cv_text_columns(text, strlen(text), &cols);
+	size_t len = strlen(text);
+	int rc = buf_append(&flat, text, len);
+	if (rc == 0)
+		rc = cv_repair_flat_text(&flat, NULL);
+	if (rc == 0 && flat.data) {
+		text = flat.data;
+		len = flat.len;
+	} else if (rc == MD_ELIMIT) {
+		rc = 0; /* a page beyond the limit is cut below, unrepaired */
+	}
+	if (rc == 0)
+		rc = cv_text_columns(text, len, &cols);
 	if (rc == 0)
 		rc = text_normalize(cols.data ? cols.data : "", cols.len, o);
 	buf_release(&cols);
+	buf_release(&flat);
 	if (rc == MD_ELIMIT)
 		rc = 0; /* a page beyond the limit is cut, not refused */
 	if (rc)
@@ -2504,6 +2517,8 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 	size_t nwords;
 	const char *const *words = cv_words_builtin(&nwords);
 	int rc = buf_append(&jd, in->job_description, len);
+	if (!rc)
+		rc = cv_repair_flat_text(&jd, NULL); /* a job ad pasted as one line */
 	if (!rc)
 		rc = cv_repair_line_hyphens(&jd, words, nwords, NULL);
 	if (!rc) {

@@ -3,7 +3,9 @@
  * Text of the CV's pages, a job description and a cv_requirements go in; a cv_result comes
  * out. The same input always gives the same output, byte for byte.
  *
- * What the engine does, in order: normalises every page (text/normalize.h), splits it into
+ * What the engine does, in order: gives a page or a job description that a plain-text export
+ * flattened onto one line its line breaks back (repair.h), normalises every page
+ * (text/normalize.h), splits it into
  * lines and finds section headings ("Experience", "Education", "Skills", "Projects", and their
  * French, German and Chinese names), finds date ranges (dates.h), decides which ranges are
  * jobs, finds skills (skills.h) and their years, detects degrees, languages with CEFR levels,

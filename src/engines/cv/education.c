@@ -20,6 +20,7 @@ static const struct degree_name names[] = {
 	{ "dphil", 8, false, false },
 	{ "doctorate", 8, false, false },
 	{ "doctor of", 8, false, false },
+	{ "ed.d", 8, false, false },
 	{ "doctorat", 8, false, false },
 	{ "doktor", 8, false, false },
 	{ "doctorado", 8, false, false },
@@ -38,6 +39,16 @@ static const struct degree_name names[] = {
 	{ "mba", 7, false, false },
 	{ "m.tech", 7, false, false },
 	{ "mtech", 7, false, false },
+	{ "m.e.", 7, false, false },
+	{ "m.com", 7, false, false },
+	{ "mca", 7, false, false },
+	{ "pgdm", 7, false, false },
+	{ "post graduate diploma", 7, false, false },
+	{ "postgraduate diploma", 7, false, false },
+	{ "m.ed", 7, false, false },
+	{ "m.phil", 7, false, false },
+	{ "mphil", 7, false, false },
+	{ "llm", 7, false, false },
 	{ "mastère", 7, false, false },
 	{ "diplom", 7, false, true },
 	{ "magister", 7, false, false },
@@ -58,6 +69,17 @@ static const struct degree_name names[] = {
 	{ "b.tech", 6, false, false },
 	{ "btech", 6, false, false },
 	{ "b.e.", 6, false, false },
+	{ "b.e", 6, false, false },
+	{ "be", 6, true, false },
+	{ "b-tech", 6, false, false },
+	{ "b.com", 6, false, false },
+	{ "bcom", 6, false, false },
+	{ "bca", 6, false, false },
+	{ "bba", 6, false, false },
+	{ "b.b.a", 6, false, false },
+	{ "b.ed", 6, false, false },
+	{ "b.s.ed", 6, false, false },
+	{ "llb", 6, false, false },
 	{ "licence", 6, false, false },
 	{ "grado", 6, false, false },
 	{ "licenciatura", 6, false, false },
@@ -73,6 +95,8 @@ static const struct degree_name names[] = {
 	{ "大专", 5, false, true },
 	{ "high school", 3, false, false },
 	{ "secondary school", 3, false, false },
+	{ "hsc", 3, false, false },
+	{ "diploma", 4, false, false },
 	{ "baccalauréat", 3, false, false },
 	{ "abitur", 3, false, false },
 	{ "a-levels", 3, false, false },
@@ -99,7 +123,9 @@ static bool find_word(const char *s, size_t n, const char *w, bool prefix_ok, si
 			return true;
 		}
 		bool before = i == 0 || !(is_alpha(s[i - 1]) || s[i - 1] == '.');
-		bool after = i + wl == n || prefix_ok ||
+		/* "Diplom-Informatiker" but not "Diploma", "Diplomacy" or "Diplomat". */
+		bool after = i + wl == n ||
+		             (prefix_ok && !(s[i + wl] == 'a' || s[i + wl] == 'A')) ||
 		             !(is_alpha(s[i + wl]) || (unsigned char)s[i + wl] >= 0x80 ||
 		               (w[wl - 1] != '.' && s[i + wl] == '.' && i + wl + 1 < n &&
 		                is_alpha(s[i + wl + 1])));
@@ -111,7 +137,8 @@ static bool find_word(const char *s, size_t n, const char *w, bool prefix_ok, si
 	return false;
 }
 
-int cv_degree_level(const char *line, size_t len, bool in_edu, size_t *at)
+/* cv_degree_level(), and *wlen the length of the name found. */
+static int degree_at(const char *line, size_t len, bool in_edu, size_t *at, size_t *wlen)
 {
 	int best = -1;
 	for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
@@ -120,6 +147,9 @@ int cv_degree_level(const char *line, size_t len, bool in_edu, size_t *at)
 		    !find_word(line, len, names[k].w, names[k].prefix_ok, 0, &a))
 			continue;
 		if (names[k].isced == 7 && a >= 6 && strncasecmp(line + a - 6, "scrum ", 6) == 0)
+			continue;
+		/* A "High School Diploma" is the school's level, which its own name carries. */
+		if (names[k].isced == 4 && a >= 7 && strncasecmp(line + a - 7, "school ", 7) == 0)
 			continue;
 		/* "Projet de Master", "Project of Bachelor": a project, not a degree. */
 		if ((a >= 3 && strncasecmp(line + a - 3, "de ", 3) == 0) ||
@@ -132,8 +162,15 @@ int cv_degree_level(const char *line, size_t len, bool in_edu, size_t *at)
 			continue;
 		best = names[k].isced;
 		*at = a;
+		*wlen = strlen(names[k].w);
 	}
 	return best;
+}
+
+int cv_degree_level(const char *line, size_t len, bool in_edu, size_t *at)
+{
+	size_t wlen;
+	return degree_at(line, len, in_edu, at, &wlen);
 }
 
 static const char *const inst_words[] = {
@@ -186,9 +223,9 @@ static size_t field_end(const char *s, size_t n, size_t i)
 }
 
 /* The degree's name as written, the field after it. */
-static void degree_and_field(const char *s, size_t n, size_t at, struct cv_degree *d)
+static void degree_and_field(const char *s, size_t n, size_t at, size_t wlen, struct cv_degree *d)
 {
-	size_t e = at;
+	size_t e = at + wlen; /* the whole name: "High School", not "High" */
 	while (e < n && s[e] != ' ' && s[e] != ',')
 		e++;
 	static const char *const ofs[] = { " of science",
@@ -196,6 +233,12 @@ static void degree_and_field(const char *s, size_t n, size_t at, struct cv_degre
 		                           " of engineering",
 		                           " of technology",
 		                           " of business administration",
+		                           " of commerce",
+		                           " of education",
+		                           " of fine arts",
+		                           " of laws",
+		                           " of philosophy",
+		                           " of computer applications",
 		                           " ès sciences",
 		                           " en sciences" };
 	for (size_t k = 0; k < ARRAY_SIZE(ofs); k++) {
@@ -240,6 +283,29 @@ static bool institution_in(const char *s, size_t n, char *out, size_t cap)
 	return false;
 }
 
+/*
+ * The institution on the degree's line i, else on the line above, else on the next line with
+ * text (a blank line may come first: "B.E in Computer Science", "", "Adithya Institute of
+ * Technology - Tamil Nadu") when that one names no degree of its own.
+ */
+static void institution_near(const struct cv_line *lines, size_t n, size_t i, struct cv_degree *d)
+{
+	const struct cv_line *l = &lines[i];
+	if (institution_in(l->text, l->len, d->institution, sizeof d->institution))
+		return;
+	if (i > 0 && lines[i - 1].section == l->section &&
+	    institution_in(lines[i - 1].text, lines[i - 1].len, d->institution,
+	                   sizeof d->institution))
+		return;
+	size_t j = i + 1;
+	if (j < n && lines[j].len == 0)
+		j++;
+	size_t at, wlen;
+	if (j < n && lines[j].section == l->section && !lines[j].heading &&
+	    degree_at(lines[j].text, lines[j].len, true, &at, &wlen) < 0)
+		institution_in(lines[j].text, lines[j].len, d->institution, sizeof d->institution);
+}
+
 static void year_of(const struct cv_line *lines, size_t n, size_t i,
                     const struct cv_dated_range *ranges, size_t n_ranges, struct cv_degree *d)
 {
@@ -278,19 +344,16 @@ size_t cv_education_extract(const struct cv_line *lines, size_t n,
 		bool in_edu = l->section == CV_SEC_EDUCATION;
 		if ((has_section && !in_edu) || l->heading)
 			continue;
-		size_t at;
-		int lv = cv_degree_level(l->text, l->len, in_edu, &at);
+		size_t at, wlen;
+		int lv = degree_at(l->text, l->len, in_edu, &at, &wlen);
 		if (lv < 0)
 			continue;
 		struct cv_degree *d = &out[nd++];
 		memset(d, 0, sizeof *d);
 		d->isced = lv;
 		d->line = i;
-		degree_and_field(l->text, l->len, at, d);
-		if (!institution_in(l->text, l->len, d->institution, sizeof d->institution) &&
-		    i > 0 && lines[i - 1].section == l->section)
-			institution_in(lines[i - 1].text, lines[i - 1].len, d->institution,
-			               sizeof d->institution);
+		degree_and_field(l->text, l->len, at, wlen, d);
+		institution_near(lines, n, i, d);
 		year_of(lines, n, i, ranges, n_ranges, d);
 		for (size_t j = i; j < n && j <= i + 1; j++) {
 			size_t a;

@@ -2,12 +2,16 @@
  * education.h: degrees on the ISCED 2011 ladder (0 early childhood .. 3 upper secondary ..
  * 5 short-cycle tertiary, 6 bachelor, 7 master, 8 doctorate), read from a CV's lines.
  *
- * Degree names mapped: PhD, Ph.D., DPhil, doctorate, Doktor, doctorat, doctorado, 博士 -> 8;
- * Master, MSc, M.Sc., MS, MA, MEng, MBA, Mastère, Diplom, Magister, Máster, 硕士, 研究生 -> 7;
- * Bachelor, BSc, B.Sc., BS, B.S., BA, B.Eng., B.Tech, Licence, Grado, Licenciatura, 学士,
- * 本科 -> 6; associate, BTS, DUT, HND, 专科, 大专 -> 5; high school, baccalauréat, Abitur,
- * A-levels, bachillerato, 高中 -> 3. Short ambiguous forms (BS, MS, BA, MA) count only on lines
- * of an education section. "Scrum Master" is a role, not a degree.
+ * Degree names mapped: PhD, Ph.D., DPhil, doctorate, Ed.D., Doktor, doctorat, doctorado,
+ * 博士 -> 8; Master, MSc, M.Sc., MS, MA, MEng, M.E., MBA, M.Tech, MCA, M.Com, PGDM,
+ * postgraduate diploma, M.Ed., MPhil, LLM, Mastère, Diplom, Magister, Máster, 硕士, 研究生 -> 7;
+ * Bachelor, BSc, B.Sc., BS, B.S., BA, B.Eng., B.E., BE, B.Tech, BCA, B.Com, BBA, B.Ed., LLB,
+ * Licence, Grado, Licenciatura, 学士, 本科 -> 6; associate, BTS, DUT, HND, 专科, 大专 -> 5;
+ * diploma -> 4; high school (and its diploma), HSC, baccalauréat, Abitur, A-levels,
+ * bachillerato, 高中 -> 3. Short ambiguous forms (BS, MS, BA, MA, BE) count only in capitals on
+ * lines of an education section. "Scrum Master" is a role, not a degree; "Diploma" and
+ * "Diplomacy" are not a German Diplom. The degree as written is the whole name found ("High
+ * School", "Master of Science").
  *
  * An entry is a line naming a degree in the education section (or anywhere when the CV has
  * no education section): the degree as written, the field after it ("in X", "of X", ", X"),

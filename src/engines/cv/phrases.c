@@ -406,19 +406,21 @@ int cv_phrases_find(const char *text, size_t len, int (*cb)(void *ctx, const str
 			i = done = j;
 			continue;
 		}
-		if (cue_at(text, v, n, i)) {
-			size_t a, j = cue_phrase(text, v, n, i, &a);
-			if (j > a) {
-				rc = emit(v, a, j, false, cb, ctx);
-				i = done = j;
-				continue;
-			}
-		}
+		/* "management experience within the health industry" asks for both: the words
+		 * before the head first, then the cue's noun phrase. */
 		if (TOK_IN(text, &v[i], skill_heads) && i > done) {
 			size_t k = skills_start(text, v, i, done);
 			if (k < i) {
 				rc = emit(v, k, i + 1, false, cb, ctx);
 				done = i + 1;
+			}
+		}
+		if (!rc && cue_at(text, v, n, i)) {
+			size_t a, j = cue_phrase(text, v, n, i, &a);
+			if (j > a) {
+				rc = emit(v, a, j, false, cb, ctx);
+				i = done = j;
+				continue;
 			}
 		}
 		i++;

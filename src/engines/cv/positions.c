@@ -14,6 +14,7 @@ struct part {
 	char s[PART_MAX];
 	bool title; /* holds a job word */
 	bool place; /* a region word: "CA", "UK", "France", "remote" */
+	bool org;   /* an organisation word and no job word: "Infosys Limited" */
 };
 
 struct parts {
@@ -32,18 +33,49 @@ static bool is_digit(char c)
 }
 
 static const char *const job_words[] = {
-	"engineer",    "engineers",    "developer", "programmer",    "intern",     "internship",
-	"manager",     "researcher",   "scientist", "analyst",       "consultant", "director",
-	"lead",        "head",         "fellow",    "assistant",     "associate",  "member",
-	"volunteer",   "coach",        "founder",   "co-founder",    "cto",        "ceo",
-	"cfo",         "coo",          "vp",        "president",     "officer",    "contributor",
-	"leader",      "designer",     "architect", "administrator", "specialist", "technician",
-	"teacher",     "tutor",        "professor", "lecturer",      "postdoc",    "editor",
-	"writer",      "owner",        "partner",   "trainee",       "apprentice", "stagiaire",
-	"développeur", "développeuse", "ingénieur", "ingénieure",    "chef",       "responsable",
-	"fondateur",   "co-fondateur", "chercheur", "entwickler",    "berater",    "leiter",
-	"praktikant",  "werkstudent",  "ingeniero", "desarrollador", "gerente",    "becario",
-	"jefe",        "investigador",
+	"engineer",    "engineers",     "developer",    "programmer",
+	"intern",      "internship",    "manager",      "researcher",
+	"scientist",   "analyst",       "consultant",   "director",
+	"lead",        "head",          "fellow",       "assistant",
+	"associate",   "member",        "volunteer",    "coach",
+	"founder",     "co-founder",    "cto",          "ceo",
+	"cfo",         "coo",           "vp",           "president",
+	"officer",     "contributor",   "leader",       "designer",
+	"architect",   "administrator", "specialist",   "technician",
+	"teacher",     "tutor",         "professor",    "lecturer",
+	"postdoc",     "editor",        "writer",       "owner",
+	"partner",     "trainee",       "apprentice",   "stagiaire",
+	"développeur", "développeuse",  "ingénieur",    "ingénieure",
+	"chef",        "responsable",   "fondateur",    "co-fondateur",
+	"chercheur",   "entwickler",    "berater",      "leiter",
+	"praktikant",  "werkstudent",   "ingeniero",    "desarrollador",
+	"gerente",     "becario",       "jefe",         "investigador",
+	"supervisor",  "coordinator",   "executive",    "representative",
+	"instructor",  "trainer",       "accountant",   "auditor",
+	"advisor",     "adviser",       "counselor",    "counsellor",
+	"cashier",     "clerk",         "secretary",    "receptionist",
+	"nurse",       "therapist",     "attorney",     "lawyer",
+	"paralegal",   "agent",         "operator",     "driver",
+	"mechanic",    "electrician",   "inspector",    "planner",
+	"buyer",       "headteacher",   "principal",    "librarian",
+	"journalist",  "reporter",      "photographer", "producer",
+	"translator",  "interpreter",   "tester",       "worker",
+	"chairman",    "chairperson",   "treasurer",    "dean",
+	"estimator",   "foreman",       "trader",       "salesman",
+	"sales",       "controller",    "strategist",   "recruiter",
+};
+
+/*
+ * Words of organisation names. A part with one of them and no job word is an organisation,
+ * never the title a line without a job word falls back to ("Motorola India Pvt Ltd").
+ */
+static const char *const org_words[] = {
+	"ltd",         "limited",   "inc",        "llc",          "llp",        "plc",
+	"gmbh",        "ag",        "sa",         "sarl",         "pvt",        "corp",
+	"corporation", "company",   "co",         "group",        "bank",       "university",
+	"college",     "institute", "school",     "hospital",     "foundation", "association",
+	"agency",      "services",  "solutions",  "technologies", "systems",    "consulting",
+	"infotech",    "labs",      "department", "ministry",     "council",    "church",
 };
 
 static const char *const cjk_job_words[] = { "实习", "经理",   "工程师", "开发",   "总监",
@@ -70,11 +102,8 @@ static bool word_in(const char *w, size_t n, const char *const *list, size_t cou
 	return false;
 }
 
-static bool has_job_word(const char *s)
+static bool has_word_of(const char *s, const char *const *list, size_t count)
 {
-	for (size_t k = 0; k < ARRAY_SIZE(cjk_job_words); k++)
-		if (strstr(s, cjk_job_words[k]))
-			return true;
 	const char *p = s;
 	while (*p) {
 		while (*p && !(is_alpha(*p) || (unsigned char)*p >= 0x80))
@@ -82,10 +111,28 @@ static bool has_job_word(const char *s)
 		const char *st = p;
 		while (*p && (is_alpha(*p) || *p == '-' || (unsigned char)*p >= 0x80))
 			p++;
-		if (p > st && word_in(st, (size_t)(p - st), job_words, ARRAY_SIZE(job_words)))
+		if (p > st && word_in(st, (size_t)(p - st), list, count))
 			return true;
 	}
 	return false;
+}
+
+static bool has_job_word(const char *s)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(cjk_job_words); k++)
+		if (strstr(s, cjk_job_words[k]))
+			return true;
+	return has_word_of(s, job_words, ARRAY_SIZE(job_words));
+}
+
+static bool has_job_word_n(const char *s, size_t n)
+{
+	char tmp[ENTRY_LINE_MAX + 1];
+	if (n > ENTRY_LINE_MAX)
+		n = ENTRY_LINE_MAX;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return has_job_word(tmp);
 }
 
 static bool is_place(const char *s)
@@ -95,12 +142,27 @@ static bool is_place(const char *s)
 	return word_in(s, strlen(s), place_words, ARRAY_SIZE(place_words));
 }
 
+/* True when s[0..n) ends with the period of "Ltd.", "Inc.", "Co." or "Corp.", which is part of
+ * the name. */
+static bool abbreviation_end(const char *s, size_t n)
+{
+	static const char *const abbr[] = { "ltd.", "inc.", "co.", "corp." };
+	for (size_t k = 0; k < ARRAY_SIZE(abbr); k++) {
+		size_t l = strlen(abbr[k]);
+		if (n >= l && strncasecmp(s + n - l, abbr[k], l) == 0 &&
+		    (n == l || !is_alpha(s[n - l - 1])))
+			return true;
+	}
+	return false;
+}
+
 static void trim_into(char *dst, size_t cap, const char *s, size_t n)
 {
 	while (n && (s[0] == ' ' || s[0] == '|' || s[0] == ',' || s[0] == ':' || s[0] == '-'))
 		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '|' || s[n - 1] == ',' || s[n - 1] == ':' ||
-	             s[n - 1] == '-' || s[n - 1] == '(' || s[n - 1] == '.'))
+	while (n &&
+	       (s[n - 1] == ' ' || s[n - 1] == '|' || s[n - 1] == ',' || s[n - 1] == ':' ||
+	        s[n - 1] == '-' || s[n - 1] == '(' || (s[n - 1] == '.' && !abbreviation_end(s, n))))
 		n--;
 	/* A dash left over from a removed date ("– ", "— "). */
 	while (n >= 3 && (unsigned char)s[n - 3] == 0xE2 && (unsigned char)s[n - 2] == 0x80 &&
@@ -153,6 +215,7 @@ static void split_parts(const char *s, size_t n, struct parts *out)
 		if (!dropped_part(p->s)) {
 			p->title = has_job_word(p->s);
 			p->place = is_place(p->s);
+			p->org = !p->title && has_word_of(p->s, org_words, ARRAY_SIZE(org_words));
 			out->n++;
 		}
 		i += sl - 1;
@@ -288,10 +351,11 @@ static void fill_from_parts(struct cv_position *p, const struct parts *ps, const
 	}
 	if (t == ps->n && !p->title[0] && next_title[0])
 		set_str(p->title, sizeof p->title, next_title);
-	if (t == ps->n && !p->title[0] && ps->n >= 2) {
-		set_str(p->title, sizeof p->title, ps->p[0].s);
-		used[0] = true;
-	}
+	for (size_t k = 0; t == ps->n && !p->title[0] && ps->n >= 2 && k < ps->n; k++)
+		if (!ps->p[k].org && !ps->p[k].place) {
+			set_str(p->title, sizeof p->title, ps->p[k].s);
+			used[k] = true;
+		}
 	for (size_t k = 0; k < ps->n && o == ps->n; k++)
 		if (!used[k] && !ps->p[k].title && !ps->p[k].place)
 			o = k;
@@ -305,6 +369,46 @@ static void fill_from_parts(struct cv_position *p, const struct parts *ps, const
 			after = k + 1;
 	if (want_loc && !p->location[0])
 		join_rest(ps, after, used, p->location, sizeof p->location);
+}
+
+/*
+ * Title and organisation from the two entry lines above a date line that holds no more than a
+ * place. A blank line may separate them: a column's vertical gap, or the blank lines of a
+ * plain-text export ("Senior Consultant", "", "Oracle -  Bangalore, Karnataka -", "",
+ * "November 2016 to December 2017"). When no part names a job, the upper line is the title
+ * and the lower one the organisation, the order such exports use; a location after the
+ * organisation is taken too.
+ */
+static void entry_above(struct cv_position *p, const struct cv_line *lines, size_t i,
+                        const char *next_title)
+{
+	size_t at[2], na = 0, j = i;
+	while (na < 2 && j > 0) {
+		size_t k = j - 1;
+		bool gap = lines[k].len == 0 && k > 0;
+		if (gap)
+			k--;
+		/* Across a gap, a second line is looked for only when the first names no job. */
+		if (!entry_line(&lines[k]) || line_has_date(&lines[k]) ||
+		    lines[k].page != lines[i].page ||
+		    (gap && na == 1 && has_job_word_n(lines[at[0]].text, lines[at[0]].len)))
+			break;
+		at[na++] = k;
+		j = k;
+	}
+	struct parts hp = { .n = 0 };
+	bool any_title = false;
+	size_t upper_parts = 0;
+	for (size_t k = na; k-- > 0;) {
+		split_parts(lines[at[k]].text, lines[at[k]].len, &hp);
+		if (k == na - 1)
+			upper_parts = hp.n;
+	}
+	for (size_t k = 0; k < hp.n; k++)
+		any_title |= hp.p[k].title;
+	if (na == 2 && !any_title && upper_parts == 1 && hp.n > 1 && !hp.p[0].org)
+		hp.p[0].title = true;
+	fill_from_parts(p, &hp, next_title, !p->location[0]);
 }
 
 static void describe(struct cv_position *p, const struct cv_line *lines, size_t n, size_t i,
@@ -328,19 +432,8 @@ static void describe(struct cv_position *p, const struct cv_line *lines, size_t 
 		struct parts tail = rp;
 		bool none[MAX_PARTS] = { 0 };
 		join_rest(&tail, 0, none, p->location, sizeof p->location);
-		/* Title and organisation from the entry's lines above. */
-		struct parts hp = { .n = 0 };
-		size_t top = i;
-		if (top > 1 && lines[top - 1].len == 0 && entry_line(&lines[top - 2]))
-			top--; /* a column's vertical gap between the title and the dates */
-		size_t a = top;
-		while (a > 0 && top - a < 2 && entry_line(&lines[a - 1]) &&
-		       !line_has_date(&lines[a - 1]) && lines[a - 1].page == lines[i].page)
-			a--;
-		for (size_t j = a; j < top; j++)
-			split_parts(lines[j].text, lines[j].len, &hp);
+		entry_above(p, lines, i, next_title);
 		used_prev = true;
-		fill_from_parts(p, &hp, next_title, false);
 	} else {
 		fill_from_parts(p, &rp, next_title, true);
 	}

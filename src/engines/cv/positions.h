@@ -11,9 +11,14 @@
  * Title, organisation and location: the text of the date line without its dates, split at
  * '|', '•', ',', and spaced dashes. The part with a job word ("Engineer", "Intern",
  * "Développeur", "实习"...) is the title, the first other part the organisation, the parts after
- * both the location; parts such as "40 hours per week" are dropped. When the date line holds
- * only a place (or nothing), the entry's previous lines give title and organisation; when one
- * of them is still missing, the next short non-bullet line gives it ("Stripe • San Francisco").
+ * both the location; parts such as "40 hours per week" are dropped. A part with an
+ * organisation word ("Ltd", "Inc", "University", "Solutions") and no job word is never taken
+ * for a title. When the date line holds only a place (or nothing), the entry's two lines
+ * above give title and organisation, a blank line between them allowed when the nearer one
+ * names no job; with no job word at all the upper line is the title (Indeed's export:
+ * "Senior Consultant", "", "Oracle -  Bangalore, Karnataka -", "", "November 2016 to
+ * December 2017"). When one of them is still missing, the next short non-bullet line gives
+ * it ("Stripe • San Francisco").
  *
  * Years: the union of work positions' month intervals (volunteer roles excluded, overlaps once);
  * a lone date counts a month, a season three months, a year twelve.

@@ -2,6 +2,8 @@
 
 #include "base/common.h"
 
+#include "text/normalize.h"
+
 static const char *const builtin_words[] = {
 #include "engines/cv/words.inc"
 };
@@ -249,4 +251,118 @@ int cv_repair_line_hyphens(struct buf *text, const char *const *words, size_t nw
 	else
 		buf_release(&o);
 	return rc ? rc : cv_repair_hyphens(text, words, nwords, joined);
+}
+
+/* ---- flattened plain-text exports ---- */
+
+static size_t space_run(const char *s, size_t n, size_t i)
+{
+	size_t j = i;
+	while (j < n && s[j] == ' ')
+		j++;
+	return j - i;
+}
+
+static bool flattened(const char *s, size_t n)
+{
+	if (n < CV_FLAT_LINE_MIN)
+		return false;
+	size_t runs = 0;
+	for (size_t i = 0; i < n && runs < CV_FLAT_RUNS_MIN; i++) {
+		size_t r = space_run(s, n, i);
+		runs += r >= 2;
+		i += r;
+	}
+	return runs >= CV_FLAT_RUNS_MIN;
+}
+
+/*
+ * Decodes the run of "\xHH" escapes at s[i..n) into out when the bytes spell valid UTF-8 and
+ * returns how many input bytes it took, or 0 (nothing written) when they do not.
+ */
+static size_t put_escapes(const char *s, size_t n, size_t i, struct buf *out, int *rc)
+{
+	char bytes[64];
+	size_t nb = 0, j = i;
+	while (nb < sizeof bytes && j + 3 < n && s[j] == '\\' && s[j + 1] == 'x' &&
+	       md_hex_digit(s[j + 2]) >= 0 && md_hex_digit(s[j + 3]) >= 0) {
+		bytes[nb++] = (char)(md_hex_digit(s[j + 2]) * 16 + md_hex_digit(s[j + 3]));
+		j += 4;
+	}
+	if (nb == 0)
+		return 0;
+	nb = text_utf8_floor(bytes, nb);
+	for (size_t k = 0; k < nb;) {
+		int32_t cp;
+		size_t l = text_decode(bytes + k, nb - k, &cp);
+		if (cp < 0x20)
+			return 0; /* invalid, or a control character */
+		k += l;
+	}
+	if (nb == 0)
+		return 0;
+	*rc = buf_append(out, bytes, nb);
+	return nb * 4;
+}
+
+static int unflatten_line(const char *s, size_t n, struct buf *o)
+{
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\r'))
+		n--;
+	while (n && s[0] == ' ')
+		s++, n--;
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		s++, n -= 2;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc;) {
+		size_t r = space_run(s, n, i);
+		if (r >= 2) {
+			rc = buf_append(o, "\n\n", r >= 4 ? 2 : 1);
+			i += r;
+			continue;
+		}
+		if (s[i] == '"' && i + 1 < n && s[i + 1] == '"') {
+			rc = buf_putc(o, '"');
+			i += 2;
+			continue;
+		}
+		size_t took = s[i] == '\\' ? put_escapes(s, n, i, o, &rc) : 0;
+		if (took) {
+			i += took;
+			continue;
+		}
+		rc = buf_putc(o, s[i++]);
+	}
+	return rc;
+}
+
+int cv_repair_flat_text(struct buf *text, int *restored)
+{
+	if (!text->data || !text->len)
+		return 0;
+	struct buf o;
+	buf_init(&o, text->cap_limit);
+	const char *s = text->data;
+	size_t n = text->len;
+	int rc = 0, count = 0;
+	for (size_t pos = 0; pos < n && !rc;) {
+		const char *nl = memchr(s + pos, '\n', n - pos);
+		size_t end = nl ? (size_t)(nl - s) : n;
+		if (flattened(s + pos, end - pos)) {
+			rc = unflatten_line(s + pos, end - pos, &o);
+			count++;
+		} else {
+			rc = buf_append(&o, s + pos, end - pos);
+		}
+		if (!rc && nl)
+			rc = buf_putc(&o, '\n');
+		pos = end + 1;
+	}
+	if (!rc && count) {
+		if (restored)
+			*restored += count;
+		return swap_in(text, &o);
+	}
+	buf_release(&o);
+	return rc;
 }

@@ -73,4 +73,21 @@ MD_WUR int cv_repair_hyphens(struct buf *text, const char *const *words, size_t 
 MD_WUR int cv_repair_line_hyphens(struct buf *text, const char *const *words, size_t nwords,
                                   int *joined);
 
+/*
+ * Restores the line breaks of a plain-text export that lost them. Such exports (the Kaggle
+ * and Indeed dumps of dotin-resume-ner, CSV cells) hold a whole CV on one line:
+ *   - a run of two or three spaces was a line break and a longer run a blank line;
+ *   - the line may be enclosed in CSV quotes, with inner quotes doubled;
+ *   - non-ASCII characters may be written as Python byte escapes ("\xe2\x80\xa2" for a
+ *     bullet).
+ * A line counts as flattened when it is at least CV_FLAT_LINE_MIN bytes long and holds at least
+ * CV_FLAT_RUNS_MIN such runs. A page laid out from a PDF never has lines that long. In a
+ * flattened line the breaks come back, the enclosing quotes go, and each run of escapes that
+ * spells valid UTF-8 is decoded. Other lines are kept as they are. Adds the number of restored
+ * lines to *restored (may be NULL). Returns 0, MD_ENOMEM or MD_ELIMIT (text is then unchanged).
+ */
+#define CV_FLAT_LINE_MIN 600
+#define CV_FLAT_RUNS_MIN 6
+MD_WUR int cv_repair_flat_text(struct buf *text, int *restored);
+
 #endif

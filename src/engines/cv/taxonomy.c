@@ -974,16 +974,27 @@ static bool list_gap(const char *s, size_t a, size_t b)
  */
 enum text_kind { TEXT_PROSE, TEXT_SKILLS, TEXT_JD };
 
+/*
+ * A capital letter followed by a period inside a line is an initial or an abbreviation ("Fitch,
+ * D., Canada, K.", "B.E."), never the one-letter language of that name; "Java, C." at the end
+ * of a line still is one.
+ */
+static bool initial(const char *s, size_t len, const struct cand *x)
+{
+	return x->end - x->start == 1 && x->end + 1 < len && s[x->end] == '.' &&
+	       s[x->end + 1] != '\n';
+}
+
 /* Accepts an ambiguous candidate in a list (see list_gap) next to an accepted one, until
  * nothing changes. */
-static void spread_through_lists(const char *s, struct candlist *c)
+static void spread_through_lists(const char *s, size_t len, struct candlist *c)
 {
 	bool changed = true;
 	while (changed) {
 		changed = false;
 		for (size_t i = 0; i < c->n; i++) {
 			struct cand *x = &c->v[i];
-			if (x->ok)
+			if (x->ok || initial(s, len, x))
 				continue;
 			bool prev =
 			    i > 0 && c->v[i - 1].ok && list_gap(s, c->v[i - 1].end, x->start);
@@ -1021,8 +1032,11 @@ static int resolve_context(const char *s, size_t len, enum text_kind kind, struc
 	if (kind != TEXT_SKILLS)
 		mark_skill_lines(s, len, c);
 	int rc = kind == TEXT_JD ? cv_phrases_find(s, len, accept_in_noun_phrase, c) : 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (initial(s, len, &c->v[i]))
+			c->v[i].ok = false;
 	if (!rc)
-		spread_through_lists(s, c);
+		spread_through_lists(s, len, c);
 	return rc;
 }
 

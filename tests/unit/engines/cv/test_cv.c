@@ -338,3 +338,44 @@ Test(cv_engine, out_of_memory_never_crashes)
 	}
 	cv_requirements_release(&q);
 }
+
+/*
+ * A CV exported as plain text onto one line (dotin-resume-ner's Kaggle CVs): the engine gives
+ * it its lines back, so sections, positions and degrees are read as from a laid-out page.
+ */
+Test(cv_engine, flattened_plain_text_export)
+{
+	char page[4096];
+	int n = snprintf(page, sizeof page, "%s",
+	                 "\"Jane Q. Public  (555) 010-0199 \\xef\\x82\\x98 jane@example.org    "
+	                 "SENIOR ACCOUNTANT    WORK EXPERIENCE    Senior Accountant    Example "
+	                 "Holdings Ltd. - Springfield, IL -    January 2015 to Present    "
+	                 "\\xe2\\x80\\xa2 Prepared the monthly statements and led the close    "
+	                 "Accountant    Sample Partners LLC -    March 2010 to December 2014    "
+	                 "EDUCATION    Bachelor of Commerce in Accounting    Example University    "
+	                 "SKILLS    QuickBooks, SAP, Microsoft Excel    ");
+	while (n < 900)
+		n += snprintf(page + n, sizeof page - (size_t)n, "%s",
+		              "Reconciled accounts for clients in retail and services. ");
+	snprintf(page + n, sizeof page - (size_t)n, "\"");
+	const char *p = page;
+	struct cv_requirements q;
+	cv_requirements_init(&q);
+	struct cv_input in = { &p, 1, NULL, &q, day("2024-01-01"), NULL, NULL, NULL };
+	struct cv_result r;
+	cr_assert_eq(cv_match(&in, &r), 0);
+	cr_assert_str_eq(r.contact.email, "jane@example.org");
+	cr_assert_eq(r.n_positions, 2, "got %zu positions", r.n_positions);
+	cr_assert_str_eq(r.positions[0].title, "Senior Accountant");
+	cr_assert_str_eq(r.positions[0].organisation, "Example Holdings Ltd.");
+	cr_assert_str_eq(r.positions[0].location, "Springfield, IL");
+	cr_assert(r.positions[0].current);
+	cr_assert_str_eq(r.positions[1].title, "Accountant");
+	cr_assert_str_eq(r.positions[1].organisation, "Sample Partners LLC");
+	cr_assert_eq(r.n_degrees, 1);
+	cr_assert_str_eq(r.degrees[0].degree, "Bachelor of Commerce");
+	cr_assert_str_eq(r.degrees[0].institution, "Example University");
+	cr_assert_not_null(skill(&r, "Excel"), "the built-in table's name");
+	cv_result_release(&r);
+	cv_requirements_release(&q);
+}

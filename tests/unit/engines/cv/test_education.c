@@ -32,6 +32,18 @@ Test(cv_education, degree_names)
 	             3);
 	cr_assert_eq(level("Certified Scrum Master", false), -1);
 	cr_assert_eq(level("Projet de Master sur les IAs", false), -1);
+	/* The degrees of Indian CVs (dotin-resume-ner's Indeed exports). */
+	cr_assert_eq(level("B.E in Computer Science Engineering", false), 6);
+	cr_assert_eq(level("MCA in Computer application", false), 7);
+	cr_assert_eq(level("PGDM in Marketing", false), 7);
+	cr_assert_eq(level("B.Com", false), 6);
+	cr_assert_eq(level("BE IN MECHANICAL", true), 6);
+	cr_assert_eq(level("We will be there", true), -1, "'be' in lower case is a verb");
+	/* A diploma is post-secondary unless it is the school's; Diplomacy is no Diplom. */
+	cr_assert_eq(level("Diploma in Electrical Engineering", false), 4);
+	cr_assert_eq(level("High School Diploma, Springfield High", false), 3);
+	cr_assert_eq(level("Diplomacy and Global Affairs", false), -1);
+	cr_assert_eq(level("Ed.D. Educational Finance and Policy", false), 8);
 }
 
 Test(cv_education, comparison)
@@ -76,4 +88,27 @@ Test(cv_education, entries)
 	cr_assert_eq(d[0].year, 2023);
 	cr_assert_str_eq(d[1].degree, "Bachelor of Arts");
 	cr_assert_str_eq(d[1].field, "Business Administration");
+}
+
+Test(cv_education, a_name_of_several_words_is_kept_whole)
+{
+	char t[] = "EDUCATION\nBhagabati Nodal High School\n";
+	struct cv_line l[4];
+	char *nl = strchr(t, '\n');
+	l[0] = (struct cv_line){ .text = t,
+		                 .len = (size_t)(nl - t),
+		                 .fold = t,
+		                 .fold_len = (size_t)(nl - t),
+		                 .page = 1 };
+	char *b = nl + 1;
+	size_t bl = strlen(b) - 1;
+	l[1] = (struct cv_line){
+		.text = b, .len = bl, .fold = b, .fold_len = bl, .off = (size_t)(b - t), .page = 1
+	};
+	cv_sections_assign(l, 2);
+	struct cv_degree d[2];
+	cr_assert_eq(cv_education_extract(l, 2, NULL, 0, d, 2), 1);
+	cr_assert_str_eq(d[0].degree, "High School", "not \"High\"");
+	cr_assert_eq(d[0].isced, 3);
+	cr_assert_str_eq(d[0].institution, "Bhagabati Nodal High School");
 }

@@ -267,3 +267,38 @@ Test(cv_repair, lost_ligatures)
 	cr_assert(cv_words_has(w, nw, "SOFTWARE", 8));
 	cr_assert_not(cv_words_has(w, nw, "sofware", 7));
 }
+
+/* A plain-text export that lost its line breaks (dotin-resume-ner's Kaggle CVs). */
+Test(cv_repair, flattened_text_gets_its_lines_back)
+{
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	cr_assert_eq(buf_puts(&b, "Heading line\n\"Jane Doe  jane@example.com  "
+	                          "\\xe2\\x80\\xa2 Senior Analyst    EXPERIENCE  2010-2014  "
+	                          "Acme Ltd.  Analyst    SKILLS  Excel, SQL, \"\"Tableau\"\"  "
+	                          "a \\x01 control and a broken \\xe2\\x80 escape stay  "),
+	             0);
+	/* Pad the line past CV_FLAT_LINE_MIN with words and single spaces. */
+	for (int i = 0; i < CV_FLAT_LINE_MIN / 8; i++)
+		cr_assert_eq(buf_puts(&b, "filler. "), 0);
+	cr_assert_eq(buf_puts(&b, "end\"\nnext line  with  a  gap\n"), 0);
+	int restored = 0;
+	cr_assert_eq(cv_repair_flat_text(&b, &restored), 0);
+	cr_assert_eq(restored, 1);
+	const char *want = "Heading line\nJane Doe\njane@example.com\n\xE2\x80\xA2 Senior "
+	                   "Analyst\n\nEXPERIENCE\n2010-2014\nAcme Ltd.\nAnalyst\n\nSKILLS\nExcel, "
+	                   "SQL, \"Tableau\"\na \\x01 control and a broken \\xe2\\x80 escape stay\n"
+	                   "filler. ";
+	cr_assert(strncmp(b.data, want, strlen(want)) == 0, "got: %.300s", b.data);
+	cr_assert(strstr(b.data, "filler. end\nnext line  with  a  gap\n") != NULL,
+	          "a short line keeps its spaces: %s", b.data + b.len - 40);
+
+	/* Lines of a laid-out page are never that long: nothing changes. */
+	buf_reset(&b);
+	cr_assert_eq(buf_puts(&b, "Java  Python  C++\nExperience    2020 - 2022\n"), 0);
+	restored = 0;
+	cr_assert_eq(cv_repair_flat_text(&b, &restored), 0);
+	cr_assert_eq(restored, 0);
+	cr_assert_str_eq(b.data, "Java  Python  C++\nExperience    2020 - 2022\n");
+	buf_release(&b);
+}

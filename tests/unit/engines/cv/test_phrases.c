@@ -130,6 +130,16 @@ Test(cv_phrases, cues_and_skill_heads)
 		cr_assert_not(f.verb[i], "%s", f.text[i]);
 }
 
+Test(cv_phrases, a_head_that_is_also_a_cue)
+{
+	/* "experience within" is a cue; the words before "experience" still ask for a skill. */
+	struct found f = find("at least 2years management experience within the health and "
+	                      "fitness industry");
+	dump(&f);
+	cr_assert(has(&f, "management experience"));
+	cr_assert(has(&f, "health and fitness industry"));
+}
+
 Test(cv_phrases, lines_and_limits)
 {
 	struct found f = find("- Develop new features\n- Build reusable code\nand libraries for "

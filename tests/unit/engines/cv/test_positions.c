@@ -153,3 +153,50 @@ Test(cv_positions, labelled_date_and_location_lines)
 	cr_assert_str_eq(d.p[2].location, "Munich");
 	cr_assert_float_eq(cv_positions_years(d.p, d.np), 5.83, 0.01);
 }
+
+/* The layout of Indeed's plain-text exports: title, blank, "Company - Place -", blank, dates. */
+Test(cv_positions, title_above_organisation_across_blank_lines)
+{
+	char t[] = "WORK EXPERIENCE\n"
+	           "\n"
+	           "Senior Consultant\n"
+	           "\n"
+	           "Oracle -  Bangalore, Karnataka -\n"
+	           "\n"
+	           "November 2016 to December 2017\n"
+	           "\n"
+	           "Functional Consultant / WM Lead\n"
+	           "\n"
+	           "SAP EWM -\n"
+	           "\n"
+	           "December 2015 to Present\n"
+	           "\n"
+	           "Staff Consultant\n"
+	           "\n"
+	           "Motorola India Pvt Ltd -\n"
+	           "\n"
+	           "January 2014 to October 2016\n";
+	struct doc d;
+	run(t, &d, "2026-11-01");
+	cr_assert_eq(d.np, 3, "got %zu positions", d.np);
+	expect(&d.p[0], "Senior Consultant", "Oracle", "2016-11", "2017-12");
+	cr_assert_str_eq(d.p[0].location, "Bangalore, Karnataka");
+	expect(&d.p[1], "Functional Consultant / WM Lead", "SAP EWM", "2015-12", "");
+	cr_assert(d.p[1].current);
+	expect(&d.p[2], "Staff Consultant", "Motorola India Pvt Ltd", "2014-01", "2016-10");
+}
+
+/* A title next to the dates is enough: the prose above a blank line is not an organisation. */
+Test(cv_positions, no_second_line_across_a_gap_when_the_title_is_found)
+{
+	char t[] = "Experience\n"
+	           "\xE2\x80\xA2 Full-stack developer - Wrote code for JS using Backbone,\n"
+	           "Stylus and Require and Scala using Play\n"
+	           "\n"
+	           "GOOGLE | SOFTWARE ENGINEERING INTERN\n"
+	           "May 2013 \xE2\x80\x93 Aug 2013 | Mountain View, CA\n";
+	struct doc d;
+	run(t, &d, "2026-11-01");
+	cr_assert_eq(d.np, 1, "got %zu positions", d.np);
+	expect(&d.p[0], "SOFTWARE ENGINEERING INTERN", "GOOGLE", "2013-05", "2013-08");
+}

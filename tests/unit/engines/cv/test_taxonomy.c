@@ -116,6 +116,26 @@ Test(cv_taxonomy, exclusions_applied)
 	cr_assert_neq(cv_taxonomy_lookup(&tax, "node"), js);
 	cr_assert_not(found("Unit tests with Mocha and Chai", false, "JavaScript"));
 	cr_assert_eq(cv_taxonomy_lookup(&tax, "ML"), named("machine learning"));
+	/* Linguist names that are initials or English words (data/skills_exclude.tsv). */
+	cr_assert_lt(cv_taxonomy_lookup(&tax, "B"), 0);
+	cr_assert_lt(cv_taxonomy_lookup(&tax, "M"), 0);
+	cr_assert_lt(cv_taxonomy_lookup(&tax, "Fluent"), 0);
+	cr_assert_neq(cv_taxonomy_lookup(&tax, "make"), named("Makefile"));
+	cr_assert_neq(cv_taxonomy_lookup(&tax, "console"), named("ShellSession"));
+	cr_assert_not(found("Skills: fluent in English, make reports", true, "Makefile"));
+}
+
+Test(cv_taxonomy, initials_are_not_languages)
+{
+	/* A publication list: a known product ("Sage") no longer spreads to the initials. */
+	const char *t = "Sage, M., Fitch, D., & Quinn, A. (2013). Use of social media. "
+	                "Reed, B.G., & Tolman, R. (2008). XML and ePortfolios.";
+	cr_assert_not(found(t, false, "D"));
+	cr_assert_not(found(t, false, "R"));
+	cr_assert_not(found("Skills\nC.S. graduate, R. Studio\n", false, "R"));
+	cr_assert(found("Languages: Java, Python, C.\nTools: Git", false, "C"),
+	          "a period at the end of the line ends the list");
+	cr_assert(found("Languages: Java, C, R", false, "R"));
 }
 
 Test(cv_taxonomy, matching_in_text)

@@ -511,7 +511,7 @@ def main():
     ap.add_argument("--exclude-cvs", default="",
                     help="CV file names of the zip to leave out (cross-validation folds)")
     ap.add_argument("--epochs", default="24")
-    ap.add_argument("--threshold", type=int, default=-25000,
+    ap.add_argument("--threshold", type=int, default=-20000,
                     help="written to the file: B or I must beat O by more than this")
     ap.add_argument("--filter", type=int, choices=(0, 1, 2), default=2,
                     help="written to the file: 1 lists a taxonomy skill only where the tagger "

@@ -221,6 +221,15 @@ static void split_parts(const char *s, size_t n, struct parts *out)
 		i += sl - 1;
 		st = i + 1;
 	}
+	/* "Boston, MA": the part before a state's two capitals is its city. */
+	size_t first = out->n;
+	for (size_t k = first; k-- > 1;) {
+		const struct part *state = &out->p[k];
+		if (state->place && strlen(state->s) == 2 && state->s[0] >= 'A' &&
+		    state->s[0] <= 'Z' && state->s[1] >= 'A' && state->s[1] <= 'Z' &&
+		    !out->p[k - 1].title && !out->p[k - 1].org)
+			out->p[k - 1].place = true;
+	}
 }
 
 /* Joins parts[from..] that are not used into out, ", "-separated. */
@@ -411,9 +420,76 @@ static void entry_above(struct cv_position *p, const struct cv_line *lines, size
 	fill_from_parts(p, &hp, next_title, !p->location[0]);
 }
 
+/*
+ * The value of a "Label: value" line when its label is one of labels[] ("Designation: Digital
+ * Advertising Executive"); false when the line is no such field or the value is empty or prose.
+ */
+static bool field_value(const struct cv_line *l, const char *const *labels, size_t nl, char *out,
+                        size_t cap)
+{
+	size_t a = 0;
+	while (a < l->len && (l->text[a] == ' ' || cv_line_is_bullet(l->text + a, l->len - a)))
+		a++;
+	const char *colon = memchr(l->text + a, ':', l->len - a);
+	if (!colon)
+		return false;
+	size_t ll = (size_t)(colon - (l->text + a));
+	while (ll && l->text[a + ll - 1] == ' ')
+		ll--;
+	if (!word_in(l->text + a, ll, labels, nl))
+		return false;
+	size_t v = (size_t)(colon - l->text) + 1;
+	if (l->len - v > PART_MAX / 2)
+		return false;
+	trim_into(out, cap, l->text + v, l->len - v);
+	return out[0] != '\0';
+}
+
+/*
+ * Labelled fields of the entry around date line i (Indian CVs: "Designation: ...",
+ * "Organization: ...", "Duration: May 2010 - till date"), up to three lines either side, not
+ * past another dated line or a heading. Returns true when they gave both title and
+ * organisation.
+ */
+static bool labelled_fields(struct cv_position *p, const struct cv_line *lines, size_t n, size_t i)
+{
+	static const char *const title_labels[] = { "designation",  "title", "job title",
+		                                    "position",     "role",  "poste",
+		                                    "position held" };
+	static const char *const org_labels[] = { "organization", "organisation", "company",
+		                                  "employer",     "entreprise",   "firma",
+		                                  "company name" };
+	size_t lo = i, hi = i;
+	while (lo > 0 && i - lo < 3 && !lines[lo - 1].heading && !line_has_date(&lines[lo - 1]))
+		lo--;
+	while (hi + 1 < n && hi - i < 3 && !lines[hi + 1].heading && !line_has_date(&lines[hi + 1]))
+		hi++;
+	for (size_t j = lo; j <= hi; j++) {
+		if (j == i || lines[j].page != lines[i].page)
+			continue;
+		if (!p->title[0])
+			field_value(&lines[j], title_labels, ARRAY_SIZE(title_labels), p->title,
+			            sizeof p->title);
+		char org[PART_MAX];
+		if (!p->organisation[0] &&
+		    field_value(&lines[j], org_labels, ARRAY_SIZE(org_labels), org, sizeof org)) {
+			/* "Violet Advertisers, Phoenix, AZ": the organisation, then its place. */
+			struct parts op = { .n = 0 };
+			split_parts(org, strlen(org), &op);
+			bool used[MAX_PARTS] = { true };
+			set_str(p->organisation, sizeof p->organisation, op.n ? op.p[0].s : org);
+			if (!p->location[0])
+				join_rest(&op, 1, used, p->location, sizeof p->location);
+		}
+	}
+	return p->title[0] && p->organisation[0];
+}
+
 static void describe(struct cv_position *p, const struct cv_line *lines, size_t n, size_t i,
                      const char *rem, size_t rem_len, bool date_first)
 {
+	if (labelled_fields(p, lines, n, i))
+		return;
 	struct parts rp = { .n = 0 };
 	split_parts(rem, rem_len, &rp);
 	bool any_title = false;
@@ -492,10 +568,17 @@ static bool blank_dates(const struct cv_line *l, const struct cv_dated_range *r,
 		if (r->d.to_off >= l->off && r->d.to_off - l->off < l->len)
 			blank(buf, l->len, r->d.to_off - l->off, r->d.offset + r->d.len - l->off);
 	}
-	/* A label left by templates: "Date:". */
+	/* A label left by templates: "Date:". "Duration:" and "Period:" label the dates of
+	 * Indian CVs' entries the same way. */
 	char *at = strstr(buf, "Date:");
 	if (at)
 		memset(at, ' ', strlen("Date:"));
+	static const char *const date_labels[] = { "Duration:", "Period:", "Dates:" };
+	for (size_t k = 0; k < ARRAY_SIZE(date_labels); k++) {
+		char *d = strcasestr(buf, date_labels[k]);
+		if (d)
+			memset(d, ' ', strlen(date_labels[k]));
+	}
 	return at != NULL;
 }
 

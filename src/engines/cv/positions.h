@@ -18,7 +18,8 @@
  * names no job; with no job word at all the upper line is the title (Indeed's export:
  * "Senior Consultant", "", "Oracle -  Bangalore, Karnataka -", "", "November 2016 to
  * December 2017"). When one of them is still missing, the next short non-bullet line gives
- * it ("Stripe • San Francisco").
+ * it ("Stripe • San Francisco"). Labelled fields around the dates win over all of that
+ * ("Designation: ...", "Organization: ...", "Duration: May 2010 - till date").
  *
  * Years: the union of work positions' month intervals (volunteer roles excluded, overlaps once);
  * a lone date counts a month, a season three months, a year twelve.

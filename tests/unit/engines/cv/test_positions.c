@@ -200,3 +200,36 @@ Test(cv_positions, no_second_line_across_a_gap_when_the_title_is_found)
 	cr_assert_eq(d.np, 1, "got %zu positions", d.np);
 	expect(&d.p[0], "SOFTWARE ENGINEERING INTERN", "GOOGLE", "2013-05", "2013-08");
 }
+
+/* Labelled fields, as Indian CVs write an entry. */
+Test(cv_positions, labelled_designation_organisation_duration)
+{
+	char t[] = "Work Experience:\n"
+	           "Designation: Digital Advertising Executive\n"
+	           "Organization: Violet Advertisers, Phoenix, AZ\n"
+	           "Duration: May 2010 - till date\n"
+	           "Devise advertising and marketing strategies\n"
+	           "Designation: Digital Advertising Assistant\n"
+	           "Organization: Mayfair Advertisers\n"
+	           "Duration: January 2009 - April 2010\n";
+	struct doc d;
+	run(t, &d, "2026-11-01");
+	cr_assert_eq(d.np, 2, "got %zu positions", d.np);
+	expect(&d.p[0], "Digital Advertising Executive", "Violet Advertisers", "2010-05", "");
+	cr_assert_str_eq(d.p[0].location, "Phoenix, AZ");
+	cr_assert(d.p[0].current);
+	expect(&d.p[1], "Digital Advertising Assistant", "Mayfair Advertisers", "2009-01",
+	       "2010-04");
+}
+
+/* A city before a state's two capitals is a place, not the title a line falls back to. */
+Test(cv_positions, city_before_a_state_is_a_place)
+{
+	char t[] = "Experience\n"
+	           "Consulting Partners | Boston, MA\n"
+	           "Jan 2015 - Dec 2016\n";
+	struct doc d;
+	run(t, &d, "2026-11-01");
+	cr_assert_eq(d.np, 1, "got %zu positions", d.np);
+	expect(&d.p[0], "", "Consulting Partners", "2015-01", "2016-12");
+}

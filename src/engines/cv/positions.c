@@ -62,7 +62,7 @@ static const char *const job_words[] = {
 	"translator",  "interpreter",   "tester",       "worker",
 	"chairman",    "chairperson",   "treasurer",    "dean",
 	"estimator",   "foreman",       "trader",       "salesman",
-	"sales",       "controller",    "strategist",   "recruiter",
+	"controller",  "strategist",    "recruiter",
 };
 
 /*
@@ -427,8 +427,10 @@ static void entry_above(struct cv_position *p, const struct cv_line *lines, size
 static bool field_value(const struct cv_line *l, const char *const *labels, size_t nl, char *out,
                         size_t cap)
 {
+	/* Past spaces and a bullet ("•", "-", "*"); the labels are ASCII words. */
 	size_t a = 0;
-	while (a < l->len && (l->text[a] == ' ' || cv_line_is_bullet(l->text + a, l->len - a)))
+	while (a < l->len && (l->text[a] == ' ' || l->text[a] == '-' || l->text[a] == '*' ||
+	                      (unsigned char)l->text[a] >= 0x80))
 		a++;
 	const char *colon = memchr(l->text + a, ':', l->len - a);
 	if (!colon)

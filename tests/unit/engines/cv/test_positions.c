@@ -209,7 +209,7 @@ Test(cv_positions, labelled_designation_organisation_duration)
 	           "Organization: Violet Advertisers, Phoenix, AZ\n"
 	           "Duration: May 2010 - till date\n"
 	           "Devise advertising and marketing strategies\n"
-	           "Designation: Digital Advertising Assistant\n"
+	           "\xE2\x80\xA2 Designation: Digital Advertising Assistant\n"
 	           "Organization: Mayfair Advertisers\n"
 	           "Duration: January 2009 - April 2010\n";
 	struct doc d;

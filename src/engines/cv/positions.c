@@ -532,6 +532,16 @@ static void describe(struct cv_position *p, const struct cv_line *lines, size_t 
 	}
 	if (!p->title[0] && next_title[0])
 		set_str(p->title, sizeof p->title, next_title);
+	/* "COMPANY, INC., City, ST", "2007-Present", "Female-owned small business ...", "Vice
+	 * President, Sales": the title after a sentence about the organisation. */
+	for (size_t j = i + 1; !p->title[0] && j < n && j <= i + 3 && !lines[j].heading; j++) {
+		if (line_has_date(&lines[j]))
+			break;
+		if (lines[j].len == 0 || !entry_line(&lines[j]))
+			continue;
+		title_from_next(lines, n, j - 1, p->title, sizeof p->title);
+		break;
+	}
 }
 
 /* ---- extraction ---- */

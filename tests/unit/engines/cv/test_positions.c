@@ -233,3 +233,19 @@ Test(cv_positions, city_before_a_state_is_a_place)
 	cr_assert_eq(d.np, 1, "got %zu positions", d.np);
 	expect(&d.p[0], "", "Consulting Partners", "2015-01", "2016-12");
 }
+
+/* The organisation, the dates, a sentence about the organisation, then the title. */
+Test(cv_positions, title_after_a_sentence_about_the_organisation)
+{
+	char t[] = "PROFESSIONAL EXPERIENCE\n"
+	           "LEANDER CORPORATION, Boston, MA\n"
+	           "2000 to Present\n"
+	           "World leader in analytical instrumentation serving energy industries.\n"
+	           "Vice President of International Sales\n"
+	           "Oversee 60+ representatives internationally.\n";
+	struct doc d;
+	run(t, &d, "2026-11-01");
+	cr_assert_eq(d.np, 1, "got %zu positions", d.np);
+	expect(&d.p[0], "Vice President of International Sales", "LEANDER CORPORATION", "2000", "");
+	cr_assert_str_eq(d.p[0].location, "Boston, MA");
+}

@@ -197,10 +197,34 @@ static size_t sep_at(const char *s, size_t n, size_t i)
 	return 0;
 }
 
+/* A duration ("13months", "2 years", "6 mos") or a date word left over from a date. */
+static bool date_leftover(const char *s)
+{
+	static const char *const words[] = {
+		"january", "february",  "march",   "april",    "may",      "june",    "july",
+		"august",  "september", "october", "november", "december", "summer",  "summers",
+		"winter",  "spring",    "fall",    "autumn",   "present",  "current", "expected",
+	};
+	if (word_in(s, strlen(s), words, ARRAY_SIZE(words)))
+		return true;
+	size_t k = 0;
+	while (is_digit(s[k]) || s[k] == '.' || s[k] == '+')
+		k++;
+	if (k == 0)
+		return false;
+	while (s[k] == ' ')
+		k++;
+	static const char *const units[] = {
+		"month", "months", "mos", "year", "years", "yrs", "yr"
+	};
+	return word_in(s + k, strlen(s + k), units, ARRAY_SIZE(units));
+}
+
 static bool dropped_part(const char *s)
 {
 	return strcasestr(s, "hours per week") || strcasestr(s, "hrs/week") ||
-	       strcasestr(s, "h/week") || strcasestr(s, "per week") || s[0] == '\0';
+	       strcasestr(s, "h/week") || strcasestr(s, "per week") || s[0] == '\0' ||
+	       date_leftover(s);
 }
 
 static void split_parts(const char *s, size_t n, struct parts *out)

@@ -249,3 +249,16 @@ Test(cv_positions, title_after_a_sentence_about_the_organisation)
 	expect(&d.p[0], "Vice President of International Sales", "LEANDER CORPORATION", "2000", "");
 	cr_assert_str_eq(d.p[0].location, "Boston, MA");
 }
+
+/* A duration or a lone month name beside the dates is no organisation. */
+Test(cv_positions, durations_and_month_words_are_dropped)
+{
+	char t[] = "Experience\n"
+	           "Analyst | 13months | Jan 2015 - Feb 2016\n"
+	           "Developer, June, Acme Labs, 2017 - 2018\n";
+	struct doc d;
+	run(t, &d, "2026-11-01");
+	cr_assert_eq(d.np, 2, "got %zu positions", d.np);
+	expect(&d.p[0], "Analyst", "", "2015-01", "2016-02");
+	expect(&d.p[1], "Developer", "Acme Labs", "2017", "2018");
+}

@@ -306,29 +306,53 @@ static void institution_near(const struct cv_line *lines, size_t n, size_t i, st
 		institution_in(lines[j].text, lines[j].len, d->institution, sizeof d->institution);
 }
 
+/*
+ * The last line of the degree's entry at line i: up to two more lines with text (the
+ * institution, the dates), across blank lines, not past a heading or another degree.
+ */
+static size_t entry_last(const struct cv_line *lines, size_t n, size_t i)
+{
+	size_t last = i, texts = 0;
+	for (size_t j = i + 1; j < n && j <= i + 4 && texts < 2 && !lines[j].heading; j++) {
+		if (lines[j].len == 0)
+			continue;
+		size_t at, wlen;
+		if (degree_at(lines[j].text, lines[j].len, true, &at, &wlen) >= 0)
+			break;
+		last = j;
+		texts++;
+	}
+	return last;
+}
+
+/* Sets the year from a range or a date point on line j; true when it did. */
+static bool year_on(const struct cv_line *lines, size_t j, const struct cv_dated_range *ranges,
+                    size_t n_ranges, struct cv_degree *d)
+{
+	for (size_t r = 0; r < n_ranges; r++)
+		if (ranges[r].line == j) {
+			d->year = ranges[r].d.open ? 0 : ranges[r].d.to.year;
+			d->in_progress = ranges[r].d.open || ranges[r].d.expected;
+			return true;
+		}
+	struct cv_date_at pts[4];
+	size_t k = cv_dates_find_points(lines[j].text, lines[j].len, pts, 4);
+	if (k)
+		d->year = pts[k - 1].d.year;
+	return k > 0;
+}
+
+/* The year of the degree on line i: its own line's, else the entry's below, else the line
+ * above's ("2010 - 2014", "BSc Mathematics"). */
 static void year_of(const struct cv_line *lines, size_t n, size_t i,
                     const struct cv_dated_range *ranges, size_t n_ranges, struct cv_degree *d)
 {
-	for (size_t r = 0; r < n_ranges; r++) {
-		if (ranges[r].line + 1 < i || ranges[r].line > i + 1)
-			continue;
-		d->year = ranges[r].d.open ? 0 : ranges[r].d.to.year;
-		d->in_progress = ranges[r].d.open || ranges[r].d.expected;
-		if (ranges[r].line == i)
+	size_t last = entry_last(lines, n, i);
+	for (size_t j = i; j <= last; j++)
+		if (year_on(lines, j, ranges, n_ranges, d))
 			return;
-	}
-	if (d->year || d->in_progress)
-		return;
-	for (size_t j = i > 0 ? i - 1 : 0; j <= i + 1 && j < n; j++) {
-		struct cv_date_at pts[4];
-		size_t k = cv_dates_find_points(lines[j].text, lines[j].len, pts, 4);
-		if (k) {
-			d->year = pts[k - 1].d.year;
-			return;
-		}
-		if (j == i + 1)
-			break;
-	}
+	if (i > 0)
+		year_on(lines, i - 1, ranges, n_ranges, d);
 }
 
 size_t cv_education_extract(const struct cv_line *lines, size_t n,

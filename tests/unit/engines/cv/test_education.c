@@ -112,3 +112,35 @@ Test(cv_education, a_name_of_several_words_is_kept_whole)
 	cr_assert_eq(d[0].isced, 3);
 	cr_assert_str_eq(d[0].institution, "Bhagabati Nodal High School");
 }
+
+/* Indeed's export: degree, blank, institution, blank, dates. */
+Test(cv_education, institution_and_dates_below_across_blank_lines)
+{
+	char t[] = "EDUCATION\n\nB.E in Computer Science Engineering\n\nAdithya Institute of "
+	           "Technology -  Tamil Nadu\n\nSeptember 2008 to June 2012\n\nSKILLS\n";
+	struct cv_line l[16];
+	size_t n = 0;
+	char *p = t;
+	while (p && *p && n < 16) {
+		char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		l[n++] = (struct cv_line){ .text = p,
+			                   .len = len,
+			                   .fold = p,
+			                   .fold_len = len,
+			                   .off = (size_t)(p - t),
+			                   .page = 1 };
+		p = nl ? nl + 1 : NULL;
+	}
+	cv_sections_assign(l, n);
+	struct cv_date_range r[4];
+	size_t nr = cv_dates_find(t, strlen(t), 20000, r, 4);
+	cr_assert_eq(nr, 1);
+	struct cv_dated_range dr = { .d = r[0], .line = 6 };
+	struct cv_degree d[2];
+	cr_assert_eq(cv_education_extract(l, n, &dr, 1, d, 2), 1);
+	cr_assert_str_eq(d[0].degree, "B.E");
+	cr_assert_str_eq(d[0].field, "Computer Science Engineering");
+	cr_assert_str_eq(d[0].institution, "Adithya Institute of Technology");
+	cr_assert_eq(d[0].year, 2012);
+}

@@ -231,12 +231,45 @@ static size_t cjk_chars(const char *s, size_t n, bool *only)
 
 static bool bad_name_word(const char *w, size_t n)
 {
-	static const char *const bad[] = { "resume", "résumé",  "curriculum", "vitae", "cv",
-		                           "page",   "updated", "university", "street" };
+	/* Words of headings and job titles: the first capitalised line of a plain-text CV is
+	 * often "Professional Profile" or "Medical Assistant", not the name. */
+	static const char *const bad[] = {
+		"resume",       "résumé",      "curriculum",     "vitae",       "cv",
+		"page",         "updated",     "university",     "street",      "profile",
+		"professional", "personal",    "details",        "summary",     "objective",
+		"career",       "highlights",  "experience",     "education",   "skills",
+		"contact",      "information", "title",          "applicant",   "certified",
+		"seeking",      "student",     "manager",        "engineer",    "developer",
+		"consultant",   "assistant",   "representative", "leader",      "analyst",
+		"specialist",   "director",    "officer",        "executive",   "teacher",
+		"nurse",        "accountant",  "administrator",  "coordinator", "supervisor",
+		"intern",       "associate",   "senior",         "junior",
+	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		if (strlen(bad[i]) == n && strncasecmp(w, bad[i], n) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * True when s[0..n) is a short run of credentials after a name: capitals, periods, commas and
+ * spaces ("P.H.R.", "MBA, CPA"), or "PhD".
+ */
+static bool credentials(const char *s, size_t n)
+{
+	while (n && s[0] == ' ')
+		s++, n--;
+	while (n && s[n - 1] == ' ')
+		n--;
+	if (n == 0 || n > 16)
+		return false;
+	if ((n == 3 && strncmp(s, "PhD", 3) == 0) || (n == 4 && strncmp(s, "Ph.D", 4) == 0) ||
+	    (n == 5 && strncmp(s, "Ph.D.", 5) == 0))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.' || s[i] == ',' || s[i] == ' '))
+			return false;
+	return true;
 }
 
 /* The name on line s[0..n), written into out; false when the line is not a name. */
@@ -252,6 +285,10 @@ static bool name_from_line(const char *s, size_t n, char *out, size_t cap)
 	}
 	/* The name may share its line with contact details: "Barry Allen I (123) 456-7890". */
 	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ',' && credentials(s + i + 1, n - i - 1)) {
+			n = i; /* "Hettie Langosh, P.H.R." */
+			break;
+		}
 		if (s[i] == ',' || s[i] == ':' || s[i] == '/')
 			return false;
 		if (is_digit(s[i]) || s[i] == '@' || s[i] == '|' || s[i] == '(' || s[i] == '+') {

@@ -2,8 +2,10 @@
  * contact.h: who the CV belongs to and how to reach them, read from the lines of a CV.
  *
  * Name: the first line of the first page, before any heading, made of 2..5 capitalised words
- * (or 2..4 Chinese characters) without digits, '@' or commas; trailing lower-case handles and
- * one-letter icon leftovers are dropped, and a name in capitals is given in title case.
+ * (or 2..4 Chinese characters) without digits, '@' or commas, and without a word of headings
+ * or job titles ("Professional Profile", "Medical Assistant"); credentials after a comma
+ * ("P.H.R.", "MBA", "PhD") are cut, trailing lower-case handles and one-letter icon leftovers
+ * are dropped, and a name in capitals is given in title case.
  * Email: the first address on the page (a "mailto:" prefix is stripped). Phone: the first run
  * of 9..15 digits written with spaces, dots, dashes or parentheses, "tel:" stripped; its E.164
  * form is given when the country is clear: a '+' or "00" country code, or a North American

@@ -64,3 +64,22 @@ Test(cv_contact, phones)
 	cv_contact_extract(l, n, &c);
 	cr_assert_str_eq(c.phone, "", "a year range is not a phone number");
 }
+
+/* A heading or a job title on the first line is not the name; credentials after it are cut. */
+Test(cv_contact, names_of_plain_text_cvs)
+{
+	char a[] = "Professional Profile\nMedical Assistant\nOscar Bins\noscar@example.com\n";
+	struct cv_line l[8];
+	struct cv_contact c;
+	cv_contact_extract(l, split(a, l, 8), &c);
+	cr_assert_str_eq(c.name, "Oscar Bins");
+	char b[] = "Hettie Jerri Langosh, P.H.R.\n123-345-7890 | Callahan, FL\n";
+	cv_contact_extract(l, split(b, l, 8), &c);
+	cr_assert_str_eq(c.name, "Hettie Jerri Langosh");
+	char d[] = "Jane Roe, PhD\nResearcher\n";
+	cv_contact_extract(l, split(d, l, 8), &c);
+	cr_assert_str_eq(c.name, "Jane Roe");
+	char e[] = "Smith, John: a short bio\n";
+	cv_contact_extract(l, split(e, l, 8), &c);
+	cr_assert_str_eq(c.name, "", "a comma before prose still rules a line out");
+}

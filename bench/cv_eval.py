@@ -10,6 +10,7 @@ build/cv_eval_driver, one JSON result per file); the labels are the gold sets:
   designations  "Designation"                          vs  result.positions[].title
   companies     "Companies worked at"                  vs  result.positions[].organisation
   degrees       "Degree"                               vs  result.education[].degree
+  names         "Name"                                 vs  result.contact.name
 Per CV, both sides are sets of normalised strings (case-folded, punctuation as spaces). A
 predicted item is right when some gold item matches it, a gold item is found when some
 predicted item matches it; two items match when they are equal or the token sequence of one
@@ -44,6 +45,7 @@ FIELDS = {
     "designations": ("Designation",),
     "companies": ("Companies worked at",),
     "degrees": ("Degree",),
+    "names": ("Name",),
 }
 LABEL = re.compile(r'<label type="([^"]*)">(.*?)</label>', re.S)
 TAG = re.compile(r"<[^>]+>")
@@ -72,6 +74,8 @@ def predicted(res, field, written):
         return [p["title"] for p in res["positions"] if p.get("title")]
     if field == "companies":
         return [p["organisation"] for p in res["positions"] if p.get("organisation")]
+    if field == "names":
+        return [res["contact"]["name"]] if res["contact"].get("name") else []
     return [d["degree"] for d in res["education"] if d.get("degree")]
 
 

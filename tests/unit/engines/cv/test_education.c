@@ -57,17 +57,12 @@ Test(cv_education, comparison)
 	cr_assert_eq(cv_level_from_isced(8), CV_EDU_DOCTORATE);
 }
 
-Test(cv_education, entries)
+/* The lines of text (split at '\n', sections assigned) into l[0..cap); returns how many. */
+static size_t split_lines(char *t, struct cv_line *l, size_t cap)
 {
-	char t[] =
-	    "Education\n"
-	    "Princeton University, PhD in Computer Science \xE2\x80\x93 Princeton, NJ Sept 2018 "
-	    "\xE2\x80\x93 May 2023\n"
-	    "Bachelor of Arts, Business Administration\n";
-	struct cv_line l[8];
 	size_t n = 0;
 	char *p = t;
-	while (p && n < 8) {
+	while (p && *p && n < cap) {
 		char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		l[n++] = (struct cv_line){ .text = p,
@@ -79,6 +74,18 @@ Test(cv_education, entries)
 		p = nl ? nl + 1 : NULL;
 	}
 	cv_sections_assign(l, n);
+	return n;
+}
+
+Test(cv_education, entries)
+{
+	char t[] =
+	    "Education\n"
+	    "Princeton University, PhD in Computer Science \xE2\x80\x93 Princeton, NJ Sept 2018 "
+	    "\xE2\x80\x93 May 2023\n"
+	    "Bachelor of Arts, Business Administration\n";
+	struct cv_line l[8];
+	size_t n = split_lines(t, l, 8);
 	struct cv_degree d[4];
 	size_t nd = cv_education_extract(l, n, NULL, 0, d, 4);
 	cr_assert_eq(nd, 2);
@@ -94,20 +101,9 @@ Test(cv_education, a_name_of_several_words_is_kept_whole)
 {
 	char t[] = "EDUCATION\nBhagabati Nodal High School\n";
 	struct cv_line l[4];
-	char *nl = strchr(t, '\n');
-	l[0] = (struct cv_line){ .text = t,
-		                 .len = (size_t)(nl - t),
-		                 .fold = t,
-		                 .fold_len = (size_t)(nl - t),
-		                 .page = 1 };
-	char *b = nl + 1;
-	size_t bl = strlen(b) - 1;
-	l[1] = (struct cv_line){
-		.text = b, .len = bl, .fold = b, .fold_len = bl, .off = (size_t)(b - t), .page = 1
-	};
-	cv_sections_assign(l, 2);
+	size_t n = split_lines(t, l, 4);
 	struct cv_degree d[2];
-	cr_assert_eq(cv_education_extract(l, 2, NULL, 0, d, 2), 1);
+	cr_assert_eq(cv_education_extract(l, n, NULL, 0, d, 2), 1);
 	cr_assert_str_eq(d[0].degree, "High School", "not \"High\"");
 	cr_assert_eq(d[0].isced, 3);
 	cr_assert_str_eq(d[0].institution, "Bhagabati Nodal High School");
@@ -119,20 +115,7 @@ Test(cv_education, institution_and_dates_below_across_blank_lines)
 	char t[] = "EDUCATION\n\nB.E in Computer Science Engineering\n\nAdithya Institute of "
 	           "Technology -  Tamil Nadu\n\nSeptember 2008 to June 2012\n\nSKILLS\n";
 	struct cv_line l[16];
-	size_t n = 0;
-	char *p = t;
-	while (p && *p && n < 16) {
-		char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		l[n++] = (struct cv_line){ .text = p,
-			                   .len = len,
-			                   .fold = p,
-			                   .fold_len = len,
-			                   .off = (size_t)(p - t),
-			                   .page = 1 };
-		p = nl ? nl + 1 : NULL;
-	}
-	cv_sections_assign(l, n);
+	size_t n = split_lines(t, l, 16);
 	struct cv_date_range r[4];
 	size_t nr = cv_dates_find(t, strlen(t), 20000, r, 4);
 	cr_assert_eq(nr, 1);

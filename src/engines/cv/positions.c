@@ -197,27 +197,50 @@ static size_t sep_at(const char *s, size_t n, size_t i)
 	return 0;
 }
 
-/* A duration ("13months", "2 years", "6 mos") or a date word left over from a date. */
-static bool date_leftover(const char *s)
+/* One word of a date or a duration: "June", "Oct", "to", "since", "3", "months", "13months". */
+static bool date_word(const char *w, size_t n)
 {
 	static const char *const words[] = {
-		"january", "february",  "march",   "april",    "may",      "june",    "july",
-		"august",  "september", "october", "november", "december", "summer",  "summers",
-		"winter",  "spring",    "fall",    "autumn",   "present",  "current", "expected",
+		"january", "february",  "march",   "april",    "may",      "june",   "july",
+		"august",  "september", "october", "november", "december", "jan",    "feb",
+		"mar",     "apr",       "jun",     "jul",      "aug",      "sep",    "sept",
+		"oct",     "nov",       "dec",     "summer",   "summers",  "winter", "spring",
+		"fall",    "autumn",    "present", "current",  "expected", "to",     "from",
+		"since",   "till",      "until",   "duration", "period",
 	};
-	if (word_in(s, strlen(s), words, ARRAY_SIZE(words)))
-		return true;
-	size_t k = 0;
-	while (is_digit(s[k]) || s[k] == '.' || s[k] == '+')
-		k++;
-	if (k == 0)
-		return false;
-	while (s[k] == ' ')
-		k++;
 	static const char *const units[] = {
 		"month", "months", "mos", "year", "years", "yrs", "yr"
 	};
-	return word_in(s + k, strlen(s + k), units, ARRAY_SIZE(units));
+	size_t k = 0;
+	while (k < n && (is_digit(w[k]) || w[k] == '.' || w[k] == '+'))
+		k++;
+	if (k == n)
+		return n > 0;
+	if (k > 0)
+		return word_in(w + k, n - k, units, ARRAY_SIZE(units));
+	return word_in(w, n, words, ARRAY_SIZE(words)) || word_in(w, n, units, ARRAY_SIZE(units));
+}
+
+/*
+ * A part made only of date words and durations ("13months", "1 year 3 months", "January to",
+ * "Nov"), left over from a date or beside it: no title, organisation or place.
+ */
+static bool date_leftover(const char *s)
+{
+	bool any = false;
+	for (const char *p = s; *p;) {
+		while (*p == ' ')
+			p++;
+		const char *st = p;
+		while (*p && *p != ' ')
+			p++;
+		if (p == st)
+			break;
+		if (!date_word(st, (size_t)(p - st)))
+			return false;
+		any = true;
+	}
+	return any;
 }
 
 static bool dropped_part(const char *s)

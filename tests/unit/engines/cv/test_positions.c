@@ -255,10 +255,12 @@ Test(cv_positions, durations_and_month_words_are_dropped)
 {
 	char t[] = "Experience\n"
 	           "Analyst | 13months | Jan 2015 - Feb 2016\n"
-	           "Developer, June, Acme Labs, 2017 - 2018\n";
+	           "Developer, June, Acme Labs, 2017 - 2018\n"
+	           "Tester | 1 year 3 months | Nov to | Mar 2019 - Jun 2020\n";
 	struct doc d;
 	run(t, &d, "2026-11-01");
-	cr_assert_eq(d.np, 2, "got %zu positions", d.np);
+	cr_assert_eq(d.np, 3, "got %zu positions", d.np);
 	expect(&d.p[0], "Analyst", "", "2015-01", "2016-02");
 	expect(&d.p[1], "Developer", "Acme Labs", "2017", "2018");
+	expect(&d.p[2], "Tester", "", "2019-03", "2020-06");
 }

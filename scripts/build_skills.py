@@ -86,7 +86,7 @@ CURATED = {
         ["Django", "Flask", "FastAPI", "NumPy", "pandas", "SciPy", "scikit-learn", "PyTorch",
          "TensorFlow", "Keras", "Pyramid", "Tornado"]),
     "java-frameworks": (
-        "Java frameworks", ["Java EE", "JEE", "J2EE", "Jakarta EE"],
+        "Java frameworks", ["Java libraries"],
         ["esco:19a8293b-8e95-4de3-983f-77484079c389"],
         ["Spring Framework", "Spring Boot", "Hibernate ORM", "JavaServer Faces JSF", "Apache Struts",
          "Google Web Toolkit GWT", "Apache Wicket", "Jakarta Persistence API", "Apache Maven",
@@ -115,11 +115,21 @@ CURATED = {
     "infrastructure-as-code": (
         "infrastructure as code", ["IaC"], [],
         ["Terraform", "Ansible", "Chef", "Puppet", "AWS CloudFormation", "Pulumi", "SaltStack"]),
+    # Named methods and products that ESCO lists only as altLabels of a broader skill: as
+    # aliases, a job asking for Scrum was met by a CV naming Kanban. Their own skills, under
+    # that broader one, match each other only through the hierarchy (partial credit).
+    "scrum": ("Scrum", ["Scrum methodology", "Scrum framework"],
+              ["esco:bec4359e-cb92-468f-a997-8fb28e32fba9"], []),
+    "kanban": ("Kanban", ["Kanban method"], ["esco:bec4359e-cb92-468f-a997-8fb28e32fba9"], []),
+    "java-ee": ("Java EE", ["JEE", "J2EE", "Jakarta EE", "Java Enterprise Edition",
+                            "Java 2 Platform Enterprise Edition"], ["matchd:java-frameworks"], []),
 }
 
 # Aliases that every CV writes and no source lists (canonical name -> aliases).
 EXTRA_ALIASES = {
     "PostgreSQL": ["postgres", "psql", "postgre sql"],
+    "Agile development": ["agile", "agile methodology", "agile software development"],
+    "Microsoft Active Directory": ["Active Directory", "AD DS"],
     "Kubernetes": ["k8s", "kube"],
     "React": ["React.js", "ReactJS", "React JS"],
     "Vue.js": ["Vue", "VueJS", "Vue JS"],
@@ -457,10 +467,11 @@ def main():
 
     skills = [s for s in esco.values()] + ling + onet + onet_cats
     # Curated groups.
-    for sl, (label, aliases, parents, _members) in CURATED.items():
+    for sl, (label, aliases, parents, members) in CURATED.items():
         if sl.startswith("esco:"):
             continue
-        s = Skill("matchd:" + sl, label, "matchd", "curated group", order())
+        s = Skill("matchd:" + sl, label, "matchd", "curated group" if members else "curated skill",
+                  order())
         s.aliases = list(aliases)
         s.broader = list(parents)
         skills.append(s)

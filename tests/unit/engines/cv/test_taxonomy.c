@@ -210,6 +210,18 @@ Test(cv_taxonomy, hierarchy_credit)
 	cr_assert_float_eq(cv_taxonomy_credit(&tax, named("Docker"), named("manage staff")), 0.0,
 	                   1e-9);
 	cr_assert_not(cv_taxonomy_is_under(&tax, -1, pg, NULL));
+	/* Named methods are skills of their own: Kanban does not meet Scrum in full. */
+	int scrum = named("Scrum"), kanban = named("Kanban");
+	cr_assert_neq(scrum, kanban);
+	cr_assert_eq(cv_taxonomy_lookup(&tax, "scrum"), scrum);
+	cr_assert_lt(cv_taxonomy_credit(&tax, scrum, kanban), 1.0);
+	cr_assert_float_eq(
+	    cv_taxonomy_credit(&tax, named("ICT project management methodologies"), scrum), 0.8,
+	    1e-9);
+	cr_assert_eq(cv_taxonomy_lookup(&tax, "J2EE"), named("Java EE"));
+	cr_assert_eq(cv_taxonomy_lookup(&tax, "Active Directory"),
+	             named("Microsoft Active Directory"));
+	cr_assert_eq(cv_taxonomy_lookup(&tax, "agile"), named("Agile development"));
 }
 
 Test(cv_taxonomy, rarity)

@@ -123,6 +123,12 @@ Test(cv_taxonomy, exclusions_applied)
 	cr_assert_neq(cv_taxonomy_lookup(&tax, "make"), named("Makefile"));
 	cr_assert_neq(cv_taxonomy_lookup(&tax, "console"), named("ShellSession"));
 	cr_assert_not(found("Skills: fluent in English, make reports", true, "Makefile"));
+	/* ESCO altLabels that name something else in a CV. */
+	cr_assert_neq(cv_taxonomy_lookup(&tax, "GPS"), named("geographic information systems"));
+	cr_assert_neq(cv_taxonomy_lookup(&tax, "Ericsson"),
+	              named("procurement of ICT network equipment"));
+	cr_assert_neq(cv_taxonomy_lookup(&tax, "POS"), named("blockchain consensus mechanisms"));
+	cr_assert_neq(cv_taxonomy_lookup(&tax, "ICT"), named("hardware testing methods"));
 }
 
 Test(cv_taxonomy, initials_are_not_languages)

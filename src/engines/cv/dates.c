@@ -427,6 +427,24 @@ size_t cv_dates_find(const char *text, size_t len, int64_t as_of, struct cv_date
 	return n;
 }
 
+bool cv_dates_is_date_word(const char *w, size_t n)
+{
+	if (n > 1 && w[n - 1] == '.')
+		n--; /* "Sept." */
+	struct cursor c = { w, n, 0 };
+	size_t end;
+	for (size_t k = 0; k < ARRAY_SIZE(month_names); k++)
+		if (match_word(&c, 0, month_names[k].name, &end) && end == n)
+			return true;
+	for (size_t k = 0; k < ARRAY_SIZE(season_names); k++)
+		if (match_word(&c, 0, season_names[k].name, &end) && end == n)
+			return true;
+	for (size_t k = 0; k < ARRAY_SIZE(present_words); k++)
+		if (match_word(&c, 0, present_words[k], &end) && end == n)
+			return true;
+	return false;
+}
+
 bool cv_dates_has_date(const char *text, size_t len)
 {
 	struct cursor c = { text, len, 0 };

@@ -67,6 +67,13 @@ size_t cv_dates_find(const char *text, size_t len, int64_t as_of, struct cv_date
                      size_t cap);
 
 /*
+ * True when w[0..n) is one word of a date without its year: a month name or abbreviation in
+ * any of the languages above ("June", "Sept.", "déc"), a season ("Summer") or an open end
+ * ("Present", "heute"). ASCII-case-insensitive, like the parser.
+ */
+bool cv_dates_is_date_word(const char *w, size_t n);
+
+/*
  * True when text[0..len) holds at least one date ("Summer 2022", "03/2019", "2022"), whether
  * or not it is part of a range. The engine uses it to notice a new dated entry.
  */

@@ -102,37 +102,28 @@ static bool word_in(const char *w, size_t n, const char *const *list, size_t cou
 	return false;
 }
 
-static bool has_word_of(const char *s, const char *const *list, size_t count)
+/* True when one of the words of s[0..n) is in list. */
+static bool has_word_of(const char *s, size_t n, const char *const *list, size_t count)
 {
-	const char *p = s;
-	while (*p) {
-		while (*p && !(is_alpha(*p) || (unsigned char)*p >= 0x80))
-			p++;
-		const char *st = p;
-		while (*p && (is_alpha(*p) || *p == '-' || (unsigned char)*p >= 0x80))
-			p++;
-		if (p > st && word_in(st, (size_t)(p - st), list, count))
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && !(is_alpha(s[i]) || (unsigned char)s[i] >= 0x80))
+			i++;
+		size_t st = i;
+		while (i < n && (is_alpha(s[i]) || s[i] == '-' || (unsigned char)s[i] >= 0x80))
+			i++;
+		if (i > st && word_in(s + st, i - st, list, count))
 			return true;
 	}
 	return false;
 }
 
-static bool has_job_word(const char *s)
+static bool has_job_word(const char *s, size_t n)
 {
 	for (size_t k = 0; k < ARRAY_SIZE(cjk_job_words); k++)
-		if (strstr(s, cjk_job_words[k]))
+		if (memmem(s, n, cjk_job_words[k], strlen(cjk_job_words[k])))
 			return true;
-	return has_word_of(s, job_words, ARRAY_SIZE(job_words));
-}
-
-static bool has_job_word_n(const char *s, size_t n)
-{
-	char tmp[ENTRY_LINE_MAX + 1];
-	if (n > ENTRY_LINE_MAX)
-		n = ENTRY_LINE_MAX;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	return has_job_word(tmp);
+	return has_word_of(s, n, job_words, ARRAY_SIZE(job_words));
 }
 
 static bool is_place(const char *s)
@@ -197,17 +188,14 @@ static size_t sep_at(const char *s, size_t n, size_t i)
 	return 0;
 }
 
-/* One word of a date or a duration: "June", "Oct", "to", "since", "3", "months", "13months". */
+/*
+ * One word of a date or a duration: a month, season or open end (dates.h: "June", "Oct",
+ * "Present"), a link ("to", "since"), a number, a unit ("months"), or both ("13months").
+ */
 static bool date_word(const char *w, size_t n)
 {
-	static const char *const words[] = {
-		"january", "february",  "march",   "april",    "may",      "june",   "july",
-		"august",  "september", "october", "november", "december", "jan",    "feb",
-		"mar",     "apr",       "jun",     "jul",      "aug",      "sep",    "sept",
-		"oct",     "nov",       "dec",     "summer",   "summers",  "winter", "spring",
-		"fall",    "autumn",    "present", "current",  "expected", "to",     "from",
-		"since",   "till",      "until",   "duration", "period",
-	};
+	static const char *const links[] = { "to",    "from",     "since",  "till",
+		                             "until", "duration", "period", "expected" };
 	static const char *const units[] = {
 		"month", "months", "mos", "year", "years", "yrs", "yr"
 	};
@@ -218,7 +206,8 @@ static bool date_word(const char *w, size_t n)
 		return n > 0;
 	if (k > 0)
 		return word_in(w + k, n - k, units, ARRAY_SIZE(units));
-	return word_in(w, n, words, ARRAY_SIZE(words)) || word_in(w, n, units, ARRAY_SIZE(units));
+	return cv_dates_is_date_word(w, n) || word_in(w, n, links, ARRAY_SIZE(links)) ||
+	       word_in(w, n, units, ARRAY_SIZE(units));
 }
 
 /*
@@ -260,9 +249,11 @@ static void split_parts(const char *s, size_t n, struct parts *out)
 		struct part *p = &out->p[out->n];
 		trim_into(p->s, sizeof p->s, s + st, i - st);
 		if (!dropped_part(p->s)) {
-			p->title = has_job_word(p->s);
+			size_t len = strlen(p->s);
+			p->title = has_job_word(p->s, len);
 			p->place = is_place(p->s);
-			p->org = !p->title && has_word_of(p->s, org_words, ARRAY_SIZE(org_words));
+			p->org =
+			    !p->title && has_word_of(p->s, len, org_words, ARRAY_SIZE(org_words));
 			out->n++;
 		}
 		i += sl - 1;
@@ -387,7 +378,7 @@ static bool title_from_next(const struct cv_line *lines, size_t n, size_t i, cha
 		e = (size_t)(colon - l->text);
 	char tmp[PART_MAX];
 	trim_into(tmp, sizeof tmp, l->text, e);
-	if (!has_job_word(tmp))
+	if (!has_job_word(tmp, strlen(tmp)))
 		return false;
 	set_str(out, cap, tmp);
 	return true;
@@ -447,7 +438,7 @@ static void entry_above(struct cv_position *p, const struct cv_line *lines, size
 		/* Across a gap, a second line is looked for only when the first names no job. */
 		if (!entry_line(&lines[k]) || line_has_date(&lines[k]) ||
 		    lines[k].page != lines[i].page ||
-		    (gap && na == 1 && has_job_word_n(lines[at[0]].text, lines[at[0]].len)))
+		    (gap && na == 1 && has_job_word(lines[at[0]].text, lines[at[0]].len)))
 			break;
 		at[na++] = k;
 		j = k;

@@ -118,3 +118,21 @@ Test(cv_dates, placeholders_count_nothing)
 	cr_assert(r[0].open);
 	cr_assert_eq(r[0].from.year, 0);
 }
+
+Test(cv_dates, date_words_without_a_year)
+{
+	static const char *const yes[] = { "June",
+		                           "Sept.",
+		                           "dec",
+		                           "d\xC3\xA9"
+		                           "c",
+		                           "Summer",
+		                           "Present",
+		                           "heute",
+		                           "Oktober" };
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		cr_assert(cv_dates_is_date_word(yes[i], strlen(yes[i])), "%s", yes[i]);
+	static const char *const no[] = { "Junes", "Decker", "Acme", "2020", "" };
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		cr_assert_not(cv_dates_is_date_word(no[i], strlen(no[i])), "%s", no[i]);
+}

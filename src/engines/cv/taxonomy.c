@@ -772,6 +772,16 @@ static bool boundary_ok(const char *s, size_t len, size_t a, size_t b)
 	return true;
 }
 
+/*
+ * A capital letter followed by a period inside a line is an initial or an abbreviation ("Fitch,
+ * D., Canada, K.", "B.E."), never the one-letter language of that name; "Java, C." at the end
+ * of a line still is one. Such a name is no candidate at all, so no list spreads through it.
+ */
+static bool initial(const char *s, size_t len, size_t start, size_t end)
+{
+	return end - start == 1 && end + 1 < len && s[end] == '.' && s[end + 1] != '\n';
+}
+
 static int scan(const struct cv_taxonomy *t, const char *s, size_t len, const struct toklist *l,
                 struct candlist *out)
 {
@@ -793,7 +803,8 @@ static int scan(const struct cv_taxonomy *t, const char *s, size_t len, const st
 				                 (s[a->start] >= 'A' && s[a->start] <= 'Z')) &&
 				                (!(e->flags & NAME_UPPER) ||
 				                 all_upper_n(s + a->start, z->end - a->start));
-				if (cased_ok && boundary_ok(s, len, a->start, z->end)) {
+				if (cased_ok && boundary_ok(s, len, a->start, z->end) &&
+				    !initial(s, len, a->start, z->end)) {
 					best = (struct cand){ e->skill,  i,
 						              i + k - 1, a->start,
 						              z->end,    (e->flags & NAME_CTX) != 0,
@@ -974,27 +985,16 @@ static bool list_gap(const char *s, size_t a, size_t b)
  */
 enum text_kind { TEXT_PROSE, TEXT_SKILLS, TEXT_JD };
 
-/*
- * A capital letter followed by a period inside a line is an initial or an abbreviation ("Fitch,
- * D., Canada, K.", "B.E."), never the one-letter language of that name; "Java, C." at the end
- * of a line still is one.
- */
-static bool initial(const char *s, size_t len, const struct cand *x)
-{
-	return x->end - x->start == 1 && x->end + 1 < len && s[x->end] == '.' &&
-	       s[x->end + 1] != '\n';
-}
-
 /* Accepts an ambiguous candidate in a list (see list_gap) next to an accepted one, until
  * nothing changes. */
-static void spread_through_lists(const char *s, size_t len, struct candlist *c)
+static void spread_through_lists(const char *s, struct candlist *c)
 {
 	bool changed = true;
 	while (changed) {
 		changed = false;
 		for (size_t i = 0; i < c->n; i++) {
 			struct cand *x = &c->v[i];
-			if (x->ok || initial(s, len, x))
+			if (x->ok)
 				continue;
 			bool prev =
 			    i > 0 && c->v[i - 1].ok && list_gap(s, c->v[i - 1].end, x->start);
@@ -1032,11 +1032,8 @@ static int resolve_context(const char *s, size_t len, enum text_kind kind, struc
 	if (kind != TEXT_SKILLS)
 		mark_skill_lines(s, len, c);
 	int rc = kind == TEXT_JD ? cv_phrases_find(s, len, accept_in_noun_phrase, c) : 0;
-	for (size_t i = 0; i < c->n; i++)
-		if (initial(s, len, &c->v[i]))
-			c->v[i].ok = false;
 	if (!rc)
-		spread_through_lists(s, len, c);
+		spread_through_lists(s, c);
 	return rc;
 }
 

@@ -167,15 +167,15 @@ static int doc_add_page(struct doc *d, size_t p, const char *text, size_t *cap)
 	buf_init(&flat, PAGE_TEXT_LIMIT);
 	buf_init(&cols, PAGE_TEXT_LIMIT);
 	size_t len = strlen(text);
-	int rc = buf_append(&flat, text, len);
-	if (rc == 0)
-		rc = cv_repair_flat_text(&flat, NULL);
-	if (rc == 0 && flat.data) {
+	int rc = 0;
+	/* A plain-text export that put the page on one line gets its lines back (repair.h). */
+	if (cv_text_flattened(text, len) && !(rc = buf_append(&flat, text, len)) &&
+	    !(rc = cv_repair_flat_text(&flat, NULL))) {
 		text = flat.data;
 		len = flat.len;
-	} else if (rc == MD_ELIMIT) {
-		rc = 0; /* a page beyond the limit is cut below, unrepaired */
 	}
+	if (rc == MD_ELIMIT)
+		rc = 0; /* a page beyond the limit is cut below, unrepaired */
 	if (rc == 0)
 		rc = cv_text_columns(text, len, &cols);
 	if (rc == 0)
@@ -2503,9 +2503,10 @@ fail:
 }
 
 /*
- * The job description gets the repair the CV's text got at extraction: a word hyphenated across
- * a line break (text pasted from a PDF, "Transaction man-\n agement") is one word again, so
- * that neither the skills matcher, nor the phrases, nor BM25 see its halves.
+ * The job description gets the repairs the CV's text gets: a text pasted onto one line gets its
+ * line breaks back, and a word hyphenated across a line break (text pasted from a PDF,
+ * "Transaction man-\n agement") is one word again, so that neither the skills matcher, nor the
+ * phrases, nor BM25 see its halves.
  */
 int cv_match(const struct cv_input *in, struct cv_result *out)
 {
@@ -2518,7 +2519,7 @@ int cv_match(const struct cv_input *in, struct cv_result *out)
 	const char *const *words = cv_words_builtin(&nwords);
 	int rc = buf_append(&jd, in->job_description, len);
 	if (!rc)
-		rc = cv_repair_flat_text(&jd, NULL); /* a job ad pasted as one line */
+		rc = cv_repair_flat_text(&jd, NULL);
 	if (!rc)
 		rc = cv_repair_line_hyphens(&jd, words, nwords, NULL);
 	if (!rc) {

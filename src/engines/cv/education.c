@@ -284,29 +284,6 @@ static bool institution_in(const char *s, size_t n, char *out, size_t cap)
 }
 
 /*
- * The institution on the degree's line i, else on the line above, else on the next line with
- * text (a blank line may come first: "B.E in Computer Science", "", "Adithya Institute of
- * Technology - Tamil Nadu") when that one names no degree of its own.
- */
-static void institution_near(const struct cv_line *lines, size_t n, size_t i, struct cv_degree *d)
-{
-	const struct cv_line *l = &lines[i];
-	if (institution_in(l->text, l->len, d->institution, sizeof d->institution))
-		return;
-	if (i > 0 && lines[i - 1].section == l->section &&
-	    institution_in(lines[i - 1].text, lines[i - 1].len, d->institution,
-	                   sizeof d->institution))
-		return;
-	size_t j = i + 1;
-	if (j < n && lines[j].len == 0)
-		j++;
-	size_t at, wlen;
-	if (j < n && lines[j].section == l->section && !lines[j].heading &&
-	    degree_at(lines[j].text, lines[j].len, true, &at, &wlen) < 0)
-		institution_in(lines[j].text, lines[j].len, d->institution, sizeof d->institution);
-}
-
-/*
  * The last line of the degree's entry at line i: up to two more lines with text (the
  * institution, the dates), across blank lines, not past a heading or another degree.
  */
@@ -323,6 +300,27 @@ static size_t entry_last(const struct cv_line *lines, size_t n, size_t i)
 		texts++;
 	}
 	return last;
+}
+
+/*
+ * The institution on the degree's line i, else on the line above, else on a line of its entry
+ * below (last: entry_last(); "B.E in Computer Science", "", "Adithya Institute of Technology -
+ * Tamil Nadu").
+ */
+static void institution_near(const struct cv_line *lines, size_t i, size_t last,
+                             struct cv_degree *d)
+{
+	const struct cv_line *l = &lines[i];
+	if (institution_in(l->text, l->len, d->institution, sizeof d->institution))
+		return;
+	if (i > 0 && lines[i - 1].section == l->section &&
+	    institution_in(lines[i - 1].text, lines[i - 1].len, d->institution,
+	                   sizeof d->institution))
+		return;
+	for (size_t j = i + 1; j <= last; j++)
+		if (institution_in(lines[j].text, lines[j].len, d->institution,
+		                   sizeof d->institution))
+			return;
 }
 
 /* Sets the year from a range or a date point on line j; true when it did. */
@@ -342,12 +340,11 @@ static bool year_on(const struct cv_line *lines, size_t j, const struct cv_dated
 	return k > 0;
 }
 
-/* The year of the degree on line i: its own line's, else the entry's below, else the line
- * above's ("2010 - 2014", "BSc Mathematics"). */
-static void year_of(const struct cv_line *lines, size_t n, size_t i,
+/* The year of the degree on line i: its own line's, else its entry's below (to last), else the
+ * line above's ("2010 - 2014", "BSc Mathematics"). */
+static void year_of(const struct cv_line *lines, size_t i, size_t last,
                     const struct cv_dated_range *ranges, size_t n_ranges, struct cv_degree *d)
 {
-	size_t last = entry_last(lines, n, i);
 	for (size_t j = i; j <= last; j++)
 		if (year_on(lines, j, ranges, n_ranges, d))
 			return;
@@ -377,9 +374,10 @@ size_t cv_education_extract(const struct cv_line *lines, size_t n,
 		d->isced = lv;
 		d->line = i;
 		degree_and_field(l->text, l->len, at, wlen, d);
-		institution_near(lines, n, i, d);
-		year_of(lines, n, i, ranges, n_ranges, d);
-		for (size_t j = i; j < n && j <= i + 1; j++) {
+		size_t last = entry_last(lines, n, i);
+		institution_near(lines, i, last, d);
+		year_of(lines, i, last, ranges, n_ranges, d);
+		for (size_t j = i; j <= last; j++) {
 			size_t a;
 			if (find_word(lines[j].text, lines[j].len, "在读", false, 0, &a) ||
 			    find_word(lines[j].text, lines[j].len, "预计", false, 0, &a) ||

@@ -98,14 +98,20 @@ static bool all_letters(const char *s, size_t n)
 	return n > 0;
 }
 
-static int swap_in(struct buf *text, struct buf *o)
+/*
+ * Ends a rewrite of text into o: when it succeeded and changed something, o takes text's place;
+ * otherwise text stays as it was. Returns rc.
+ */
+static int finish(struct buf *text, struct buf *o, int rc, bool changed)
 {
-	struct buf t = *text;
-	*text = *o;
-	text->cap_limit = t.cap_limit;
-	*o = t;
+	if (!rc && changed) {
+		struct buf t = *text;
+		*text = *o;
+		text->cap_limit = t.cap_limit;
+		*o = t;
+	}
 	buf_release(o);
-	return 0;
+	return rc;
 }
 
 int cv_repair_ligature_gaps(struct buf *text, const char *const *words, size_t nwords,
@@ -166,13 +172,9 @@ int cv_repair_ligature_gaps(struct buf *text, const char *const *words, size_t n
 		rc = buf_append(&o, s + a, al);
 		i = ae;
 	}
-	if (rc) {
-		buf_release(&o);
-		return rc;
-	}
-	if (repaired)
+	if (!rc && repaired)
 		*repaired += count;
-	return swap_in(text, &o);
+	return finish(text, &o, rc, count > 0);
 }
 
 int cv_repair_hyphens(struct buf *text, const char *const *words, size_t nwords, int *joined)
@@ -184,6 +186,7 @@ int cv_repair_hyphens(struct buf *text, const char *const *words, size_t nwords,
 	const char *s = text->data;
 	size_t n = text->len, i = 0;
 	int rc = 0, count = 0;
+	bool marks = false;
 	char w[WORD_MAX];
 	while (i < n && !rc) {
 		if (!(i + 1 < n && (unsigned char)s[i] == 0xC2 &&
@@ -212,15 +215,12 @@ int cv_repair_hyphens(struct buf *text, const char *const *words, size_t nwords,
 			count++;
 		else
 			rc = buf_putc(&o, '-');
+		marks = true;
 		i += 2;
 	}
-	if (rc) {
-		buf_release(&o);
-		return rc;
-	}
-	if (joined)
+	if (!rc && joined)
 		*joined += count;
-	return swap_in(text, &o);
+	return finish(text, &o, rc, marks);
 }
 
 int cv_repair_line_hyphens(struct buf *text, const char *const *words, size_t nwords, int *joined)
@@ -246,10 +246,7 @@ int cv_repair_line_hyphens(struct buf *text, const char *const *words, size_t nw
 		}
 		rc = buf_putc(&o, s[i++]);
 	}
-	if (!rc && marks)
-		rc = swap_in(text, &o);
-	else
-		buf_release(&o);
+	rc = finish(text, &o, rc, marks > 0);
 	return rc ? rc : cv_repair_hyphens(text, words, nwords, joined);
 }
 
@@ -336,9 +333,21 @@ static int unflatten_line(const char *s, size_t n, struct buf *o)
 	return rc;
 }
 
+bool cv_text_flattened(const char *s, size_t n)
+{
+	for (size_t pos = 0; pos < n;) {
+		const char *nl = memchr(s + pos, '\n', n - pos);
+		size_t end = nl ? (size_t)(nl - s) : n;
+		if (flattened(s + pos, end - pos))
+			return true;
+		pos = end + 1;
+	}
+	return false;
+}
+
 int cv_repair_flat_text(struct buf *text, int *restored)
 {
-	if (!text->data || !text->len)
+	if (!text->data || !cv_text_flattened(text->data, text->len))
 		return 0;
 	struct buf o;
 	buf_init(&o, text->cap_limit);
@@ -358,11 +367,7 @@ int cv_repair_flat_text(struct buf *text, int *restored)
 			rc = buf_putc(&o, '\n');
 		pos = end + 1;
 	}
-	if (!rc && count) {
-		if (restored)
-			*restored += count;
-		return swap_in(text, &o);
-	}
-	buf_release(&o);
-	return rc;
+	if (!rc && restored)
+		*restored += count;
+	return finish(text, &o, rc, count > 0);
 }

@@ -90,4 +90,8 @@ MD_WUR int cv_repair_line_hyphens(struct buf *text, const char *const *words, si
 #define CV_FLAT_RUNS_MIN 6
 MD_WUR int cv_repair_flat_text(struct buf *text, int *restored);
 
+/* True when a line of s[0..n) is flattened as cv_repair_flat_text() means it: a caller with
+ * const text copies it only then. */
+bool cv_text_flattened(const char *s, size_t n);
+
 #endif

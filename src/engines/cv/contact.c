@@ -232,7 +232,8 @@ static size_t cjk_chars(const char *s, size_t n, bool *only)
 static bool bad_name_word(const char *w, size_t n)
 {
 	/* Words of headings and job titles: the first capitalised line of a plain-text CV is
-	 * often "Professional Profile" or "Medical Assistant", not the name. */
+	 * often "Professional Profile" or "Medical Assistant", not the name. Not positions.c's
+	 * job words: several of those are surnames or first names ("Dean", "Driver", "Fellow"). */
 	static const char *const bad[] = {
 		"resume",       "résumé",      "curriculum",     "vitae",       "cv",
 		"page",         "updated",     "university",     "street",      "profile",
